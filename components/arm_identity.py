@@ -1,0 +1,517 @@
+"""Managed identities on AKS nodes (VM scale sets or VMs) through Azure Resource Manager.
+
+What ``az vmss identity assign/remove`` and ``az vm identity assign/remove`` do, as plain functions:
+parse and validate ARM ids, compute the identity PATCH body from the node's current identity block,
+and send it with ``azure-mgmt-compute`` (GET, PATCH with ``If-Match``, long-running-operation
+polling, retries). No Pulumi imports: ``components.node_identity`` wraps this in a dynamic provider.
+
+ARM rules encoded here (FACTS section 3): ``identity.type`` describes the whole result; a key left
+out of ``userAssignedIdentities`` is kept; ``null`` removes one; a type without ``UserAssigned``
+drops every user-assigned identity. ARM compares resource ids case-insensitively.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import random
+import re
+import threading
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from azure.core import MatchConditions
+from azure.core.credentials import AccessToken, TokenCredential
+from azure.core.exceptions import HttpResponseError, ResourceModifiedError, ResourceNotFoundError
+from azure.core.polling import LROPoller
+from azure.identity import (
+    AzureAuthorityHosts,
+    ClientAssertionCredential,
+    ClientSecretCredential,
+    DefaultAzureCredential,
+    ManagedIdentityCredential,
+)
+from azure.mgmt.compute import ComputeManagementClient
+
+# --- ids -------------------------------------------------------------------------------------
+
+_GUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+_RG = r"[-\w.()]{0,89}[-\w()]"  # ARM: 1-90 chars, must not end with a period
+_NAME = r"[-\w.]{1,128}"
+
+SCALE_SET = "virtualMachineScaleSets"
+VIRTUAL_MACHINE = "virtualMachines"
+
+NODE_ID_FORM = (
+    "/subscriptions/{guid}/resourceGroups/{rg}/providers/Microsoft.Compute/"
+    "virtualMachineScaleSets/{name} (or .../virtualMachines/{name})"
+)
+IDENTITY_ID_FORM = (
+    "/subscriptions/{guid}/resourceGroups/{rg}/providers/Microsoft.ManagedIdentity/"
+    "userAssignedIdentities/{name}"
+)
+
+# ARM treats provider namespaces and type segments case-insensitively, hence re.IGNORECASE.
+_NODE_RE = re.compile(
+    rf"/subscriptions/(?P<sub>{_GUID})/resourceGroups/(?P<rg>{_RG})/providers/Microsoft\.Compute/"
+    rf"(?P<kind>virtualMachineScaleSets|virtualMachines)/(?P<name>{_NAME})",
+    re.IGNORECASE,
+)
+_IDENTITY_RE = re.compile(
+    rf"/subscriptions/{_GUID}/resourceGroups/{_RG}/providers/Microsoft\.ManagedIdentity/"
+    rf"userAssignedIdentities/{_NAME}",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class NodeRef:
+    """An AKS node as ARM addresses it: a VM scale set (node pool) or a VM (AvailabilitySet cluster)."""
+
+    subscription_id: str
+    resource_group: str
+    kind: str  # SCALE_SET or VIRTUAL_MACHINE, canonical casing
+    name: str
+
+    @property
+    def id(self) -> str:
+        return (
+            f"/subscriptions/{self.subscription_id}/resourceGroups/{self.resource_group}"
+            f"/providers/Microsoft.Compute/{self.kind}/{self.name}"
+        )
+
+    @property
+    def key(self) -> str:
+        """Case-insensitive identity of the node, as ARM compares ids."""
+        return self.id.casefold()
+
+
+def parse_node_id(value: str) -> NodeRef:
+    """Parse the ARM id of a scale set or VM; ValueError names the bad value and the expected form."""
+    match = _NODE_RE.fullmatch(value) if isinstance(value, str) else None
+    if match is None:
+        raise ValueError(f"{value!r} is not a scale set or VM resource id; expected {NODE_ID_FORM}")
+    kind = SCALE_SET if match["kind"].casefold() == SCALE_SET.casefold() else VIRTUAL_MACHINE
+    return NodeRef(match["sub"], match["rg"], kind, match["name"])
+
+
+def validate_identity_id(value: str) -> str:
+    """Return ``value`` if it is a user-assigned identity resource id, else ValueError naming the form."""
+    if not isinstance(value, str) or _IDENTITY_RE.fullmatch(value) is None:
+        raise ValueError(f"{value!r} is not a user-assigned identity resource id; expected {IDENTITY_ID_FORM}")
+    return value
+
+
+def normalize_identity_ids(values: Iterable[str]) -> list[str]:
+    """Sort and dedupe ids case-insensitively, keeping the first spelling given (ARM ignores case)."""
+    unique: dict[str, str] = {}
+    for value in values:
+        unique.setdefault(value.casefold(), value)
+    return [unique[key] for key in sorted(unique)]
+
+
+# --- the identity block and the PATCH body ----------------------------------------------------
+
+
+def identity_type(system: bool, user_count: int) -> str:
+    """The ``identity.type`` string ARM expects for a node ending with this set of identities."""
+    if system and user_count:
+        return "SystemAssigned, UserAssigned"
+    if system:
+        return "SystemAssigned"
+    if user_count:
+        return "UserAssigned"
+    return "None"
+
+
+def _has_system(block: Mapping[str, Any] | None) -> bool:
+    kinds = str((block or {}).get("type") or "").split(",")
+    return "systemassigned" in {kind.strip().casefold() for kind in kinds}
+
+
+def _user_keys(block: Mapping[str, Any] | None) -> dict[str, str]:
+    """Casefolded id -> id exactly as ARM returned it (removals must echo ARM's spelling)."""
+    return {key.casefold(): key for key in ((block or {}).get("userAssignedIdentities") or {})}
+
+
+@dataclass(frozen=True)
+class NodeIdentity:
+    """What a node's ``identity`` block says: system-assigned on/off, its principal, user identities."""
+
+    system: bool
+    principal_id: str
+    user: Mapping[str, str]  # casefolded id -> id as ARM spells it
+
+    @classmethod
+    def from_arm(cls, block: Mapping[str, Any] | None) -> NodeIdentity:
+        system = _has_system(block)
+        principal = str((block or {}).get("principalId") or "") if system else ""
+        return cls(system, principal, _user_keys(block))
+
+    def has(self, identity_id: str) -> bool:
+        return identity_id.casefold() in self.user
+
+
+def patch_body(
+    current: Mapping[str, Any] | None,
+    add: Iterable[str] = (),
+    remove: Iterable[str] = (),
+    enable_system: bool = False,
+    disable_system: bool = False,
+) -> dict[str, Any] | None:
+    """The ARM PATCH body that adds ``add`` and removes ``remove`` from the node's ``identity``.
+
+    ``current`` is the node's identity block from a fresh GET. Only the listed identities change:
+    every other user identity is kept by leaving it out of the body, and the type always keeps the
+    system-assigned identity unless ``disable_system`` (its owner turning it off). An id in both
+    ``add`` and ``remove`` is kept. Returns None when the node already matches (no write needed).
+    """
+    present = _user_keys(current)
+    wanted = {identity.casefold(): identity for identity in add}
+    to_add = {key: identity for key, identity in wanted.items() if key not in present}
+    to_remove = {present[key] for key in {i.casefold() for i in remove} if key in present and key not in wanted}
+    system_before = _has_system(current)
+    system_after = enable_system or (system_before and not disable_system)
+    if not to_add and not to_remove and system_after == system_before:
+        return None
+    user_after = len(present) + len(to_add) - len(to_remove)
+    identity: dict[str, Any] = {"type": identity_type(system_after, user_after)}
+    if user_after:
+        # Keys omitted are kept by ARM; {} adds, null removes.
+        changes: dict[str, Any] = {identity: {} for identity in sorted(to_add.values())}
+        changes.update({identity: None for identity in sorted(to_remove)})
+        if changes:
+            identity["userAssignedIdentities"] = changes
+    # With no user identity left the type alone drops them all; azure-cli sends no map either.
+    return {"identity": identity}
+
+
+# --- cloud, endpoint and credentials ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Cloud:
+    """An Azure cloud as the azure-native provider's ``environment`` setting names it."""
+
+    arm_endpoint: str
+    authority: str
+
+
+CLOUDS: Mapping[str, Cloud] = {
+    "public": Cloud("https://management.azure.com", AzureAuthorityHosts.AZURE_PUBLIC_CLOUD),
+    "usgovernment": Cloud("https://management.usgovcloudapi.net", AzureAuthorityHosts.AZURE_GOVERNMENT),
+    "china": Cloud("https://management.chinacloudapi.cn", AzureAuthorityHosts.AZURE_CHINA),
+}
+
+ENDPOINT_ENV = "KEYVAULT_CSI_ARM_ENDPOINT"
+CA_BUNDLE_ENV = "KEYVAULT_CSI_ARM_CA_BUNDLE"
+TOKEN_ENV = "KEYVAULT_CSI_ARM_TOKEN"
+TIMEOUT_ENV = "KEYVAULT_CSI_ARM_TIMEOUT"
+BACKOFF_ENV = "KEYVAULT_CSI_ARM_BACKOFF"
+POLL_INTERVAL_ENV = "KEYVAULT_CSI_ARM_POLL_INTERVAL"
+GITHUB_OIDC_AUDIENCE = "api://AzureADTokenExchange"
+
+
+@dataclass(frozen=True)
+class ArmSettings:
+    """Where and how to talk to ARM for one provider call (built per call, never stored)."""
+
+    endpoint: str
+    authority: str
+    ca_bundle: str | None = None
+    static_token: str | None = None
+    timeout: float = 600.0  # total budget for one node write, retries included
+    backoff: float = 2.0  # first retry delay; doubles up to max_backoff
+    max_backoff: float = 60.0
+    poll_interval: float = 5.0  # LRO poll period when ARM sends no Retry-After
+
+    @property
+    def scope(self) -> str:
+        return self.endpoint.rstrip("/") + "/.default"
+
+
+def resolve_cloud(environment: str = "", env: Mapping[str, str] = os.environ) -> Cloud:
+    """The cloud for ``azure-native:environment`` (argument, else ARM_ENVIRONMENT, else public)."""
+    name = (environment or env.get("ARM_ENVIRONMENT") or "public").strip().casefold()
+    if name not in CLOUDS:
+        raise ValueError(f"environment {name!r} is not one of {', '.join(CLOUDS)}")
+    return CLOUDS[name]
+
+
+def validate_endpoint(endpoint: str) -> str:
+    """An ARM endpoint override must be an https URL: bearer tokens are only sent over TLS."""
+    parsed = urllib.parse.urlsplit(endpoint)
+    if parsed.scheme != "https" or not parsed.netloc:
+        raise ValueError(f"ARM endpoint {endpoint!r} must be an https:// URL such as https://management.local.azurestack.external")
+    return endpoint.rstrip("/")
+
+
+def resolve_settings(arm_endpoint: str = "", environment: str = "", env: Mapping[str, str] = os.environ) -> ArmSettings:
+    """Settings from the resource's inputs plus the process environment (read at call time)."""
+    cloud = resolve_cloud(environment, env)
+    override = arm_endpoint or env.get(ENDPOINT_ENV, "")
+    endpoint = validate_endpoint(override) if override else cloud.arm_endpoint
+    # A static token is a test hook: honouring it against a real cloud endpoint would be a trap.
+    token = env.get(TOKEN_ENV) if override else None
+    return ArmSettings(
+        endpoint=endpoint,
+        authority=cloud.authority,
+        ca_bundle=env.get(CA_BUNDLE_ENV) or None,
+        static_token=token or None,
+        timeout=float(env.get(TIMEOUT_ENV, ArmSettings.timeout)),
+        backoff=float(env.get(BACKOFF_ENV, ArmSettings.backoff)),
+        poll_interval=float(env.get(POLL_INTERVAL_ENV, ArmSettings.poll_interval)),
+    )
+
+
+class StaticTokenCredential:
+    """A TokenCredential returning one fixed bearer token (tests against a local ARM server)."""
+
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
+        return AccessToken(self._token, int(time.time()) + 3600)
+
+
+def _truthy(value: str | None) -> bool:
+    return (value or "").strip().casefold() in {"1", "true", "yes"}
+
+
+def _github_oidc_token(env: Mapping[str, str]) -> str:
+    """Fetch the workflow's OIDC token (GitHub Actions) for the Entra ID federated credential."""
+    url = env.get("ARM_OIDC_REQUEST_URL") or env["ACTIONS_ID_TOKEN_REQUEST_URL"]
+    bearer = env.get("ARM_OIDC_REQUEST_TOKEN") or env["ACTIONS_ID_TOKEN_REQUEST_TOKEN"]
+    separator = "&" if "?" in url else "?"
+    query = urllib.parse.urlencode({"audience": GITHUB_OIDC_AUDIENCE})
+    request = urllib.request.Request(f"{url}{separator}{query}", headers={"Authorization": f"Bearer {bearer}"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return str(json.load(response)["value"])
+
+
+_CREDENTIAL_ENV = (
+    "ARM_CLIENT_ID", "ARM_CLIENT_SECRET", "ARM_TENANT_ID", "ARM_USE_OIDC", "ARM_OIDC_TOKEN",
+    "ARM_OIDC_REQUEST_URL", "ARM_OIDC_REQUEST_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_URL",
+    "ACTIONS_ID_TOKEN_REQUEST_TOKEN", "ARM_USE_MSI",
+)  # fmt: skip
+
+
+def credential_kind(env: Mapping[str, str], static_token: str | None = None) -> str:
+    """Which credential the azure-native provider's environment asks for, in its precedence order."""
+    if static_token:
+        return "static"
+    if env.get("ARM_CLIENT_SECRET") and env.get("ARM_CLIENT_ID") and env.get("ARM_TENANT_ID"):
+        return "client-secret"
+    if _truthy(env.get("ARM_USE_OIDC")):
+        return "oidc"
+    if _truthy(env.get("ARM_USE_MSI")):
+        return "msi"
+    return "default"
+
+
+def _build_credential(kind: str, authority: str, static_token: str | None, env: Mapping[str, str]) -> TokenCredential:
+    if kind == "static":
+        return StaticTokenCredential(str(static_token))
+    if kind == "client-secret":
+        return ClientSecretCredential(env["ARM_TENANT_ID"], env["ARM_CLIENT_ID"], env["ARM_CLIENT_SECRET"], authority=authority)
+    if kind == "oidc":
+        if not (env.get("ARM_TENANT_ID") and env.get("ARM_CLIENT_ID")):
+            raise ValueError("ARM_USE_OIDC=true needs ARM_TENANT_ID and ARM_CLIENT_ID")
+        static_assertion = env.get("ARM_OIDC_TOKEN")
+        return ClientAssertionCredential(
+            env["ARM_TENANT_ID"],
+            env["ARM_CLIENT_ID"],
+            (lambda: static_assertion) if static_assertion else (lambda: _github_oidc_token(env)),
+            authority=authority,
+        )
+    if kind == "msi":
+        return ManagedIdentityCredential(client_id=env.get("ARM_CLIENT_ID") or None)
+    return DefaultAzureCredential(authority=authority, exclude_interactive_browser_credential=True)
+
+
+@functools.lru_cache(maxsize=8)
+def _cached_credential(authority: str, static_token: str | None, env_items: tuple[tuple[str, str], ...]) -> TokenCredential:
+    # Cached per process (not on the pickled provider) so token caches survive across resources.
+    env = dict(env_items)
+    return _build_credential(credential_kind(env, static_token), authority, static_token, env)
+
+
+def credential_for(settings: ArmSettings, env: Mapping[str, str] = os.environ) -> TokenCredential:
+    """The credential for ``settings``, chosen from the same env the azure-native provider reads."""
+    env_items = tuple((name, env[name]) for name in _CREDENTIAL_ENV if env.get(name))
+    return _cached_credential(settings.authority, settings.static_token, env_items)
+
+
+@contextmanager
+def compute_client(subscription_id: str, settings: ArmSettings) -> Iterator[ComputeManagementClient]:
+    """A ComputeManagementClient for one call; SDK retries are off because ours bound the time."""
+    client = ComputeManagementClient(
+        credential_for(settings),
+        subscription_id,
+        base_url=settings.endpoint,
+        credential_scopes=[settings.scope],
+        connection_verify=settings.ca_bundle or True,
+        retry_total=0,
+        polling_interval=settings.poll_interval,
+    )
+    with client:
+        yield client
+
+
+# --- ARM operations ----------------------------------------------------------------------------
+
+
+class ArmError(RuntimeError):
+    """An ARM call on a node failed for good; names the node and ARM's error code."""
+
+    def __init__(self, node: NodeRef, code: str, message: str) -> None:
+        super().__init__(f"{node.id}: {code}: {message}")
+        self.node = node
+        self.code = code
+
+
+class NodeNotFound(ArmError):
+    """ARM answered 404 for the node: the scale set or VM does not exist (any more)."""
+
+
+RETRYABLE_STATUS = frozenset({409, 429, 500, 502, 503, 504})
+
+_locks_guard = threading.Lock()
+_node_locks: dict[str, threading.Lock] = {}
+
+
+@contextmanager
+def node_lock(node: NodeRef) -> Iterator[None]:
+    """Serialize writes to one node in this process: ARM rejects a second write while one runs."""
+    with _locks_guard:
+        lock = _node_locks.setdefault(node.key, threading.Lock())
+    with lock:
+        yield
+
+
+def _operations(client: ComputeManagementClient, node: NodeRef) -> Any:
+    return client.virtual_machine_scale_sets if node.kind == SCALE_SET else client.virtual_machines
+
+
+def _error_code(error: HttpResponseError) -> str:
+    code = getattr(error.error, "code", None)
+    return str(code or error.status_code or type(error).__name__)
+
+
+def _retry_after(error: HttpResponseError) -> float | None:
+    header = error.response.headers.get("Retry-After") if error.response is not None else None
+    try:
+        return max(0.0, float(header)) if header else None
+    except ValueError:  # an HTTP date: fall back to our own backoff
+        return None
+
+
+def _backoff(settings: ArmSettings, attempt: int) -> float:
+    # Jitter spreads writers that collided on the same node.
+    return min(settings.max_backoff, settings.backoff * 2**attempt) * random.uniform(0.5, 1.0)
+
+
+def get_node_identity(node: NodeRef, settings: ArmSettings, sleep: Callable[[float], None] = time.sleep) -> NodeIdentity | None:
+    """GET the node and return its identity block, or None when the node does not exist (404)."""
+    with compute_client(node.subscription_id, settings) as client:
+        try:
+            resource = _with_retries(node, settings, lambda: _operations(client, node).get(node.resource_group, node.name), sleep)
+        except NodeNotFound:
+            return None
+    return NodeIdentity.from_arm(resource.as_dict().get("identity"))
+
+
+def _with_retries(node: NodeRef, settings: ArmSettings, call: Callable[[], Any], sleep: Callable[[float], None]) -> Any:
+    """Run ``call`` until it succeeds, retrying 409/429/5xx and 412 within ``settings.timeout``."""
+    deadline = time.monotonic() + settings.timeout
+    attempt = 0
+    while True:
+        try:
+            return call()
+        except ResourceNotFoundError as error:
+            raise NodeNotFound(node, "NotFound", error.message) from error
+        except ResourceModifiedError as error:
+            # Someone wrote between our GET and PATCH: start over at once from a fresh GET.
+            code, delay, last = "PreconditionFailed", 0.0, error
+        except HttpResponseError as error:
+            code = _error_code(error)
+            if error.status_code not in RETRYABLE_STATUS:
+                raise ArmError(node, code, error.message) from error
+            delay = _retry_after(error) or _backoff(settings, attempt)
+            last = error
+        attempt += 1
+        if time.monotonic() + delay > deadline:
+            raise ArmError(node, code, f"gave up after {attempt} attempts in {settings.timeout:g}s: {last.message}") from last
+        sleep(delay)
+
+
+@dataclass(frozen=True)
+class IdentityChange:
+    """The node's identity after a write, and what this write put there that was not there before."""
+
+    after: NodeIdentity
+    added: tuple[str, ...]  # requested ids this call put on the node (spelled as requested)
+    system_added: bool
+    patches: int  # PATCH requests ARM accepted
+
+
+def change_node_identity(
+    node: NodeRef,
+    settings: ArmSettings,
+    add: Iterable[str] = (),
+    remove: Iterable[str] = (),
+    enable_system: bool = False,
+    disable_system: bool = False,
+    sleep: Callable[[float], None] = time.sleep,
+) -> IdentityChange:
+    """Make the node carry ``add`` (and the system identity if ``enable_system``) and not ``remove``.
+
+    One cycle = GET the node, compute the PATCH body from what ARM returned, PATCH with
+    ``If-Match: <etag>``, wait for the async operation. A 412 (another writer in between) or a
+    transient error restarts the cycle, which is idempotent. Raises NodeNotFound on 404.
+    """
+    add, remove = tuple(add), tuple(remove)
+    accepted: set[str] = set()  # ids in a PATCH that ARM accepted: ours even if a retry finds them present
+    state = {"system_sent": False, "patches": 0}
+
+    def cycle() -> NodeIdentity:
+        ops = _operations(client, node)
+        resource = ops.get(node.resource_group, node.name).as_dict()
+        current = resource.get("identity")
+        body = patch_body(current, add, remove, enable_system, disable_system)
+        if body is None:
+            return NodeIdentity.from_arm(current)
+        etag = resource.get("etag")
+        condition = MatchConditions.IfNotModified if etag else None
+        poller = ops.begin_update(node.resource_group, node.name, body, etag=etag, match_condition=condition)
+        state["patches"] += 1
+        sent = body["identity"].get("userAssignedIdentities") or {}
+        accepted.update(key.casefold() for key, value in sent.items() if value is not None)
+        state["system_sent"] = state["system_sent"] or (enable_system and not _has_system(current))
+        return NodeIdentity.from_arm(_finish(node, poller, deadline).get("identity"))
+
+    with node_lock(node), compute_client(node.subscription_id, settings) as client:
+        deadline = time.monotonic() + settings.timeout
+        after = _with_retries(node, settings, cycle, sleep)
+    added = tuple(identity for identity in add if identity.casefold() in accepted and after.has(identity))
+    return IdentityChange(after, added, bool(state["system_sent"]) and after.system, int(state["patches"]))
+
+
+def _finish(node: NodeRef, poller: LROPoller[Any], deadline: float) -> dict[str, Any]:
+    """Wait for the PATCH's async operation (the SDK polls Azure-AsyncOperation) within the deadline."""
+    poller.wait(timeout=max(0.0, deadline - time.monotonic()))
+    if not poller.done():
+        raise ArmError(node, "OperationTimedOut", f"the identity update was still {poller.status()} at the deadline")
+    try:
+        return dict(poller.result().as_dict())
+    except HttpResponseError as error:
+        if error.status_code in RETRYABLE_STATUS:
+            raise  # a transient poll failure: the whole cycle is retried
+        # A status endpoint answering 200 {"status": "Failed"} lands here too.
+        raise ArmError(node, _error_code(error), error.message) from error
