@@ -1,0 +1,172 @@
+"""One environment's Key Vault → CSI driver → Pod delivery, declared as one dependency graph.
+
+Graph (arrows: "waits for")::
+
+    identity ─┬─> node assignments (one per scale set / VM, in parallel)
+              ├─> Key Vault grants (chained per vault for access policies)
+              └─> SecretProviderClass (needs the identity's client ID)
+    Pod ──> its SecretProviderClass, every grant, every node assignment
+
+Nothing else waits: node writes and grants run side by side, and classes do not wait for grants.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, NotRequired, TypedDict
+
+import pulumi
+
+from .config import Settings, validate_settings
+from .identity import ManagedIdentity, ManagedIdentityArgs
+from .keyvault_access import KeyVaultAccess
+from .node_assignment import NodeArgs, NodeIdentityAssignments
+from .pod import SecretsStorePod
+from .secret_provider_class import SecretProviderClass
+
+TYPE = "keyvault-csi:index:AksKeyVaultSecrets"
+
+
+class AksKeyVaultSecretsArgs(TypedDict):
+    """The stack configuration's shape (see ``Pulumi.yaml``), as plain values."""
+
+    tenantId: str
+    keyVault: Mapping[str, Any]
+    identity: Mapping[str, Any]
+    workloads: Sequence[Mapping[str, Any]]
+    nodes: NotRequired[Mapping[str, Any]]
+    location: NotRequired[str]
+    tags: NotRequired[Mapping[str, str]]
+    protect: NotRequired[bool]
+    armEndpoint: NotRequired[str]
+    environment: NotRequired[str]
+
+
+class AksKeyVaultSecrets(pulumi.ComponentResource):
+    """Identity, node assignments, Key Vault grants, SecretProviderClasses and Pods for one environment.
+
+    Arguments are validated in full before any resource is declared (one ``RunError`` listing every
+    problem). Pass explicit providers with ``opts=ResourceOptions(providers=[azure, k8s])``; every
+    child and invoke uses them.
+    """
+
+    identity: ManagedIdentity
+    nodes: NodeIdentityAssignments | None
+    access: KeyVaultAccess
+    secret_provider_classes: dict[str, SecretProviderClass]
+    pods: dict[str, SecretsStorePod]
+    identity_client_id: pulumi.Output[str]
+    principal_ids: dict[str, pulumi.Output[str]]
+
+    def __init__(
+        self, name: str, args: AksKeyVaultSecretsArgs | Settings, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        settings = args if isinstance(args, Settings) else validate_settings(args)
+        super().__init__(TYPE, name, None, opts)
+        self.identity = ManagedIdentity(f"{name}-identity", _identity_args(settings), pulumi.ResourceOptions(parent=self))
+        self.identity_client_id = self.identity.client_id
+        self.nodes = self._assign_to_nodes(name, settings)
+        self.principal_ids = (
+            dict(self.nodes.principal_ids)
+            if settings.identity.type == "systemAssigned" and self.nodes
+            else {"identity": self.identity.principal_id}
+        )
+        self.access = KeyVaultAccess(
+            f"{name}-access",
+            {
+                "vaultName": settings.keyVault.name,
+                "resourceGroup": settings.keyVault.resourceGroup,
+                "tenantId": settings.tenantId,
+                "objects": [obj for w in settings.workloads for obj in w.objects],
+                "principals": self.principal_ids,
+                "permissionModel": settings.keyVault.permissionModel,
+                **({"subscriptionId": settings.keyVault.subscriptionId} if settings.keyVault.subscriptionId else {}),
+                "protect": settings.protect,
+            },
+            pulumi.ResourceOptions(parent=self),
+        )
+        self.secret_provider_classes, self.pods = {}, {}
+        for workload in settings.workloads:
+            self._declare_workload(name, settings, workload)
+        self.register_outputs(
+            {
+                "identityClientId": self.identity_client_id,
+                "principalIds": self.principal_ids,
+                "secretProviderClasses": sorted(self.secret_provider_classes),
+                "pods": sorted(self.pods),
+            }
+        )
+
+    def _assign_to_nodes(self, name: str, settings: Settings) -> NodeIdentityAssignments | None:
+        if settings.identity.type == "kubelet" or settings.nodes is None:
+            return None
+        nodes: list[NodeArgs] = []
+        for kind, ref in settings.nodes.all():
+            node: NodeArgs = {"kind": kind, "resourceGroup": ref.resourceGroup, "name": ref.name}  # type: ignore[typeddict-item]
+            if ref.subscriptionId:
+                node["subscriptionId"] = ref.subscriptionId
+            nodes.append(node)
+        system = settings.identity.type == "systemAssigned"
+        return NodeIdentityAssignments(
+            f"{name}-nodes",
+            {
+                "nodes": nodes,
+                **({} if system else {"userAssignedIdentityId": self.identity.resource_id}),
+                "systemAssigned": system,
+                "armEndpoint": settings.armEndpoint,
+                "environment": settings.environment,
+            },
+            pulumi.ResourceOptions(parent=self),
+        )
+
+    def _declare_workload(self, name: str, settings: Settings, workload) -> None:
+        class_name = workload.class_name(settings.keyVault.name)
+        key = f"{workload.namespace}/{class_name}"
+        spc = SecretProviderClass(
+            f"{name}-{workload.namespace}-{class_name}",
+            {
+                "namespace": workload.namespace,
+                "className": class_name,
+                "keyvaultName": settings.keyVault.name,
+                "tenantId": settings.tenantId,
+                "objects": workload.objects,
+                "userAssignedIdentityId": self.identity.client_id,
+                "cloudName": workload.cloudName,
+                **({"cloudEnvFileName": workload.cloudEnvFileName} if workload.cloudEnvFileName else {}),
+            },
+            pulumi.ResourceOptions(parent=self),
+        )
+        self.secret_provider_classes[key] = spc
+        if workload.pod is None:
+            return
+        pod_name = workload.pod_name()
+        waits_for: list[pulumi.Resource] = [spc, self.access] + ([self.nodes] if self.nodes else [])
+        self.pods[f"{workload.namespace}/{pod_name}"] = SecretsStorePod(
+            f"{name}-{workload.namespace}-{pod_name}",
+            {
+                "namespace": workload.namespace,
+                "podName": pod_name,
+                "image": workload.pod.image,
+                "mountPath": workload.pod.mountPath,
+                "os": workload.pod.os,
+                "secretProviderClass": spc.class_name,
+                "dependsOn": waits_for,
+            },
+            pulumi.ResourceOptions(parent=self),
+        )
+
+
+def _identity_args(settings: Settings) -> ManagedIdentityArgs:
+    identity = settings.identity
+    args: ManagedIdentityArgs = {"type": identity.type, "tags": settings.tags, "protect": settings.protect}
+    if identity.name:
+        args["name"] = identity.name
+    if identity.resourceGroup:
+        args["resourceGroup"] = identity.resourceGroup
+    if identity.resourceId:
+        args["resourceId"] = identity.resourceId
+    if identity.cluster:
+        args["cluster"] = {"resourceGroup": identity.cluster.resourceGroup, "name": identity.cluster.name}
+    if settings.location:
+        args["location"] = settings.location
+    return args

@@ -1,0 +1,373 @@
+"""The settings of one environment: validated in full before any resource is declared.
+
+The same model serves the stack configuration (``keyvault-csi:*`` keys, see ``Pulumi.yaml``) and
+the arguments of :class:`components.AksKeyVaultSecrets` when it is embedded in another program.
+Every problem is reported at once as one :class:`pulumi.RunError` naming the key path, the bad
+value and what is allowed, so ``pulumi preview`` prints it without a traceback.
+"""
+
+from __future__ import annotations
+
+import difflib
+import typing
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from typing import Any, Literal
+
+import pulumi
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+
+from .naming import (
+    ClusterName,
+    ComputeName,
+    DnsLabel,
+    DnsSubdomain,
+    Guid,
+    IdentityName,
+    IdentityResourceId,
+    KeyVaultName,
+    ResourceGroupName,
+    dns_label_from,
+)
+from .objects import KeyVaultObject
+
+IdentityType = Literal["userAssigned", "systemAssigned", "kubelet"]
+PermissionModel = Literal["accessPolicy", "rbac", "auto"]
+NodeOs = Literal["linux", "windows"]
+
+# Accepted by the Azure provider (case-insensitive); AzureStackCloud also needs cloudEnvFileName.
+CLOUD_NAMES = (
+    "AzurePublicCloud",
+    "AzureCloud",
+    "AzureUSGovernmentCloud",
+    "AzureUSGovernment",
+    "AzureChinaCloud",
+    "AzureGermanCloud",
+    "AzureStackCloud",
+)
+AZURE_ENVIRONMENTS = ("public", "usgovernment", "china")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ResourceRef(_Strict):
+    """An Azure resource named by resource group and name (subscription: the provider's unless set)."""
+
+    resourceGroup: ResourceGroupName
+    name: str = Field(min_length=1)
+    subscriptionId: Guid | None = None
+
+
+class ComputeRef(ResourceRef):
+    """A VM scale set (one per AKS node pool) or a VM of an AvailabilitySet cluster."""
+
+    name: ComputeName
+
+
+class ClusterRef(ResourceRef):
+    """An AKS managed cluster."""
+
+    name: ClusterName
+
+
+class KeyVaultSettings(_Strict):
+    name: KeyVaultName
+    resourceGroup: ResourceGroupName
+    subscriptionId: Guid | None = None
+    permissionModel: PermissionModel = "auto"
+
+
+class IdentitySettings(_Strict):
+    """Which identity reads the vault: see the README's "Identity modes"."""
+
+    type: IdentityType
+    name: IdentityName | None = None
+    resourceGroup: ResourceGroupName | None = None
+    resourceId: IdentityResourceId | None = None
+    cluster: ClusterRef | None = None
+
+    @model_validator(mode="after")
+    def _fields_match_type(self) -> IdentitySettings:
+        problems: list[str] = []
+        given = {k for k in ("name", "resourceGroup", "resourceId", "cluster") if getattr(self, k) is not None}
+        if self.type == "userAssigned":
+            create, existing = {"name", "resourceGroup"} <= given, "resourceId" in given
+            if create == existing or given - {"name", "resourceGroup", "resourceId"}:
+                problems.append(
+                    "type userAssigned takes either name + resourceGroup (create the identity) "
+                    f"or resourceId (use an existing one); got {sorted(given) or 'neither'}"
+                )
+            elif existing and given & {"name", "resourceGroup"}:
+                problems.append("resourceId names an existing identity; drop name/resourceGroup")
+        elif self.type == "kubelet":
+            if given != {"cluster"}:
+                problems.append(f"type kubelet takes only cluster: {{resourceGroup, name}}; got {sorted(given) or 'none'}")
+        elif given:
+            problems.append(f"type systemAssigned uses the nodes' own identities and takes no {sorted(given)}")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
+class NodeSettings(_Strict):
+    scaleSets: list[ComputeRef] = []
+    virtualMachines: list[ComputeRef] = []
+
+    def all(self) -> list[tuple[str, ComputeRef]]:
+        return [("vmss", ref) for ref in self.scaleSets] + [("vm", ref) for ref in self.virtualMachines]
+
+
+class KubernetesSettings(_Strict):
+    """Where the Kubernetes objects go: a kubeconfig (secret), a named AKS cluster, or neither (ambient)."""
+
+    kubeconfig: SecretStr | None = None
+    cluster: ClusterRef | None = None
+    context: str | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> KubernetesSettings:
+        if self.kubeconfig is not None and self.cluster is not None:
+            raise ValueError("set kubeconfig or cluster, not both")
+        return self
+
+
+class PodSettings(_Strict):
+    name: DnsSubdomain | None = None
+    image: str = Field(default="nginx", min_length=1, pattern=r"^\S+$")
+    mountPath: str = "/mnt/secrets-store"
+    os: NodeOs = "linux"
+
+    @model_validator(mode="after")
+    def _absolute_mount_path(self) -> PodSettings:
+        path = self.mountPath
+        windows_absolute = len(path) > 2 and path[0].isalpha() and path[1] == ":" and path[2] in "\\/"
+        if not (path.startswith("/") or (self.os == "windows" and windows_absolute)):
+            allowed = "an absolute path such as /mnt/secrets-store" + (
+                " or C:\\mnt\\secrets-store" if self.os == "windows" else ""
+            )
+            raise ValueError(f"mountPath {path!r} is not absolute; allowed: {allowed}")
+        return self
+
+
+class WorkloadSettings(_Strict):
+    name: DnsLabel
+    namespace: DnsLabel = "default"
+    secretProviderClass: DnsSubdomain | None = None
+    cloudName: str = ""
+    cloudEnvFileName: str | None = None
+    objects: list[KeyVaultObject] = Field(min_length=1)
+    pod: PodSettings | None = None
+
+    @field_validator("cloudName")
+    @classmethod
+    def _known_cloud(cls, value: str) -> str:
+        if value and value.lower() not in {c.lower() for c in CLOUD_NAMES}:
+            raise ValueError(f"{value!r} is not a cloud the Azure provider knows; allowed: '' or {', '.join(CLOUD_NAMES)}")
+        return value
+
+    @model_validator(mode="after")
+    def _files_and_cloud(self) -> WorkloadSettings:
+        problems = [
+            f"objects {indexes} all write the file {name!r}; give them distinct objectAlias values"
+            for name, indexes in _duplicates((o.file_name, i) for i, o in enumerate(self.objects))
+        ]
+        if self.cloudName.lower() == "azurestackcloud" and not self.cloudEnvFileName:
+            problems.append("cloudName AzureStackCloud needs cloudEnvFileName (the JSON file of the stack's endpoints)")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def class_name(self, vault: str) -> str:
+        return self.secretProviderClass or default_class_name(vault, self.name)
+
+    def pod_name(self) -> str:
+        return (self.pod.name if self.pod else None) or default_pod_name(self.name)
+
+
+class Settings(_Strict):
+    """One environment: the vault, the identity, the nodes it goes on, and the workloads."""
+
+    tenantId: Guid
+    keyVault: KeyVaultSettings
+    identity: IdentitySettings
+    nodes: NodeSettings | None = None
+    workloads: list[WorkloadSettings] = Field(min_length=1)
+    location: str | None = None
+    tags: dict[str, str] = {}
+    protect: bool = False
+    armEndpoint: str = ""
+    environment: Literal["public", "usgovernment", "china"] = "public"
+    kubernetes: KubernetesSettings | None = None
+
+
+def _cross_checks(raw: Mapping[str, Any], prefix: str) -> list[str]:
+    """Rules that span keys. They read the raw mapping defensively so they are reported even when
+    single fields are also wrong ("every problem at once")."""
+    problems: list[str] = []
+    identity = raw.get("identity") if isinstance(raw.get("identity"), Mapping) else {}
+    nodes = raw.get("nodes") if isinstance(raw.get("nodes"), Mapping) else None
+    node_lists = {kind: nodes.get(key) or [] for kind, key in (("vmss", "scaleSets"), ("vm", "virtualMachines"))} if nodes else {}
+    node_count = sum(len(v) for v in node_lists.values() if isinstance(v, list))
+    kind = identity.get("type")
+    if kind == "kubelet" and raw.get("nodes") is not None:
+        problems.append(f"{prefix}nodes: refused for identity type kubelet (AKS already put the kubelet identity on the nodes)")
+    elif kind in ("userAssigned", "systemAssigned") and node_count == 0:
+        problems.append(
+            f"{prefix}nodes: identity type {kind} needs at least one entry in nodes.scaleSets or nodes.virtualMachines"
+        )
+    for (node_kind, rg, name), indexes in _duplicates(
+        ((node_kind, str(ref.get("resourceGroup", "")).lower(), str(ref.get("name", "")).lower()), i)
+        for node_kind, refs in node_lists.items() if isinstance(refs, list)
+        for i, ref in enumerate(refs) if isinstance(ref, Mapping)
+    ):
+        problems.append(f"{prefix}nodes: {node_kind} {rg}/{name} is listed {len(indexes)} times ({indexes})")
+    workloads = [w if isinstance(w, Mapping) else {} for w in raw.get("workloads") or [] if isinstance(raw.get("workloads"), list)]
+    vault = raw.get("keyVault", {}).get("name", "") if isinstance(raw.get("keyVault"), Mapping) else ""
+    classes = (
+        ((w.get("namespace", "default"), w.get("secretProviderClass") or default_class_name(str(vault), str(w.get("name")))), i)
+        for i, w in enumerate(workloads)
+    )
+    for (namespace, cls), indexes in _duplicates(classes):
+        problems.append(f"{prefix}workloads {indexes}: SecretProviderClass {cls!r} declared twice in namespace {namespace!r}")
+    pods = (
+        ((w.get("namespace", "default"), w["pod"].get("name") or default_pod_name(str(w.get("name")))), i)
+        for i, w in enumerate(workloads) if isinstance(w.get("pod"), Mapping)
+    )
+    for (namespace, pod), indexes in _duplicates(pods):
+        problems.append(f"{prefix}workloads {indexes}: Pod {pod!r} declared twice in namespace {namespace!r}")
+    for name, indexes in _duplicates((w.get("name"), i) for i, w in enumerate(workloads)):
+        problems.append(f"{prefix}workloads {indexes}: the name {name!r} is used more than once; names must be unique")
+    return problems
+
+
+def default_class_name(vault: str, workload: str) -> str:
+    return f"azure-{dns_label_from(vault)}-{workload}"
+
+
+def default_pod_name(workload: str) -> str:
+    return f"{workload}-secrets-store-inline"
+
+
+def _duplicates(pairs: Iterable[tuple[Any, int]]) -> list[tuple[Any, list[int]]]:
+    seen: dict[Any, list[int]] = {}
+    for key, index in pairs:
+        seen.setdefault(key, []).append(index)
+    return [(key, indexes) for key, indexes in seen.items() if len(indexes) > 1]
+
+
+def validate_settings(raw: Mapping[str, Any], *, prefix: str = "") -> Settings:
+    """Validate ``raw`` (camelCase keys) into :class:`Settings` or raise one RunError listing every problem.
+
+    ``prefix`` is prepended to key paths: ``"keyvault-csi:"`` for stack config, ``""`` for component args.
+    """
+    problems = _cross_checks(raw, prefix)
+    try:
+        settings = Settings.model_validate(dict(raw))
+    except ValidationError as error:
+        problems = [_describe(e, prefix) for e in error.errors(include_url=False)] + problems
+    else:
+        if not problems:
+            return settings
+    counts = Counter(problems)
+    lines = "\n".join(f"  - {p}" for p in counts)
+    raise pulumi.RunError(f"invalid keyvault-csi settings ({len(counts)} problem{'s' * (len(counts) > 1)}):\n{lines}")
+
+
+def _describe(error: Mapping[str, Any], prefix: str) -> str:
+    loc = [p for p in error["loc"] if p not in _VALIDATOR_LOCS]
+    path = _path(loc, prefix)
+    kind, value = error["type"], error.get("input")
+    if kind == "extra_forbidden":
+        key = str(loc[-1])
+        derived = _DERIVED_PARAMETERS.get(key.lower()) if len(loc) > 1 else None
+        if derived:
+            return f"{path}: unknown key {key!r}; the SecretProviderClass parameter is derived from {derived}, do not set it"
+        allowed = sorted(_fields_at(Settings, loc[:-1]))
+        guess = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+        hint = f"did you mean {guess[0]!r}? " if guess else ""
+        return f"{path}: unknown key {key!r}; {hint}allowed: {', '.join(allowed)}"
+    if kind == "missing":
+        return f"{path}: required but not set"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if kind.startswith("value_error") or kind == "assertion_error":
+        return f"{path}: {message}"
+    return f"{path}: {message}; got {value!r}"
+
+
+# Provider parameters people copy from hand-written classes; keyvault-csi renders them itself.
+_DERIVED_PARAMETERS = {
+    "userassignedidentityid": "keyvault-csi:identity (the client ID of that identity)",
+    "clientid": "keyvault-csi:identity",
+    "usevmmanagedidentity": "keyvault-csi:identity",
+    "usepodidentity": "keyvault-csi:identity",
+    "keyvaultname": "keyvault-csi:keyVault.name",
+    "tenantid": "keyvault-csi:tenantId",
+}
+
+_VALIDATOR_LOCS = {"function-after[check()]"}
+
+
+def _path(loc: list[Any], prefix: str) -> str:
+    if not loc:
+        return prefix.rstrip(":") or "settings"
+    text = prefix + str(loc[0])
+    for part in loc[1:]:
+        text += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return text
+
+
+def _fields_at(model: type[BaseModel], loc: list[Any]) -> set[str]:
+    """The keys the model nested at ``loc`` accepts (for "did you mean")."""
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = current.model_fields.get(part) if isinstance(current, type) and issubclass(current, BaseModel) else None
+        if field is None:
+            return set()
+        current = _model_in(field.annotation)
+    return set(current.model_fields) if isinstance(current, type) and issubclass(current, BaseModel) else set()
+
+
+def _model_in(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+CONFIG_KEYS = tuple(name for name in Settings.model_fields if name not in ("location", "environment"))
+
+
+def settings_from_stack_config(namespace: str = "keyvault-csi") -> Settings:
+    """Read and validate every ``keyvault-csi:*`` key of the current stack (plus ``azure-native:location``).
+
+    Unknown keys in the namespace are reported too, with a "did you mean".
+    """
+    raw: dict[str, Any] = {}
+    config = pulumi.Config(namespace)
+    for key in _keys_in_namespace(namespace):
+        try:
+            raw[key] = config.get_object(key)
+        except Exception:  # a scalar that is not JSON: keep the text
+            raw[key] = config.get(key)
+    azure = pulumi.Config("azure-native")
+    if azure.get("location"):
+        raw["location"] = azure.get("location")
+    if azure.get("environment"):
+        raw["environment"] = azure.get("environment")
+    return validate_settings(raw, prefix=f"{namespace}:")
+
+
+def _keys_in_namespace(namespace: str) -> list[str]:
+    from pulumi.runtime import config as runtime_config
+
+    keys = set(runtime_config.CONFIG.get()) | set(runtime_config.get_config_env())
+    found = sorted(k.split(":", 1)[1] for k in keys if k.startswith(f"{namespace}:"))
+    # `pulumi config set --path` style keys never reach the program split; config objects arrive whole.
+    return [k for k in found if ":" not in k]

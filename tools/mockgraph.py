@@ -1,0 +1,294 @@
+"""Evaluate a Pulumi program under Pulumi's own mock runtime and record the resulting graph.
+
+This is how the project is checked without a cloud: the real Pulumi SDK registers every resource
+with a mock monitor; we subclass that monitor to also keep what the engine would receive (parent,
+dependencies, provider reference, protect, invoke tokens). Values only the cloud knows come back
+as visible placeholders such as ``<id-app.clientId>``, never as invented GUIDs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import dataclasses
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import pulumi
+from pulumi.runtime import mocks as pulumi_mocks
+
+PLACEHOLDER_SUBSCRIPTION = "<subscriptionId>"
+DYNAMIC_NODE_IDENTITY = "pulumi-python:dynamic:NodeIdentityAssignment"
+
+
+def placeholder(owner: str, field: str) -> str:
+    """A value the cloud assigns at deploy time, shown as such."""
+    return f"<{owner}.{field}>"
+
+
+@dataclasses.dataclass
+class RecordedResource:
+    urn: str
+    type: str
+    name: str
+    custom: bool
+    parent: str
+    dependencies: list[str]
+    property_dependencies: dict[str, list[str]]
+    provider: str
+    providers: dict[str, str]
+    protect: bool
+    retain_on_delete: bool
+    inputs: dict[str, Any]
+    outputs: dict[str, Any]
+
+
+@dataclasses.dataclass
+class RecordedInvoke:
+    token: str
+    args: dict[str, Any]
+    provider: str
+
+
+@dataclasses.dataclass
+class Graph:
+    """Everything one program evaluation declared, in registration order."""
+
+    resources: list[RecordedResource]
+    invokes: list[RecordedInvoke]
+    stack_outputs: dict[str, Any]
+
+    def by_type(self, type_: str) -> list[RecordedResource]:
+        return [r for r in self.resources if r.type == type_]
+
+    def by_urn(self) -> dict[str, RecordedResource]:
+        return {r.urn: r for r in self.resources}
+
+    def one(self, type_: str, name: str) -> RecordedResource:
+        found = [r for r in self.resources if r.type == type_ and r.name == name]
+        if len(found) != 1:
+            raise LookupError(f"{len(found)} resources of type {type_} named {name}")
+        return found[0]
+
+    def ancestors(self, resource: RecordedResource) -> list[str]:
+        """URNs of the resource's parent chain, nearest first."""
+        index = self.by_urn()
+        chain, parent = [], resource.parent
+        while parent and parent in index:
+            chain.append(parent)
+            parent = index[parent].parent
+        return chain
+
+    def depends_on(self, resource: RecordedResource, target: RecordedResource) -> bool:
+        """True if ``resource`` waits for ``target``, directly or through any path of the graph.
+
+        A dependency on a component means a dependency on everything beneath it, as in the engine.
+        """
+        index = self.by_urn()
+        children: dict[str, list[str]] = {}
+        for r in self.resources:
+            children.setdefault(r.parent, []).append(r.urn)
+
+        def expand(urn: str) -> list[str]:
+            out, todo = [], [urn]
+            while todo:
+                u = todo.pop()
+                out.append(u)
+                if not index[u].custom:
+                    todo.extend(children.get(u, []))
+            return out
+
+        seen: set[str] = set()
+        todo = list(resource.dependencies) + [d for deps in resource.property_dependencies.values() for d in deps]
+        while todo:
+            urn = todo.pop()
+            if urn in seen or urn not in index:
+                continue
+            seen.add(urn)
+            for u in expand(urn):
+                if u == target.urn:
+                    return True
+                if u not in seen:
+                    todo.extend(index[u].dependencies)
+                    todo.extend(d for deps in index[u].property_dependencies.values() for d in deps)
+        return False
+
+
+class _RecordingMonitor(pulumi_mocks.MockMonitor):
+    def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
+        super().__init__(mocks)
+        self.recorded: list[RecordedResource] = []
+
+    def RegisterResource(self, request):  # noqa: N802 - gRPC method name
+        response = super().RegisterResource(request)
+        if request.type == "pulumi:pulumi:Stack":
+            return response
+        registration = self.resources.get(response.urn)
+        self.recorded.append(
+            RecordedResource(
+                urn=response.urn,
+                type=request.type,
+                name=request.name,
+                custom=bool(request.custom),
+                parent=request.parent,
+                dependencies=sorted(request.dependencies),
+                property_dependencies={
+                    key: sorted(value.urns) for key, value in sorted(request.propertyDependencies.items())
+                },
+                provider=request.provider,
+                providers=dict(sorted(request.providers.items())),
+                protect=bool(request.protect),
+                retain_on_delete=bool(request.retainOnDelete),
+                inputs=_plain(pulumi.runtime.rpc.deserialize_properties(request.object)),
+                outputs=_plain(registration.state) if registration else {},
+            )
+        )
+        return response
+
+
+def _plain(value: Any) -> Any:
+    """Strip the SDK's wrappers so recorded values compare and serialise as plain data."""
+    if isinstance(value, Mapping):
+        return {
+            k: _plain(v)
+            for k, v in value.items()
+            if k != pulumi.runtime.rpc._special_sig_key  # type: ignore[attr-defined]
+        }
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+class PlaceholderMocks(pulumi.runtime.Mocks):
+    """Mock answers that stand in for Azure: echo inputs, mark cloud-assigned values as placeholders.
+
+    ``vault_rbac`` answers the ``getVault`` look-up that ``permissionModel: auto`` makes: a mapping
+    of vault name to ``enableRbacAuthorization`` (unknown vaults answer ``False``).
+    """
+
+    def __init__(self, vault_rbac: Mapping[str, bool] | None = None) -> None:
+        self.vault_rbac = dict(vault_rbac or {})
+        self.invokes: list[RecordedInvoke] = []
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
+        outputs = dict(args.inputs)
+        resource_id = f"{args.name}-id"
+        if args.typ == "azure-native:managedidentity:UserAssignedIdentity":
+            rg, name = outputs["resourceGroupName"], outputs["resourceName"]
+            resource_id = (
+                f"/subscriptions/{PLACEHOLDER_SUBSCRIPTION}/resourceGroups/{rg}"
+                f"/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{name}"
+            )
+            outputs.update(
+                name=name,
+                clientId=placeholder(name, "clientId"),
+                principalId=placeholder(name, "principalId"),
+                tenantId=placeholder(name, "tenantId"),
+            )
+        elif args.typ == DYNAMIC_NODE_IDENTITY:
+            outputs.pop("__provider", None)
+            node = str(outputs.get("nodeId", args.name)).rsplit("/", 1)[-1]
+            system = bool(outputs.get("systemAssigned"))
+            outputs["principalId"] = placeholder(node, "systemAssignedPrincipalId") if system else ""
+        elif args.typ.startswith("azure-native:") and "name" not in outputs:
+            outputs["name"] = args.name
+        if "id" not in outputs:
+            outputs["id"] = resource_id
+        return resource_id, outputs
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list | None]:
+        inputs = _plain(dict(args.args))
+        self.invokes.append(RecordedInvoke(token=args.token, args=inputs, provider=args.provider))
+        return _invoke_answer(args.token, inputs, self.vault_rbac), None
+
+
+def _invoke_answer(token: str, inputs: dict[str, Any], vault_rbac: Mapping[str, bool]) -> dict:
+    if token == "azure-native:keyvault:getVault":
+        name = inputs["vaultName"]
+        return {
+            "id": f"/subscriptions/{PLACEHOLDER_SUBSCRIPTION}/resourceGroups/{inputs['resourceGroupName']}"
+            f"/providers/Microsoft.KeyVault/vaults/{name}",
+            "name": name,
+            "properties": {
+                "enableRbacAuthorization": vault_rbac.get(name, False),
+                "tenantId": placeholder(name, "tenantId"),
+                "sku": {"family": "A", "name": "standard"},
+            },
+        }
+    if token == "azure-native:managedidentity:getUserAssignedIdentity":
+        name = inputs["resourceName"]
+        return {
+            "id": f"/subscriptions/{PLACEHOLDER_SUBSCRIPTION}/resourceGroups/{inputs['resourceGroupName']}"
+            f"/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{name}",
+            "name": name,
+            "clientId": placeholder(name, "clientId"),
+            "principalId": placeholder(name, "principalId"),
+            "tenantId": placeholder(name, "tenantId"),
+            "location": "<location>",
+            "type": "Microsoft.ManagedIdentity/userAssignedIdentities",
+        }
+    if token == "azure-native:containerservice:getManagedCluster":
+        cluster = inputs["resourceName"]
+        kubelet = f"{cluster}-agentpool"
+        return {
+            "id": f"/subscriptions/{PLACEHOLDER_SUBSCRIPTION}/resourceGroups/{inputs['resourceGroupName']}"
+            f"/providers/Microsoft.ContainerService/managedClusters/{cluster}",
+            "name": cluster,
+            "location": "<location>",
+            "type": "Microsoft.ContainerService/ManagedClusters",
+            "identityProfile": {
+                "kubeletidentity": {
+                    "clientId": placeholder(kubelet, "clientId"),
+                    "objectId": placeholder(kubelet, "objectId"),
+                    "resourceId": f"/subscriptions/{PLACEHOLDER_SUBSCRIPTION}/resourceGroups/MC_{cluster}"
+                    f"/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{kubelet}",
+                }
+            },
+            "oidcIssuerProfile": {"enabled": True, "issuerURL": placeholder(cluster, "oidcIssuerURL")},
+        }
+    if token == "azure-native:containerservice:listManagedClusterUserCredentials":
+        kubeconfig = f"# {placeholder(inputs['resourceName'], 'kubeconfig')}\n"
+        return {"kubeconfigs": [{"name": "clusterUser", "value": base64.b64encode(kubeconfig.encode()).decode()}]}
+    if token == "azure-native:authorization:getClientConfig":
+        return {
+            "clientId": "<deployer.clientId>",
+            "objectId": "<deployer.objectId>",
+            "subscriptionId": PLACEHOLDER_SUBSCRIPTION,
+            "tenantId": "<deployer.tenantId>",
+        }
+    return {}
+
+
+def evaluate(
+    program: Callable[[], None],
+    config: Mapping[str, Any] | None = None,
+    *,
+    secret_keys: list[str] | None = None,
+    project: str = "keyvault-csi",
+    stack: str = "test",
+    vault_rbac: Mapping[str, bool] | None = None,
+) -> Graph:
+    """Run ``program`` once under the mock runtime and return the graph it declared.
+
+    ``config`` maps full keys (``keyvault-csi:tenantId``) to values; objects are passed as JSON
+    like the CLI does. Mocks are set per call, so evaluations never leak into each other.
+    """
+    mocks = PlaceholderMocks(vault_rbac)
+    monitor = _RecordingMonitor(mocks)
+    pulumi.runtime.settings.reset_options()  # type: ignore[attr-defined]
+    pulumi.runtime.set_all_config(
+        {k: v if isinstance(v, str) else json.dumps(v) for k, v in (config or {}).items()},
+        secret_keys or [],
+    )
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor)
+    try:
+        root = pulumi.runtime.get_root_resource()
+        loop.run_until_complete(pulumi.runtime.stack.run_pulumi_func(program))  # type: ignore[attr-defined]
+        exported = loop.run_until_complete(pulumi.Output.from_input(dict(root.outputs)).future())
+    finally:
+        pulumi.runtime.set_all_config({}, [])
+        loop.close()
+    return Graph(resources=monitor.recorded, invokes=mocks.invokes, stack_outputs=_plain(exported or {}))
