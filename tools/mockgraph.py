@@ -197,10 +197,10 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
             outputs["id"] = resource_id
         return resource_id, outputs
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list | None]:
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list]:
         inputs = _plain(dict(args.args))
         self.invokes.append(RecordedInvoke(token=args.token, args=inputs, provider=args.provider))
-        return _invoke_answer(args.token, inputs, self.vault_rbac), None
+        return _invoke_answer(args.token, inputs, self.vault_rbac), []
 
 
 def _invoke_answer(token: str, inputs: dict[str, Any], vault_rbac: Mapping[str, bool]) -> dict:

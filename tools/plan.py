@@ -74,13 +74,29 @@ def render_tree(graph: Graph) -> str:
     return "\n".join(lines)
 
 
+class _ManifestDumper(yaml.SafeDumper):
+    """Multi-line strings (the ``objects`` parameter) as literal blocks, as a person would write them."""
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_ManifestDumper.add_representer(str, _represent_str)
+
+
+def manifest_yaml(manifest: dict) -> str:
+    return yaml.dump(manifest, Dumper=_ManifestDumper, sort_keys=True, default_flow_style=False)
+
+
 def write_manifests(graph: Graph, folder: Path) -> list[Path]:
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     written = []
     for file_name, manifest in kubernetes_manifests(graph).items():
         path = folder / file_name
-        path.write_text(yaml.safe_dump(manifest, sort_keys=True, default_flow_style=False))
+        path.write_text(manifest_yaml(manifest))
         written.append(path)
     return written
 
