@@ -90,8 +90,8 @@ class SecretsStorePodArgs(TypedDict):
 class SecretsStorePod(pulumi.ComponentResource):
     """Declares one ``v1`` Pod that mounts a SecretProviderClass's objects read-only.
 
-    The Pod is pinned to nodes of the chosen OS with ``nodeSelector kubernetes.io/os``, since the
-    provider runs per node and Windows nodes need Windows images. It waits for ``dependsOn``.
+    The Pod is pinned to nodes of the chosen OS (``nodeSelector kubernetes.io/os``), since the
+    image must match the node's OS. It is created only after everything in ``dependsOn``.
     """
 
     pod_name: pulumi.Output[str]
@@ -99,12 +99,12 @@ class SecretsStorePod(pulumi.ComponentResource):
     resource: core.Pod
 
     def __init__(self, name: str, args: SecretsStorePodArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__(TYPE, name, None, opts)
         os: NodeOS = args.get("os") or "linux"
         if os not in typing.get_args(NodeOS):
             raise ValueError(f"os {os!r} is not allowed; use one of: {', '.join(typing.get_args(NodeOS))}")
         mount_path = args.get("mountPath") or default_mount_path(os)
         check_mount_path(mount_path, os)
+        super().__init__(TYPE, name, None, opts)
         volume, mount = secrets_store_volume(args["secretProviderClass"], mount_path=mount_path)
         self.resource = core.Pod(
             name,

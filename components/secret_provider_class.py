@@ -140,7 +140,7 @@ class SecretProviderClass(pulumi.ComponentResource):
     resource: apiextensions.CustomResource
 
     def __init__(self, name: str, args: SecretProviderClassArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__(TYPE, name, None, opts)
+        # Checked first, so bad arguments fail before anything is registered.
         parameters = provider_parameters(
             keyvault_name=args["keyvaultName"],
             tenant_id=args["tenantId"],
@@ -150,6 +150,7 @@ class SecretProviderClass(pulumi.ComponentResource):
             cloud_name=args.get("cloudName") or "",
             cloud_env_file_name=args.get("cloudEnvFileName") or "",
         )
+        super().__init__(TYPE, name, None, opts)
         self.resource = apiextensions.CustomResource(
             name,
             api_version=API_VERSION,

@@ -105,9 +105,12 @@ def test_windows_drive_paths(mount_path):
         ({"mountPath": "C:\\mnt"}, "is not allowed on linux"),
     ],
 )
-def test_bad_os_and_mount_paths(overrides, message):
-    with pytest.raises(ValueError, match=message):
-        evaluate(lambda: SecretsStorePod("check", pod_args(**overrides)))
+def test_bad_os_and_mount_paths_fail_before_anything_is_declared(overrides, message):
+    def program() -> None:
+        with pytest.raises(ValueError, match=message):
+            SecretsStorePod("check", pod_args(**overrides))
+
+    assert evaluate(program).resources == []
 
 
 def test_pod_waits_for_the_class_grants_and_nodes_but_not_for_component_options():

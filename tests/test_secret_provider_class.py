@@ -179,6 +179,14 @@ def test_outputs_and_labels():
     }
 
 
+def test_cloud_settings_reach_the_class():
+    graph = evaluate(
+        lambda: SecretProviderClass("kv", class_args(clientId=CLIENT, cloudName="AzureStackCloud", cloudEnvFileName="/etc/kubernetes/azurestack.json"))
+    )
+    parameters = graph.one(CHILD_TYPE, "kv").inputs["spec"]["parameters"]
+    assert (parameters["cloudName"], parameters["cloudEnvFileName"]) == ("AzureStackCloud", "/etc/kubernetes/azurestack.json")
+
+
 def test_identity_client_id_output_flows_into_the_class():
     def program() -> None:
         identity = managedidentity.UserAssignedIdentity("id-app", resource_group_name="rg", resource_name_="id-app")
@@ -203,5 +211,8 @@ def test_component_options_are_not_copied_to_the_child():
 
 
 def test_invalid_args_fail_before_anything_is_declared():
-    with pytest.raises(ValueError, match="exactly one of"):
-        evaluate(lambda: SecretProviderClass("kv", class_args(userAssignedIdentityId="", clientId=CLIENT)))
+    def program() -> None:
+        with pytest.raises(ValueError, match="exactly one of"):
+            SecretProviderClass("kv", class_args(userAssignedIdentityId="", clientId=CLIENT))
+
+    assert evaluate(program).resources == []
