@@ -417,19 +417,8 @@ def _backoff(settings: ArmSettings, attempt: int) -> float:
     return min(settings.max_backoff, settings.backoff * 2**attempt) * random.uniform(0.5, 1.0)
 
 
-def get_node_identity(node: NodeRef, settings: ArmSettings, sleep: Callable[[float], None] = time.sleep) -> NodeIdentity | None:
-    """GET the node and return its identity block, or None when the node does not exist (404)."""
-    with compute_client(node.subscription_id, settings) as client:
-        try:
-            resource = _with_retries(node, settings, lambda: _operations(client, node).get(node.resource_group, node.name), sleep)
-        except NodeNotFound:
-            return None
-    return NodeIdentity.from_arm(resource.as_dict().get("identity"))
-
-
-def _with_retries(node: NodeRef, settings: ArmSettings, call: Callable[[], Any], sleep: Callable[[float], None]) -> Any:
-    """Run ``call`` until it succeeds, retrying 409/429/5xx and 412 within ``settings.timeout``."""
-    deadline = time.monotonic() + settings.timeout
+def _with_retries(node: NodeRef, settings: ArmSettings, call: Callable[[], Any], deadline: float) -> Any:
+    """Run ``call`` until it succeeds, retrying 412, 409, 429 and 5xx until ``deadline``."""
     attempt = 0
     while True:
         try:
@@ -448,7 +437,19 @@ def _with_retries(node: NodeRef, settings: ArmSettings, call: Callable[[], Any],
         attempt += 1
         if time.monotonic() + delay > deadline:
             raise ArmError(node, code, f"gave up after {attempt} attempts in {settings.timeout:g}s: {last.message}") from last
-        sleep(delay)
+        time.sleep(delay)
+
+
+def get_node_identity(node: NodeRef, settings: ArmSettings) -> NodeIdentity | None:
+    """GET the node and return its identity block, or None when the node does not exist (404)."""
+    deadline = time.monotonic() + settings.timeout
+    with compute_client(node.subscription_id, settings) as client:
+        ops = _operations(client, node)
+        try:
+            resource = _with_retries(node, settings, lambda: ops.get(node.resource_group, node.name), deadline)
+        except NodeNotFound:
+            return None
+    return NodeIdentity.from_arm(resource.as_dict().get("identity"))
 
 
 @dataclass(frozen=True)
@@ -458,7 +459,6 @@ class IdentityChange:
     after: NodeIdentity
     added: tuple[str, ...]  # requested ids this call put on the node (spelled as requested)
     system_added: bool
-    patches: int  # PATCH requests ARM accepted
 
 
 def change_node_identity(
@@ -468,7 +468,6 @@ def change_node_identity(
     remove: Iterable[str] = (),
     enable_system: bool = False,
     disable_system: bool = False,
-    sleep: Callable[[float], None] = time.sleep,
 ) -> IdentityChange:
     """Make the node carry ``add`` (and the system identity if ``enable_system``) and not ``remove``.
 
@@ -477,41 +476,43 @@ def change_node_identity(
     transient error restarts the cycle, which is idempotent. Raises NodeNotFound on 404.
     """
     add, remove = tuple(add), tuple(remove)
-    accepted: set[str] = set()  # ids in a PATCH that ARM accepted: ours even if a retry finds them present
-    state = {"system_sent": False, "patches": 0}
-
-    def cycle() -> NodeIdentity:
-        ops = _operations(client, node)
-        resource = ops.get(node.resource_group, node.name).as_dict()
-        current = resource.get("identity")
-        body = patch_body(current, add, remove, enable_system, disable_system)
-        if body is None:
-            return NodeIdentity.from_arm(current)
-        etag = resource.get("etag")
-        condition = MatchConditions.IfNotModified if etag else None
-        poller = ops.begin_update(node.resource_group, node.name, body, etag=etag, match_condition=condition)
-        state["patches"] += 1
-        sent = body["identity"].get("userAssignedIdentities") or {}
-        accepted.update(key.casefold() for key, value in sent.items() if value is not None)
-        state["system_sent"] = state["system_sent"] or (enable_system and not _has_system(current))
-        return NodeIdentity.from_arm(_finish(node, poller, deadline).get("identity"))
+    # What went out in a PATCH that ARM accepted is ours, even if a retry then finds it present.
+    accepted: set[str] = set()
+    system_sent = False
 
     with node_lock(node), compute_client(node.subscription_id, settings) as client:
+        ops = _operations(client, node)
         deadline = time.monotonic() + settings.timeout
-        after = _with_retries(node, settings, cycle, sleep)
+
+        def cycle() -> NodeIdentity:
+            nonlocal system_sent
+            resource = ops.get(node.resource_group, node.name).as_dict()
+            current = resource.get("identity")
+            body = patch_body(current, add, remove, enable_system, disable_system)
+            if body is None:
+                return NodeIdentity.from_arm(current)
+            etag = resource.get("etag")
+            condition = MatchConditions.IfNotModified if etag else None
+            poller = ops.begin_update(node.resource_group, node.name, body, etag=etag, match_condition=condition)
+            sent = body["identity"].get("userAssignedIdentities") or {}
+            accepted.update(key.casefold() for key, value in sent.items() if value is not None)
+            system_sent = system_sent or (enable_system and not _has_system(current))
+            return NodeIdentity.from_arm(_finish(node, poller, deadline).get("identity"))
+
+        after = _with_retries(node, settings, cycle, deadline)
     added = tuple(identity for identity in add if identity.casefold() in accepted and after.has(identity))
-    return IdentityChange(after, added, bool(state["system_sent"]) and after.system, int(state["patches"]))
+    return IdentityChange(after, added, system_sent and after.system)
 
 
 def _finish(node: NodeRef, poller: LROPoller[Any], deadline: float) -> dict[str, Any]:
     """Wait for the PATCH's async operation (the SDK polls Azure-AsyncOperation) within the deadline."""
-    poller.wait(timeout=max(0.0, deadline - time.monotonic()))
-    if not poller.done():
-        raise ArmError(node, "OperationTimedOut", f"the identity update was still {poller.status()} at the deadline")
     try:
+        poller.wait(timeout=max(0.0, deadline - time.monotonic()))
+        if not poller.done():
+            raise ArmError(node, "OperationTimedOut", f"the identity update was still {poller.status()} at the deadline")
         return dict(poller.result().as_dict())
     except HttpResponseError as error:
         if error.status_code in RETRYABLE_STATUS:
             raise  # a transient poll failure: the whole cycle is retried
-        # A status endpoint answering 200 {"status": "Failed"} lands here too.
+        # The status endpoint answering 200 {"status": "Failed", "error": {...}} lands here.
         raise ArmError(node, _error_code(error), error.message) from error

@@ -20,6 +20,7 @@ from typing import Any, NotRequired, TypedDict
 
 import pulumi
 import pulumi.dynamic
+from pulumi.runtime.rpc import UNKNOWN
 
 from . import arm_identity as arm
 
@@ -62,8 +63,10 @@ class NodeIdentityAssignmentArgs(TypedDict):
 
 
 def _known(value: Any) -> bool:
-    """False for a value the engine does not know yet (preview of a changing dependency)."""
-    return value is not pulumi.UNKNOWN and not (isinstance(value, str) and value == pulumi.UNKNOWN)
+    """False for a value the engine does not know yet (a preview with a changing dependency)."""
+    if isinstance(value, list):
+        return all(_known(item) for item in value)
+    return not (isinstance(value, str) and value == UNKNOWN)
 
 
 def _casefolded(ids: Sequence[str] | None) -> set[str]:
@@ -148,19 +151,20 @@ class NodeIdentityProvider(pulumi.dynamic.ResourceProvider):
 
     def read(self, id_: str, props: dict[str, Any]) -> pulumi.dynamic.ReadResult:
         """What is on the node now: an identity removed out of band shows as drift on refresh."""
-        current = arm.get_node_identity(arm.parse_node_id(props[NODE_ID]), _settings(props))
+        node_id = props.get(NODE_ID) or id_.split("#", 1)[0]  # `pulumi import` passes only the id
+        current = arm.get_node_identity(arm.parse_node_id(node_id), _settings(props))
         if current is None:
             return pulumi.dynamic.ReadResult("", {})  # the node is gone, so is this resource
-        outs = {key: props.get(key) for key in (NODE_ID, ENDPOINT, ENVIRONMENT)}
-        outs.update(
-            {
-                PRINCIPAL_ID: current.principal_id,
-                IDENTITIES: [i for i in props.get(IDENTITIES) or [] if current.has(i)],
-                SYSTEM: bool(props.get(SYSTEM)) and current.system,
-                ADDED: [i for i in props.get(ADDED) or [] if current.has(i)],
-                SYSTEM_ADDED: bool(props.get(SYSTEM_ADDED)) and current.system,
-            }
-        )
+        outs = {
+            NODE_ID: node_id,
+            PRINCIPAL_ID: current.principal_id,
+            IDENTITIES: [i for i in props.get(IDENTITIES) or [] if current.has(i)],
+            SYSTEM: bool(props.get(SYSTEM)) and current.system,
+            ADDED: [i for i in props.get(ADDED) or [] if current.has(i)],
+            SYSTEM_ADDED: bool(props.get(SYSTEM_ADDED)) and current.system,
+            ENDPOINT: props.get(ENDPOINT) or "",
+            ENVIRONMENT: props.get(ENVIRONMENT) or "",
+        }
         return pulumi.dynamic.ReadResult(id_, outs)
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
