@@ -34,15 +34,16 @@ LATENCY = 0.1
 OPERATION_SECONDS = 2.0
 POLL_INTERVAL = 0.25  # what the client polls at when ARM sends no Retry-After
 SUB = "00000000-0000-0000-0000-000000000001"
-KUBELET = f"/subscriptions/{SUB}/resourcegroups/MC_rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/aks-agentpool"
+IDENTITIES = "providers/Microsoft.ManagedIdentity/userAssignedIdentities"
+KUBELET = f"/subscriptions/{SUB}/resourcegroups/MC_rg/{IDENTITIES}/aks-agentpool"
 
 
 def node_id(index: int) -> str:
-    return f"/subscriptions/{SUB}/resourceGroups/MC_rg/providers/Microsoft.Compute/virtualMachineScaleSets/aks-np{index}-vmss"
+    return f"/subscriptions/{SUB}/resourceGroups/MC_rg/providers/Microsoft.Compute/virtualMachineScaleSets/np{index}"
 
 
 def identity_id(index: int) -> str:
-    return f"/subscriptions/{SUB}/resourceGroups/rg-identities/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-{index}"
+    return f"/subscriptions/{SUB}/resourceGroups/rg-identities/{IDENTITIES}/id-{index}"
 
 
 def timed_parallel(count: int, work: Callable[[int], Any]) -> tuple[list[Any], float]:
@@ -57,10 +58,8 @@ def run_case(server: FakeArm, scale_sets: int, identities: int) -> dict[str, Any
     nodes = [node_id(100 * identities + i) for i in range(scale_sets)]
     for node in nodes:
         server.add_node(node, system=True, user=(KUBELET,))
-    props = [
-        provider.check({}, {"nodeId": node, "userAssignedIdentities": [identity_id(j) for j in range(identities)]}).inputs
-        for node in nodes
-    ]
+    wanted = [identity_id(j) for j in range(identities)]
+    props = [provider.check({}, {"nodeId": node, "userAssignedIdentities": wanted}).inputs for node in nodes]
     server.reset_counters()
     outs, deploy_s = timed_parallel(scale_sets, lambda i: provider.create(props[i]).outs)
     deploy_patches = len(server.patches())
@@ -97,9 +96,15 @@ def main() -> None:
             rows = [run_case(server, p, w) for p in (1, 3, 10) for w in (1, 5, 20)]
         finally:
             server.stop()
-    print(f"local ARM over HTTPS: {LATENCY * 1000:.0f} ms/request, {OPERATION_SECONDS:g} s/async operation, client poll {POLL_INTERVAL:g} s")
+    print(
+        f"local ARM over HTTPS: {LATENCY * 1000:.0f} ms/request, {OPERATION_SECONDS:g} s/async operation, "
+        f"client poll {POLL_INTERVAL:g} s"
+    )
     header = ("P", "W", "PATCH", "GET", "polls", "deploy s", "no-op PATCH", "no-op s", "refresh GET", "refresh s")
-    keys = ("scale_sets", "identities", "patches", "gets", "polls", "seconds", "noop_patches", "noop_seconds", "refresh_gets", "refresh_seconds")
+    keys = (
+        "scale_sets", "identities", "patches", "gets", "polls", "seconds",
+        "noop_patches", "noop_seconds", "refresh_gets", "refresh_seconds",
+    )  # fmt: skip
     print("| " + " | ".join(header) + " |")
     print("|" + "|".join("---:" for _ in header) + "|")
     for row in rows:

@@ -23,12 +23,18 @@ import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from azure.core import MatchConditions
 from azure.core.credentials import AccessToken, TokenCredential
-from azure.core.exceptions import HttpResponseError, ResourceModifiedError, ResourceNotFoundError
+from azure.core.exceptions import (
+    HttpResponseError,
+    ResourceModifiedError,
+    ResourceNotFoundError,
+    ServiceRequestError,
+    ServiceResponseError,
+)
 from azure.core.polling import LROPoller
 from azure.identity import (
     AzureAuthorityHosts,
@@ -248,11 +254,14 @@ def validate_endpoint(endpoint: str) -> str:
     """An ARM endpoint override must be an https URL: bearer tokens are only sent over TLS."""
     parsed = urllib.parse.urlsplit(endpoint)
     if parsed.scheme != "https" or not parsed.netloc:
-        raise ValueError(f"ARM endpoint {endpoint!r} must be an https:// URL such as https://management.local.azurestack.external")
+        example = "https://management.local.azurestack.external"
+        raise ValueError(f"ARM endpoint {endpoint!r} must be an https:// URL such as {example}")
     return endpoint.rstrip("/")
 
 
-def resolve_settings(arm_endpoint: str = "", environment: str = "", env: Mapping[str, str] = os.environ) -> ArmSettings:
+def resolve_settings(
+    arm_endpoint: str = "", environment: str = "", env: Mapping[str, str] = os.environ
+) -> ArmSettings:
     """Settings from the resource's inputs plus the process environment (read at call time)."""
     cloud = resolve_cloud(environment, env)
     override = arm_endpoint or env.get(ENDPOINT_ENV, "")
@@ -315,11 +324,15 @@ def credential_kind(env: Mapping[str, str], static_token: str | None = None) -> 
     return "default"
 
 
-def _build_credential(kind: str, authority: str, static_token: str | None, env: Mapping[str, str]) -> TokenCredential:
+def _build_credential(
+    kind: str, authority: str, static_token: str | None, env: Mapping[str, str]
+) -> TokenCredential:
     if kind == "static":
         return StaticTokenCredential(str(static_token))
     if kind == "client-secret":
-        return ClientSecretCredential(env["ARM_TENANT_ID"], env["ARM_CLIENT_ID"], env["ARM_CLIENT_SECRET"], authority=authority)
+        return ClientSecretCredential(
+            env["ARM_TENANT_ID"], env["ARM_CLIENT_ID"], env["ARM_CLIENT_SECRET"], authority=authority
+        )
     if kind == "oidc":
         if not (env.get("ARM_TENANT_ID") and env.get("ARM_CLIENT_ID")):
             raise ValueError("ARM_USE_OIDC=true needs ARM_TENANT_ID and ARM_CLIENT_ID")
@@ -336,7 +349,9 @@ def _build_credential(kind: str, authority: str, static_token: str | None, env: 
 
 
 @functools.lru_cache(maxsize=8)
-def _cached_credential(authority: str, static_token: str | None, env_items: tuple[tuple[str, str], ...]) -> TokenCredential:
+def _cached_credential(
+    authority: str, static_token: str | None, env_items: tuple[tuple[str, str], ...]
+) -> TokenCredential:
     # Cached per process (not on the pickled provider) so token caches survive across resources.
     env = dict(env_items)
     return _build_credential(credential_kind(env, static_token), authority, static_token, env)
@@ -418,7 +433,7 @@ def _backoff(settings: ArmSettings, attempt: int) -> float:
 
 
 def _with_retries(node: NodeRef, settings: ArmSettings, call: Callable[[], Any], deadline: float) -> Any:
-    """Run ``call`` until it succeeds, retrying 412, 409, 429 and 5xx until ``deadline``."""
+    """Run ``call`` until it succeeds, retrying 412, 409, 429, 5xx and lost connections until ``deadline``."""
     attempt = 0
     while True:
         try:
@@ -432,11 +447,14 @@ def _with_retries(node: NodeRef, settings: ArmSettings, call: Callable[[], Any],
             code = _error_code(error)
             if error.status_code not in RETRYABLE_STATUS:
                 raise ArmError(node, code, error.message) from error
-            delay = _retry_after(error) or _backoff(settings, attempt)
-            last = error
+            delay, last = _retry_after(error) or _backoff(settings, attempt), error
+        except (ServiceRequestError, ServiceResponseError) as error:
+            # The SDK's own retries are off: a reset connection is ours to retry.
+            code, delay, last = type(error).__name__, _backoff(settings, attempt), error
         attempt += 1
         if time.monotonic() + delay > deadline:
-            raise ArmError(node, code, f"gave up after {attempt} attempts in {settings.timeout:g}s: {last.message}") from last
+            message = f"gave up after {attempt} attempts in {settings.timeout:g}s: {last.message}"
+            raise ArmError(node, code, message) from last
         time.sleep(delay)
 
 
@@ -461,6 +479,49 @@ class IdentityChange:
     system_added: bool
 
 
+@dataclass
+class _Write:
+    """One requested change, plus what went out in PATCHes that ARM may have applied."""
+
+    add: tuple[str, ...]
+    remove: tuple[str, ...]
+    enable_system: bool
+    disable_system: bool
+    accepted: set[str] = field(default_factory=set)  # casefolded ids we sent for adding
+    system_sent: bool = False
+
+    def body(self, current: Mapping[str, Any] | None) -> dict[str, Any] | None:
+        return patch_body(current, self.add, self.remove, self.enable_system, self.disable_system)
+
+    def claim(self, body: dict[str, Any], current: Mapping[str, Any] | None) -> None:
+        """Record a PATCH ARM took: its additions are ours even if a retry later finds them present."""
+        sent = body["identity"].get("userAssignedIdentities") or {}
+        self.accepted.update(key.casefold() for key, value in sent.items() if value is not None)
+        self.system_sent = self.system_sent or (self.enable_system and not _has_system(current))
+
+    def result(self, after: NodeIdentity) -> IdentityChange:
+        added = tuple(i for i in self.add if i.casefold() in self.accepted and after.has(i))
+        return IdentityChange(after, added, self.system_sent and after.system)
+
+
+def _write_cycle(ops: Any, node: NodeRef, write: _Write, deadline: float) -> NodeIdentity:
+    """GET the node, PATCH what is missing with ``If-Match: <etag>``, wait for the async operation."""
+    resource = ops.get(node.resource_group, node.name).as_dict()
+    current = resource.get("identity")
+    body = write.body(current)
+    if body is None:
+        return NodeIdentity.from_arm(current)
+    etag = resource.get("etag")
+    condition = MatchConditions.IfNotModified if etag else None
+    try:
+        poller = ops.begin_update(node.resource_group, node.name, body, etag=etag, match_condition=condition)
+    except ServiceResponseError:
+        write.claim(body, current)  # sent, answer lost: ARM may have applied it
+        raise
+    write.claim(body, current)
+    return NodeIdentity.from_arm(_finish(node, poller, deadline).get("identity"))
+
+
 def change_node_identity(
     node: NodeRef,
     settings: ArmSettings,
@@ -471,37 +532,16 @@ def change_node_identity(
 ) -> IdentityChange:
     """Make the node carry ``add`` (and the system identity if ``enable_system``) and not ``remove``.
 
-    One cycle = GET the node, compute the PATCH body from what ARM returned, PATCH with
-    ``If-Match: <etag>``, wait for the async operation. A 412 (another writer in between) or a
-    transient error restarts the cycle, which is idempotent. Raises NodeNotFound on 404.
+    Each cycle reads the node afresh and computes the body from what ARM returned, so a 412
+    (another writer between our GET and PATCH) or a transient error just runs it again.
+    Raises NodeNotFound on 404, ArmError on anything else that does not clear in time.
     """
-    add, remove = tuple(add), tuple(remove)
-    # What went out in a PATCH that ARM accepted is ours, even if a retry then finds it present.
-    accepted: set[str] = set()
-    system_sent = False
-
+    write = _Write(tuple(add), tuple(remove), enable_system, disable_system)
     with node_lock(node), compute_client(node.subscription_id, settings) as client:
         ops = _operations(client, node)
         deadline = time.monotonic() + settings.timeout
-
-        def cycle() -> NodeIdentity:
-            nonlocal system_sent
-            resource = ops.get(node.resource_group, node.name).as_dict()
-            current = resource.get("identity")
-            body = patch_body(current, add, remove, enable_system, disable_system)
-            if body is None:
-                return NodeIdentity.from_arm(current)
-            etag = resource.get("etag")
-            condition = MatchConditions.IfNotModified if etag else None
-            poller = ops.begin_update(node.resource_group, node.name, body, etag=etag, match_condition=condition)
-            sent = body["identity"].get("userAssignedIdentities") or {}
-            accepted.update(key.casefold() for key, value in sent.items() if value is not None)
-            system_sent = system_sent or (enable_system and not _has_system(current))
-            return NodeIdentity.from_arm(_finish(node, poller, deadline).get("identity"))
-
-        after = _with_retries(node, settings, cycle, deadline)
-    added = tuple(identity for identity in add if identity.casefold() in accepted and after.has(identity))
-    return IdentityChange(after, added, system_sent and after.system)
+        after = _with_retries(node, settings, lambda: _write_cycle(ops, node, write, deadline), deadline)
+    return write.result(after)
 
 
 def _finish(node: NodeRef, poller: LROPoller[Any], deadline: float) -> dict[str, Any]:
@@ -509,7 +549,8 @@ def _finish(node: NodeRef, poller: LROPoller[Any], deadline: float) -> dict[str,
     try:
         poller.wait(timeout=max(0.0, deadline - time.monotonic()))
         if not poller.done():
-            raise ArmError(node, "OperationTimedOut", f"the identity update was still {poller.status()} at the deadline")
+            message = f"the identity update was still {poller.status()} at the deadline"
+            raise ArmError(node, "OperationTimedOut", message)
         return dict(poller.result().as_dict())
     except HttpResponseError as error:
         if error.status_code in RETRYABLE_STATUS:

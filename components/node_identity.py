@@ -91,7 +91,8 @@ def _check_failures(news: Mapping[str, Any]) -> list[pulumi.dynamic.CheckFailure
     fail(NODE_ID, arm.parse_node_id, news.get(NODE_ID))
     identities = news.get(IDENTITIES)
     if _known(identities) and not isinstance(identities, list):
-        failures.append(pulumi.dynamic.CheckFailure(IDENTITIES, f"{identities!r} is not a list of identity resource ids"))
+        reason = f"{identities!r} is not a list of identity resource ids"
+        failures.append(pulumi.dynamic.CheckFailure(IDENTITIES, reason))
     elif _known(identities):
         for identity in identities:
             fail(IDENTITIES, arm.validate_identity_id, identity)
@@ -101,7 +102,8 @@ def _check_failures(news: Mapping[str, Any]) -> list[pulumi.dynamic.CheckFailure
     if news.get(ENDPOINT):
         fail(ENDPOINT, arm.validate_endpoint, news.get(ENDPOINT))
     if identities == [] and news.get(SYSTEM) is False:
-        failures.append(pulumi.dynamic.CheckFailure(IDENTITIES, "nothing to assign: give userAssignedIdentities or systemAssigned: true"))
+        reason = "nothing to assign: give userAssignedIdentities or systemAssigned: true"
+        failures.append(pulumi.dynamic.CheckFailure(IDENTITIES, reason))
     return failures
 
 
@@ -181,7 +183,9 @@ class NodeIdentityProvider(pulumi.dynamic.ResourceProvider):
             return
 
     @staticmethod
-    def _apply(props: Mapping[str, Any], previous_added: Sequence[str], previous_system_added: bool, remove: Sequence[str]) -> dict[str, Any]:
+    def _apply(
+        props: Mapping[str, Any], previous_added: Sequence[str], previous_system_added: bool, remove: Sequence[str]
+    ) -> dict[str, Any]:
         """One converging write; returns the outputs, with ownership carried over from ``previous_*``."""
         identities = list(props.get(IDENTITIES) or [])
         system = bool(props.get(SYSTEM))

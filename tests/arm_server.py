@@ -41,18 +41,27 @@ import trustme
 
 TENANT_ID = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 TOKEN = "local-arm-test-token"
+LOST = 0  # status of a request whose answer the server drops
 
 _NODE_PATH = re.compile(
     r"/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Compute/"
     r"(?:virtualMachineScaleSets|virtualMachines)/[^/]+",
     re.IGNORECASE,
 )
-_OPERATION_PATH = re.compile(r"/subscriptions/[^/]+/providers/Microsoft\.Compute/locations/[^/]+/operations/(?P<op>[^/]+)", re.IGNORECASE)
+_OPERATION_PATH = re.compile(
+    r"/subscriptions/[^/]+/providers/Microsoft\.Compute/locations/[^/]+/operations/(?P<op>[^/]+)", re.IGNORECASE
+)
 _IDENTITY_ID = re.compile(
     r"/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.ManagedIdentity/userAssignedIdentities/[^/]+",
     re.IGNORECASE,
 )
-_TYPES = {"none": (False, False), "systemassigned": (True, False), "userassigned": (False, True), "systemassigned, userassigned": (True, True)}
+_TYPE_NAMES = {
+    (False, False): "None",
+    (True, False): "SystemAssigned",
+    (False, True): "UserAssigned",
+    (True, True): "SystemAssigned, UserAssigned",
+}
+_TYPES = {name.casefold(): flags for flags, name in _TYPE_NAMES.items()}
 
 
 def _guid(*parts: str) -> str:
@@ -104,6 +113,7 @@ class ArmState:
     operations: dict[str, Operation] = field(default_factory=dict)
     faults: dict[str, list[Fault]] = field(default_factory=dict)  # node key -> queue
     failing_operations: dict[str, str] = field(default_factory=dict)  # node key -> error code
+    lost_answers: set[str] = field(default_factory=set)  # node keys whose next PATCH answer is dropped
     log: list[LoggedRequest] = field(default_factory=list)
     counts: Counter[tuple[str, str]] = field(default_factory=Counter)  # (method, node key)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -112,11 +122,10 @@ class ArmState:
 class FakeArm:
     """The server plus helpers to seed nodes, inject faults and read counters."""
 
-    def __init__(self, tmp_dir: Path, latency: float = 0.0, operation_seconds: float = 0.05, poll_retry_after: str | None = None):
-        self.latency = latency
-        self.operation_seconds = operation_seconds
-        self.poll_retry_after = poll_retry_after
-        self.before_patch: Callable[[str], None] | None = None  # runs after the request arrives, before If-Match
+    def __init__(self, tmp_dir: Path, latency: float = 0.0, operation_seconds: float = 0.05):
+        self.latency = latency  # seconds added to every request
+        self.operation_seconds = operation_seconds  # how long an async operation stays InProgress
+        self._interleaved: Callable[[], None] | None = None
         self.state = ArmState()
         ca = trustme.CA()
         self.ca_bundle = str(tmp_dir / "arm-ca.pem")
@@ -140,11 +149,16 @@ class FakeArm:
 
     # --- seeding and inspection -------------------------------------------------------------
 
-    def add_node(self, node_id: str, *, system: bool = False, user: tuple[str, ...] = (), location: str = "westeurope") -> dict[str, Any]:
+    def add_node(self, node_id: str, *, system: bool = False, user: tuple[str, ...] = ()) -> dict[str, Any]:
         """Create a scale set or VM carrying the given identities (foreign ones, as AKS would)."""
-        resource: dict[str, Any] = {"id": node_id, "name": node_id.rsplit("/", 1)[-1], "location": location, "etag": '"1"',
-                                    "properties": {"provisioningState": "Succeeded"}}
-        identity: dict[str, Any] = {"type": _type_name(system, bool(user))}
+        resource: dict[str, Any] = {
+            "id": node_id,
+            "name": node_id.rsplit("/", 1)[-1],
+            "location": "westeurope",
+            "etag": '"1"',
+            "properties": {"provisioningState": "Succeeded"},
+        }
+        identity: dict[str, Any] = {"type": _TYPE_NAMES[(system, bool(user))]}
         if system:
             identity.update(principalId=str(uuid.uuid4()), tenantId=TENANT_ID)
         if user:
@@ -176,7 +190,11 @@ class FakeArm:
 
     def patches(self, node_id: str | None = None) -> list[LoggedRequest]:
         with self.state.lock:
-            return [e for e in self.state.log if e.method == "PATCH" and (node_id is None or e.path.casefold() == node_id.casefold())]
+            return [
+                entry
+                for entry in self.state.log
+                if entry.method == "PATCH" and (node_id is None or entry.path.casefold() == node_id.casefold())
+            ]
 
     def reset_counters(self) -> None:
         with self.state.lock:
@@ -187,9 +205,19 @@ class FakeArm:
         with self.state.lock:
             self.state.faults.setdefault(node_id.casefold(), []).append(fault)
 
+    def lose_next_patch_answer(self, node_id: str) -> None:
+        """Apply the next PATCH but hang up instead of answering (a reset connection)."""
+        with self.state.lock:
+            self.state.lost_answers.add(node_id.casefold())
+
     def fail_next_operation(self, node_id: str, code: str) -> None:
         with self.state.lock:
             self.state.failing_operations[node_id.casefold()] = code
+
+    def interleave(self, writer: Callable[[], None]) -> None:
+        """Run ``writer`` once when the next PATCH arrives, before its If-Match check: another
+        writer slipping in between a client's GET and its PATCH."""
+        self._interleaved = writer
 
     def busy(self, node_id: str, seconds: float) -> None:
         """Another writer's operation runs on the node for ``seconds``: PATCHes get 409 meanwhile."""
@@ -226,8 +254,9 @@ class FakeArm:
         if not _NODE_PATH.fullmatch(path) or method not in {"GET", "PATCH"}:
             return 404, {}, _error("NotFound", f"{method} {path} is not served by this test ARM")
         key = path.casefold()
-        if method == "PATCH" and self.before_patch is not None:
-            self.before_patch(path)
+        writer, self._interleaved = (self._interleaved, None) if method == "PATCH" else (None, self._interleaved)
+        if writer is not None:
+            writer()
         with self.state.lock:
             self.state.counts[(method, key)] += 1
             self._settle()
@@ -251,18 +280,20 @@ class FakeArm:
         op = self.state.operations.get(op_id)
         if op is None:
             return 404, {}, _error("NotFound", f"operation {op_id} not found")
-        headers = {"Retry-After": self.poll_retry_after} if self.poll_retry_after and op.status == "InProgress" else {}
         payload: dict[str, Any] = {"name": op_id, "status": op.status}
         if op.status == "Failed":
             payload["error"] = {"code": op.fail_code, "message": f"The identity update failed: {op.fail_code}"}
-        return 200, headers, payload
+        return 200, {}, payload
 
-    def _patch(self, key: str, resource: dict[str, Any], headers: dict[str, str], body: Any) -> tuple[int, dict[str, str], Any]:
+    def _patch(
+        self, key: str, resource: dict[str, Any], headers: dict[str, str], body: Any
+    ) -> tuple[int, dict[str, str], Any]:
         if_match = headers.get("if-match")
         if if_match not in (None, "*", resource["etag"]):
             return 412, {}, _error("PreconditionFailed", f"If-Match {if_match} does not match etag {resource['etag']}.")
         if self._running(key):
-            return 409, {}, _error("OperationNotAllowed", f"Operation 'Update' is not allowed on '{resource['name']}' since an operation is in progress.")
+            message = f"Operation 'Update' is not allowed on '{resource['name']}' since an operation is in progress."
+            return 409, {}, _error("OperationNotAllowed", message)
         if not isinstance(body, dict) or "identity" not in body:
             return 400, {}, _error("InvalidRequestContent", "this test ARM only accepts identity updates")
         merged = merge_identity(resource.get("identity"), body["identity"])
@@ -272,15 +303,18 @@ class FakeArm:
         fail_code = self.state.failing_operations.pop(key, None)
         self.state.operations[op_id] = Operation(key, merged, time.monotonic() + self.operation_seconds, fail_code)
         sub = key.split("/")[2]
-        status_url = f"{self.url}/subscriptions/{sub}/providers/Microsoft.Compute/locations/{resource['location']}/operations/{op_id}?api-version=2026-04-01"
+        location = resource["location"]
+        status_url = (
+            f"{self.url}/subscriptions/{sub}/providers/Microsoft.Compute/locations/{location}"
+            f"/operations/{op_id}?api-version=2026-04-01"
+        )
+        if key in self.state.lost_answers:
+            self.state.lost_answers.discard(key)
+            return LOST, {}, None
         answer = copy.deepcopy(resource)
         answer["identity"] = merged
         answer["properties"]["provisioningState"] = "Updating"
         return 200, {"Azure-AsyncOperation": status_url}, answer
-
-
-def _type_name(system: bool, user: bool) -> str:
-    return {(False, False): "None", (True, False): "SystemAssigned", (False, True): "UserAssigned", (True, True): "SystemAssigned, UserAssigned"}[(system, user)]
 
 
 def merge_identity(current: dict[str, Any] | None, patch: Any) -> dict[str, Any] | str:
@@ -289,7 +323,7 @@ def merge_identity(current: dict[str, Any] | None, patch: Any) -> dict[str, Any]
         return "identity.type is required"
     wanted = _TYPES.get(", ".join(part.strip() for part in patch["type"].split(",")).casefold())
     if wanted is None:
-        return f"identity.type {patch['type']!r} is not one of None, SystemAssigned, UserAssigned, 'SystemAssigned, UserAssigned'"
+        return f"identity.type {patch['type']!r} is not one of {', '.join(_TYPE_NAMES.values())}"
     system, user_allowed = wanted
     changes = patch.get("userAssignedIdentities") or {}
     if changes and not user_allowed:
@@ -308,7 +342,7 @@ def merge_identity(current: dict[str, Any] | None, patch: Any) -> dict[str, Any]
             users[identity_id] = user_identity_value(identity_id)
     if user_allowed and not users:
         return "type UserAssigned needs at least one user-assigned identity"
-    merged: dict[str, Any] = {"type": _type_name(system, bool(users))}
+    merged: dict[str, Any] = {"type": _TYPE_NAMES[(system, bool(users))]}
     if system:
         had_system = "systemassigned" in str(current.get("type", "")).casefold()
         merged["principalId"] = current["principalId"] if had_system else str(uuid.uuid4())
@@ -342,6 +376,9 @@ def _handler_for(arm: FakeArm) -> type[BaseHTTPRequestHandler]:
             status, extra, payload = arm.handle(self.command, path, headers, body)
             with arm.state.lock:
                 arm.state.log.append(LoggedRequest(self.command, path, status, headers.get("if-match"), body))
+            if status == LOST:
+                self.close_connection = True
+                return
             data = json.dumps(payload).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json; charset=utf-8")

@@ -15,7 +15,8 @@ from arm_server import merge_identity, user_identity_value
 from components import arm_identity as arm
 
 SUB = "00000000-0000-0000-0000-000000000001"
-VMSS = f"/subscriptions/{SUB}/resourceGroups/MC_rg_aks_westeurope/providers/Microsoft.Compute/virtualMachineScaleSets/aks-np1-123-vmss"
+MC_RG = f"/subscriptions/{SUB}/resourceGroups/MC_rg_aks_westeurope"
+VMSS = f"{MC_RG}/providers/Microsoft.Compute/virtualMachineScaleSets/aks-np1-123-vmss"
 
 
 def uid(name: str, rg: str = "rg-identities") -> str:
@@ -50,7 +51,12 @@ def applied(current: dict[str, Any] | None, body: dict[str, Any] | None) -> dict
 
 @pytest.mark.parametrize(
     ("system", "users", "expected"),
-    [(False, 0, "None"), (True, 0, "SystemAssigned"), (False, 2, "UserAssigned"), (True, 1, "SystemAssigned, UserAssigned")],
+    [
+        (False, 0, "None"),
+        (True, 0, "SystemAssigned"),
+        (False, 2, "UserAssigned"),
+        (True, 1, "SystemAssigned, UserAssigned"),
+    ],
 )
 def test_identity_type_names_the_whole_result(system: bool, users: int, expected: str) -> None:
     assert arm.identity_type(system, users) == expected
@@ -119,20 +125,25 @@ def test_turning_system_on_keeps_user_identities_by_omission() -> None:
 def test_turning_system_off_keeps_foreign_user_identities() -> None:
     body = arm.patch_body(aks_scale_set_identity(), disable_system=True)
     assert body == {"identity": {"type": "UserAssigned"}}
-    assert applied(aks_scale_set_identity(), body)["userAssignedIdentities"] == aks_scale_set_identity()["userAssignedIdentities"]
+    foreign = aks_scale_set_identity()["userAssignedIdentities"]
+    assert applied(aks_scale_set_identity(), body)["userAssignedIdentities"] == foreign
 
 
 def test_first_identity_on_a_bare_vm() -> None:
     assert arm.patch_body(None, add=[OURS], enable_system=True) == {
         "identity": {"type": "SystemAssigned, UserAssigned", "userAssignedIdentities": {OURS: {}}}
     }
-    assert arm.patch_body({"type": "None"}, add=[OURS]) == {"identity": {"type": "UserAssigned", "userAssignedIdentities": {OURS: {}}}}
+    assert arm.patch_body({"type": "None"}, add=[OURS]) == {
+        "identity": {"type": "UserAssigned", "userAssignedIdentities": {OURS: {}}}
+    }
 
 
 IDS = [KUBELET, MONITORING, OURS, uid("id-other")]
 
 
-@pytest.mark.parametrize(("system", "present"), list(itertools.product([False, True], [(), (KUBELET,), (KUBELET, OURS), tuple(IDS)])))
+@pytest.mark.parametrize(
+    ("system", "present"), list(itertools.product([False, True], [(), (KUBELET,), (KUBELET, OURS), tuple(IDS)]))
+)
 def test_never_drops_the_system_identity_or_an_identity_not_removed(system: bool, present: tuple[str, ...]) -> None:
     """Exhaustive over add/remove of our two ids: ARM's end state loses only what we asked to remove."""
     current: dict[str, Any] = {"type": arm.identity_type(system, len(present))}
@@ -148,10 +159,11 @@ def test_never_drops_the_system_identity_or_an_identity_not_removed(system: bool
 
 
 def test_node_ids_parse_case_insensitively() -> None:
-    node = arm.parse_node_id(VMSS.replace("Microsoft.Compute/virtualMachineScaleSets", "microsoft.compute/VIRTUALMACHINESCALESETS"))
+    shouting = VMSS.replace("Microsoft.Compute/virtualMachineScaleSets", "microsoft.compute/VIRTUALMACHINESCALESETS")
+    node = arm.parse_node_id(shouting)
     assert (node.kind, node.name, node.resource_group) == (arm.SCALE_SET, "aks-np1-123-vmss", "MC_rg_aks_westeurope")
     assert node.key == VMSS.casefold()
-    vm = arm.parse_node_id(f"/subscriptions/{SUB}/resourcegroups/rg/providers/Microsoft.Compute/virtualMachines/aks-agent-0")
+    vm = arm.parse_node_id(f"{MC_RG.lower()}/providers/Microsoft.Compute/virtualMachines/aks-agent-0")
     assert vm.kind == arm.VIRTUAL_MACHINE
 
 
@@ -179,12 +191,17 @@ def test_identity_ids() -> None:
 
 
 def test_normalize_sorts_and_dedupes_case_insensitively() -> None:
-    assert arm.normalize_identity_ids([OURS, MONITORING, OURS.upper(), KUBELET]) == sorted([OURS, MONITORING, KUBELET], key=str.casefold)
+    normalized = arm.normalize_identity_ids([OURS, MONITORING, OURS.upper(), KUBELET])
+    assert normalized == sorted([OURS, MONITORING, KUBELET], key=str.casefold)
 
 
 @pytest.mark.parametrize(
     ("environment", "endpoint"),
-    [("", "https://management.azure.com"), ("usgovernment", "https://management.usgovcloudapi.net"), ("China", "https://management.chinacloudapi.cn")],
+    [
+        ("", "https://management.azure.com"),
+        ("usgovernment", "https://management.usgovcloudapi.net"),
+        ("China", "https://management.chinacloudapi.cn"),
+    ],
 )
 def test_clouds(environment: str, endpoint: str) -> None:
     settings = arm.resolve_settings("", environment, env={})

@@ -20,7 +20,7 @@ import pytest
 from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime.rpc import UNKNOWN
 
-from arm_server import TOKEN, FakeArm, Fault, user_identity_value
+from arm_server import LOST, TOKEN, FakeArm, Fault, user_identity_value
 from components import arm_identity as arm
 from components.node_identity import NodeIdentityProvider
 
@@ -41,6 +41,9 @@ MONITORING = uid("omsagent-aks", "MC_rg_aks_westeurope")
 OURS = uid("id-app")
 OTHER = uid("id-other")
 SECRET = "s3cr3t-client-secret-value"
+Node = dict[str, Any]
+
+provider = NodeIdentityProvider()  # stateless: one instance serves every scenario, as in the engine
 
 
 @pytest.fixture
@@ -65,18 +68,15 @@ def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeArm]
 
 
 @pytest.fixture
-def provider() -> NodeIdentityProvider:
-    return NodeIdentityProvider()
-
-
-@pytest.fixture
-def aks_vmss(server: FakeArm) -> dict[str, Any]:
+def aks_vmss(server: FakeArm) -> Node:
     """A node pool as AKS leaves it: system-assigned on, the kubelet and a monitoring identity."""
     return server.add_node(VMSS, system=True, user=(KUBELET, MONITORING))
 
 
-def inputs(provider: NodeIdentityProvider, node_id: str = VMSS, identities: list[str] | None = None, **extra: Any) -> dict[str, Any]:
-    result = provider.check({}, {"nodeId": node_id, "userAssignedIdentities": [OURS] if identities is None else identities, **extra})
+def inputs(node_id: str = VMSS, identities: list[str] | None = None, **extra: Any) -> dict[str, Any]:
+    """Checked inputs, as the engine hands them to create/update/diff."""
+    wanted = [OURS] if identities is None else identities
+    result = provider.check({}, {"nodeId": node_id, "userAssignedIdentities": wanted, **extra})
     assert result.failures == []
     return result.inputs
 
@@ -104,8 +104,8 @@ def counts(server: FakeArm, node_id: str = VMSS) -> tuple[int, int]:
 # --- create / read / update / delete -------------------------------------------------------
 
 
-def test_create_on_aks_scale_set_adds_ours_only(server: FakeArm, provider: NodeIdentityProvider, aks_vmss: dict[str, Any]) -> None:
-    result = provider.create(inputs(provider))
+def test_create_on_aks_scale_set_adds_ours_only(server: FakeArm, aks_vmss: Node) -> None:
+    result = provider.create(inputs())
     assert users(server) == {KUBELET, MONITORING, OURS}
     assert_foreign_untouched(server, aks_vmss)
     assert result.outs["addedUserAssignedIdentities"] == [OURS]
@@ -118,9 +118,9 @@ def test_create_on_aks_scale_set_adds_ours_only(server: FakeArm, provider: NodeI
     assert patch.body == {"identity": {"type": "SystemAssigned, UserAssigned", "userAssignedIdentities": {OURS: {}}}}
 
 
-def test_create_and_delete_on_vm_with_system_identity(server: FakeArm, provider: NodeIdentityProvider) -> None:
+def test_create_and_delete_on_vm_with_system_identity(server: FakeArm) -> None:
     server.add_node(VM)
-    props = inputs(provider, VM, systemAssigned=True)
+    props = inputs(VM, systemAssigned=True)
     outs = provider.create(props).outs
     assert identity(server, VM)["type"] == "SystemAssigned, UserAssigned"
     assert outs["principalId"] == identity(server, VM)["principalId"] != ""
@@ -131,34 +131,35 @@ def test_create_and_delete_on_vm_with_system_identity(server: FakeArm, provider:
     assert server.patches(VM)[1].body == {"identity": {"type": "None"}}
 
 
-def test_delete_leaves_the_node_as_it_was(server: FakeArm, provider: NodeIdentityProvider, aks_vmss: dict[str, Any]) -> None:
-    props = inputs(provider, systemAssigned=True)  # system is already on: not ours to turn off
+def test_delete_leaves_the_node_as_it_was(server: FakeArm, aks_vmss: Node) -> None:
+    props = inputs(systemAssigned=True)  # system is already on: not ours to turn off
     outs = provider.create(props).outs
     assert outs["systemAssignedAdded"] is False
     provider.delete("id", outs)
     assert identity(server) == aks_vmss["identity"]
-    assert server.patches(VMSS)[1].body == {"identity": {"type": "SystemAssigned, UserAssigned", "userAssignedIdentities": {OURS: None}}}
+    removal = {"type": "SystemAssigned, UserAssigned", "userAssignedIdentities": {OURS: None}}
+    assert server.patches(VMSS)[1].body == {"identity": removal}
 
 
-def test_identity_already_on_the_node_is_not_ours(server: FakeArm, provider: NodeIdentityProvider, aks_vmss: dict[str, Any]) -> None:
-    outs = provider.create(inputs(provider, identities=[KUBELET.upper()])).outs
+def test_identity_already_on_the_node_is_not_ours(server: FakeArm, aks_vmss: Node) -> None:
+    outs = provider.create(inputs(identities=[KUBELET.upper()])).outs
     assert outs["addedUserAssignedIdentities"] == []
     provider.delete("id", outs)
     assert identity(server) == aks_vmss["identity"]
     assert counts(server) == (1, 0)
 
 
-def test_delete_of_a_node_already_gone_succeeds(server: FakeArm, provider: NodeIdentityProvider, aks_vmss: dict[str, Any]) -> None:
-    outs = provider.create(inputs(provider)).outs
+def test_delete_of_a_node_already_gone_succeeds(server: FakeArm, aks_vmss: Node) -> None:
+    outs = provider.create(inputs()).outs
     server.state.nodes.clear()
     provider.delete("id", outs)
     assert provider.read("id", outs).id == ""
     with pytest.raises(arm.NodeNotFound, match="aks-np1-123-vmss"):
-        provider.create(inputs(provider))
+        provider.create(inputs())
 
 
-def test_drift_shows_on_refresh_and_the_next_update_repairs_it(server: FakeArm, provider: NodeIdentityProvider, aks_vmss: dict[str, Any]) -> None:
-    props = inputs(provider)
+def test_drift_shows_on_refresh_and_the_next_update_repairs_it(server: FakeArm, aks_vmss: Node) -> None:
+    props = inputs()
     outs = provider.create(props).outs
     assert provider.read("id", outs).outs == outs
     server.set_identity(VMSS, aks_vmss["identity"])  # an AKS upgrade dropped ours
@@ -175,30 +176,30 @@ def test_drift_shows_on_refresh_and_the_next_update_repairs_it(server: FakeArm, 
     assert counts(server) == (3, 1)
 
 
-def test_update_removes_only_what_we_added(server: FakeArm, provider: NodeIdentityProvider, aks_vmss: dict[str, Any]) -> None:
-    outs = provider.create(inputs(provider, identities=[OURS, OTHER, MONITORING])).outs
+def test_update_removes_only_what_we_added(server: FakeArm, aks_vmss: Node) -> None:
+    outs = provider.create(inputs(identities=[OURS, OTHER, MONITORING])).outs
     assert outs["addedUserAssignedIdentities"] == sorted([OURS, OTHER], key=str.casefold)
-    outs = provider.update("id", outs, inputs(provider, identities=[OURS])).outs
+    outs = provider.update("id", outs, inputs(identities=[OURS])).outs
     assert users(server) == {KUBELET, MONITORING, OURS}
     assert outs["addedUserAssignedIdentities"] == [OURS]
-    outs = provider.update("id", outs, inputs(provider, identities=[], systemAssigned=True)).outs
+    outs = provider.update("id", outs, inputs(identities=[], systemAssigned=True)).outs
     assert users(server) == {KUBELET, MONITORING}
     assert (outs["addedUserAssignedIdentities"], outs["systemAssignedAdded"]) == ([], False)
     assert_foreign_untouched(server, aks_vmss)
     assert counts(server)[1] == 3
 
 
-def test_diff(provider: NodeIdentityProvider) -> None:
-    olds = {**inputs(provider, identities=[OURS, OTHER]), "addedUserAssignedIdentities": [OURS], "principalId": ""}
-    assert provider.diff("id", olds, inputs(provider, identities=[OTHER.upper(), OURS])).changes is False
-    assert provider.diff("id", olds, inputs(provider, VMSS.lower(), identities=[OURS, OTHER])).changes is False
-    assert provider.diff("id", olds, inputs(provider, identities=[OURS])).replaces is None
-    assert provider.diff("id", olds, inputs(provider, identities=[OURS, OTHER], systemAssigned=True)).changes is True
-    assert provider.diff("id", olds, inputs(provider, VM, identities=[OURS, OTHER])).replaces == ["nodeId"]
+def test_diff() -> None:
+    olds = {**inputs(identities=[OURS, OTHER]), "addedUserAssignedIdentities": [OURS], "principalId": ""}
+    assert provider.diff("id", olds, inputs(identities=[OTHER.upper(), OURS])).changes is False
+    assert provider.diff("id", olds, inputs(VMSS.lower(), identities=[OURS, OTHER])).changes is False
+    assert provider.diff("id", olds, inputs(identities=[OURS])).replaces is None
+    assert provider.diff("id", olds, inputs(identities=[OURS, OTHER], systemAssigned=True)).changes is True
+    assert provider.diff("id", olds, inputs(VM, identities=[OURS, OTHER])).replaces == ["nodeId"]
 
 
-def test_identical_inputs_write_nothing(server: FakeArm, provider: NodeIdentityProvider, aks_vmss: dict[str, Any]) -> None:
-    props = inputs(provider)
+def test_identical_inputs_write_nothing(server: FakeArm, aks_vmss: Node) -> None:
+    props = inputs()
     outs = provider.create(props).outs
     server.reset_counters()
     assert provider.diff("id", outs, props).changes is False
@@ -206,14 +207,15 @@ def test_identical_inputs_write_nothing(server: FakeArm, provider: NodeIdentityP
     assert counts(server) == (1, 0)
 
 
-def test_check_names_bad_values_and_normalises(provider: NodeIdentityProvider) -> None:
-    bad = provider.check({}, {"nodeId": "aks-np1-vmss", "userAssignedIdentities": [OURS, "id-app"], "environment": "mars"})
+def test_check_names_bad_values_and_normalises() -> None:
+    bad = provider.check({}, {"nodeId": "np1-vmss", "userAssignedIdentities": [OURS, "id-app"], "environment": "mars"})
     reasons = {f.property: f.reason for f in bad.failures}
-    assert "'aks-np1-vmss'" in reasons["nodeId"] and "virtualMachineScaleSets/{name}" in reasons["nodeId"]
-    assert "'id-app'" in reasons["userAssignedIdentities"] and "userAssignedIdentities/{name}" in reasons["userAssignedIdentities"]
+    assert "'np1-vmss'" in reasons["nodeId"] and "virtualMachineScaleSets/{name}" in reasons["nodeId"]
+    identities = reasons["userAssignedIdentities"]
+    assert "'id-app'" in identities and "userAssignedIdentities/{name}" in identities
     assert "mars" in reasons["environment"]
     assert provider.check({}, {"nodeId": VMSS}).failures[0].reason.startswith("nothing to assign")
-    good = inputs(provider, identities=[OURS, MONITORING, OURS.upper()])
+    good = inputs(identities=[OURS, MONITORING, OURS.upper()])
     assert good["userAssignedIdentities"] == sorted([OURS, MONITORING], key=str.casefold)
     assert (good["systemAssigned"], good["armEndpoint"], good["environment"]) == (False, "", "")
 
@@ -232,27 +234,27 @@ def test_check_names_bad_values_and_normalises(provider: NodeIdentityProvider) -
     ],
 )
 def test_transient_errors_are_retried(
-    server: FakeArm, provider: NodeIdentityProvider, aks_vmss: dict[str, Any], method: str, status: int, code: str, gets: int, patches: int
+    server: FakeArm, aks_vmss: Node, method: str, status: int, code: str, gets: int, patches: int
 ) -> None:
     server.inject(VMSS, Fault(method, status, code, times=2))
-    provider.create(inputs(provider))
+    provider.create(inputs())
     assert users(server) == {KUBELET, MONITORING, OURS}
     assert_foreign_untouched(server, aks_vmss)
     assert counts(server) == (gets, patches)
 
 
-def test_throttling_honours_retry_after(server: FakeArm, provider: NodeIdentityProvider, aks_vmss: dict[str, Any]) -> None:
+def test_throttling_honours_retry_after(server: FakeArm, aks_vmss: Node) -> None:
     server.inject(VMSS, Fault("PATCH", 429, "TooManyRequests", retry_after="0.3"))
     started = time.monotonic()
-    provider.create(inputs(provider))
+    provider.create(inputs())
     assert time.monotonic() - started >= 0.3
     assert counts(server) == (3, 2)
     assert OURS in users(server)
 
 
-def test_conflict_while_another_operation_runs(server: FakeArm, provider: NodeIdentityProvider, aks_vmss: dict[str, Any]) -> None:
+def test_conflict_while_another_operation_runs(server: FakeArm, aks_vmss: Node) -> None:
     server.busy(VMSS, 0.3)
-    provider.create(inputs(provider))
+    provider.create(inputs())
     assert OURS in users(server)
     assert_foreign_untouched(server, aks_vmss)
     rejected = [p for p in server.patches(VMSS) if p.status == 409]
@@ -260,45 +262,46 @@ def test_conflict_while_another_operation_runs(server: FakeArm, provider: NodeId
     assert counts(server) == (len(rejected) + 2, len(rejected) + 1)
 
 
-def test_failed_async_operation_names_node_and_code(server: FakeArm, provider: NodeIdentityProvider, aks_vmss: dict[str, Any]) -> None:
+def test_failed_async_operation_names_node_and_code(server: FakeArm, aks_vmss: Node) -> None:
     server.fail_next_operation(VMSS, "VMExtensionProvisioningError")
     with pytest.raises(arm.ArmError, match=r"aks-np1-123-vmss: VMExtensionProvisioningError") as error:
-        provider.create(inputs(provider))
+        provider.create(inputs())
     assert error.value.code == "VMExtensionProvisioningError"
     assert identity(server) == aks_vmss["identity"]
     assert counts(server) == (1, 1)
 
 
-def test_persistent_errors_give_up_within_the_budget(server: FakeArm, provider: NodeIdentityProvider, aks_vmss: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_persistent_errors_give_up_within_the_budget(
+    server: FakeArm, aks_vmss: Node, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv(arm.TIMEOUT_ENV, "0.4")
     server.inject(VMSS, Fault("PATCH", 503, "ServiceUnavailable", times=1000))
     started = time.monotonic()
     with pytest.raises(arm.ArmError, match=r"aks-np1-123-vmss: ServiceUnavailable: gave up after \d+ attempts"):
-        provider.create(inputs(provider))
+        provider.create(inputs())
     assert time.monotonic() - started < 1.0
     assert identity(server) == aks_vmss["identity"]
 
 
-def test_client_errors_are_not_retried(server: FakeArm, provider: NodeIdentityProvider, aks_vmss: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_client_errors_are_not_retried(server: FakeArm, aks_vmss: Node, monkeypatch: pytest.MonkeyPatch) -> None:
     server.inject(VMSS, Fault("PATCH", 403, "AuthorizationFailed"))
     with pytest.raises(arm.ArmError, match="AuthorizationFailed"):
-        provider.create(inputs(provider))
+        provider.create(inputs())
     monkeypatch.setenv(arm.TOKEN_ENV, "wrong-token")
     with pytest.raises(arm.ArmError, match="AuthenticationFailed"):
-        provider.create(inputs(provider))
+        provider.create(inputs())
     assert counts(server) == (1, 1)  # the 401 was refused before reaching the node
     assert [entry.status for entry in server.state.log] == [200, 403, 401]
 
 
-def test_writer_between_our_get_and_patch_gets_a_412_then_a_fresh_read(server: FakeArm, provider: NodeIdentityProvider, aks_vmss: dict[str, Any]) -> None:
-    def other_writer(path: str) -> None:
-        server.before_patch = None  # once
+def test_writer_between_our_get_and_patch_gets_a_412_then_a_fresh_read(server: FakeArm, aks_vmss: Node) -> None:
+    def other_writer() -> None:
         block = identity(server)
         block["userAssignedIdentities"][OTHER] = user_identity_value(OTHER)
         server.set_identity(VMSS, block)
 
-    server.before_patch = other_writer
-    outs = provider.create(inputs(provider)).outs
+    server.interleave(other_writer)
+    outs = provider.create(inputs()).outs
     assert users(server) == {KUBELET, MONITORING, OTHER, OURS}
     assert_foreign_untouched(server, aks_vmss)
     assert outs["addedUserAssignedIdentities"] == [OURS]
@@ -306,21 +309,30 @@ def test_writer_between_our_get_and_patch_gets_a_412_then_a_fresh_read(server: F
     assert counts(server) == (3, 2)
 
 
-def test_someone_removing_ours_before_our_delete_patch_is_no_error(server: FakeArm, provider: NodeIdentityProvider, aks_vmss: dict[str, Any]) -> None:
-    outs = provider.create(inputs(provider)).outs
+def test_someone_removing_ours_before_our_delete_patch_is_no_error(server: FakeArm, aks_vmss: Node) -> None:
+    outs = provider.create(inputs()).outs
     server.reset_counters()
-    server.before_patch = lambda path: (setattr(server, "before_patch", None), server.set_identity(VMSS, aks_vmss["identity"]))
+    server.interleave(lambda: server.set_identity(VMSS, aks_vmss["identity"]))
     provider.delete("id", outs)
     assert identity(server) == aks_vmss["identity"]
     assert [p.status for p in server.patches(VMSS)] == [412]  # the fresh GET then finds nothing to do
     assert counts(server) == (2, 1)
 
 
-def test_two_resources_on_one_scale_set_concurrently(server: FakeArm, provider: NodeIdentityProvider, aks_vmss: dict[str, Any]) -> None:
+def test_lost_patch_answer_still_counts_the_identity_as_ours(server: FakeArm, aks_vmss: Node) -> None:
+    server.lose_next_patch_answer(VMSS)
+    outs = provider.create(inputs()).outs
+    assert outs["addedUserAssignedIdentities"] == [OURS]  # found present on retry, yet ours: we sent it
+    assert server.patches(VMSS)[0].status == LOST
+    provider.delete("id", outs)
+    assert identity(server) == aks_vmss["identity"]
+
+
+def test_two_resources_on_one_scale_set_concurrently(server: FakeArm, aks_vmss: Node) -> None:
     results: dict[str, Any] = {}
 
     def create(identity_id: str) -> None:
-        results[identity_id] = provider.create(inputs(provider, identities=[identity_id])).outs
+        results[identity_id] = provider.create(inputs(identities=[identity_id])).outs
 
     threads = [threading.Thread(target=create, args=(i,)) for i in (OURS, OTHER)]
     for thread in threads:
@@ -338,21 +350,21 @@ def test_two_resources_on_one_scale_set_concurrently(server: FakeArm, provider: 
 # --- the pickled provider --------------------------------------------------------------------
 
 
-def test_pickled_provider_holds_no_secret_and_round_trips(server: FakeArm, aks_vmss: dict[str, Any]) -> None:
+def test_pickled_provider_holds_no_secret_and_round_trips(server: FakeArm, aks_vmss: Node) -> None:
     provider = NodeIdentityProvider()
-    provider.create(inputs(provider))  # warm the credential cache: it must not end up in the pickle
+    provider.create(inputs())  # warm the credential cache: it must not end up in the pickle
     blob = base64.b64decode(serialize_provider(provider))
     for secret in (TOKEN, SECRET, server.url):
         assert secret.encode() not in blob
     restored = dill.loads(blob)
     assert type(restored) is NodeIdentityProvider and vars(restored) == {}
-    restored.delete("id", restored.read("id", restored.create(inputs(restored, identities=[OTHER])).outs).outs)
+    restored.delete("id", restored.read("id", restored.create(inputs(identities=[OTHER])).outs).outs)
     assert users(server) == {KUBELET, MONITORING, OURS}
 
 
-def test_preview_with_unknown_values(provider: NodeIdentityProvider) -> None:
+def test_preview_with_unknown_values() -> None:
     """During a preview a changing dependency leaves values unknown: no failure, no false no-op."""
-    olds = inputs(provider)
+    olds = inputs()
     unknown_list = provider.check({}, {"nodeId": VMSS, "userAssignedIdentities": [UNKNOWN]})
     assert unknown_list.failures == [] and unknown_list.inputs["userAssignedIdentities"] == [UNKNOWN]
     assert provider.diff("id", olds, unknown_list.inputs).changes is True
@@ -361,6 +373,7 @@ def test_preview_with_unknown_values(provider: NodeIdentityProvider) -> None:
     assert provider.diff("id", olds, unknown_node.inputs).replaces == ["nodeId"]
 
 
-def test_import_reads_the_node_from_the_id(server: FakeArm, provider: NodeIdentityProvider, aks_vmss: dict[str, Any]) -> None:
+def test_import_reads_the_node_from_the_id(server: FakeArm, aks_vmss: Node) -> None:
     outs = provider.read(f"{VMSS}#identity-0123456789ab", {}).outs
-    assert (outs["nodeId"], outs["principalId"], outs["userAssignedIdentities"]) == (VMSS, aks_vmss["identity"]["principalId"], [])
+    assert (outs["nodeId"], outs["userAssignedIdentities"]) == (VMSS, [])
+    assert outs["principalId"] == aks_vmss["identity"]["principalId"]
