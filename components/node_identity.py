@@ -15,7 +15,7 @@ reference).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NotRequired, TypedDict
 
 import pulumi
@@ -80,7 +80,7 @@ def _settings(props: Mapping[str, Any]) -> arm.ArmSettings:
 def _check_failures(news: Mapping[str, Any]) -> list[pulumi.dynamic.CheckFailure]:
     failures: list[pulumi.dynamic.CheckFailure] = []
 
-    def fail(prop: str, check: Any, value: Any) -> None:
+    def fail(prop: str, check: Callable[[Any], object], value: Any) -> None:
         if not _known(value):
             return
         try:
