@@ -8,6 +8,7 @@ of GET and PATCH requests per node. Delays and backoffs are tiny so the module s
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import threading
 import time
@@ -393,6 +394,7 @@ def test_resource_wire_names_and_python_outputs() -> None:
         def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
             return {}
 
+    asyncio.set_event_loop(asyncio.new_event_loop())  # an earlier mock run may have closed the current one
     pulumi.runtime.set_mocks(Mocks())
 
     @pulumi.runtime.test
