@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from itertools import pairwise
 
 import pytest
 import yaml
@@ -142,7 +143,7 @@ def test_access_policy_writes_to_one_vault_are_chained() -> None:
     graph = run_program(base_settings("systemAssigned"))
     policies = sorted(graph.by_type(ACCESS_POLICY), key=lambda p: p.name)
     assert len(policies) == 3
-    for earlier, later in zip(policies, policies[1:]):
+    for earlier, later in pairwise(policies):
         assert earlier.urn in later.dependencies
 
 
@@ -259,3 +260,26 @@ def test_prod_is_rbac_and_protected() -> None:
     assert graph.by_type(ACCESS_POLICY) == [] and graph.by_type(ROLE_ASSIGNMENT)
     assert all(r.protect for r in graph.by_type(ROLE_ASSIGNMENT) + graph.by_type(IDENTITY))
     assert not any(r.protect for r in graph.by_type(POD) + graph.by_type(SPC))
+
+
+@pytest.mark.parametrize(
+    ("kubernetes", "secret"),
+    [({"kubeconfig": "apiVersion: v1\nkind: Config\n"}, True), ({"cluster": {"resourceGroup": "rg-aks", "name": "aks"}}, True), (None, False)],
+)
+def test_kubernetes_provider_sources_keep_the_kubeconfig_secret(kubernetes: dict | None, secret: bool) -> None:
+    settings = base_settings("kubelet")
+    if kubernetes:
+        settings["kubernetes"] = kubernetes
+    graph = run_program(settings)
+    (provider,) = graph.by_type("pulumi:providers:kubernetes")
+    kubeconfig = provider.inputs.get("kubeconfig")
+    if not secret:
+        assert kubeconfig is None  # ambient ~/.kube/config or KUBECONFIG
+        return
+    assert isinstance(kubeconfig, dict) and set(kubeconfig) == {"value"}, "kubeconfig must reach the provider as a secret"
+    if "cluster" in kubernetes:
+        assert [i.args for i in graph.invokes if i.token.endswith("listManagedClusterUserCredentials")] == [
+            {"resourceGroupName": "rg-aks", "resourceName": "aks"}
+        ]
+        assert kubeconfig["value"] == "# <aks.kubeconfig>\n"
+    assert "kubeconfig" not in json.dumps(graph.stack_outputs)
