@@ -132,8 +132,7 @@ class FakeArm:
         ca.cert_pem.write_to_path(self.ca_bundle)
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ca.issue_cert("127.0.0.1", "localhost").configure_cert(context)
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._httpd.daemon_threads = True
+        self._httpd = _Server(("127.0.0.1", 0), _handler_for(self))
         # Handshake in the handler thread, not in the accept loop.
         self._httpd.socket = context.wrap_socket(self._httpd.socket, server_side=True, do_handshake_on_connect=False)
         self.url = f"https://127.0.0.1:{self._httpd.server_address[1]}"
@@ -358,6 +357,12 @@ def _next_etag(etag: str) -> str:
 
 def _error(code: str, message: str) -> dict[str, Any]:
     return {"error": {"code": code, "message": message}}
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    # Parallel clients open many connections at once; the default backlog of 5 drops SYNs (1 s retry).
+    request_queue_size = 128
 
 
 def _handler_for(arm: FakeArm) -> type[BaseHTTPRequestHandler]:
