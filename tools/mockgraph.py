@@ -291,4 +291,5 @@ def evaluate(
     finally:
         pulumi.runtime.set_all_config({}, [])
         loop.close()
+        asyncio.set_event_loop(asyncio.new_event_loop())  # leave a usable loop for whoever runs next
     return Graph(resources=monitor.recorded, invokes=mocks.invokes, stack_outputs=_plain(exported or {}))
