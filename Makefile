@@ -32,8 +32,10 @@ preview up destroy: venv
 	$(PULUMI) stack select --create $(STACK) --non-interactive
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PULUMI) $@ --stack $(STACK) $(if $(filter preview,$@),--diff,)
 
+## make bench: program evaluation at 1-1000 workloads, node identity writes against the local ARM server
 bench: venv
 	$(PY) benchmarks/program_scale.py
+	$(PY) benchmarks/node_identity.py
 
 clean:
 	rm -rf $(VENV) build .pytest_cache
