@@ -45,7 +45,6 @@ CLOUD_NAMES = (
     "AzureGermanCloud",
     "AzureStackCloud",
 )
-AZURE_ENVIRONMENTS = ("public", "usgovernment", "china")
 
 
 class _Strict(BaseModel):
@@ -341,6 +340,7 @@ def _model_in(annotation: Any) -> Any:
     return None
 
 
+# Keys of the keyvault-csi namespace (location and environment come from azure-native:*).
 CONFIG_KEYS = tuple(name for name in Settings.model_fields if name not in ("location", "environment"))
 
 
