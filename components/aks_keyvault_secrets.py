@@ -7,6 +7,10 @@ Graph (arrows: "waits for")::
               └─> SecretProviderClass (needs the identity's client ID)
     Pod ──> its SecretProviderClass, every grant, every node assignment
 
+Workload identity puts nothing on the nodes; instead the identity ─> ServiceAccount (client-id
+annotation) and ─> FederatedIdentityCredential (chained per identity), and each Pod also waits for
+its own ServiceAccount and credential.
+
 Nothing else waits: node writes and grants run side by side, and classes do not wait for grants.
 """
 
@@ -23,6 +27,8 @@ from .keyvault_access import KeyVaultAccess
 from .node_assignment import NodeArgs, NodeIdentityAssignments
 from .pod import SecretsStorePod
 from .secret_provider_class import SecretProviderClass
+from .secret_sync import container_env, container_env_from
+from .workload_identity import POD_LABELS, WorkloadIdentity
 
 TYPE = "keyvault-csi:index:AksKeyVaultSecrets"
 
@@ -52,6 +58,7 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
 
     identity: ManagedIdentity
     nodes: NodeIdentityAssignments | None
+    workload_identity: WorkloadIdentity | None
     access: KeyVaultAccess
     secret_provider_classes: dict[str, SecretProviderClass]
     pods: dict[str, SecretsStorePod]
@@ -66,6 +73,7 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
         self.identity = ManagedIdentity(f"{name}-identity", _identity_args(settings), pulumi.ResourceOptions(parent=self))
         self.identity_client_id = self.identity.client_id
         self.nodes = self._assign_to_nodes(name, settings)
+        self.workload_identity = self._federate(name, settings)
         self.principal_ids = (
             dict(self.nodes.principal_ids)
             if settings.identity.type == "systemAssigned" and self.nodes
@@ -94,11 +102,30 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
                 "principalIds": self.principal_ids,
                 "secretProviderClasses": sorted(self.secret_provider_classes),
                 "pods": sorted(self.pods),
+                "serviceAccounts": sorted(self.workload_identity.service_accounts) if self.workload_identity else [],
             }
         )
 
+    def _federate(self, name: str, settings: Settings) -> WorkloadIdentity | None:
+        identity = settings.identity
+        if identity.type != "workload" or identity.cluster is None or identity.name is None or identity.resourceGroup is None:
+            return None
+        return WorkloadIdentity(
+            f"{name}-workload-identity",
+            {
+                "identityName": identity.name,
+                "identityResourceGroup": identity.resourceGroup,
+                "clientId": self.identity.client_id,
+                "cluster": {"resourceGroup": identity.cluster.resourceGroup, "name": identity.cluster.name},
+                "serviceAccounts": [{"namespace": w.namespace, "name": w.service_account_name()} for w in settings.workloads],
+                "dependsOn": [self.identity],
+                "protect": settings.protect,
+            },
+            pulumi.ResourceOptions(parent=self),
+        )
+
     def _assign_to_nodes(self, name: str, settings: Settings) -> NodeIdentityAssignments | None:
-        if settings.identity.type == "kubelet" or settings.nodes is None:
+        if settings.identity.type in ("kubelet", "workload") or settings.nodes is None:
             return None
         nodes: list[NodeArgs] = []
         for kind, ref in settings.nodes.all():
@@ -130,7 +157,13 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
                 "keyvaultName": settings.keyVault.name,
                 "tenantId": settings.tenantId,
                 "objects": workload.objects,
-                "userAssignedIdentityId": self.identity.client_id,
+                # Workload identity: clientID with no use* flag true; otherwise the identity on the nodes.
+                **(
+                    {"clientId": self.identity.client_id}
+                    if self.workload_identity
+                    else {"userAssignedIdentityId": self.identity.client_id}
+                ),
+                "secretObjects": workload.secretObjects,
                 "cloudName": workload.cloudName,
                 **({"cloudEnvFileName": workload.cloudEnvFileName} if workload.cloudEnvFileName else {}),
             },
@@ -141,6 +174,14 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
             return
         pod_name = workload.pod_name()
         waits_for: list[pulumi.Resource] = [spc, self.access] + ([self.nodes] if self.nodes else [])
+        account: dict[str, Any] = {}
+        if self.workload_identity:
+            sa = workload.service_account_name()
+            waits_for += self.workload_identity.waits_for(workload.namespace, sa)
+            account = {
+                "serviceAccountName": self.workload_identity.service_account_name(workload.namespace, sa),
+                "labels": POD_LABELS,
+            }
         self.pods[f"{workload.namespace}/{pod_name}"] = SecretsStorePod(
             f"{name}-{workload.namespace}-{pod_name}",
             {
@@ -150,6 +191,9 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
                 "mountPath": workload.pod.mountPath,
                 "os": workload.pod.os,
                 "secretProviderClass": spc.class_name,
+                "env": container_env(workload.pod.env),
+                "envFrom": container_env_from(workload.pod.envFrom),
+                **account,
                 "dependsOn": waits_for,
             },
             pulumi.ResourceOptions(parent=self),

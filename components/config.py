@@ -30,8 +30,10 @@ from .naming import (
     dns_label_from,
 )
 from .objects import KeyVaultObject
+from .secret_sync import EnvFromSecret, EnvVar, SecretObject, duplicate_secret_names, workload_sync_problems
+from .workload_identity import MAX_CREDENTIALS
 
-IdentityType = Literal["userAssigned", "systemAssigned", "kubelet"]
+IdentityType = Literal["userAssigned", "systemAssigned", "kubelet", "workload"]
 PermissionModel = Literal["accessPolicy", "rbac", "auto"]
 NodeOs = Literal["linux", "windows"]
 
@@ -103,8 +105,17 @@ class IdentitySettings(_Strict):
         elif self.type == "kubelet":
             if given != {"cluster"}:
                 problems.append(f"type kubelet takes only cluster: {{resourceGroup, name}}; got {sorted(given) or 'none'}")
+        elif self.type == "workload":
+            if given != {"name", "resourceGroup", "cluster"}:
+                problems.append(
+                    "type workload takes name + resourceGroup (the identity to create) and cluster: {resourceGroup, name} "
+                    f"(whose OIDC issuer is federated); got {sorted(given) or 'none'}"
+                )
         elif given:
             problems.append(f"type systemAssigned uses the nodes' own identities and takes no {sorted(given)}")
+        if self.cluster is not None and self.cluster.subscriptionId is not None:
+            # getManagedCluster reads with the Azure provider's subscription; another one would be ignored.
+            problems.append("cluster.subscriptionId is not supported: the cluster is read in the Azure provider's subscription (azure-native:subscriptionId)")
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -137,6 +148,8 @@ class PodSettings(_Strict):
     image: str = Field(default="nginx", min_length=1, pattern=r"^\S+$")
     mountPath: str = "/mnt/secrets-store"
     os: NodeOs = "linux"
+    env: list[EnvVar] = []
+    envFrom: list[EnvFromSecret] = []
 
     @model_validator(mode="after")
     def _absolute_mount_path(self) -> PodSettings:
@@ -154,10 +167,20 @@ class WorkloadSettings(_Strict):
     name: DnsLabel
     namespace: DnsLabel = "default"
     secretProviderClass: DnsSubdomain | None = None
+    serviceAccount: DnsSubdomain | None = None
     cloudName: str = ""
     cloudEnvFileName: str | None = None
     objects: list[KeyVaultObject] = Field(min_length=1)
+    secretObjects: list[SecretObject] = []
     pod: PodSettings | None = None
+
+    @field_validator("serviceAccount")
+    @classmethod
+    def _own_service_account(cls, value: str | None) -> str | None:
+        # Kubernetes creates "default" in every namespace: declaring it again fails with AlreadyExists.
+        if value == "default":
+            raise ValueError("'default' is not allowed: Kubernetes already creates it in every namespace; name a dedicated service account")
+        return value
 
     @field_validator("cloudName")
     @classmethod
@@ -183,6 +206,10 @@ class WorkloadSettings(_Strict):
 
     def pod_name(self) -> str:
         return (self.pod.name if self.pod else None) or default_pod_name(self.name)
+
+    def service_account_name(self) -> str:
+        """The workload identity service account: ``serviceAccount``, else the workload's name."""
+        return self.serviceAccount or self.name
 
 
 class Settings(_Strict):
@@ -212,6 +239,8 @@ def _cross_checks(raw: Mapping[str, Any], prefix: str) -> list[str]:
     kind = identity.get("type")
     if kind == "kubelet" and raw.get("nodes") is not None:
         problems.append(f"{prefix}nodes: refused for identity type kubelet (AKS already put the kubelet identity on the nodes)")
+    elif kind == "workload" and raw.get("nodes") is not None:
+        problems.append(f"{prefix}nodes: refused for identity type workload (Pods authenticate with their service account; nothing goes on the nodes)")
     elif kind in ("userAssigned", "systemAssigned") and node_count == 0:
         problems.append(
             f"{prefix}nodes: identity type {kind} needs at least one entry in nodes.scaleSets or nodes.virtualMachines"
@@ -238,7 +267,28 @@ def _cross_checks(raw: Mapping[str, Any], prefix: str) -> list[str]:
         problems.append(f"{prefix}workloads {indexes}: Pod {pod!r} declared twice in namespace {namespace!r}")
     for name, indexes in _duplicates((w.get("name"), i) for i, w in enumerate(workloads)):
         problems.append(f"{prefix}workloads {indexes}: the name {name!r} is used more than once; names must be unique")
+    problems += _workload_identity_checks(workloads, kind, prefix)
+    for i, workload in enumerate(workloads):
+        problems += workload_sync_problems(workload, f"{prefix}workloads[{i}]")
+    problems += duplicate_secret_names(enumerate(workloads), prefix)
     return problems
+
+
+def _workload_identity_checks(workloads: list[Mapping[str, Any]], kind: Any, prefix: str) -> list[str]:
+    if kind != "workload":
+        return [
+            f"{prefix}workloads[{i}].serviceAccount: only used with identity type workload (got {kind!r}); drop it"
+            for i, w in enumerate(workloads) if w.get("serviceAccount") is not None
+        ]
+    # One federated credential per distinct subject; Entra holds at most 20 per identity.
+    subjects = sorted({(str(w.get("namespace", "default")), str(w.get("serviceAccount") or w.get("name"))) for w in workloads})
+    if len(subjects) > MAX_CREDENTIALS:
+        return [
+            f"{prefix}workloads: {len(subjects)} distinct (namespace, serviceAccount) pairs need {len(subjects)} federated "
+            f"credentials; a user-assigned identity holds at most {MAX_CREDENTIALS}; share service accounts "
+            "(workloads[].serviceAccount) or split the workloads across stacks with their own identity"
+        ]
+    return []
 
 
 def default_class_name(vault: str, workload: str) -> str:

@@ -1,11 +1,13 @@
 """The Azure identity that reads the vault on the workloads' behalf (seed step 1).
 
-Three sources, one shape of outputs:
+Four sources, one shape of outputs:
 
 * ``userAssigned`` — declare a ``managedidentity.UserAssignedIdentity`` (name + resourceGroup) or
   look up an existing one (resourceId); it must then be put on the nodes.
 * ``kubelet`` — the AKS kubelet identity (``identityProfile.kubeletidentity`` of the managed
   cluster): AKS already put it on every node, so nothing is created or assigned.
+* ``workload`` — a created user-assigned identity, federated with the Pods' service accounts
+  (:mod:`components.workload_identity`) instead of being put on the nodes.
 * ``systemAssigned`` — the nodes' own identities: there is no single principal; the node
   assignment turns them on and reports one principal per node.
 """
@@ -29,7 +31,7 @@ class ClusterArgs(TypedDict):
 
 
 class ManagedIdentityArgs(TypedDict):
-    type: Literal["userAssigned", "systemAssigned", "kubelet"]
+    type: Literal["userAssigned", "systemAssigned", "kubelet", "workload"]
     name: NotRequired[str]
     """Name of the user-assigned identity to create (with ``resourceGroup``)."""
     resourceGroup: NotRequired[str]
@@ -59,7 +61,8 @@ class ManagedIdentity(pulumi.ComponentResource):
     def __init__(self, name: str, args: ManagedIdentityArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(TYPE, name, None, opts)
         kind = args["type"]
-        if kind == "userAssigned" and "resourceId" not in args:
+        # workload identity creates its identity like userAssigned; it is federated, not put on nodes.
+        if kind in ("userAssigned", "workload") and "resourceId" not in args:
             identity = managedidentity.UserAssignedIdentity(
                 name,
                 resource_name_=args["name"],

@@ -62,9 +62,17 @@ def check_mount_path(path: str, os: NodeOS) -> None:
         raise ValueError(f"mountPath {path!r} is not allowed on linux; give an absolute path such as {LINUX_MOUNT_PATH!r}")
 
 
-def _container(name: str, image: str, mount: core.VolumeMountArgs) -> core.ContainerArgs:
+def _container(
+    name: str,
+    image: str,
+    mount: core.VolumeMountArgs,
+    env: Sequence[core.EnvVarArgs] = (),
+    env_from: Sequence[core.EnvFromSourceArgs] = (),
+) -> core.ContainerArgs:
     # The one place the container is shaped: a securityContext belongs here.
-    return core.ContainerArgs(name=name, image=image, volume_mounts=[mount])
+    return core.ContainerArgs(
+        name=name, image=image, volume_mounts=[mount], env=list(env) or None, env_from=list(env_from) or None
+    )
 
 
 class SecretsStorePodArgs(TypedDict):
@@ -83,6 +91,9 @@ class SecretsStorePodArgs(TypedDict):
     os: NotRequired[NodeOS]
     containerName: NotRequired[str]
     serviceAccountName: NotRequired[pulumi.Input[str]]
+    env: NotRequired[Sequence[core.EnvVarArgs]]
+    """Container environment, e.g. keys of Secrets the class syncs (``secretKeyRef``)."""
+    envFrom: NotRequired[Sequence[core.EnvFromSourceArgs]]
     labels: NotRequired[Mapping[str, str]]
     dependsOn: NotRequired[Sequence[pulumi.Resource]]
 
@@ -115,7 +126,15 @@ class SecretsStorePod(pulumi.ComponentResource):
                 "labels": {**DEFAULT_LABELS, **args.get("labels", {})},
             },
             spec=core.PodSpecArgs(
-                containers=[_container(args.get("containerName") or DEFAULT_CONTAINER_NAME, args["image"], mount)],
+                containers=[
+                    _container(
+                        args.get("containerName") or DEFAULT_CONTAINER_NAME,
+                        args["image"],
+                        mount,
+                        args.get("env", ()),
+                        args.get("envFrom", ()),
+                    )
+                ],
                 volumes=[volume],
                 node_selector={"kubernetes.io/os": os},
                 # spec.os lets the API server and admission check OS-specific fields for this OS.

@@ -15,6 +15,7 @@ import pulumi
 from pulumi_kubernetes import apiextensions
 
 from .objects import KeyVaultObject, render_objects
+from .secret_sync import SecretObject, check_sync_sources
 
 TYPE = "keyvault-csi:index:SecretProviderClass"
 API_VERSION = "secrets-store.csi.x-k8s.io/v1"
@@ -124,6 +125,8 @@ class SecretProviderClassArgs(TypedDict):
     cloudName: NotRequired[str]
     cloudEnvFileName: NotRequired[str]
     labels: NotRequired[Mapping[str, str]]
+    secretObjects: NotRequired[Sequence[SecretObject]]
+    """Kubernetes Secrets the driver syncs from the mounted files while a Pod mounts the class."""
 
 
 class SecretProviderClass(pulumi.ComponentResource):
@@ -150,6 +153,7 @@ class SecretProviderClass(pulumi.ComponentResource):
             cloud_name=args.get("cloudName") or "",
             cloud_env_file_name=args.get("cloudEnvFileName") or "",
         )
+        check_sync_sources(args["objects"], args.get("secretObjects", ()))
         super().__init__(TYPE, name, None, opts)
         self.resource = apiextensions.CustomResource(
             name,
@@ -160,7 +164,11 @@ class SecretProviderClass(pulumi.ComponentResource):
                 "namespace": args["namespace"],
                 "labels": {**DEFAULT_LABELS, **args.get("labels", {})},
             },
-            spec={"provider": "azure", "parameters": parameters},
+            spec={
+                "provider": "azure",
+                "parameters": parameters,
+                **({"secretObjects": [s.manifest() for s in args["secretObjects"]]} if args.get("secretObjects") else {}),
+            },
             # Only parent: the component's own options (e.g. depends_on) must not be copied down.
             opts=pulumi.ResourceOptions(parent=self),
         )

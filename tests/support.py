@@ -26,6 +26,12 @@ def base_settings(identity_type: str = "userAssigned") -> dict[str, Any]:
         "existing": {"type": "userAssigned", "resourceId": IDENTITY_ID},
         "systemAssigned": {"type": "systemAssigned"},
         "kubelet": {"type": "kubelet", "cluster": {"resourceGroup": "rg-aks", "name": "aks"}},
+        "workload": {
+            "type": "workload",
+            "name": "id-app",
+            "resourceGroup": "rg-identities",
+            "cluster": {"resourceGroup": "rg-aks", "name": "aks"},
+        },
     }[identity_type]
     settings: dict[str, Any] = {
         "tenantId": TENANT,
@@ -43,7 +49,7 @@ def base_settings(identity_type: str = "userAssigned") -> dict[str, Any]:
             }
         ],
     }
-    if identity_type != "kubelet":
+    if identity_type not in ("kubelet", "workload"):  # both refuse nodes
         settings["nodes"] = {
             "scaleSets": [
                 {"resourceGroup": "MC_rg_aks_westeurope", "name": "aks-nodepool1-12345678-vmss"},
@@ -62,11 +68,18 @@ def as_stack_config(settings: dict[str, Any]) -> dict[str, str]:
     return config
 
 
-def run_program(settings: dict[str, Any], *, vault_rbac: dict[str, bool] | None = None, stack: str = "test") -> Graph:
+def run_program(
+    settings: dict[str, Any],
+    *,
+    vault_rbac: dict[str, bool] | None = None,
+    stack: str = "test",
+    clusters_without_oidc: tuple[str, ...] = (),
+) -> Graph:
     """Evaluate ``__main__.py`` with ``settings`` as stack config."""
     return evaluate(
         lambda: runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__"),
         as_stack_config(settings),
         stack=stack,
         vault_rbac=vault_rbac,
+        clusters_without_oidc=clusters_without_oidc,
     )

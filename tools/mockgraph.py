@@ -12,7 +12,7 @@ import asyncio
 import base64
 import dataclasses
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import pulumi
@@ -165,10 +165,13 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
 
     ``vault_rbac`` answers the ``getVault`` look-up that ``permissionModel: auto`` makes: a mapping
     of vault name to ``enableRbacAuthorization`` (unknown vaults answer ``False``).
+    ``clusters_without_oidc`` names AKS clusters whose ``getManagedCluster`` answer has no OIDC
+    issuer (``oidcIssuerProfile: {enabled: false}``, as before ``--enable-oidc-issuer``).
     """
 
-    def __init__(self, vault_rbac: Mapping[str, bool] | None = None) -> None:
+    def __init__(self, vault_rbac: Mapping[str, bool] | None = None, clusters_without_oidc: Iterable[str] = ()) -> None:
         self.vault_rbac = dict(vault_rbac or {})
+        self.clusters_without_oidc = frozenset(clusters_without_oidc)
         self.invokes: list[RecordedInvoke] = []
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
@@ -200,7 +203,10 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list]:
         inputs = _plain(dict(args.args))
         self.invokes.append(RecordedInvoke(token=args.token, args=inputs, provider=args.provider))
-        return _invoke_answer(args.token, inputs, self.vault_rbac), []
+        answer = _invoke_answer(args.token, inputs, self.vault_rbac)
+        if args.token == "azure-native:containerservice:getManagedCluster" and inputs["resourceName"] in self.clusters_without_oidc:
+            answer["oidcIssuerProfile"] = {"enabled": False}
+        return answer, []
 
 
 def _invoke_answer(token: str, inputs: dict[str, Any], vault_rbac: Mapping[str, bool]) -> dict:
@@ -268,13 +274,14 @@ def evaluate(
     project: str = "keyvault-csi",
     stack: str = "test",
     vault_rbac: Mapping[str, bool] | None = None,
+    clusters_without_oidc: Iterable[str] = (),
 ) -> Graph:
     """Run ``program`` once under the mock runtime and return the graph it declared.
 
     ``config`` maps full keys (``keyvault-csi:tenantId``) to values; objects are passed as JSON
     like the CLI does. Mocks are set per call, so evaluations never leak into each other.
     """
-    mocks = PlaceholderMocks(vault_rbac)
+    mocks = PlaceholderMocks(vault_rbac, clusters_without_oidc)
     monitor = _RecordingMonitor(mocks)
     pulumi.runtime.settings.reset_options()  # type: ignore[attr-defined]
     pulumi.runtime.set_all_config(
