@@ -42,6 +42,9 @@ class RecordedResource:
     retain_on_delete: bool
     inputs: dict[str, Any]
     outputs: dict[str, Any]
+    # Paths ("kubeconfig", "spec.data.token") of values the engine would get as secrets.
+    secret_inputs: list[str] = dataclasses.field(default_factory=list)
+    secret_outputs: list[str] = dataclasses.field(default_factory=list)
 
 
 @dataclasses.dataclass
@@ -58,6 +61,7 @@ class Graph:
     resources: list[RecordedResource]
     invokes: list[RecordedInvoke]
     stack_outputs: dict[str, Any]
+    secret_stack_outputs: list[str] = dataclasses.field(default_factory=list)
 
     def by_type(self, type_: str) -> list[RecordedResource]:
         return [r for r in self.resources if r.type == type_]
@@ -125,6 +129,8 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
         if request.type == "pulumi:pulumi:Stack":
             return response
         registration = self.resources.get(response.urn)
+        secret_inputs: list[str] = []
+        secret_outputs: list[str] = []
         self.recorded.append(
             RecordedResource(
                 urn=response.urn,
@@ -140,23 +146,30 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
                 providers=dict(sorted(request.providers.items())),
                 protect=bool(request.protect),
                 retain_on_delete=bool(request.retainOnDelete),
-                inputs=_plain(pulumi.runtime.rpc.deserialize_properties(request.object)),
-                outputs=_plain(registration.state) if registration else {},
+                inputs=_plain(pulumi.runtime.rpc.deserialize_properties(request.object), secret_inputs),
+                outputs=_plain(registration.state, secret_outputs) if registration else {},
+                secret_inputs=secret_inputs,
+                secret_outputs=secret_outputs,
             )
         )
         return response
 
 
-def _plain(value: Any) -> Any:
-    """Strip the SDK's wrappers so recorded values compare and serialise as plain data."""
+def _plain(value: Any, secrets: list[str] | None = None, path: str = "") -> Any:
+    """Strip the SDK's wrappers so recorded values compare and serialise as plain data.
+
+    A secret becomes ``{"value": ...}``; its path is appended to ``secrets`` when given.
+    """
     if isinstance(value, Mapping):
+        if secrets is not None and pulumi.runtime.rpc.is_rpc_secret(value):
+            secrets.append(path)
         return {
-            k: _plain(v)
+            k: _plain(v, secrets, f"{path}.{k}" if path else str(k))
             for k, v in value.items()
             if k != pulumi.runtime.rpc._special_sig_key  # type: ignore[attr-defined]
         }
     if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
+        return [_plain(v, secrets, f"{path}[{i}]") for i, v in enumerate(value)]
     return value
 
 
@@ -295,8 +308,17 @@ def evaluate(
         root = pulumi.runtime.get_root_resource()
         loop.run_until_complete(pulumi.runtime.stack.run_pulumi_func(program))  # type: ignore[attr-defined]
         exported = loop.run_until_complete(pulumi.Output.from_input(dict(root.outputs)).future())
+        secret_exports = sorted(
+            key for key, value in dict(root.outputs).items()
+            if loop.run_until_complete(pulumi.Output.from_input(value).is_secret())
+        )
     finally:
         pulumi.runtime.set_all_config({}, [])
         loop.close()
         asyncio.set_event_loop(asyncio.new_event_loop())  # leave a usable loop for whoever runs next
-    return Graph(resources=monitor.recorded, invokes=mocks.invokes, stack_outputs=_plain(exported or {}))
+    return Graph(
+        resources=monitor.recorded,
+        invokes=mocks.invokes,
+        stack_outputs=_plain(exported or {}),
+        secret_stack_outputs=secret_exports,
+    )
