@@ -8,7 +8,7 @@ BASE ?=
 PULUMI ?= pulumi
 export PULUMI_CONFIG_PASSPHRASE ?=
 
-.PHONY: test plan preview up destroy bench clean venv
+.PHONY: test plan review preview up destroy bench clean venv
 
 venv: $(VENV)/.installed
 
@@ -24,6 +24,10 @@ test: venv
 ## make plan STACK=dev: evaluate a stack offline (mock runtime), print the tree, write manifests
 plan: venv
 	$(PY) -m tools.plan --stack $(STACK) $(if $(BASE),--base $(BASE))
+
+## make review BASE=origin/main: every stack's offline plan diff as one PR comment (build/review/comment.md)
+review: venv
+	$(PY) -m tools.review --base $(or $(BASE),origin/main)
 
 ## make preview/up STACK=dev: the real Pulumi CLI, local file backend unless PULUMI_BACKEND_URL is set
 preview up destroy: venv

@@ -2,8 +2,13 @@
 
 No cloud, no Pulumi CLI: the program runs under Pulumi's mock runtime (``tools.mockgraph``). Prints
 the resource tree with each resource's dependencies and writes the rendered Kubernetes manifests,
-one ``kubectl apply``-ready file per object, to ``build/plan/<stack>/``. Values only Azure knows
-appear as ``<owner.field>`` placeholders.
+one ``kubectl apply``-ready file per object, to ``build/plan/<stack>/``, next to ``graph.json``
+(resources, parents, dependencies, inputs) and ``graph.mmd`` (the same graph as a Mermaid picture).
+Values only Azure knows appear as ``<owner.field>`` placeholders.
+
+``--base <git ref>`` also evaluates the stack as it is at that ref (in a temporary git worktree,
+see ``tools.base_ref``) and prints the resource changes and a unified diff of the manifests; the
+last line is then ``No changes.`` when the two plans are the same.
 """
 
 from __future__ import annotations
@@ -105,18 +110,40 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stack", default="dev", help="dev, prod, examples/user-assigned-msi or a stack file path")
     parser.add_argument("--out", default=str(ROOT / "build" / "plan"))
+    parser.add_argument("--base", help="git ref to compare with: print the resource changes and the manifest diff")
     args = parser.parse_args(argv)
+    # Imported here, not at the top: these modules import this one.
+    from tools.base_ref import BaseRefError, BaseRender
+    from tools.plan_compare import compare_stack, head_label
+    from tools.plan_files import render_plan, write_plan
+
     try:
-        graph = evaluate_stack(args.stack)
-    except pulumi.RunError as error:
+        base = BaseRender(args.base, [args.stack]) if args.base else None  # runs while the head evaluates
+    except BaseRefError as error:
         print(f"error: {error}", file=sys.stderr)
-        return 1
-    label = stack_label(args.stack)
-    print(f"Stack {label}: {len(graph.resources)} resources\n")
-    print(render_tree(graph))
-    written = write_manifests(graph, Path(args.out) / label)
-    print(f"\nOutputs: {yaml.safe_dump(graph.stack_outputs, sort_keys=True, default_flow_style=True).strip()}")
-    print(f"Wrote {len(written)} manifests to {Path(args.out) / label}/")
+        return 2
+    try:
+        try:
+            graph = evaluate_stack(args.stack)
+        except pulumi.RunError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 1
+        label = stack_label(args.stack)
+        print(f"Stack {label}: {len(graph.resources)} resources\n")
+        print(render_tree(graph))
+        plan = render_plan(graph, label)
+        write_plan(plan, Path(args.out) / label)
+        print(f"\nOutputs: {yaml.safe_dump(graph.stack_outputs, sort_keys=True, default_flow_style=True).strip()}")
+        print(f"Wrote {len(plan.manifests)} manifests, graph.json and graph.mmd to {Path(args.out) / label}/")
+        if base is not None:
+            print()
+            print(compare_stack(base, args.stack, plan, head_label()).text(), end="")
+    except BaseRefError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    finally:
+        if base is not None:
+            base.close()
     return 0
 
 
