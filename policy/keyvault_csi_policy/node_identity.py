@@ -1,0 +1,42 @@
+"""Advisory: an identity put on a scale set that AKS manages (the support caveat, FACTS §3)."""
+
+from __future__ import annotations
+
+import re
+
+from pulumi_policy import EnforcementLevel, ResourceValidationArgs, ResourceValidationPolicy
+
+from ._props import known_str, plain
+
+NODE_IDENTITY = "pulumi-python:dynamic:NodeIdentityAssignment"
+# AKS names its node resource group MC_<group>_<cluster>_<region> unless nodeResourceGroup is set.
+_AKS_SCALE_SET = re.compile(
+    r"/resourceGroups/(?P<rg>MC_[^/]+)/providers/Microsoft\.Compute/virtualMachineScaleSets/(?P<name>[^/]+)$", re.IGNORECASE
+)
+
+
+def aks_scale_set(node_id: str | None) -> tuple[str, str] | None:
+    match = _AKS_SCALE_SET.search(node_id or "")
+    return (match["rg"], match["name"]) if match else None
+
+
+def _validate(args: ResourceValidationArgs, report_violation) -> None:
+    if args.resource_type != NODE_IDENTITY:
+        return
+    found = aks_scale_set(known_str(plain(args.props).get("nodeId")))
+    if found:
+        report_violation(
+            f"identity assignment to the AKS-managed scale set {found[0]}/{found[1]}: AKS support discourages IaaS "
+            "changes to agent nodes and some upgrades drop added identities (run `pulumi up --refresh` after "
+            "upgrades); fix: use a route AKS supports: the kubelet identity (identity.type: kubelet), the Key "
+            "Vault add-on identity (addonProfiles.azureKeyvaultSecretsProvider.identity) or workload identity",
+            None,
+        )
+
+
+POLICY = ResourceValidationPolicy(
+    name="aks-managed-scale-set-identity",
+    description="Advisory: putting an identity on an AKS-managed scale set (MC_ resource group) is outside AKS support.",
+    validate=_validate,
+    enforcement_level=EnforcementLevel.ADVISORY,
+)
