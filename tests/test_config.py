@@ -12,7 +12,7 @@ import pytest
 
 from components import AksKeyVaultSecrets
 from components.config import validate_settings
-from tests.support import ROOT, as_stack_config, base_settings
+from tests.support import IDENTITY_ID, ROOT, as_stack_config, base_settings
 from tools.mockgraph import evaluate
 
 Mutation = Callable[[dict[str, Any]], None]
@@ -114,6 +114,21 @@ CASES: list[tuple[str, str, Mutation, list[str]]] = [
     ("no-workloads", "userAssigned", set_in("workloads", []), ["workloads", "at least 1"]),
     ("kubernetes-two-sources", "userAssigned",
      set_in("kubernetes", {"kubeconfig": "apiVersion: v1", "cluster": {"resourceGroup": "rg", "name": "aks"}}), ["kubernetes", "not both"]),
+    # Workload identity.
+    ("workload-needs-cluster", "workload", drop("identity.cluster"), ["keyvault-csi:identity:", "type workload takes name + resourceGroup", "cluster"]),
+    ("workload-needs-name", "workload", drop("identity.name"), ["keyvault-csi:identity:", "type workload", "got ['cluster', 'resourceGroup']"]),
+    ("workload-no-resource-id", "workload", set_in("identity.resourceId", IDENTITY_ID), ["keyvault-csi:identity:", "type workload", "resourceId"]),
+    ("workload-refuses-nodes", "workload", set_in("nodes", {"scaleSets": [{"resourceGroup": "rg", "name": "vmss"}]}),
+     ["keyvault-csi:nodes: refused for identity type workload"]),
+    ("cluster-other-subscription", "workload", set_in("identity.cluster.subscriptionId", "00000000-0000-0000-0000-000000000001"),
+     ["keyvault-csi:identity", "cluster.subscriptionId is not supported"]),
+    ("service-account-without-workload", "kubelet", set_in("workloads.0.serviceAccount", "app"),
+     ["keyvault-csi:workloads[0].serviceAccount: only used with identity type workload (got 'kubelet')"]),
+    ("service-account-default", "workload", set_in("workloads.0.serviceAccount", "default"),
+     ["keyvault-csi:workloads[0].serviceAccount", "'default' is not allowed", "dedicated service account"]),
+    ("service-account-invalid", "workload", set_in("workloads.0.serviceAccount", "App_SA"),
+     ["keyvault-csi:workloads[0].serviceAccount", "'App_SA'", "DNS-1123 subdomain"]),
+    ("service-account-dotted", "workload", set_in("workloads.0.serviceAccount", "app.reader"), []),
 ]
 
 
@@ -131,7 +146,7 @@ def test_bad_input_is_one_clear_run_error(label: str, mode: str, mutate: Mutatio
         assert fragment in message, f"{fragment!r} not in:\n{message}"
 
 
-@pytest.mark.parametrize("mode", ["userAssigned", "existing", "systemAssigned", "kubelet"])
+@pytest.mark.parametrize("mode", ["userAssigned", "existing", "systemAssigned", "kubelet", "workload"])
 def test_valid_modes_pass(mode: str) -> None:
     settings = validate_settings(base_settings(mode))
     assert settings.identity.type == ("userAssigned" if mode == "existing" else mode)

@@ -279,6 +279,11 @@ def _invoke_answer(token: str, inputs: dict[str, Any], vault_rbac: Mapping[str, 
     return {}
 
 
+def _ignore_unretrieved(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    if "exception was never retrieved" not in str(context.get("message", "")):
+        loop.default_exception_handler(context)
+
+
 def evaluate(
     program: Callable[[], None],
     config: Mapping[str, Any] | None = None,
@@ -312,6 +317,11 @@ def evaluate(
             key for key, value in dict(root.outputs).items()
             if loop.run_until_complete(pulumi.Output.from_input(value).is_secret())
         )
+    except BaseException:
+        # The error reaches the caller; every other Output that carried it would log it again
+        # ("Future exception was never retrieved") when collected.
+        loop.set_exception_handler(_ignore_unretrieved)
+        raise
     finally:
         pulumi.runtime.set_all_config({}, [])
         loop.close()
