@@ -16,11 +16,11 @@ Nothing else waits: node writes and grants run side by side, and classes do not 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any, NotRequired, TypedDict
+from typing import Any
 
 import pulumi
 
+from .args import AksKeyVaultSecretsArgs
 from .config import Settings, validate_settings
 from .identity import ManagedIdentity, ManagedIdentityArgs
 from .keyvault_access import KeyVaultAccess
@@ -31,21 +31,6 @@ from .secret_sync import container_env, container_env_from
 from .workload_identity import POD_LABELS, WorkloadIdentity
 
 TYPE = "keyvault-csi:index:AksKeyVaultSecrets"
-
-
-class AksKeyVaultSecretsArgs(TypedDict):
-    """The stack configuration's shape (see ``Pulumi.yaml``), as plain values."""
-
-    tenantId: str
-    keyVault: Mapping[str, Any]
-    identity: Mapping[str, Any]
-    workloads: Sequence[Mapping[str, Any]]
-    nodes: NotRequired[Mapping[str, Any]]
-    location: NotRequired[str]
-    tags: NotRequired[Mapping[str, str]]
-    protect: NotRequired[bool]
-    armEndpoint: NotRequired[str]
-    environment: NotRequired[str]
 
 
 class AksKeyVaultSecrets(pulumi.ComponentResource):
