@@ -30,6 +30,7 @@ from .naming import (
     dns_label_from,
 )
 from .objects import KeyVaultObject
+from .pod import DEFAULT_IMAGE, resolve_resources, security_problems, writable_path_problems
 from .secret_sync import EnvFromSecret, EnvVar, SecretObject, duplicate_secret_names, workload_sync_problems
 from .workload_identity import MAX_CREDENTIALS
 
@@ -143,13 +144,54 @@ class KubernetesSettings(_Strict):
         return self
 
 
+class PodSecuritySettings(_Strict):
+    """Overrides of the Pod's hardened defaults (``components.pod.SecurityArgs``); all optional.
+
+    ``runAsRoot: true`` is the one line for images that must start as root (the seeds' ``nginx``).
+    """
+
+    runAsRoot: bool = False
+    runAsUser: int | None = None
+    readOnlyRootFilesystem: bool | None = None
+    allowPrivilegeEscalation: bool | None = None
+    addCapabilities: list[str] | None = None
+    seccompProfile: str | None = None
+
+
+class PodResources(_Strict):
+    """Container requests/limits by resource (cpu, memory, ephemeral-storage), over the OS's defaults."""
+
+    requests: dict[str, str] = {}
+    limits: dict[str, str] = {}
+
+
 class PodSettings(_Strict):
     name: DnsSubdomain | None = None
-    image: str = Field(default="nginx", min_length=1, pattern=r"^\S+$")
+    # Runs as a non-root user: the hardened defaults need no override.
+    image: str = Field(default=DEFAULT_IMAGE, min_length=1, pattern=r"^\S+$")
     mountPath: str = "/mnt/secrets-store"
     os: NodeOs = "linux"
     env: list[EnvVar] = []
     envFrom: list[EnvFromSecret] = []
+    securityContext: PodSecuritySettings = PodSecuritySettings()
+    resources: PodResources = PodResources()
+    writablePaths: list[str] | None = None
+
+    @model_validator(mode="after")
+    def _hardening_overrides(self) -> PodSettings:
+        # The same rules SecretsStorePod enforces, reported with the config's key paths.
+        problems = security_problems(self.os, self.security_args()) + resolve_resources(self.os, self.resources_args())[1]
+        if self.writablePaths is not None:
+            problems += writable_path_problems(self.os, self.writablePaths, self.mountPath)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def security_args(self) -> dict[str, Any]:
+        return self.securityContext.model_dump(exclude_none=True)
+
+    def resources_args(self) -> dict[str, Any]:
+        return self.resources.model_dump()
 
     @model_validator(mode="after")
     def _absolute_mount_path(self) -> PodSettings:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
+from decimal import Decimal
+
 import kubernetes_validate
 import pulumi
 import pytest
 from pulumi_azure_native import authorization
 
 from components.objects import KeyVaultObject
-from components.pod import CSI_DRIVER, TYPE, SecretsStorePod, SecretsStorePodArgs, secrets_store_volume
+from components.pod import CSI_DRIVER, DEFAULT_IMAGE, TYPE, SecretsStorePod, SecretsStorePodArgs, parse_quantity, secrets_store_volume
 from components.secret_provider_class import SecretProviderClass
 from tools.mockgraph import evaluate
 
@@ -56,9 +59,9 @@ def test_pod_is_strictly_valid_and_mounts_read_only(os, mount_path):
     manifest = declared_pod(os=os)
     assert kubernetes_validate.validate(manifest, K8S_VERSION, strict=True)
     spec = manifest["spec"]
-    assert spec["volumes"] == [VOLUME]
+    assert spec["volumes"][0] == VOLUME
     (container,) = spec["containers"]
-    assert container["volumeMounts"] == [{"name": "secrets-store-inline", "mountPath": mount_path, "readOnly": True}]
+    assert container["volumeMounts"][0] == {"name": "secrets-store-inline", "mountPath": mount_path, "readOnly": True}
     assert spec["nodeSelector"] == {"kubernetes.io/os": os}
     assert spec["os"] == {"name": os}
 
@@ -73,8 +76,19 @@ def test_linux_is_the_default_and_names_are_explicit():
     }
     assert manifest["spec"]["nodeSelector"] == {"kubernetes.io/os": "linux"}
     assert manifest["spec"]["containers"] == [
-        {"name": "app", "image": "nginx:1.27", "volumeMounts": [{"name": "secrets-store-inline", "mountPath": "/mnt/secrets-store", "readOnly": True}]}
+        {
+            "name": "app",
+            "image": "nginx:1.27",
+            "volumeMounts": [
+                {"name": "secrets-store-inline", "mountPath": "/mnt/secrets-store", "readOnly": True},
+                {"name": "scratch-0", "mountPath": "/tmp"},
+            ],
+            "securityContext": {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True, "capabilities": {"drop": ["ALL"]}},
+            "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"cpu": "500m", "memory": "128Mi"}},
+        }
     ]
+    assert manifest["spec"]["securityContext"] == {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}
+    assert manifest["spec"]["volumes"][1:] == [{"name": "scratch-0", "emptyDir": {}}]
     assert "serviceAccountName" not in manifest["spec"]
 
 
@@ -164,3 +178,150 @@ def test_strict_validation_is_live():
     manifest["spec"]["containers"][0]["volumeMounts"][0]["readonly"] = True
     with pytest.raises(kubernetes_validate.ValidationError):
         kubernetes_validate.validate(manifest, K8S_VERSION, strict=True)
+
+
+# Fields the API server rejects on a Pod with spec.os.name: windows (Kubernetes' Pod validation for
+# the Windows OS); kubernetes-validate checks only the schema, so the rule is encoded here.
+WINDOWS_FORBIDDEN_POD = {"seLinuxOptions", "seccompProfile", "appArmorProfile", "fsGroup", "fsGroupChangePolicy", "sysctls",
+                         "runAsUser", "runAsGroup", "supplementalGroups", "supplementalGroupsPolicy", "seLinuxChangePolicy"}
+WINDOWS_FORBIDDEN_CONTAINER = {"seLinuxOptions", "seccompProfile", "appArmorProfile", "capabilities", "readOnlyRootFilesystem",
+                               "privileged", "allowPrivilegeEscalation", "procMount", "runAsUser", "runAsGroup"}
+
+
+def test_windows_pods_get_the_windows_subset():
+    manifest = declared_pod(os="windows", image="mcr.microsoft.com/windows/servercore:ltsc2022")
+    assert kubernetes_validate.validate(manifest, K8S_VERSION, strict=True)
+    spec = manifest["spec"]
+    assert spec["securityContext"] == {"runAsNonRoot": True, "windowsOptions": {"runAsUserName": "ContainerUser"}}
+    assert not WINDOWS_FORBIDDEN_POD & set(spec["securityContext"])
+    assert not {"hostUsers", "shareProcessNamespace"} & set(spec)
+    (container,) = spec["containers"]
+    assert not WINDOWS_FORBIDDEN_CONTAINER & set(container.get("securityContext", {}))
+    assert container["resources"] == {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"cpu": "1", "memory": "512Mi"}}
+    assert [v["name"] for v in spec["volumes"]] == ["secrets-store-inline"]  # read-only root is Linux-only: no scratch
+
+
+def test_linux_pods_carry_no_windows_options():
+    spec = declared_pod()["spec"]
+    assert "windowsOptions" not in spec["securityContext"] and "windowsOptions" not in spec["containers"][0]["securityContext"]
+
+
+@pytest.mark.parametrize("os", ["linux", "windows"])
+def test_run_as_root_is_one_line(os):
+    manifest = declared_pod(os=os, securityContext={"runAsRoot": True})
+    assert kubernetes_validate.validate(manifest, K8S_VERSION, strict=True)
+    spec = manifest["spec"]
+    (container,) = spec["containers"]
+    if os == "windows":
+        assert "securityContext" not in spec and "securityContext" not in container
+        return
+    # Root, the runtime's capabilities and a writable root; still no escalation, seccomp, limits.
+    assert spec["securityContext"] == {"seccompProfile": {"type": "RuntimeDefault"}}
+    assert container["securityContext"] == {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": False}
+    assert container["resources"]["limits"] == {"cpu": "500m", "memory": "128Mi"}
+    assert [v["name"] for v in spec["volumes"]] == ["secrets-store-inline"]
+
+
+def test_every_default_can_be_overridden():
+    manifest = declared_pod(
+        securityContext={"runAsUser": 10001, "addCapabilities": ["NET_BIND_SERVICE"], "seccompProfile": "Unconfined", "allowPrivilegeEscalation": True},
+        resources={"requests": {"cpu": "250m"}, "limits": {"memory": "32Mi", "ephemeral-storage": "1Gi"}},
+        writablePaths=["/tmp", "/var/cache/nginx"],
+    )
+    assert kubernetes_validate.validate(manifest, K8S_VERSION, strict=True)
+    spec = manifest["spec"]
+    assert spec["securityContext"] == {"runAsNonRoot": True, "runAsUser": 10001, "seccompProfile": {"type": "Unconfined"}}
+    (container,) = spec["containers"]
+    assert container["securityContext"] == {
+        "allowPrivilegeEscalation": True, "readOnlyRootFilesystem": True, "capabilities": {"drop": ["ALL"], "add": ["NET_BIND_SERVICE"]}
+    }
+    # A lowered memory limit lowers the default memory request with it.
+    assert container["resources"] == {
+        "requests": {"cpu": "250m", "memory": "32Mi"},
+        "limits": {"cpu": "500m", "ephemeral-storage": "1Gi", "memory": "32Mi"},
+    }
+    assert [m["mountPath"] for m in container["volumeMounts"]] == ["/mnt/secrets-store", "/tmp", "/var/cache/nginx"]
+
+
+def test_writable_root_needs_no_scratch():
+    spec = declared_pod(securityContext={"readOnlyRootFilesystem": False})["spec"]
+    assert spec["containers"][0]["securityContext"]["readOnlyRootFilesystem"] is False
+    assert [v["name"] for v in spec["volumes"]] == ["secrets-store-inline"]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"os": "windows", "securityContext": {"runAsUser": 1000}}, "securityContext.runAsUser: Linux-only; the API server rejects it on a Windows Pod"),
+        ({"os": "windows", "securityContext": {"seccompProfile": "RuntimeDefault"}}, "securityContext.seccompProfile: Linux-only"),
+        ({"securityContext": {"runAsUser": 0}}, "0 is root, which runAsNonRoot refuses; set runAsRoot: true"),
+        ({"securityContext": {"addCapabilities": ["CAP_NET_ADMIN"]}}, "'CAP_NET_ADMIN' is not allowed; a capability name without CAP_"),
+        ({"securityContext": {"seccompProfile": "Localhost"}}, "'Localhost' is not allowed; use one of: RuntimeDefault, Unconfined"),
+        ({"resources": {"limits": {"memory": "128MB"}}}, "resources.limits.memory: '128MB' is not a resource quantity"),
+        ({"resources": {"requests": {"gpu": "1"}}}, "unknown resource 'gpu'; allowed: cpu, memory, ephemeral-storage"),
+        ({"resources": {"requests": {"memory": "1Gi"}}}, "resources.requests.memory 1Gi exceeds resources.limits.memory 128Mi (default)"),
+        ({"writablePaths": ["/mnt/secrets-store"]}, "'/mnt/secrets-store' is where the Key Vault objects are mounted"),
+        ({"writablePaths": ["tmp"]}, "writablePaths: mountPath 'tmp' is not allowed on linux"),
+    ],
+)
+def test_bad_overrides_fail_before_anything_is_declared(overrides, message):
+    def program() -> None:
+        with pytest.raises(ValueError, match=re.escape(message)):
+            SecretsStorePod("check", pod_args(**overrides))
+
+    assert evaluate(program).resources == []
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("100m", Decimal("0.1")), ("0.5", Decimal("0.5")), ("128Mi", Decimal(128 * 2**20)), ("1G", Decimal(10**9)), ("1e3", Decimal(1000)), (".5Ki", Decimal(512))],
+)
+def test_quantities(text, value):
+    assert parse_quantity(text) == value
+
+
+@pytest.mark.parametrize("text", ["", "-1", "1 Gi", "1mi", "Mi", "1.2.3"])
+def test_bad_quantities(text):
+    with pytest.raises(ValueError, match="not a resource quantity"):
+        parse_quantity(text)
+
+
+def test_default_image_runs_without_root():
+    assert DEFAULT_IMAGE == "nginxinc/nginx-unprivileged"
+
+
+def _stack_pods(stack: str) -> dict[str, dict]:
+    from tools.plan import evaluate_stack, kubernetes_manifests
+
+    return {k: m for k, m in kubernetes_manifests(evaluate_stack(stack)).items() if m["kind"] == "Pod"}
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_our_stacks_run_hardened(stack):
+    pods = _stack_pods(stack)
+    assert pods
+    for pod in pods.values():
+        spec = pod["spec"]
+        (container,) = spec["containers"]
+        assert spec["securityContext"]["runAsNonRoot"] is True
+        assert container["resources"]["limits"] and container["resources"]["requests"]
+        if spec["os"]["name"] == "linux":
+            assert container["image"] == "nginxinc/nginx-unprivileged"
+            assert spec["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+            assert container["securityContext"] == {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True, "capabilities": {"drop": ["ALL"]}}
+        else:
+            assert spec["securityContext"]["windowsOptions"] == {"runAsUserName": "ContainerUser"}
+
+
+def test_prod_override_reaches_the_pod():
+    (linux,) = [p for p in _stack_pods("prod").values() if p["spec"]["os"]["name"] == "linux"]
+    assert linux["spec"]["containers"][0]["resources"]["limits"] == {"cpu": "500m", "memory": "256Mi"}
+
+
+@pytest.mark.parametrize("stack", ["examples/user-assigned-msi", "examples/system-assigned-msi", "examples/kubelet-identity"])
+def test_seed_examples_keep_nginx_with_the_root_override(stack):
+    (pod,) = _stack_pods(stack).values()
+    spec = pod["spec"]
+    assert spec["containers"][0]["image"] == "nginx"
+    assert "runAsNonRoot" not in spec["securityContext"]
+    assert spec["containers"][0]["securityContext"] == {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": False}
