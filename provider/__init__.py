@@ -1,0 +1,1 @@
+"""keyvault-csi as a Pulumi package for every language (PulumiPlugin.yaml + __main__.py here)."""
