@@ -43,6 +43,9 @@ class ManagedIdentityArgs(TypedDict):
     tags: NotRequired[Mapping[str, str]]
     protect: NotRequired[bool]
     """Protect a created identity from deletion (its client ID is baked into running pods)."""
+    retainOnDelete: NotRequired[bool]
+    """Keep a created identity in Azure when it leaves the program (default: ``protect``): deleting it
+    breaks every mount of the running pods that use its client ID."""
 
 
 class ManagedIdentity(pulumi.ComponentResource):
@@ -69,7 +72,11 @@ class ManagedIdentity(pulumi.ComponentResource):
                 resource_group_name=args["resourceGroup"],
                 location=args.get("location"),
                 tags=dict(args.get("tags") or {}),
-                opts=pulumi.ResourceOptions(parent=self, protect=args.get("protect", False)),
+                opts=pulumi.ResourceOptions(
+                    parent=self,
+                    protect=args.get("protect", False),
+                    retain_on_delete=args.get("retainOnDelete", args.get("protect", False)),
+                ),
             )
             self.client_id, self.principal_id, self.resource_id = identity.client_id, identity.principal_id, identity.id
         elif kind == "userAssigned":

@@ -46,6 +46,9 @@ class KeyVaultAccessArgs(TypedDict):
     subscriptionId: NotRequired[pulumi.Input[str]]
     """The vault's subscription (RBAC scope); default: the Azure provider's."""
     protect: NotRequired[bool]
+    retainOnDelete: NotRequired[bool]
+    """Keep the grants in Azure when they leave the program (default: ``protect``): running pods
+    would lose access at their next mount or rotation. A retained grant must be removed by hand."""
 
 
 def access_policy_permissions(objects: Sequence[KeyVaultObject]) -> dict[str, list[str]]:
@@ -107,6 +110,7 @@ class KeyVaultAccess(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(
                     parent=self,
                     protect=args.get("protect", False),
+                    retain_on_delete=args.get("retainOnDelete", args.get("protect", False)),
                     # ARM rejects concurrent writes to one vault's policy list: one at a time.
                     depends_on=[previous] if previous else None,
                 ),
@@ -139,6 +143,10 @@ class KeyVaultAccess(pulumi.ComponentResource):
                             lambda v, guid=role_guid: role_assignment_name(v[0], v[1], guid)
                         ),
                         description=f"keyvault-csi: {role_name} for {key}",
-                        opts=pulumi.ResourceOptions(parent=self, protect=args.get("protect", False)),
+                        opts=pulumi.ResourceOptions(
+                            parent=self,
+                            protect=args.get("protect", False),
+                            retain_on_delete=args.get("retainOnDelete", args.get("protect", False)),
+                        ),
                     )
                 )
