@@ -155,13 +155,39 @@ class EnvFromSecret(TypedDict):
     """Prefix for every variable name."""
 
 
+class PodSecurity(TypedDict):
+    """Overrides of the Pod's hardened defaults (non-root, read-only root filesystem, no escalation, no capabilities)."""
+
+    runAsRoot: NotRequired[bool]
+    """The image must start as root (such as nginx): drops runAsNonRoot and the read-only root filesystem."""
+    runAsUser: NotRequired[int]
+    """Linux: the UID to run as, for images whose USER is a name."""
+    readOnlyRootFilesystem: NotRequired[bool]
+    """Linux: read-only root filesystem (default true unless runAsRoot)."""
+    allowPrivilegeEscalation: NotRequired[bool]
+    """Linux: allow privilege escalation (default false)."""
+    addCapabilities: NotRequired[list[str]]
+    """Linux: capabilities added after dropping ALL, such as NET_BIND_SERVICE."""
+    seccompProfile: NotRequired[str]
+    """Linux: RuntimeDefault (default) or Unconfined."""
+
+
+class PodResources(TypedDict):
+    """Container requests and limits by resource (cpu, memory, ephemeral-storage), over the OS's defaults."""
+
+    requests: NotRequired[dict[str, str]]
+    """Requests such as {cpu: 50m, memory: 64Mi}."""
+    limits: NotRequired[dict[str, str]]
+    """Limits such as {cpu: 500m, memory: 128Mi}."""
+
+
 class WorkloadPod(TypedDict):
     """A Pod that mounts the workload's class read-only (the driver syncs Secrets only while a Pod mounts it)."""
 
     name: NotRequired[str]
     """Pod name (DNS-1123 subdomain); default <workload>-secrets-store-inline."""
     image: NotRequired[str]
-    """Container image; default nginx."""
+    """Container image; default nginxinc/nginx-unprivileged."""
     mountPath: NotRequired[str]
     """Absolute path of the mounted objects; default /mnt/secrets-store."""
     os: NotRequired[str]
@@ -170,6 +196,12 @@ class WorkloadPod(TypedDict):
     """Container environment variables."""
     envFrom: NotRequired[list[EnvFromSecret]]
     """Synced Secrets whose keys all become environment variables."""
+    securityContext: NotRequired[PodSecurity]
+    """Overrides of the hardened security defaults."""
+    resources: NotRequired[PodResources]
+    """Container requests and limits."""
+    writablePaths: NotRequired[list[str]]
+    """Absolute paths that get a writable emptyDir under the read-only root filesystem; default /tmp on Linux."""
 
 
 class Workload(TypedDict):
