@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from decimal import Decimal
 
@@ -290,6 +291,7 @@ def test_default_image_runs_without_root():
     assert DEFAULT_IMAGE == "nginxinc/nginx-unprivileged"
 
 
+@functools.cache
 def _stack_pods(stack: str) -> dict[str, dict]:
     from tools.plan import evaluate_stack, kubernetes_manifests
 

@@ -4,6 +4,7 @@ Also which resources are protected and retained, because running pods depend on 
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterator
@@ -80,9 +81,14 @@ def scan(graph: Graph) -> list[str]:
     return found
 
 
+@functools.cache
+def stack_graph(stack: str) -> Graph:
+    return evaluate_stack(stack)
+
+
 @pytest.mark.parametrize("stack", STACKS)
 def test_shipped_stacks_expose_no_secret_material(stack: str) -> None:
-    assert scan(evaluate_stack(stack)) == []
+    assert scan(stack_graph(stack)) == []
 
 
 @pytest.mark.parametrize(
@@ -156,7 +162,7 @@ KUBERNETES_OBJECTS = ("kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderCl
 
 
 def test_prod_protects_and_retains_the_identity_and_its_grants() -> None:
-    graph = evaluate_stack("prod")
+    graph = stack_graph("prod")
     kept = [r for r in graph.resources if r.type == IDENTITY or r.type in GRANTS]
     assert kept and all(r.protect and r.retain_on_delete for r in kept)
     # Classes and Pods are re-created from the program: never kept behind.
