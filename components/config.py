@@ -384,7 +384,23 @@ def _describe(error: Mapping[str, Any], prefix: str) -> str:
     message = str(error["msg"]).removeprefix("Value error, ")
     if kind.startswith("value_error") or kind == "assertion_error":
         return f"{path}: {message}"
+    if _is_secret_field(loc):  # a kubeconfig must never reach the preview output
+        return f"{path}: {message}; got a {type(value).__name__} (value not shown: secret)"
     return f"{path}: {message}; got {value!r}"
+
+
+def _is_secret_field(loc: list[Any]) -> bool:
+    current: Any = Settings
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = current.model_fields.get(part) if isinstance(current, type) and issubclass(current, BaseModel) else None
+        if field is None:
+            return False
+        if SecretStr in (field.annotation, *typing.get_args(field.annotation)):
+            return True
+        current = _model_in(field.annotation)
+    return False
 
 
 # Provider parameters people copy from hand-written classes; keyvault-csi renders them itself.
