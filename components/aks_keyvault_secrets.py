@@ -173,7 +173,7 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
                 "namespace": workload.namespace,
                 "podName": pod_name,
                 "image": workload.pod.image,
-                "mountPath": workload.pod.mountPath,
+                "mountPath": workload.pod.effective_mount_path(),
                 "os": workload.pod.os,
                 "secretProviderClass": spc.class_name,
                 "env": container_env(workload.pod.env),

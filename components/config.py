@@ -30,7 +30,14 @@ from .naming import (
     dns_label_from,
 )
 from .objects import KeyVaultObject
-from .pod import DEFAULT_IMAGE, resolve_resources, security_problems, writable_path_problems
+from .pod import (
+    DEFAULT_IMAGE,
+    check_mount_path,
+    default_mount_path,
+    resolve_resources,
+    security_problems,
+    writable_path_problems,
+)
 from .secret_sync import EnvFromSecret, EnvVar, SecretObject, duplicate_secret_names, workload_sync_problems
 from .workload_identity import MAX_CREDENTIALS
 
@@ -169,7 +176,8 @@ class PodSettings(_Strict):
     name: DnsSubdomain | None = None
     # Runs as a non-root user: the hardened defaults need no override.
     image: str = Field(default=DEFAULT_IMAGE, min_length=1, pattern=r"^\S+$")
-    mountPath: str = "/mnt/secrets-store"
+    mountPath: str | None = None
+    """Default: /mnt/secrets-store on Linux, C:\\mnt\\secrets-store on Windows."""
     os: NodeOs = "linux"
     env: list[EnvVar] = []
     envFrom: list[EnvFromSecret] = []
@@ -182,7 +190,7 @@ class PodSettings(_Strict):
         # The same rules SecretsStorePod enforces, reported with the config's key paths.
         problems = security_problems(self.os, self.security_args()) + resolve_resources(self.os, self.resources_args())[1]
         if self.writablePaths is not None:
-            problems += writable_path_problems(self.os, self.writablePaths, self.mountPath)
+            problems += writable_path_problems(self.os, self.writablePaths, self.effective_mount_path())
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -193,15 +201,13 @@ class PodSettings(_Strict):
     def resources_args(self) -> dict[str, Any]:
         return self.resources.model_dump()
 
+    def effective_mount_path(self) -> str:
+        return self.mountPath or default_mount_path(self.os)
+
     @model_validator(mode="after")
     def _absolute_mount_path(self) -> PodSettings:
-        path = self.mountPath
-        windows_absolute = len(path) > 2 and path[0].isalpha() and path[1] == ":" and path[2] in "\\/"
-        if not (path.startswith("/") or (self.os == "windows" and windows_absolute)):
-            allowed = "an absolute path such as /mnt/secrets-store" + (
-                " or C:\\mnt\\secrets-store" if self.os == "windows" else ""
-            )
-            raise ValueError(f"mountPath {path!r} is not absolute; allowed: {allowed}")
+        if self.mountPath is not None:
+            check_mount_path(self.mountPath, self.os)  # the Pod component's own rule, one source
         return self
 
 

@@ -100,6 +100,8 @@ CASES: list[tuple[str, str, Mutation, list[str]]] = [
     ("class-name-bad", "userAssigned", set_in("workloads.0.secretProviderClass", "Azure_KV"), ["workloads[0].secretProviderClass", "'Azure_KV'", "DNS-1123 subdomain"]),
     ("pod-name-bad", "userAssigned", set_in("workloads.0.pod.name", "-pod"), ["workloads[0].pod.name", "'-pod'"]),
     ("mount-relative", "userAssigned", set_in("workloads.0.pod.mountPath", "mnt/secrets"), ["workloads[0].pod", "'mnt/secrets'", "absolute"]),
+    ("mount-unix-path-on-windows", "userAssigned", lambda s: s["workloads"][0]["pod"].update(os="windows", mountPath="/mnt/secrets-store"),
+     ["workloads[0].pod", "'/mnt/secrets-store'", "not allowed on windows", "drive path"]),
     ("os-unknown", "userAssigned", set_in("workloads.0.pod.os", "darwin"), ["workloads[0].pod.os", "'darwin'", "'linux'", "'windows'"]),
     ("cloud-unknown", "userAssigned", set_in("workloads.0.cloudName", "AzureMoonCloud"), ["workloads[0].cloudName", "'AzureMoonCloud'", "AzurePublicCloud"]),
     ("stack-cloud-needs-file", "userAssigned", set_in("workloads.0.cloudName", "AzureStackCloud"), ["workloads[0]", "cloudEnvFileName"]),
