@@ -9,6 +9,9 @@ from .node_identity import NodeIdentityAssignment, NodeIdentityAssignmentArgs
 from .objects import KeyVaultObject, parse_objects, render_objects
 from .pod import SecretsStorePod, SecretsStorePodArgs, secrets_store_volume
 from .secret_provider_class import SecretProviderClass, SecretProviderClassArgs, provider_parameters
+from .secret_sync import SecretObject, container_env, container_env_from
+from .workload_identity import POD_LABELS as WORKLOAD_IDENTITY_POD_LABELS
+from .workload_identity import WorkloadIdentity, WorkloadIdentityArgs
 
 __all__ = [
     "AksKeyVaultSecrets",
@@ -22,12 +25,18 @@ __all__ = [
     "NodeIdentityAssignmentArgs",
     "NodeIdentityAssignments",
     "NodeIdentityAssignmentsArgs",
+    "SecretObject",
     "SecretProviderClass",
     "SecretProviderClassArgs",
     "SecretsStorePod",
     "SecretsStorePodArgs",
     "Settings",
+    "WORKLOAD_IDENTITY_POD_LABELS",
+    "WorkloadIdentity",
+    "WorkloadIdentityArgs",
     "access_policy_permissions",
+    "container_env",
+    "container_env_from",
     "parse_objects",
     "provider_parameters",
     "render_objects",

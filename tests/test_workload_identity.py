@@ -12,7 +12,7 @@ import pytest
 from components.config import validate_settings
 from components.workload_identity import AUDIENCE, MAX_CREDENTIALS, credential_name, subject
 from tests.support import base_settings, run_program
-from tools.mockgraph import DYNAMIC_NODE_IDENTITY, Graph
+from tools.mockgraph import DYNAMIC_NODE_IDENTITY, Graph, evaluate
 from tools.plan import evaluate_stack, kubernetes_manifests
 
 IDENTITY = "azure-native:managedidentity:UserAssignedIdentity"
@@ -210,3 +210,25 @@ def test_example_stack_evaluates_and_its_manifests_are_valid() -> None:
     assert graph.by_type(DYNAMIC_NODE_IDENTITY) == [] and graph.by_type(ROLE_ASSIGNMENT)
     assert len(graph.by_type(CREDENTIAL)) == 2
     assert graph.stack_outputs["identityClientId"] == "<id-shop-workloads.clientId>"
+
+
+def test_embedded_workload_identity_for_your_own_deployment() -> None:
+    """The component alone: accounts and credentials for Pods declared elsewhere."""
+    from components import WORKLOAD_IDENTITY_POD_LABELS, WorkloadIdentity
+
+    def program() -> None:
+        wi = WorkloadIdentity("wi", {
+            "identityName": "id-app", "identityResourceGroup": "rg-identities", "clientId": "11111111-1111-1111-1111-111111111111",
+            "cluster": {"resourceGroup": "rg-aks", "name": "aks"},
+            "serviceAccounts": [{"namespace": "shop", "name": "api"}, {"namespace": "shop", "name": "api"}, {"namespace": "ops", "name": "job"}],
+        })
+        pulumi.export("waits", [r.urn for r in wi.waits_for("shop", "api")])
+        pulumi.export("name", wi.service_account_name("ops", "job"))
+
+    graph = evaluate(program)
+    assert len(graph.by_type(SERVICE_ACCOUNT)) == 2 and len(graph.by_type(CREDENTIAL)) == 2
+    (api_account,) = [a for a in graph.by_type(SERVICE_ACCOUNT) if a.inputs["metadata"]["name"] == "api"]
+    (api_credential,) = [c for c in graph.by_type(CREDENTIAL) if c.inputs["subject"] == subject("shop", "api")]
+    assert graph.stack_outputs["waits"] == [api_account.urn, api_credential.urn]
+    assert graph.stack_outputs["name"] == "job"
+    assert WORKLOAD_IDENTITY_POD_LABELS == {"azure.workload.identity/use": "true"}

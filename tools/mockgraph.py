@@ -19,6 +19,9 @@ import pulumi
 from pulumi.runtime import mocks as pulumi_mocks
 
 PLACEHOLDER_SUBSCRIPTION = "<subscriptionId>"
+# The idle loop the last evaluation left installed; closed by the next one (an unclosed loop that
+# the garbage collector finalizes after its socket pair logs "Invalid file descriptor: -1").
+_left_behind: list[asyncio.AbstractEventLoop] = []
 DYNAMIC_NODE_IDENTITY = "pulumi-python:dynamic:NodeIdentityAssignment"
 
 
@@ -306,6 +309,10 @@ def evaluate(
         {k: v if isinstance(v, str) else json.dumps(v) for k, v in (config or {}).items()},
         secret_keys or [],
     )
+    while _left_behind:
+        idle = _left_behind.pop()
+        if not idle.is_running() and not idle.is_closed():
+            idle.close()
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor)
@@ -325,7 +332,8 @@ def evaluate(
     finally:
         pulumi.runtime.set_all_config({}, [])
         loop.close()
-        asyncio.set_event_loop(asyncio.new_event_loop())  # leave a usable loop for whoever runs next
+        _left_behind.append(asyncio.new_event_loop())
+        asyncio.set_event_loop(_left_behind[-1])  # leave a usable loop for whoever runs next
     return Graph(
         resources=monitor.recorded,
         invokes=mocks.invokes,
