@@ -160,11 +160,11 @@ def graph_from_json(data: dict[str, Any]) -> Graph:
 
     Fields the other ref does not record get empty defaults; fields it has and we do not are dropped.
     """
-    return Graph(
-        resources=[_record(RecordedResource, r) for r in data.get("resources", [])],
-        invokes=[_record(RecordedInvoke, i) for i in data.get("invokes", [])],
-        stack_outputs=data.get("stack_outputs", {}),
-    )
+    nested = {
+        "resources": [_record(RecordedResource, r) for r in data.get("resources", [])],
+        "invokes": [_record(RecordedInvoke, i) for i in data.get("invokes", [])],
+    }
+    return _record(Graph, {**data, **nested})
 
 
 def _record(cls: type, values: dict[str, Any]) -> Any:

@@ -8,8 +8,8 @@ URN, keys are sorted on output.
 
 Two kinds of input are never shown as they are:
 
-* secrets (``kubeconfig`` and anything marked secret) become ``[secret]``: a PR comment is public,
-  and even a hash of a short secret can be guessed;
+* secrets (``kubeconfig``, anything marked secret, secret stack outputs) become ``[secret]``: a PR
+  comment is public, and even a hash of a short secret can be guessed;
 * the ``__provider`` input of a dynamic resource is a dill pickle of the provider class; it is
   shown as a short digest, so a diff says only *changed* / *unchanged* (a change means the class
   was moved, renamed or pickled by value, which breaks existing stacks).
@@ -49,7 +49,10 @@ def graph_document(graph: Graph, stack: str) -> dict[str, Any]:
         "stack": stack,
         "resources": resources,
         "targets": external_targets(resources),
-        "outputs": mask_secrets(graph.stack_outputs),
+        "outputs": {
+            key: SECRET if key in graph.secret_stack_outputs else mask_secrets(value)
+            for key, value in sorted(graph.stack_outputs.items())
+        },
     }
 
 
@@ -66,6 +69,7 @@ def _resource_entry(resource: RecordedResource, recorded: set[str]) -> dict[str,
         dependencies.update(urns)
     # The provider reference is "<provider urn>::<provider id>"; the id is a mock value.
     provider = resource.provider.rsplit("::", 1)[0] if resource.provider else None
+    secret_paths = set(getattr(resource, "secret_inputs", []))  # recorded since mockgraph a67f576
     return {
         "urn": resource.urn,
         "type": resource.type,
@@ -75,14 +79,11 @@ def _resource_entry(resource: RecordedResource, recorded: set[str]) -> dict[str,
         "dependencies": sorted(d for d in dependencies if d),
         "protect": resource.protect,
         "provider": provider,
-        "inputs": {key: _input_value(key, value) for key, value in sorted(resource.inputs.items())},
+        "inputs": {
+            key: provider_digest(value) if key == DYNAMIC_PROVIDER_INPUT else mask_secrets(value, secret_paths, key)
+            for key, value in sorted(resource.inputs.items())
+        },
     }
-
-
-def _input_value(key: str, value: Any) -> Any:
-    if key == DYNAMIC_PROVIDER_INPUT:
-        return provider_digest(value)
-    return mask_secrets(value)
 
 
 def is_secret(value: Any) -> bool:
@@ -90,14 +91,20 @@ def is_secret(value: Any) -> bool:
     return isinstance(value, Mapping) and set(value) == {"value"}
 
 
-def mask_secrets(value: Any) -> Any:
-    """``value`` with every secret replaced by ``[secret]`` and mappings sorted by key."""
-    if is_secret(value):
+def mask_secrets(value: Any, secret_paths: frozenset[str] | set[str] = frozenset(), path: str = "") -> Any:
+    """``value`` with every secret replaced by ``[secret]`` and mappings sorted by key.
+
+    A secret is a path the recorder listed (``kubeconfig``, ``spec.data.token``) or, for graphs
+    recorded before it listed them (an older base ref), a value still shaped ``{"value": ...}``.
+    """
+    if path in secret_paths or is_secret(value):
         return SECRET
     if isinstance(value, Mapping):
-        return {str(k): mask_secrets(v) for k, v in sorted(value.items())}
+        return {
+            str(k): mask_secrets(v, secret_paths, f"{path}.{k}" if path else str(k)) for k, v in sorted(value.items())
+        }
     if isinstance(value, (list, tuple)):
-        return [mask_secrets(v) for v in value]
+        return [mask_secrets(v, secret_paths, f"{path}[{i}]") for i, v in enumerate(value)]
     return value
 
 
