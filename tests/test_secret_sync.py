@@ -11,6 +11,7 @@ import pulumi
 import pytest
 import yaml
 
+from components.config import validate_settings
 from components.objects import KeyVaultObject
 from components.secret_provider_class import SecretProviderClass
 from components.secret_sync import SecretObject, check_sync_sources
@@ -167,8 +168,6 @@ CASES = [
 
 @pytest.mark.parametrize(("label", "change", "expected"), CASES, ids=[c[0] for c in CASES])
 def test_sync_mistakes_are_one_clear_run_error(label: str, change, expected: list[str]) -> None:
-    from components.config import validate_settings
-
     settings = synced()
     change(settings)
     if not expected:
@@ -211,3 +210,16 @@ def test_example_stack_syncs_an_opaque_and_a_tls_secret(v1_schema: dict) -> None
     assert pod["spec"]["containers"][0]["env"] == [
         {"name": "DB_PASSWORD", "valueFrom": {"secretKeyRef": {"name": "storefront-db", "key": "password"}}}
     ]
+
+
+def test_sync_problems_come_with_every_other_problem() -> None:
+    settings = synced()
+    settings["workloads"][0]["objects"][0]["objectType"] = "Secret"
+    settings["workloads"][0]["secretObjects"][0]["data"][0]["objectName"] = "missing"
+    settings["workloads"][0]["pod"]["env"][0]["secretKeyRef"]["key"] = "pwd"
+    with pytest.raises(pulumi.RunError) as caught:
+        validate_settings(settings, prefix="keyvault-csi:")
+    message = str(caught.value)
+    assert "(3 problems)" in message, message
+    for fragment in ("objects[0].objectType: 'Secret'", "data[0].objectName: 'missing'", "secretKeyRef.key: 'pwd'"):
+        assert fragment in message, message
