@@ -493,3 +493,11 @@ def test_unknown_ref_and_ref_without_offline_plan_fail_clearly(repo: tuple[Path,
         render.result()
     assert not render._tree.exists()
     assert _git(clone, "worktree", "list", "--porcelain").count("worktree ") == 1
+
+
+def test_the_documented_example_graph_parses() -> None:
+    docs = (ROOT / "docs" / "review.md").read_text()
+    (example,) = re.findall(r"```mermaid\n(.*?)```", docs, re.S)
+    chart = parse_mermaid(example)
+    assert any(line.startswith("t_scaleset_") for line in chart.nodes.values())
+    assert any("Key Vault" in line for line in chart.nodes.values())

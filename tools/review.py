@@ -26,6 +26,7 @@ from pathlib import Path
 import pulumi
 
 from tools.base_ref import BaseRefError, BaseRender
+from tools.ci import stack_names
 from tools.plan import evaluate_stack
 from tools.plan_compare import StackComparison, compare_stack, head_label
 from tools.plan_diff import format_output_changes, format_resource_changes, resource_names
@@ -37,11 +38,6 @@ MARKER = "<!-- keyvault-csi:offline-plan -->"
 COMMENT_LIMIT = 65_536
 DETAIL_LEVELS = ("full", "no-manifests", "summary")
 ACTION_STYLE = {"create": "added", "update": "changed"}
-
-
-def default_stacks(root: Path = ROOT) -> list[str]:
-    """Every stack under ``stacks/``, sorted: ``Pulumi.dev.yaml`` → ``dev``."""
-    return sorted(p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in (root / "stacks").glob("Pulumi.*.yaml"))
 
 
 def fenced(text: str, language: str) -> str:
@@ -141,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=str(ROOT / "build" / "review"))
     args = parser.parse_args(argv)
     try:
-        comparisons, failures = review(args.base, args.stacks or default_stacks())
+        comparisons, failures = review(args.base, args.stacks or stack_names())
     except BaseRefError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
