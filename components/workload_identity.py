@@ -57,6 +57,10 @@ class WorkloadIdentityArgs(TypedDict):
     """What the credentials wait for: the identity they are created under."""
     protect: NotRequired[bool]
     """Protect the credentials (deleting one breaks every running Pod of that service account)."""
+    retainOnDelete: NotRequired[bool]
+    """Keep the credentials in Azure when they leave the program (default: ``protect``). A retained
+    credential still federates its subject and counts toward the 20: delete it by hand
+    (``az identity federated-credential delete``) when its Pods are gone."""
 
 
 def subject(namespace: str, service_account: str) -> str:
@@ -124,6 +128,7 @@ class WorkloadIdentity(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(
                     parent=self,
                     protect=args.get("protect", False),
+                    retain_on_delete=args.get("retainOnDelete", args.get("protect", False)),
                     # Azure refuses concurrent credential writes under one identity: one at a time.
                     depends_on=[*args.get("dependsOn", []), *([previous] if previous else [])],
                 ),

@@ -166,6 +166,9 @@ def test_protect_covers_identity_grants_and_credentials() -> None:
     graph = run_program(settings)
     protected = sorted(r.type for r in graph.resources if r.custom and r.protect)
     assert protected == sorted([IDENTITY, ACCESS_POLICY, CREDENTIAL])
+    retained = sorted(r.type for r in graph.resources if r.custom and r.retain_on_delete)
+    assert retained == protected
+    assert not any(r.protect or r.retain_on_delete for r in run_program(base_settings("workload")).resources)
 
 
 def test_cluster_without_oidc_issuer_fails_with_the_fix() -> None:
