@@ -123,7 +123,7 @@ def test_pr_preview_is_a_per_stack_pulumi_preview_skipped_without_credentials() 
     }
     assert action["with"]["policyPacks"] == "${{ steps.policy.outputs.packs }}"
     check = next(s for s in steps(preview) if s.get("id") == "credentials")
-    assert "--on-missing notice" in check["run"] and "head.repo.full_name != github.repository" in check["env"]["FORK_PR"]
+    assert "--on-missing notice" in check["run"] and "head.repo.full_name != github.repository" in check["env"]["RESTRICTED_PR"]
     after = steps(preview)[steps(preview).index(check) + 1:]
     assert after and all(s["if"] == "steps.credentials.outputs.configured == 'true'" for s in after)
     assert any(s.get("run") == "make venv" for s in after)  # the program's virtualenv, via the Makefile
@@ -212,7 +212,7 @@ def test_credentials_step_skips_with_a_notice_or_fails_with_an_error(tmp_path: P
     code, output, printed = run_credentials({**CONFIGURED, "PULUMI_BACKEND_URL": " "}, "notice", tmp_path, capsys)
     assert (code, output) == (0, "configured=false\n")
     assert "::notice title=Pulumi skipped::" in printed and "PULUMI_BACKEND_URL" in printed and "AZURE_CLIENT_ID" not in printed
-    code, output, printed = run_credentials({**CONFIGURED, "FORK_PR": "true"}, "notice", tmp_path, capsys)
+    code, output, printed = run_credentials({**CONFIGURED, "RESTRICTED_PR": "true"}, "notice", tmp_path, capsys)
     assert (code, output) == (0, "configured=false\n") and "fork" in printed
     code, output, printed = run_credentials({}, "error", tmp_path, capsys)
     assert (code, output) == (1, "configured=false\n") and printed.splitlines()[-1].startswith("::error ")

@@ -4,10 +4,12 @@ Standard library only: the steps run with the runner's ``python3`` before any vi
 
 * ``python3 -m tools.ci stacks`` → ``stacks=["dev","prod"]`` (the preview / drift matrix);
 * ``python3 -m tools.ci credentials --on-missing notice|error`` → ``configured=true|false``: are the
-  Azure ids and the state backend configured, and may this run use them (not a fork's PR)? When
-  not, a ``::notice::`` skips the Pulumi steps (previews, drift) or an ``::error::`` fails the job
-  (a deployment must never be skipped silently);
-* ``python3 -m tools.ci policy-packs`` → ``packs=policy`` when ``policy/PulumiPolicy.yaml`` exists, else ``packs=``.
+  Azure ids and the state backend configured, and may this run use them (``RESTRICTED_PR`` is not
+  ``true``: not a pull request from a fork or Dependabot)? When not, a ``::notice::`` skips the
+  Pulumi steps (previews, drift) or an ``::error::`` fails the job (a deployment must never be
+  skipped silently);
+* ``python3 -m tools.ci policy-packs`` → ``packs=policy`` when ``policy/PulumiPolicy.yaml`` exists,
+  else ``packs=``.
 
 Each appends its ``key=value`` outputs to the file named by ``$GITHUB_OUTPUT`` (and prints them);
 annotations go to stdout, where the runner picks them up.
@@ -39,10 +41,10 @@ def stack_names(root: Path = ROOT) -> list[str]:
 def credentials(env: Mapping[str, str], on_missing: str) -> tuple[bool, str | None]:
     """(configured, annotation): may this run reach Azure, and if not, the message saying why."""
     level = "error" if on_missing == "error" else "notice"
-    if env.get("FORK_PR", "").lower() == "true":
+    if env.get("RESTRICTED_PR", "").lower() == "true":
         return False, (
-            f"::{level} title=Pulumi skipped::pull request from a fork: GitHub gives it no secrets and no OIDC "
-            "token, so there is no cloud preview; the offline plan diff covers it"
+            f"::{level} title=Pulumi skipped::pull request from a fork or Dependabot: GitHub gives it no secrets "
+            "and no OIDC token, so there is no cloud preview; the offline plan diff covers it"
         )
     missing = [name for name in REQUIRED if not env.get(name, "").strip()]
     if missing:
