@@ -34,7 +34,7 @@ from tools.base_ref import BaseRefError, BaseRender, graph_from_json
 from tools.plan import evaluate_stack
 from tools.plan import main as plan_main
 from tools.plan_compare import StackComparison
-from tools.plan_diff import NO_CHANGES, compare, format_text, resource_names
+from tools.plan_diff import NO_CHANGES, compare, format_text
 from tools.plan_files import GRAPH_JSON, GRAPH_MERMAID, RenderedPlan, render_plan, write_plan
 from tools.plan_graph import SECRET
 from tools.review import MARKER, comment_body, fitting_comment

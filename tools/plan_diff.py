@@ -24,6 +24,7 @@ from tools.plan_graph import DYNAMIC_PROVIDER_INPUT
 
 NO_CHANGES = "No changes."
 ABSENT = object()  # a property that does not exist on one side (distinct from null)
+_ACTION_ORDER = {"create": 0, "update": 1, "delete": 2}
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _DYNAMIC_PROVIDER_NOTE = (
     "the pickled dynamic provider changed: the class was moved, renamed or is pickled by value; "
@@ -97,9 +98,6 @@ def compare(base: RenderedPlan | None, head: RenderedPlan, notes: tuple[str, ...
         unchanged=len(head_resources) - sum(1 for c in changes if c.action != "delete"),
         notes=notes,
     )
-
-
-_ACTION_ORDER = {"create": 0, "update": 1, "delete": 2}
 
 
 def _change(action: str, resource: Mapping[str, Any], properties: list[PropertyChange] | None = None) -> ResourceChange:

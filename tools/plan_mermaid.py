@@ -95,7 +95,6 @@ def _tree(resources: list[Mapping[str, Any]], ids: Mapping[str, str]) -> list[st
     for resource in resources:
         parent = resource["parent"] if resource["parent"] in known else None
         children.setdefault(parent, []).append(resource)
-    order = lambda r: (r["type"], r["name"], r["urn"])  # noqa: E731 - one sort key, used three times
     lines: list[str] = []
 
     def walk(resource: Mapping[str, Any], depth: int) -> None:
@@ -104,11 +103,11 @@ def _tree(resources: list[Mapping[str, Any]], ids: Mapping[str, str]) -> list[st
             lines.append(_node(resource, ids, indent))
             return
         lines.append(f"{indent}subgraph {ids[resource['urn']]} [{label(resource['type'].rsplit(':', 1)[-1], resource['name'])}]")
-        for child in sorted(children.get(resource["urn"], []), key=order):
+        for child in sorted(children.get(resource["urn"], []), key=_tree_order):
             walk(child, depth + 1)
         lines.append(f"{indent}end")
 
-    roots = sorted(children.get(None, []), key=order)
+    roots = sorted(children.get(None, []), key=_tree_order)
     for root in (r for r in roots if r["kind"] != "provider"):
         walk(root, 1)
     providers = [r for r in roots if r["kind"] == "provider"]
@@ -117,6 +116,10 @@ def _tree(resources: list[Mapping[str, Any]], ids: Mapping[str, str]) -> list[st
         lines += [_node(p, ids, "    ") for p in providers]
         lines.append("  end")
     return lines
+
+
+def _tree_order(resource: Mapping[str, Any]) -> tuple[str, str, str]:
+    return resource["type"], resource["name"], resource["urn"]
 
 
 def _targets(targets: Sequence[Mapping[str, Any]], target_ids: Mapping[str, str]) -> list[str]:
