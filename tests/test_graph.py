@@ -224,6 +224,7 @@ def test_stack_outputs(graphs: dict[str, Graph]) -> None:
         "principalIds": {"identity": "<id-app.principalId>"},
         "secretProviderClasses": ["default/azure-kvname-nginx"],
         "pods": ["default/nginx-secrets-store-inline"],
+        "serviceAccounts": [],
     }
 
 
@@ -239,7 +240,8 @@ def test_same_config_declares_the_same_graph_byte_for_byte() -> None:
 
 
 @pytest.mark.parametrize(
-    "stack", ["dev", "prod", "examples/user-assigned-msi", "examples/system-assigned-msi", "examples/kubelet-identity"]
+    "stack", ["dev", "prod", "examples/user-assigned-msi", "examples/system-assigned-msi", "examples/kubelet-identity",
+    "examples/workload-identity"]
 )
 def test_shipped_stacks_evaluate(stack: str) -> None:
     graph = evaluate_stack(stack)

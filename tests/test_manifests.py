@@ -11,7 +11,8 @@ from components.objects import parse_objects
 from tests.support import CRD_PATH
 from tools.plan import evaluate_stack, kubernetes_manifests, manifest_yaml
 
-STACKS = ["dev", "prod", "examples/user-assigned-msi", "examples/system-assigned-msi", "examples/kubelet-identity"]
+STACKS = ["dev", "prod", "examples/user-assigned-msi", "examples/system-assigned-msi", "examples/kubelet-identity",
+    "examples/workload-identity"]
 K8S_VERSION = "1.37.0"
 
 
