@@ -11,7 +11,9 @@ from typing import Any
 from tools.mockgraph import Graph, evaluate
 
 ROOT = Path(__file__).resolve().parents[1]
-CRD_PATH = ROOT.parent / "shared" / "reference" / "crd" / "secretproviderclasses.crd.yaml"
+REFERENCE = ROOT / "tests" / "reference"  # vendored copies of ../shared/reference (see its README)
+CRD_PATH = REFERENCE / "crd" / "secretproviderclasses.crd.yaml"
+SEEDS = REFERENCE / "seeds"
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 IDENTITY_ID = (
     "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-identities"

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from components.objects import KeyVaultObject, parse_objects, render_objects
 
-SEEDS = Path(__file__).resolve().parents[2] / "shared/reference/seeds"
+SEEDS = Path(__file__).resolve().parent / "reference" / "seeds"  # vendored from ../shared/reference
 VERSION = "0123456789abcdef0123456789ABCDEF"
 
 
