@@ -18,6 +18,7 @@ import pulumi
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
 from .naming import (
+    CLOUD_NAMES,
     ClusterName,
     ComputeName,
     DnsLabel,
@@ -44,17 +45,6 @@ from .workload_identity import MAX_CREDENTIALS
 IdentityType = Literal["userAssigned", "systemAssigned", "kubelet", "workload"]
 PermissionModel = Literal["accessPolicy", "rbac", "auto"]
 NodeOs = Literal["linux", "windows"]
-
-# Accepted by the Azure provider (case-insensitive); AzureStackCloud also needs cloudEnvFileName.
-CLOUD_NAMES = (
-    "AzurePublicCloud",
-    "AzureCloud",
-    "AzureUSGovernmentCloud",
-    "AzureUSGovernment",
-    "AzureChinaCloud",
-    "AzureGermanCloud",
-    "AzureStackCloud",
-)
 
 
 class _Strict(BaseModel):

@@ -11,6 +11,18 @@ from typing import Annotated
 
 from pydantic import AfterValidator
 
+# cloudName values the Azure provider accepts (case-insensitive); AzureStackCloud also needs the
+# path of an environment file on the node (cloudEnvFileName).
+CLOUD_NAMES = (
+    "AzurePublicCloud",
+    "AzureCloud",
+    "AzureUSGovernmentCloud",
+    "AzureUSGovernment",
+    "AzureChinaCloud",
+    "AzureGermanCloud",
+    "AzureStackCloud",
+)
+
 GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")

@@ -18,7 +18,7 @@ import re
 import typing
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from typing import Any, Literal, NotRequired, TypedDict
+from typing import Literal, NotRequired, TypedDict
 
 import pulumi
 from pulumi_kubernetes.core import v1 as core

@@ -7,32 +7,19 @@ So the keys are written here once, from the provider's own spelling.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from typing import NotRequired, TypedDict
 
 import pulumi
 from pulumi_kubernetes import apiextensions
 
+from .naming import CLOUD_NAMES, KEY_VAULT_NAME
 from .objects import KeyVaultObject, render_objects
 from .secret_sync import SecretObject, check_sync_sources
 
 TYPE = "keyvault-csi:index:SecretProviderClass"
 API_VERSION = "secrets-store.csi.x-k8s.io/v1"
 DEFAULT_LABELS: Mapping[str, str] = {"app.kubernetes.io/managed-by": "pulumi", "app.kubernetes.io/part-of": "keyvault-csi"}
-# Names the provider accepts for cloudName (case-insensitive); AzureStackCloud also needs the path
-# of an environment file on the node (cloudEnvFileName).
-CLOUD_NAMES = (
-    "AzurePublicCloud",
-    "AzureCloud",
-    "AzureUSGovernmentCloud",
-    "AzureUSGovernment",
-    "AzureChinaCloud",
-    "AzureGermanCloud",
-    "AzureStackCloud",
-)
-# Azure's rule; the provider's own (3-24 of [-A-Za-z0-9]) is looser, but no such vault can exist.
-_KEYVAULT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{1,22}[A-Za-z0-9]$")
 
 
 def _flag(value: bool) -> str:
@@ -40,7 +27,7 @@ def _flag(value: bool) -> str:
 
 
 def _check_common(keyvault_name: str, tenant_id: str, cloud_name: str, cloud_env_file_name: str) -> None:
-    if not _KEYVAULT_NAME.match(keyvault_name) or "--" in keyvault_name:
+    if not KEY_VAULT_NAME.match(keyvault_name) or "--" in keyvault_name:
         raise ValueError(
             f"keyvaultName {keyvault_name!r} is not a Key Vault name; allowed: 3-24 letters, digits and '-', "
             "starting with a letter, ending with a letter or digit, no '--'"

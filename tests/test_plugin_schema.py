@@ -162,7 +162,6 @@ def test_plugin_manifest_and_entry_point() -> None:
 def construct(inputs: dict[str, Any]) -> tuple[Graph, dict[str, Any]]:
     """``inputs`` through the provider's construct (schema-name mapping included) under the mock runtime."""
     provider = ComponentProvider([AksKeyVaultSecrets], PACKAGE, None, VERSION)
-    states: list[Any] = []
 
     def program() -> None:
         result = provider.construct("app", TOKEN, inputs, pulumi.ResourceOptions())

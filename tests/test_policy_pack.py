@@ -76,7 +76,7 @@ def embedded_program() -> None:
         vault_name="kvname",
         policy={"tenant_id": "t", "object_id": "ops", "permissions": {"secrets": ["get", "list", "set"]}},
     )
-    authorization.RoleAssignment("officer", principal_id="p", role_definition_id=f"/providers/Microsoft.Authorization/roleDefinitions/b86a8fe4-44ce-4948-aee5-eccb2c155cd7", scope=VAULT_SCOPE)
+    authorization.RoleAssignment("officer", principal_id="p", role_definition_id="/providers/Microsoft.Authorization/roleDefinitions/b86a8fe4-44ce-4948-aee5-eccb2c155cd7", scope=VAULT_SCOPE)
     authorization.RoleAssignment("wide", principal_id="p", role_definition_id="/providers/Microsoft.Authorization/roleDefinitions/4633458b-17de-408a-b874-0445c86b69e6", scope="/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-secrets")
     apiextensions.CustomResource(
         "seed-class",

@@ -17,7 +17,7 @@ from pulumi_policy import EnforcementLevel, PolicyConfigSchema, ResourceValidati
 from pydantic import ValidationError
 
 from ._props import UNKNOWN, dig, known_str, plain
-from ._shared import KEY_VAULT_NAME, KeyVaultObject, parse_objects
+from ._shared import KEY_VAULT_NAME, KeyVaultObject, naming, parse_objects
 
 GROUP = "secrets-store.csi.x-k8s.io"
 API_VERSION = f"{GROUP}/v1"
@@ -34,15 +34,7 @@ AZURE_PARAMETERS = (
     "cloudEnvFileName",
     "objects",
 )
-CLOUD_NAMES = (
-    "AzurePublicCloud",
-    "AzureCloud",
-    "AzureUSGovernmentCloud",
-    "AzureUSGovernment",
-    "AzureChinaCloud",
-    "AzureGermanCloud",
-    "AzureStackCloud",
-)
+CLOUD_NAMES = naming.CLOUD_NAMES
 # Go's strconv.ParseBool, which the provider uses for the use* flags.
 # Spellings the provider still reads as a fallback but documents as deprecated.
 DEPRECATED = {"tenantId": "tenantID"}
