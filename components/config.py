@@ -371,7 +371,7 @@ def _describe(error: Mapping[str, Any], prefix: str) -> str:
         derived = _DERIVED_PARAMETERS.get(key.lower()) if len(loc) > 1 else None
         if derived:
             return f"{path}: unknown key {key!r}; the SecretProviderClass parameter is derived from {derived}, do not set it"
-        allowed = sorted(_fields_at(Settings, loc[:-1]))
+        allowed = sorted(_keys_at(loc[:-1]))
         guess = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
         hint = f"did you mean {guess[0]!r}? " if guess else ""
         return f"{path}: unknown key {key!r}; {hint}allowed: {', '.join(allowed)}"
@@ -386,17 +386,8 @@ def _describe(error: Mapping[str, Any], prefix: str) -> str:
 
 
 def _is_secret_field(loc: list[Any]) -> bool:
-    current: Any = Settings
-    for part in loc:
-        if isinstance(part, int):
-            continue
-        field = current.model_fields.get(part) if isinstance(current, type) and issubclass(current, BaseModel) else None
-        if field is None:
-            return False
-        if SecretStr in (field.annotation, *typing.get_args(field.annotation)):
-            return True
-        current = _model_in(field.annotation)
-    return False
+    annotations = [field.annotation for field in _fields_along(loc)]
+    return any(SecretStr in (a, *typing.get_args(a)) for a in annotations)
 
 
 # Provider parameters people copy from hand-written classes; keyvault-csi renders them itself.
@@ -421,17 +412,27 @@ def _path(loc: list[Any], prefix: str) -> str:
     return text
 
 
-def _fields_at(model: type[BaseModel], loc: list[Any]) -> set[str]:
-    """The keys the model nested at ``loc`` accepts (for "did you mean")."""
-    current: Any = model
+def _fields_along(loc: list[Any]) -> list[Any]:
+    """The pydantic fields named by a key path from :class:`Settings` (list indexes skipped)."""
+    fields, current = [], Settings
     for part in loc:
         if isinstance(part, int):
             continue
-        field = current.model_fields.get(part) if isinstance(current, type) and issubclass(current, BaseModel) else None
+        field = current.model_fields.get(part) if current is not None else None
         if field is None:
-            return set()
+            break
+        fields.append(field)
         current = _model_in(field.annotation)
-    return set(current.model_fields) if isinstance(current, type) and issubclass(current, BaseModel) else set()
+    return fields
+
+
+def _keys_at(loc: list[Any]) -> set[str]:
+    """The keys the model nested at ``loc`` accepts (for "did you mean")."""
+    fields = _fields_along(loc)
+    if len(fields) != len([p for p in loc if not isinstance(p, int)]):
+        return set()
+    model = _model_in(fields[-1].annotation) if fields else Settings
+    return set(model.model_fields) if model is not None else set()
 
 
 def _model_in(annotation: Any) -> Any:
