@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Annotated, Any
 
 from pulumi_kubernetes.core import v1 as core
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .naming import DnsSubdomain
 from .objects import KeyVaultObject
@@ -77,19 +77,21 @@ def _qualified_name_problem(name: str) -> str | None:
     return None
 
 
+def _valid_secret_key(key: str) -> str:
+    problem = _secret_key_problem(key)
+    if problem:
+        raise ValueError(problem)
+    return key
+
+
+SecretDataKey = Annotated[str, AfterValidator(_valid_secret_key)]
+
+
 class SecretObjectData(_Strict):
     """One entry of the Secret: which mounted file goes under which key."""
 
     objectName: str = Field(min_length=1)
-    key: str
-
-    @field_validator("key")
-    @classmethod
-    def _key(cls, value: str) -> str:
-        problem = _secret_key_problem(value)
-        if problem:
-            raise ValueError(problem)
-        return value
+    key: SecretDataKey
 
 
 class SecretObject(_Strict):
@@ -168,15 +170,7 @@ class SecretKeyRef(_Strict):
     """A key of a synced Secret."""
 
     name: DnsSubdomain
-    key: str
-
-    @field_validator("key")
-    @classmethod
-    def _key(cls, value: str) -> str:
-        problem = _secret_key_problem(value)
-        if problem:
-            raise ValueError(problem)
-        return value
+    key: SecretDataKey
 
 
 class EnvVar(_Strict):
