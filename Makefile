@@ -29,12 +29,13 @@ plan: venv
 review: venv
 	$(PY) -m tools.review --base $(or $(BASE),origin/main)
 
-## make preview/up STACK=dev: the real Pulumi CLI, local file backend unless PULUMI_BACKEND_URL is set
+## make preview/up STACK=dev: the real Pulumi CLI (with the policy/ pack), local file backend unless PULUMI_BACKEND_URL is set
 preview up destroy: venv
 	@command -v $(PULUMI) >/dev/null || { echo "The Pulumi CLI is not installed: see https://www.pulumi.com/docs/install/ (make plan works without it)." >&2; exit 127; }
 	@[[ -n "$${PULUMI_BACKEND_URL:-}" ]] || $(PULUMI) login --local >/dev/null
 	$(PULUMI) stack select --create $(STACK) --non-interactive
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PULUMI) $@ --stack $(STACK) $(if $(filter preview,$@),--diff,)
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PULUMI) $@ --stack $(STACK) $(if $(filter preview,$@),--diff,) \
+		$(if $(filter-out destroy,$@),--policy-pack policy,)
 
 ## make bench: program evaluation at 1-1000 workloads, node identity writes against the local ARM server
 bench: venv
