@@ -34,6 +34,7 @@ preview up destroy: venv
 	@command -v $(PULUMI) >/dev/null || { echo "The Pulumi CLI is not installed: see https://www.pulumi.com/docs/install/ (make plan works without it)." >&2; exit 127; }
 	@[[ -n "$${PULUMI_BACKEND_URL:-}" ]] || $(PULUMI) login --local >/dev/null
 	$(PULUMI) stack select --create $(STACK) --non-interactive
+	@[[ $@ == destroy ]] || (cd policy && $(PULUMI) install >/dev/null)  # the pack's own venv (policy/venv)
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PULUMI) $@ --stack $(STACK) $(if $(filter preview,$@),--diff,) \
 		$(if $(filter-out destroy,$@),--policy-pack policy,)
 
