@@ -17,9 +17,9 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
 	touch $@
 
-## make test: the whole suite (unit, graph, schema, ARM-over-HTTPS scenarios)
+## make test: the whole suite (unit, graph, schema, ARM-over-HTTPS scenarios), one worker per core
 test: venv
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto
 
 ## make plan STACK=dev: evaluate a stack offline (mock runtime), print the tree, write manifests
 plan: venv
