@@ -178,7 +178,7 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
                 "secretProviderClass": spc.class_name,
                 "env": container_env(workload.pod.env),
                 "envFrom": container_env_from(workload.pod.envFrom),
-                # Hardened defaults (components.pod) under the workload's overrides.
+                # Hardened defaults (components.pod_security) under the workload's overrides.
                 "securityContext": workload.pod.security_args(),
                 "resources": workload.pod.resources_args(),
                 **({"writablePaths": workload.pod.writablePaths} if workload.pod.writablePaths is not None else {}),

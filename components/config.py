@@ -31,14 +31,8 @@ from .naming import (
     dns_label_from,
 )
 from .objects import KeyVaultObject
-from .pod import (
-    DEFAULT_IMAGE,
-    check_mount_path,
-    default_mount_path,
-    resolve_resources,
-    security_problems,
-    writable_path_problems,
-)
+from .pod import DEFAULT_IMAGE, check_mount_path, default_mount_path, writable_path_problems
+from .pod_security import resolve_resources, security_problems
 from .secret_sync import EnvFromSecret, EnvVar, SecretObject, duplicate_secret_names, workload_sync_problems
 from .workload_identity import MAX_CREDENTIALS
 
@@ -142,7 +136,7 @@ class KubernetesSettings(_Strict):
 
 
 class PodSecuritySettings(_Strict):
-    """Overrides of the Pod's hardened defaults (``components.pod.SecurityArgs``); all optional.
+    """Overrides of the Pod's hardened defaults (``components.pod_security.SecurityArgs``); all optional.
 
     ``runAsRoot: true`` is the one line for images that must start as root (the seeds' ``nginx``).
     """

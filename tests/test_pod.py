@@ -12,7 +12,8 @@ import pytest
 from pulumi_azure_native import authorization
 
 from components.objects import KeyVaultObject
-from components.pod import CSI_DRIVER, DEFAULT_IMAGE, TYPE, SecretsStorePod, SecretsStorePodArgs, parse_quantity, secrets_store_volume
+from components.pod import CSI_DRIVER, DEFAULT_IMAGE, TYPE, SecretsStorePod, SecretsStorePodArgs, secrets_store_volume
+from components.pod_security import parse_quantity
 from components.secret_provider_class import SecretProviderClass
 from tools.mockgraph import evaluate
 
