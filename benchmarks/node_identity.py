@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]  # the test server lives with the tests
 
 from arm_server import TOKEN, FakeArm  # noqa: E402
-from components import arm_identity as arm  # noqa: E402
+from components import arm_client  # noqa: E402
 from components.node_identity import NodeIdentityProvider  # noqa: E402
 
 LATENCY = 0.1
@@ -86,10 +86,10 @@ def main() -> None:
         server = FakeArm(Path(tmp), latency=LATENCY, operation_seconds=OPERATION_SECONDS).start()
         os.environ.update(
             {
-                arm.ENDPOINT_ENV: server.url,
-                arm.TOKEN_ENV: TOKEN,
-                arm.CA_BUNDLE_ENV: server.ca_bundle,
-                arm.POLL_INTERVAL_ENV: str(POLL_INTERVAL),
+                arm_client.ENDPOINT_ENV: server.url,
+                arm_client.TOKEN_ENV: TOKEN,
+                arm_client.CA_BUNDLE_ENV: server.ca_bundle,
+                arm_client.POLL_INTERVAL_ENV: str(POLL_INTERVAL),
             }
         )
         try:

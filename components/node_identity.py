@@ -22,6 +22,7 @@ import pulumi
 import pulumi.dynamic
 from pulumi.runtime.rpc import UNKNOWN
 
+from . import arm_client
 from . import arm_identity as arm
 
 NODE_ID = "nodeId"
@@ -73,8 +74,8 @@ def _casefolded(ids: Sequence[str] | None) -> set[str]:
     return {value.casefold() for value in ids or ()}
 
 
-def _settings(props: Mapping[str, Any]) -> arm.ArmSettings:
-    return arm.resolve_settings(props.get(ENDPOINT) or "", props.get(ENVIRONMENT) or "")
+def _settings(props: Mapping[str, Any]) -> arm_client.ArmSettings:
+    return arm_client.resolve_settings(props.get(ENDPOINT) or "", props.get(ENVIRONMENT) or "")
 
 
 def _check_failures(news: Mapping[str, Any]) -> list[pulumi.dynamic.CheckFailure]:
@@ -98,9 +99,9 @@ def _check_failures(news: Mapping[str, Any]) -> list[pulumi.dynamic.CheckFailure
             fail(IDENTITIES, arm.validate_identity_id, identity)
     if _known(news.get(SYSTEM)) and not isinstance(news.get(SYSTEM), bool):
         failures.append(pulumi.dynamic.CheckFailure(SYSTEM, f"{news.get(SYSTEM)!r} is not a boolean"))
-    fail(ENVIRONMENT, arm.resolve_cloud, news.get(ENVIRONMENT) or "public")
+    fail(ENVIRONMENT, arm_client.resolve_cloud, news.get(ENVIRONMENT) or "public")
     if news.get(ENDPOINT):
-        fail(ENDPOINT, arm.validate_endpoint, news.get(ENDPOINT))
+        fail(ENDPOINT, arm_client.validate_endpoint, news.get(ENDPOINT))
     if identities == [] and news.get(SYSTEM) is False:
         reason = "nothing to assign: give userAssignedIdentities or systemAssigned: true"
         failures.append(pulumi.dynamic.CheckFailure(IDENTITIES, reason))

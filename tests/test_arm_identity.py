@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from arm_server import merge_identity, user_identity_value
+from components import arm_client
 from components import arm_identity as arm
 
 SUB = "00000000-0000-0000-0000-000000000001"
@@ -204,25 +205,25 @@ def test_normalize_sorts_and_dedupes_case_insensitively() -> None:
     ],
 )
 def test_clouds(environment: str, endpoint: str) -> None:
-    settings = arm.resolve_settings("", environment, env={})
+    settings = arm_client.resolve_settings("", environment, env={})
     assert settings.endpoint == endpoint
     assert settings.scope == endpoint + "/.default"
     assert settings.static_token is None
 
 
 def test_static_token_needs_an_endpoint_override() -> None:
-    env = {arm.TOKEN_ENV: "t", arm.CA_BUNDLE_ENV: "/ca.pem"}
-    assert arm.resolve_settings("", "", env).static_token is None
-    local = arm.resolve_settings("", "", {**env, arm.ENDPOINT_ENV: "https://127.0.0.1:8443/"})
+    env = {arm_client.TOKEN_ENV: "t", arm_client.CA_BUNDLE_ENV: "/ca.pem"}
+    assert arm_client.resolve_settings("", "", env).static_token is None
+    local = arm_client.resolve_settings("", "", {**env, arm_client.ENDPOINT_ENV: "https://127.0.0.1:8443/"})
     assert (local.endpoint, local.static_token, local.ca_bundle) == ("https://127.0.0.1:8443", "t", "/ca.pem")
-    assert arm.resolve_settings("https://arm.local", "", env).scope == "https://arm.local/.default"
+    assert arm_client.resolve_settings("https://arm.local", "", env).scope == "https://arm.local/.default"
 
 
 def test_plain_http_endpoints_and_unknown_clouds_are_refused() -> None:
     with pytest.raises(ValueError, match="https"):
-        arm.resolve_settings("http://127.0.0.1:8080", "", {})
+        arm_client.resolve_settings("http://127.0.0.1:8080", "", {})
     with pytest.raises(ValueError, match="german"):
-        arm.resolve_settings("", "german", {})
+        arm_client.resolve_settings("", "german", {})
 
 
 @pytest.mark.parametrize(
@@ -236,11 +237,11 @@ def test_plain_http_endpoints_and_unknown_clouds_are_refused() -> None:
     ],
 )
 def test_credential_follows_the_azure_native_environment(env: dict[str, str], kind: str) -> None:
-    assert arm.credential_kind(env) == kind
-    assert arm.credential_kind(env, static_token="x") == "static"
+    assert arm_client.credential_kind(env) == kind
+    assert arm_client.credential_kind(env, static_token="x") == "static"
 
 
 def test_oidc_without_client_and_tenant_is_a_clear_error() -> None:
-    settings = arm.resolve_settings("", "", {})
+    settings = arm_client.resolve_settings("", "", {})
     with pytest.raises(ValueError, match="ARM_TENANT_ID and ARM_CLIENT_ID"):
-        arm.credential_for(settings, env={"ARM_USE_OIDC": "true"})
+        arm_client.credential_for(settings, env={"ARM_USE_OIDC": "true"})

@@ -23,6 +23,7 @@ from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime.rpc import UNKNOWN
 
 from arm_server import LOST, TOKEN, FakeArm, Fault, user_identity_value
+from components import arm_client
 from components import arm_identity as arm
 from components.node_identity import NodeIdentityAssignment, NodeIdentityProvider
 
@@ -52,12 +53,12 @@ provider = NodeIdentityProvider()  # stateless: one instance serves every scenar
 def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeArm]:
     fake = FakeArm(tmp_path, operation_seconds=0.05).start()
     env = {
-        arm.ENDPOINT_ENV: fake.url,
-        arm.TOKEN_ENV: TOKEN,
-        arm.CA_BUNDLE_ENV: fake.ca_bundle,
-        arm.TIMEOUT_ENV: "5",
-        arm.BACKOFF_ENV: "0.02",
-        arm.POLL_INTERVAL_ENV: "0.02",
+        arm_client.ENDPOINT_ENV: fake.url,
+        arm_client.TOKEN_ENV: TOKEN,
+        arm_client.CA_BUNDLE_ENV: fake.ca_bundle,
+        arm_client.TIMEOUT_ENV: "5",
+        arm_client.BACKOFF_ENV: "0.02",
+        arm_client.POLL_INTERVAL_ENV: "0.02",
         # A service principal in the environment must lose to the static test token and never leak.
         "ARM_CLIENT_ID": "client",
         "ARM_TENANT_ID": "tenant",
@@ -276,7 +277,7 @@ def test_failed_async_operation_names_node_and_code(server: FakeArm, aks_vmss: N
 def test_persistent_errors_give_up_within_the_budget(
     server: FakeArm, aks_vmss: Node, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv(arm.TIMEOUT_ENV, "0.4")
+    monkeypatch.setenv(arm_client.TIMEOUT_ENV, "0.4")
     server.inject(VMSS, Fault("PATCH", 503, "ServiceUnavailable", times=1000))
     started = time.monotonic()
     with pytest.raises(arm.ArmError, match=r"aks-np1-123-vmss: ServiceUnavailable: gave up after \d+ attempts"):
@@ -289,7 +290,7 @@ def test_client_errors_are_not_retried(server: FakeArm, aks_vmss: Node, monkeypa
     server.inject(VMSS, Fault("PATCH", 403, "AuthorizationFailed"))
     with pytest.raises(arm.ArmError, match="AuthorizationFailed"):
         provider.create(inputs())
-    monkeypatch.setenv(arm.TOKEN_ENV, "wrong-token")
+    monkeypatch.setenv(arm_client.TOKEN_ENV, "wrong-token")
     with pytest.raises(arm.ArmError, match="AuthenticationFailed"):
         provider.create(inputs())
     assert counts(server) == (1, 1)  # the 401 was refused before reaching the node
