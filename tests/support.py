@@ -3,22 +3,53 @@
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import runpy
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from tools.mockgraph import Graph, evaluate
+import pulumi
+import pytest
+
+from components.config import validate_settings
+from tools.mockgraph import DYNAMIC_NODE_IDENTITY, Graph, evaluate
+from tools.plan import evaluate_stack
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT / "tests" / "reference"  # vendored copies of ../shared/reference (see its README)
 CRD_PATH = REFERENCE / "crd" / "secretproviderclasses.crd.yaml"
 SEEDS = REFERENCE / "seeds"
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
-IDENTITY_ID = (
-    "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-identities"
-    "/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-existing"
-)
+
+# Resource type tokens as the engine receives them.
+TOP = "keyvault-csi:index:AksKeyVaultSecrets"
+IDENTITY = "azure-native:managedidentity:UserAssignedIdentity"
+CREDENTIAL = "azure-native:managedidentity:FederatedIdentityCredential"
+ACCESS_POLICY = "azure-native:keyvault:AccessPolicy"
+ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
+NODE_IDENTITY = DYNAMIC_NODE_IDENTITY
+SERVICE_ACCOUNT = "kubernetes:core/v1:ServiceAccount"
+SPC = "kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass"
+POD = "kubernetes:core/v1:Pod"
+
+# ARM ids of the node-identity tests: a scale set that already carries AKS's own identities.
+SUBSCRIPTION = "00000000-0000-0000-0000-000000000001"
+MC_RG = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/MC_rg_aks_westeurope"
+VMSS = f"{MC_RG}/providers/Microsoft.Compute/virtualMachineScaleSets/aks-np1-123-vmss"
+
+
+def identity_id(name: str, rg: str = "rg-identities") -> str:
+    return f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{name}"
+
+
+# AKS returns its own identities with a lower-case "resourcegroups" segment.
+KUBELET = identity_id("aks-agentpool", "MC_rg_aks_westeurope").replace("resourceGroups", "resourcegroups")
+MONITORING = identity_id("omsagent-aks", "MC_rg_aks_westeurope")
+OURS = identity_id("id-app")
+
+IDENTITY_ID = identity_id("id-existing")
 
 
 def base_settings(identity_type: str = "userAssigned") -> dict[str, Any]:
@@ -85,3 +116,22 @@ def run_program(
         vault_rbac=vault_rbac,
         clusters_without_oidc=clusters_without_oidc,
     )
+
+
+@functools.cache
+def stack_graph(stack: str) -> Graph:
+    """A shipped stack's graph, evaluated once per test process: read it, never change it."""
+    return evaluate_stack(stack)
+
+
+def assert_run_error(settings: dict[str, Any], expected: Iterable[str]) -> None:
+    """``settings`` fails validation with one RunError containing every fragment (none: it passes)."""
+    expected = list(expected)
+    if not expected:
+        validate_settings(settings, prefix="keyvault-csi:")
+        return
+    with pytest.raises(pulumi.RunError) as caught:
+        validate_settings(settings, prefix="keyvault-csi:")
+    message = str(caught.value)
+    for fragment in expected:
+        assert fragment in message, f"{fragment!r} not in:\n{message}"

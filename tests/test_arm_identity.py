@@ -14,20 +14,9 @@ import pytest
 from arm_server import merge_identity, user_identity_value
 from components import arm_client
 from components import arm_identity as arm
-
-SUB = "00000000-0000-0000-0000-000000000001"
-MC_RG = f"/subscriptions/{SUB}/resourceGroups/MC_rg_aks_westeurope"
-VMSS = f"{MC_RG}/providers/Microsoft.Compute/virtualMachineScaleSets/aks-np1-123-vmss"
+from tests.support import KUBELET, MC_RG, MONITORING, OURS, SUBSCRIPTION, VMSS, identity_id
 
 
-def uid(name: str, rg: str = "rg-identities") -> str:
-    return f"/subscriptions/{SUB}/resourceGroups/{rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{name}"
-
-
-# AKS returns its own identities with a lower-case "resourcegroups" segment.
-KUBELET = uid("aks-agentpool", "MC_rg_aks_westeurope").replace("resourceGroups", "resourcegroups")
-MONITORING = uid("omsagent-aks", "MC_rg_aks_westeurope")
-OURS = uid("id-app")
 SYSTEM_PRINCIPAL = "11111111-2222-3333-4444-555555555555"
 
 
@@ -139,7 +128,7 @@ def test_first_identity_on_a_bare_vm() -> None:
     }
 
 
-IDS = [KUBELET, MONITORING, OURS, uid("id-other")]
+IDS = [KUBELET, MONITORING, OURS, identity_id("id-other")]
 
 
 @pytest.mark.parametrize(
@@ -174,7 +163,7 @@ def test_node_ids_parse_case_insensitively() -> None:
         "",
         "aks-np1-123-vmss",
         VMSS + "/virtualMachines/0",
-        VMSS.replace(SUB, "not-a-guid"),
+        VMSS.replace(SUBSCRIPTION, "not-a-guid"),
         VMSS.replace("Microsoft.Compute", "Microsoft.ContainerService"),
         OURS,
     ],

@@ -12,7 +12,7 @@ import pytest
 
 from components import AksKeyVaultSecrets
 from components.config import validate_settings
-from tests.support import IDENTITY_ID, ROOT, as_stack_config, base_settings
+from tests.support import IDENTITY_ID, ROOT, as_stack_config, assert_run_error, base_settings
 from tools.mockgraph import evaluate
 
 Mutation = Callable[[dict[str, Any]], None]
@@ -167,14 +167,7 @@ CASES: list[tuple[str, str, Mutation, list[str]]] = [
 def test_bad_input_is_one_clear_run_error(label: str, mode: str, mutate: Mutation, expected: list[str]) -> None:
     settings = base_settings(mode)
     mutate(settings)
-    if not expected:
-        validate_settings(settings, prefix="keyvault-csi:")
-        return
-    with pytest.raises(pulumi.RunError) as caught:
-        validate_settings(settings, prefix="keyvault-csi:")
-    message = str(caught.value)
-    for fragment in expected:
-        assert fragment in message, f"{fragment!r} not in:\n{message}"
+    assert_run_error(settings, expected)
 
 
 @pytest.mark.parametrize("mode", ["userAssigned", "existing", "systemAssigned", "kubelet", "workload"])

@@ -9,16 +9,10 @@ import pytest
 import yaml
 
 from components.keyvault_access import ROLE_ASSIGNMENT_NAMESPACE, role_assignment_name
-from tests.support import base_settings, run_program
+from tests.support import ACCESS_POLICY, IDENTITY, POD, ROLE_ASSIGNMENT, SPC, TOP, base_settings, run_program, stack_graph
 from tools.mockgraph import DYNAMIC_NODE_IDENTITY, Graph, RecordedResource
-from tools.plan import evaluate_stack, kubernetes_manifests
+from tools.plan_files import kubernetes_manifests
 
-TOP = "keyvault-csi:index:AksKeyVaultSecrets"
-IDENTITY = "azure-native:managedidentity:UserAssignedIdentity"
-ACCESS_POLICY = "azure-native:keyvault:AccessPolicy"
-ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
-SPC = "kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass"
-POD = "kubernetes:core/v1:Pod"
 
 
 def custom(graph: Graph) -> list[RecordedResource]:
@@ -244,7 +238,7 @@ def test_same_config_declares_the_same_graph_byte_for_byte() -> None:
     "examples/workload-identity"]
 )
 def test_shipped_stacks_evaluate(stack: str) -> None:
-    graph = evaluate_stack(stack)
+    graph = stack_graph(stack)
     manifests = kubernetes_manifests(graph)
     assert manifests and all(m["apiVersion"] in ("v1", "secrets-store.csi.x-k8s.io/v1") for m in manifests.values())
 
@@ -258,7 +252,7 @@ def test_stacks_disable_default_providers() -> None:
 
 
 def test_prod_is_rbac_and_protected() -> None:
-    graph = evaluate_stack("prod")
+    graph = stack_graph("prod")
     assert graph.by_type(ACCESS_POLICY) == [] and graph.by_type(ROLE_ASSIGNMENT)
     assert all(r.protect for r in graph.by_type(ROLE_ASSIGNMENT) + graph.by_type(IDENTITY))
     assert not any(r.protect for r in graph.by_type(POD) + graph.by_type(SPC))

@@ -8,8 +8,8 @@ import pytest
 import yaml
 
 from components.objects import parse_objects
-from tests.support import CRD_PATH
-from tools.plan import evaluate_stack, kubernetes_manifests, manifest_yaml
+from tests.support import CRD_PATH, stack_graph
+from tools.plan_files import kubernetes_manifests, manifest_yaml
 
 STACKS = ["dev", "prod", "examples/user-assigned-msi", "examples/system-assigned-msi", "examples/kubelet-identity",
     "examples/workload-identity"]
@@ -25,7 +25,7 @@ def v1_schema() -> dict:
 
 @pytest.fixture(scope="module", params=STACKS)
 def manifests(request: pytest.FixtureRequest) -> dict[str, dict]:
-    return kubernetes_manifests(evaluate_stack(request.param))
+    return kubernetes_manifests(stack_graph(request.param))
 
 
 def test_classes_match_the_v1_crd_and_parse_like_the_provider(manifests: dict[str, dict], v1_schema: dict) -> None:

@@ -26,23 +26,12 @@ from arm_server import LOST, TOKEN, FakeArm, Fault, user_identity_value
 from components import arm_client
 from components import arm_identity as arm
 from components.node_identity import NodeIdentityAssignment, NodeIdentityProvider
+from tests.support import KUBELET, MC_RG, MONITORING, OURS, VMSS, identity_id
 
 pytestmark = pytest.mark.arm
 
-SUB = "00000000-0000-0000-0000-000000000001"
-MC_RG = f"/subscriptions/{SUB}/resourceGroups/MC_rg_aks_westeurope"
-VMSS = f"{MC_RG}/providers/Microsoft.Compute/virtualMachineScaleSets/aks-np1-123-vmss"
 VM = f"{MC_RG}/providers/Microsoft.Compute/virtualMachines/aks-agentpool-123-0"
-
-
-def uid(name: str, rg: str = "rg-identities") -> str:
-    return f"/subscriptions/{SUB}/resourceGroups/{rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{name}"
-
-
-KUBELET = uid("aks-agentpool", "MC_rg_aks_westeurope").replace("resourceGroups", "resourcegroups")
-MONITORING = uid("omsagent-aks", "MC_rg_aks_westeurope")
-OURS = uid("id-app")
-OTHER = uid("id-other")
+OTHER = identity_id("id-other")
 SECRET = "s3cr3t-client-secret-value"
 Node = dict[str, Any]
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import re
 from decimal import Decimal
 
@@ -15,9 +14,10 @@ from components.objects import KeyVaultObject
 from components.pod import CSI_DRIVER, DEFAULT_IMAGE, TYPE, SecretsStorePod, SecretsStorePodArgs, secrets_store_volume
 from components.pod_security import parse_quantity
 from components.secret_provider_class import SecretProviderClass
+from tests.support import POD, stack_graph
 from tools.mockgraph import evaluate
+from tools.plan_files import kubernetes_manifests
 
-POD_TYPE = "kubernetes:core/v1:Pod"
 K8S_VERSION = "1.37.0"
 VOLUME = {"name": "secrets-store-inline", "csi": {"driver": CSI_DRIVER, "readOnly": True, "volumeAttributes": {"secretProviderClass": "kv-app"}}}
 
@@ -33,7 +33,7 @@ def manifest_of(resource) -> dict:
 
 def declared_pod(**overrides) -> dict:
     graph = evaluate(lambda: SecretsStorePod("check", pod_args(**overrides)))
-    return manifest_of(graph.one(POD_TYPE, "check"))
+    return manifest_of(graph.one(POD, "check"))
 
 
 def test_volume_helper_is_read_only_both_ways():
@@ -157,7 +157,7 @@ def test_pod_waits_for_the_class_grants_and_nodes_but_not_for_component_options(
 
     graph = evaluate(program)
     component = graph.one(TYPE, "check")
-    pod = graph.one(POD_TYPE, "check")
+    pod = graph.one(POD, "check")
     assert pod.parent == component.urn
     for name, type_ in [("kv", "kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass"), ("grant", "azure-native:authorization:RoleAssignment"), ("nodes", "test:index:NodeAssignments")]:
         assert graph.depends_on(pod, graph.one(type_, name)), name
@@ -292,11 +292,8 @@ def test_default_image_runs_without_root():
     assert DEFAULT_IMAGE == "nginxinc/nginx-unprivileged"
 
 
-@functools.cache
 def _stack_pods(stack: str) -> dict[str, dict]:
-    from tools.plan import evaluate_stack, kubernetes_manifests
-
-    return {k: m for k, m in kubernetes_manifests(evaluate_stack(stack)).items() if m["kind"] == "Pod"}
+    return {k: m for k, m in kubernetes_manifests(stack_graph(stack)).items() if m["kind"] == "Pod"}
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])

@@ -21,9 +21,8 @@ from pulumi_kubernetes.core import v1 as core
 
 from components import AksKeyVaultSecrets
 from policy.keyvault_csi_policy import POLICIES, offline
-from tests.support import ROOT, base_settings, run_program
+from tests.support import NODE_IDENTITY, ROOT, base_settings, run_program, stack_graph
 from tools.mockgraph import evaluate
-from tools.plan import evaluate_stack
 
 ADVISORY = "aks-managed-scale-set-identity"
 STACKS = ["dev", "prod", *sorted(f"examples/{p.name.removeprefix('Pulumi.').removesuffix('.yaml')}" for p in (ROOT / "examples").glob("Pulumi.*.yaml"))]
@@ -31,12 +30,12 @@ VAULT_SCOPE = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroup
 
 
 def node_resource_groups(graph) -> set[str]:
-    return {r.inputs["nodeId"].split("/resourceGroups/")[1].split("/")[0] for r in graph.by_type("pulumi-python:dynamic:NodeIdentityAssignment")}
+    return {r.inputs["nodeId"].split("/resourceGroups/")[1].split("/")[0] for r in graph.by_type(NODE_IDENTITY)}
 
 
 @pytest.fixture(scope="module")
 def stack_graphs() -> dict[str, object]:
-    return {stack: evaluate_stack(stack) for stack in STACKS}
+    return {stack: stack_graph(stack) for stack in STACKS}
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -47,7 +46,7 @@ def test_shipped_stacks_pass_the_pack(stack_graphs, stack: str) -> None:
     advisories = [v for v in violations if v.policy == ADVISORY]
     assert all(v.enforcement == "advisory" for v in advisories)
     # Exactly the identity assignments to AKS-managed (MC_) scale sets get the advisory.
-    expected = sorted(r.urn for r in graph.by_type("pulumi-python:dynamic:NodeIdentityAssignment") if "/resourceGroups/MC_" in r.inputs["nodeId"] and "virtualMachineScaleSets" in r.inputs["nodeId"])
+    expected = sorted(r.urn for r in graph.by_type(NODE_IDENTITY) if "/resourceGroups/MC_" in r.inputs["nodeId"] and "virtualMachineScaleSets" in r.inputs["nodeId"])
     assert sorted(v.urn for v in advisories) == expected
 
 

@@ -28,9 +28,9 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.support import base_settings, run_program
+from tests.support import NODE_IDENTITY as DYNAMIC
+from tests.support import base_settings, run_program, stack_graph
 from tools.base_ref import BaseRefError, BaseRender, graph_from_json
-from tools.plan import evaluate_stack
 from tools.plan import main as plan_main
 from tools.plan_compare import StackComparison
 from tools.plan_diff import NO_CHANGES, compare, format_text
@@ -49,11 +49,10 @@ EXAMPLES = [
     "examples/workload-identity",
 ]
 UPDATE_GOLDEN = os.environ.get("KEYVAULT_CSI_UPDATE_GOLDEN") == "1"
-DYNAMIC = "pulumi-python:dynamic:NodeIdentityAssignment"
 
 
 def plan_of(stack: str) -> RenderedPlan:
-    return render_plan(evaluate_stack(stack), stack_label(stack))
+    return render_plan(stack_graph(stack), stack_label(stack))
 
 
 # --- Mermaid: a strict reader of the subset tools/plan_mermaid.py writes ---------------------------
@@ -215,7 +214,7 @@ def test_secrets_and_the_pickled_provider_never_reach_graph_json() -> None:
 
 
 def test_secret_stack_outputs_are_masked() -> None:
-    graph = evaluate_stack("dev")
+    graph = stack_graph("dev")
     graph.secret_stack_outputs = ["identityClientId"]
     outputs = render_plan(graph, "dev").graph["outputs"]
     assert outputs["identityClientId"] == SECRET and outputs["pods"] == ["shop/storefront-secrets-store-inline"]
@@ -363,7 +362,7 @@ def test_comment_marks_deleted_resources_and_shrinks_to_fit(base_plan: RenderedP
 
 
 def test_old_recorder_graphs_are_read_with_defaults() -> None:
-    data = dataclasses.asdict(evaluate_stack("examples/user-assigned-msi"))
+    data = dataclasses.asdict(stack_graph("examples/user-assigned-msi"))
     data.pop("secret_stack_outputs", None)
     for resource in data["resources"]:
         resource.pop("secret_inputs", None)

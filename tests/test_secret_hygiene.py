@@ -4,7 +4,6 @@ Also which resources are protected and retained, because running pods depend on 
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 from collections.abc import Iterator
@@ -17,9 +16,8 @@ import yaml
 from pulumi_kubernetes.provider import Provider as KubernetesProvider
 
 from components.config import validate_settings
-from tests.support import ROOT, base_settings, run_program
+from tests.support import IDENTITY, ROOT, base_settings, run_program, stack_graph
 from tools.mockgraph import Graph, evaluate
-from tools.plan import evaluate_stack
 
 STACKS = ["dev", "prod", *sorted(f"examples/{p.name.removeprefix('Pulumi.').removesuffix('.yaml')}" for p in (ROOT / "examples").glob("Pulumi.*.yaml"))]
 KUBECONFIG = """apiVersion: v1
@@ -81,11 +79,6 @@ def scan(graph: Graph) -> list[str]:
     return found
 
 
-@functools.cache
-def stack_graph(stack: str) -> Graph:
-    return evaluate_stack(stack)
-
-
 @pytest.mark.parametrize("stack", STACKS)
 def test_shipped_stacks_expose_no_secret_material(stack: str) -> None:
     assert scan(stack_graph(stack)) == []
@@ -114,7 +107,7 @@ def test_an_encrypted_stack_value_stays_secret(tmp_path: Path) -> None:
     document["config"]["keyvault-csi:kubernetes"] = {"kubeconfig": {"secure": "v1:c2VjcmV0:ZW5jcnlwdGVk"}}
     path = tmp_path / "Pulumi.secret-kubeconfig.yaml"
     path.write_text(yaml.safe_dump(document))
-    graph = evaluate_stack(str(path))
+    graph = stack_graph(str(path))
     (provider,) = graph.by_type("pulumi:providers:kubernetes")
     assert provider.inputs["kubeconfig"] == {"value": "<secret keyvault-csi:kubernetes.kubeconfig>"}
     assert scan(graph) == []
@@ -151,7 +144,6 @@ def test_a_rejected_kubeconfig_is_not_echoed() -> None:
 
 # --- protect and retain_on_delete ----------------------------------------------------------------
 
-IDENTITY = "azure-native:managedidentity:UserAssignedIdentity"
 GRANTS = ("azure-native:keyvault:AccessPolicy", "azure-native:authorization:RoleAssignment")
 KUBERNETES_OBJECTS = ("kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass", "kubernetes:core/v1:Pod")
 

@@ -12,11 +12,11 @@ from pulumi_azure_native import managedidentity
 
 from components.objects import KeyVaultObject, parse_objects
 from components.secret_provider_class import TYPE, SecretProviderClass, SecretProviderClassArgs, provider_parameters
+from tests.support import SPC as CHILD_TYPE
 from tools.mockgraph import evaluate
 
 REFERENCE = Path(__file__).resolve().parent / "reference"  # vendored from ../shared/reference
 CRD = REFERENCE / "crd/secretproviderclasses.crd.yaml"
-CHILD_TYPE = "kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass"
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 CLIENT = "11111111-2222-3333-4444-555555555555"
 OBJECTS = [

@@ -11,18 +11,22 @@ import pytest
 
 from components.config import validate_settings
 from components.workload_identity import AUDIENCE, MAX_CREDENTIALS, credential_name, subject
-from tests.support import base_settings, run_program
+from tests.support import (
+    ACCESS_POLICY,
+    CREDENTIAL,
+    IDENTITY,
+    POD,
+    ROLE_ASSIGNMENT,
+    SERVICE_ACCOUNT,
+    SPC,
+    TOP,
+    base_settings,
+    run_program,
+    stack_graph,
+)
 from tools.mockgraph import DYNAMIC_NODE_IDENTITY, Graph, evaluate
-from tools.plan import evaluate_stack, kubernetes_manifests
+from tools.plan_files import kubernetes_manifests
 
-IDENTITY = "azure-native:managedidentity:UserAssignedIdentity"
-CREDENTIAL = "azure-native:managedidentity:FederatedIdentityCredential"
-ACCESS_POLICY = "azure-native:keyvault:AccessPolicy"
-ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
-SERVICE_ACCOUNT = "kubernetes:core/v1:ServiceAccount"
-SPC = "kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass"
-POD = "kubernetes:core/v1:Pod"
-TOP = "keyvault-csi:index:AksKeyVaultSecrets"
 K8S_VERSION = "1.37.0"
 # Azure's rule for a federated identity credential's name.
 CREDENTIAL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{2,119}$")
@@ -203,7 +207,7 @@ def test_credential_names_are_valid_and_distinct() -> None:
 
 
 def test_example_stack_evaluates_and_its_manifests_are_valid() -> None:
-    graph = evaluate_stack("examples/workload-identity")
+    graph = stack_graph("examples/workload-identity")
     manifests = kubernetes_manifests(graph)
     kinds = sorted(m["kind"] for m in manifests.values())
     assert kinds == ["Pod", "Pod", "SecretProviderClass", "SecretProviderClass", "SecretProviderClass", "ServiceAccount", "ServiceAccount"]

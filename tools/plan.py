@@ -15,14 +15,16 @@ from __future__ import annotations
 
 import argparse
 import runpy
-import shutil
 import sys
 from pathlib import Path
 
 import pulumi
 import yaml
 
+from tools.base_ref import BaseRefError, BaseRender
 from tools.mockgraph import Graph, RecordedResource, evaluate
+from tools.plan_compare import compare_stack, head_label
+from tools.plan_files import render_plan, write_plan
 from tools.stackfile import ROOT, load_stack_config, stack_label
 
 PROJECT = "keyvault-csi"
@@ -39,19 +41,6 @@ def evaluate_stack(stack: str, *, vault_rbac: dict[str, bool] | None = None) -> 
         stack=stack_label(stack),
         vault_rbac=vault_rbac,
     )
-
-
-def kubernetes_manifests(graph: Graph) -> dict[str, dict]:
-    """File name → manifest for every Kubernetes object in the graph."""
-    manifests = {}
-    for resource in graph.resources:
-        if not resource.custom or not resource.type.startswith("kubernetes:"):
-            continue
-        manifest = {k: resource.inputs[k] for k in ("apiVersion", "kind", "metadata", "spec", "data") if k in resource.inputs}
-        metadata = manifest.get("metadata", {})
-        file_name = f"{manifest['kind'].lower()}-{metadata.get('namespace', 'default')}-{metadata['name']}.yaml"
-        manifests[file_name] = manifest
-    return dict(sorted(manifests.items()))
 
 
 def render_tree(graph: Graph) -> str:
@@ -79,44 +68,12 @@ def render_tree(graph: Graph) -> str:
     return "\n".join(lines)
 
 
-class _ManifestDumper(yaml.SafeDumper):
-    """Multi-line strings (the ``objects`` parameter) as literal blocks, as a person would write them."""
-
-
-def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
-    style = "|" if "\n" in value else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
-
-
-_ManifestDumper.add_representer(str, _represent_str)
-
-
-def manifest_yaml(manifest: dict) -> str:
-    return yaml.dump(manifest, Dumper=_ManifestDumper, sort_keys=True, default_flow_style=False)
-
-
-def write_manifests(graph: Graph, folder: Path) -> list[Path]:
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
-    written = []
-    for file_name, manifest in kubernetes_manifests(graph).items():
-        path = folder / file_name
-        path.write_text(manifest_yaml(manifest))
-        written.append(path)
-    return written
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stack", default="dev", help="dev, prod, examples/user-assigned-msi or a stack file path")
     parser.add_argument("--out", default=str(ROOT / "build" / "plan"))
     parser.add_argument("--base", help="git ref to compare with: print the resource changes and the manifest diff")
     args = parser.parse_args(argv)
-    # Imported here, not at the top: these modules import this one.
-    from tools.base_ref import BaseRefError, BaseRender
-    from tools.plan_compare import compare_stack, head_label
-    from tools.plan_files import render_plan, write_plan
-
     try:
         base = BaseRender(args.base, [args.stack]) if args.base else None  # runs while the head evaluates
     except BaseRefError as error:

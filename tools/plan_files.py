@@ -13,10 +13,41 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from tools.mockgraph import Graph
-from tools.plan import kubernetes_manifests, manifest_yaml
 from tools.plan_graph import graph_document
 from tools.plan_mermaid import render_mermaid
+
+
+def kubernetes_manifests(graph: Graph) -> dict[str, dict]:
+    """File name → manifest for every Kubernetes object in the graph."""
+    manifests = {}
+    for resource in graph.resources:
+        if not resource.custom or not resource.type.startswith("kubernetes:"):
+            continue
+        manifest = {k: resource.inputs[k] for k in ("apiVersion", "kind", "metadata", "spec", "data") if k in resource.inputs}
+        metadata = manifest.get("metadata", {})
+        file_name = f"{manifest['kind'].lower()}-{metadata.get('namespace', 'default')}-{metadata['name']}.yaml"
+        manifests[file_name] = manifest
+    return dict(sorted(manifests.items()))
+
+
+class _ManifestDumper(yaml.SafeDumper):
+    """Multi-line strings (the ``objects`` parameter) as literal blocks, as a person would write them."""
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_ManifestDumper.add_representer(str, _represent_str)
+
+
+def manifest_yaml(manifest: dict) -> str:
+    return yaml.dump(manifest, Dumper=_ManifestDumper, sort_keys=True, default_flow_style=False)
+
 
 GRAPH_JSON = "graph.json"
 GRAPH_MERMAID = "graph.mmd"
