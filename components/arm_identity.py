@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from azure.core import MatchConditions
 from azure.core.exceptions import (
@@ -30,9 +30,11 @@ from azure.core.exceptions import (
     ServiceResponseError,
 )
 from azure.core.polling import LROPoller
-from azure.mgmt.compute import ComputeManagementClient
 
 from .arm_client import ArmSettings, compute_client
+
+if TYPE_CHECKING:
+    from azure.mgmt.compute import ComputeManagementClient
 
 # --- ids -------------------------------------------------------------------------------------
 

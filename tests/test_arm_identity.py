@@ -234,3 +234,13 @@ def test_oidc_without_client_and_tenant_is_a_clear_error() -> None:
     settings = arm_client.resolve_settings("", "", {})
     with pytest.raises(ValueError, match="ARM_TENANT_ID and ARM_CLIENT_ID"):
         arm_client.credential_for(settings, env={"ARM_USE_OIDC": "true"})
+
+
+def test_cloud_authorities_are_azure_identitys_own() -> None:
+    from azure.identity import AzureAuthorityHosts
+
+    assert {name: cloud.authority for name, cloud in arm_client.CLOUDS.items()} == {
+        "public": AzureAuthorityHosts.AZURE_PUBLIC_CLOUD,
+        "usgovernment": AzureAuthorityHosts.AZURE_GOVERNMENT,
+        "china": AzureAuthorityHosts.AZURE_CHINA,
+    }
