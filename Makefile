@@ -12,9 +12,9 @@ export PULUMI_CONFIG_PASSPHRASE ?=
 
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt
+$(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
 ## make test: the whole suite (unit, graph, schema, ARM-over-HTTPS scenarios), one worker per core
@@ -23,11 +23,11 @@ test: venv
 
 ## make plan STACK=dev: evaluate a stack offline (mock runtime), print the tree, write manifests
 plan: venv
-	$(PY) -m tools.plan --stack $(STACK) $(if $(BASE),--base $(BASE))
+	$(PY) -m tools.review.plan --stack $(STACK) $(if $(BASE),--base $(BASE))
 
 ## make review BASE=origin/main: every stack's offline plan diff as one PR comment (build/review/comment.md)
 review: venv
-	$(PY) -m tools.review --base $(or $(BASE),origin/main)
+	$(PY) -m tools.review.comment --base $(or $(BASE),origin/main)
 
 ## make preview/up STACK=dev: the real Pulumi CLI (with the policy/ pack), local file backend unless PULUMI_BACKEND_URL is set
 preview up destroy: venv

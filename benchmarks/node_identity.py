@@ -26,9 +26,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]  # the test server lives with the tests
 
-from arm_server import TOKEN, FakeArm  # noqa: E402
-from components import arm_client  # noqa: E402
-from components.node_identity import NodeIdentityProvider  # noqa: E402
+from keyvault_csi import arm_client  # noqa: E402
+from keyvault_csi.node_identity.resource import NodeIdentityProvider  # noqa: E402
+from keyvault_csi.testing.arm_server import TOKEN, FakeArm  # noqa: E402
 
 LATENCY = 0.1
 OPERATION_SECONDS = 2.0

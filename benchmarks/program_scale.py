@@ -44,7 +44,12 @@ def measure(workloads: int) -> dict:
     run_program(settings)
     peak = tracemalloc.get_traced_memory()[1] / 2**20
     tracemalloc.stop()
-    return {"workloads": workloads, "resources": len(graph.resources), "seconds": round(seconds, 3), "peak_mib": round(peak, 1)}
+    return {
+        "workloads": workloads,
+        "resources": len(graph.resources),
+        "seconds": round(seconds, 3),
+        "peak_mib": round(peak, 1),
+    }
 
 
 def main(argv: list[str]) -> int:
@@ -55,7 +60,11 @@ def main(argv: list[str]) -> int:
     rows = []
     for size in sizes:
         out = subprocess.run(
-            [sys.executable, __file__, "--one", str(size)], cwd=ROOT, capture_output=True, text=True, check=True,
+            [sys.executable, __file__, "--one", str(size)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
             env={"PYTHONPATH": str(ROOT), "PATH": ""},
         )
         rows.append(json.loads(out.stdout.strip().splitlines()[-1]))

@@ -1,18 +1,13 @@
 """Entry point of the keyvault-csi plugin: hosts AksKeyVaultSecrets for programs in any language.
 
-The Pulumi CLI runs this file (``pulumi package add``, ``pulumi up`` of a consumer); the schema is
+The Pulumi CLI runs this file (``pulumi package add``, ``pulumi up`` of a consumer) in the
+plugin's virtualenv, which installs the keyvault-csi package (``requirements.txt``); the schema is
 inferred from the component's annotations by the SDK's analyzer.
 """
 
-import sys
-from pathlib import Path
+from pulumi.provider.experimental import component_provider_host
 
-# components/ and provider/ live in the repository root, which the language host does not put on the path.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from pulumi.provider.experimental import component_provider_host  # noqa: E402
-
-from provider.component import PACKAGE, VERSION, AksKeyVaultSecrets  # noqa: E402
+from keyvault_csi.package.component import PACKAGE, VERSION, AksKeyVaultSecrets
 
 if __name__ == "__main__":
     component_provider_host([AksKeyVaultSecrets], name=PACKAGE, version=VERSION)

@@ -13,9 +13,9 @@ from typing import Any
 import pulumi
 import pytest
 
-from components.config import validate_settings
-from tools.mockgraph import DYNAMIC_NODE_IDENTITY, Graph, evaluate
-from tools.plan import evaluate_stack
+from keyvault_csi.settings.model import validate_settings
+from keyvault_csi.testing.mockgraph import DYNAMIC_NODE_IDENTITY, Graph, evaluate
+from tools.review.plan import evaluate_stack
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT / "tests" / "reference"  # vendored copies of ../shared/reference (see its README)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import yaml
 
-from components.config import CONFIG_KEYS
+from keyvault_csi.settings.model import CONFIG_KEYS
 from tests.support import ROOT
 
 
@@ -25,8 +25,12 @@ def test_stack_files_use_only_declared_keys() -> None:
         keys = set(yaml.safe_load(path.read_text())["config"])
         ours = {k for k in keys if k.startswith("keyvault-csi:")}
         assert ours <= allowed, f"{path.name}: {sorted(ours - allowed)}"
-        assert keys - ours <= {"pulumi:disable-default-providers", "azure-native:location", "azure-native:environment",
-                               "azure-native:subscriptionId"}, path.name
+        assert keys - ours <= {
+            "pulumi:disable-default-providers",
+            "azure-native:location",
+            "azure-native:environment",
+            "azure-native:subscriptionId",
+        }, path.name
 
 
 def test_ci_runs_the_readme_test_command() -> None:
@@ -44,7 +48,7 @@ def test_program_loads_only_the_azure_native_modules_it_uses() -> None:
     probe = """
 import json, sys
 from pulumi._utils import _LazyModule
-from tools.plan import evaluate_stack
+from tools.review.plan import evaluate_stack
 evaluate_stack("dev")  # every module the program can touch: identity, grants, nodes, AKS credentials
 print(json.dumps(sorted(
     name.split(".")[1] for name, module in sys.modules.items()
@@ -57,5 +61,13 @@ print(json.dumps(sorted(m for m in ("azure.identity", "azure.mgmt.compute") if m
     loaded = set(json.loads(lines[-2]))
     # The Azure SDK clients serve the node-identity provider process, not the program (~0.7 s).
     assert json.loads(lines[-1]) == []
-    assert loaded <= {"_utilities", "provider", "config", "keyvault", "managedidentity", "authorization", "containerservice"}
+    assert loaded <= {
+        "_utilities",
+        "provider",
+        "config",
+        "keyvault",
+        "managedidentity",
+        "authorization",
+        "containerservice",
+    }
     assert {"keyvault", "managedidentity", "authorization", "containerservice"} <= loaded

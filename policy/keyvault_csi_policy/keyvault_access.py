@@ -251,7 +251,11 @@ def _validate_list_needed(args: StackValidationArgs, report_violation) -> None:
             permissions = entry.get("permissions")
             for family in READ_FAMILIES:
                 granted = permissions.get(family) if isinstance(permissions, Mapping) else None
-                if isinstance(granted, list) and "list" in {str(p).lower() for p in granted} and family not in needs[vault.lower()]:
+                if (
+                    isinstance(granted, list)
+                    and "list" in {str(p).lower() for p in granted}
+                    and family not in needs[vault.lower()]
+                ):
                     report_violation(
                         f"{resource.name!r} grants {family}: list on vault {vault!r}, but no SecretProviderClass of this "
                         f"stack reading that vault has a {family[:-1]} with objectVersionHistory > 1; fix: grant "

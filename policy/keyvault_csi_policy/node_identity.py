@@ -11,7 +11,8 @@ from ._props import known_str, plain
 NODE_IDENTITY = "pulumi-python:dynamic:NodeIdentityAssignment"
 # AKS names its node resource group MC_<group>_<cluster>_<region> unless nodeResourceGroup is set.
 _AKS_SCALE_SET = re.compile(
-    r"/resourceGroups/(?P<rg>MC_[^/]+)/providers/Microsoft\.Compute/virtualMachineScaleSets/(?P<name>[^/]+)$", re.IGNORECASE
+    r"/resourceGroups/(?P<rg>MC_[^/]+)/providers/Microsoft\.Compute/virtualMachineScaleSets/(?P<name>[^/]+)$",
+    re.IGNORECASE,
 )
 
 

@@ -1,4 +1,4 @@
-"""Run the pack without the Pulumi CLI, over a graph recorded by ``tools.mockgraph``.
+"""Run the pack without the Pulumi CLI, over a graph recorded by ``keyvault_csi.testing.mockgraph``.
 
 Builds the same ``ResourceValidationArgs`` / ``StackValidationArgs`` the analyzer builds: inputs for
 resource policies, outputs for stack policies, properties behind the analyzer's unknown-checking
@@ -100,24 +100,35 @@ def _provider(resource: Recorded, by_urn: Mapping[str, Recorded]) -> PolicyProvi
     return PolicyProviderResource(provider.type, _props(provider, outputs=False), provider.urn, provider.name)
 
 
-def resource_args(resource: Recorded, by_urn: Mapping[str, Recorded], config: Mapping[str, Any] | None = None) -> ResourceValidationArgs:
+def resource_args(
+    resource: Recorded, by_urn: Mapping[str, Recorded], config: Mapping[str, Any] | None = None
+) -> ResourceValidationArgs:
     return ResourceValidationArgs(
-        resource.type, _props(resource, outputs=False), resource.urn, resource.name, _options(resource),
-        _provider(resource, by_urn), config,
+        resource.type,
+        _props(resource, outputs=False),
+        resource.urn,
+        resource.name,
+        _options(resource),
+        _provider(resource, by_urn),
+        config,
     )
 
 
 def stack_args(resources: Sequence[Recorded], config: Mapping[str, Any] | None = None) -> StackValidationArgs:
     by_urn = {r.urn: r for r in resources}
     built = {
-        r.urn: PolicyResource(r.type, _props(r, outputs=True), r.urn, r.name, _options(r), _provider(r, by_urn), None, [], {})
+        r.urn: PolicyResource(
+            r.type, _props(r, outputs=True), r.urn, r.name, _options(r), _provider(r, by_urn), None, [], {}
+        )
         for r in resources
     }
     for r in resources:
         policy_resource = built[r.urn]
         policy_resource.parent = built.get(r.parent)
         policy_resource.dependencies = [built[u] for u in r.dependencies if u in built]
-        policy_resource.property_dependencies = {k: [built[u] for u in v if u in built] for k, v in r.property_dependencies.items()}
+        policy_resource.property_dependencies = {
+            k: [built[u] for u in v if u in built] for k, v in r.property_dependencies.items()
+        }
     return StackValidationArgs([built[r.urn] for r in resources], config)
 
 
@@ -135,13 +146,22 @@ def run(
         if isinstance(policy, ResourceValidationPolicy):
             for resource in resources:
                 # As in the engine, a resource policy's violation belongs to the resource it ran on.
-                def report(message: str, urn: str | None = None, _urn: str = resource.urn, _name: str = policy.name) -> None:
-                    found.append(Violation(_name, level, message, _urn))
+                def report(
+                    message: str,
+                    urn: str | None = None,
+                    _urn: str = resource.urn,
+                    _name: str = policy.name,
+                    _level: str = level,
+                ) -> None:
+                    found.append(Violation(_name, _level, message, _urn))
 
                 policy.validate(resource_args(resource, by_urn, config.get(policy.name)), report)
         elif isinstance(policy, StackValidationPolicy):
-            def report_stack(message: str, urn: str | None = None, _name: str = policy.name) -> None:
-                found.append(Violation(_name, level, message, urn))
+
+            def report_stack(
+                message: str, urn: str | None = None, _name: str = policy.name, _level: str = level
+            ) -> None:
+                found.append(Violation(_name, _level, message, urn))
 
             policy.validate(stack_args(resources, config.get(policy.name)), report_stack)
     return found

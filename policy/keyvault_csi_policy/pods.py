@@ -57,7 +57,9 @@ def mount_problems(spec: Mapping[str, Any]) -> list[str]:
         name = volume.get("name")
         read_only = dig(volume, "csi", "readOnly")
         if read_only is not True and read_only is not UNKNOWN:
-            found.append(f"volume {name!r} (driver {CSI_DRIVER}) is not csi.readOnly: true; fix: set csi.readOnly: true (the driver rejects writable requests)")
+            found.append(
+                f"volume {name!r} (driver {CSI_DRIVER}) is not csi.readOnly: true; fix: set csi.readOnly: true (the driver rejects writable requests)"
+            )
         class_name = dig(volume, "csi", "volumeAttributes", "secretProviderClass")
         if class_name is None or class_name == "":
             found.append(f"volume {name!r} names no class; fix: set csi.volumeAttributes.secretProviderClass")
@@ -66,7 +68,11 @@ def mount_problems(spec: Mapping[str, Any]) -> list[str]:
             for container in containers if isinstance(containers, list) else []:
                 mounts = container.get("volumeMounts") if isinstance(container, Mapping) else None
                 for mount in mounts if isinstance(mounts, list) else []:
-                    if isinstance(mount, Mapping) and mount.get("name") == name and mount.get("readOnly") not in (True, UNKNOWN):
+                    if (
+                        isinstance(mount, Mapping)
+                        and mount.get("name") == name
+                        and mount.get("readOnly") not in (True, UNKNOWN)
+                    ):
                         found.append(
                             f"{kind[:-1]} {container.get('name')!r} mounts {name!r} at {mount.get('mountPath')!r} without "
                             "readOnly: true; fix: set readOnly: true on that volumeMount"
@@ -81,7 +87,11 @@ def workload_label(resource_type: str, props: Mapping[str, Any], fallback: str, 
 
 def _namespace(props: Mapping[str, Any], provider_props: Mapping[str, Any] | None) -> str:
     # Unset: the Kubernetes provider's namespace, else "default".
-    return known_str(dig(props, "metadata", "namespace")) or known_str((provider_props or {}).get("namespace")) or "default"
+    return (
+        known_str(dig(props, "metadata", "namespace"))
+        or known_str((provider_props or {}).get("namespace"))
+        or "default"
+    )
 
 
 def _validate_read_only(args: ResourceValidationArgs, report_violation) -> None:

@@ -68,7 +68,9 @@ def did_you_mean(key: str, allowed: tuple[str, ...]) -> str | None:
     return close[0] if close else None
 
 
-def problems(resource_type: str, props: Mapping[str, Any], allowed_providers: tuple[str, ...] = ("azure",)) -> list[str]:
+def problems(
+    resource_type: str, props: Mapping[str, Any], allowed_providers: tuple[str, ...] = ("azure",)
+) -> list[str]:
     """Every mistake in one SecretProviderClass, each naming its fix (plain props, see ``_props.plain``)."""
     found: list[str] = []
     version = _api_version(resource_type, props)
@@ -117,8 +119,14 @@ def _unknown_keys(parameters: Mapping[str, Any]) -> list[str]:
             found.append(f"parameter {key!r} is the deprecated spelling; fix: rename it to {DEPRECATED[key]!r}")
             continue
         guess = did_you_mean(key, AZURE_PARAMETERS)
-        fix = f"did you mean {guess!r}? fix: rename it to {guess!r}" if guess else f"fix: remove it (the provider reads only {', '.join(AZURE_PARAMETERS)})"
-        found.append(f"parameter {key!r} is not read by the Azure provider (keys are case-sensitive, unknown keys are ignored); {fix}")
+        fix = (
+            f"did you mean {guess!r}? fix: rename it to {guess!r}"
+            if guess
+            else f"fix: remove it (the provider reads only {', '.join(AZURE_PARAMETERS)})"
+        )
+        found.append(
+            f"parameter {key!r} is not read by the Azure provider (keys are case-sensitive, unknown keys are ignored); {fix}"
+        )
     return found
 
 
@@ -136,7 +144,9 @@ def _required(parameters: Mapping[str, Any]) -> list[str]:
     if tenant is None and "tenantId" in parameters:
         pass  # reported as the deprecated spelling
     elif tenant is None or (isinstance(tenant, str) and not tenant.strip()):
-        found.append("parameter 'tenantID' is missing or empty; fix: set tenantID to the Key Vault's tenant ID (not the deprecated 'tenantId')")
+        found.append(
+            "parameter 'tenantID' is missing or empty; fix: set tenantID to the Key Vault's tenant ID (not the deprecated 'tenantId')"
+        )
     name = parameters.get("keyvaultName")
     if name is None or name == "":
         found.append("parameter 'keyvaultName' is missing; fix: set it to the Key Vault's name")
@@ -157,22 +167,24 @@ def _identity(parameters: Mapping[str, Any]) -> list[str]:
         if value in _TRUE:
             true_flags.append(flag)
         elif value not in _FALSE:
-            found.append(f"parameter {flag!r} is {value!r}; fix: use \"true\" or \"false\"")
+            found.append(f'parameter {flag!r} is {value!r}; fix: use "true" or "false"')
     if found:
         return found  # a flag the provider cannot parse fails the mount; the rest would only follow from it
     if len(true_flags) > 1:
-        found.append(f"{' and '.join(true_flags)} are all \"true\"; fix: set exactly one identity mode to \"true\", the others to \"false\"")
+        found.append(
+            f'{" and ".join(true_flags)} are all "true"; fix: set exactly one identity mode to "true", the others to "false"'
+        )
     client_id = parameters.get("clientID")
     has_client_id = client_id is UNKNOWN or (isinstance(client_id, str) and client_id != "")
     if "useVMManagedIdentity" in true_flags and has_client_id:
         found.append(
-            "clientID is set together with useVMManagedIdentity \"true\": the provider then looks for a service-account "
+            'clientID is set together with useVMManagedIdentity "true": the provider then looks for a service-account '
             "token and fails; fix: remove clientID (node identity: userAssignedIdentityID) or set "
-            "useVMManagedIdentity \"false\" (workload identity)"
+            'useVMManagedIdentity "false" (workload identity)'
         )
     if not true_flags and not has_client_id:
         found.append(
-            "no identity: no use* flag is \"true\" and clientID is not set; fix: set useVMManagedIdentity \"true\" "
+            'no identity: no use* flag is "true" and clientID is not set; fix: set useVMManagedIdentity "true" '
             "(+ userAssignedIdentityID) or clientID (workload identity)"
         )
     user_assigned = parameters.get("userAssignedIdentityID")
@@ -182,8 +194,8 @@ def _identity(parameters: Mapping[str, Any]) -> list[str]:
         )
     if isinstance(user_assigned, str) and user_assigned and "useVMManagedIdentity" not in true_flags:
         found.append(
-            "userAssignedIdentityID is read only with useVMManagedIdentity \"true\"; fix: set useVMManagedIdentity "
-            "\"true\" or remove userAssignedIdentityID"
+            'userAssignedIdentityID is read only with useVMManagedIdentity "true"; fix: set useVMManagedIdentity '
+            '"true" or remove userAssignedIdentityID'
         )
     return found
 
@@ -193,9 +205,13 @@ def _cloud(parameters: Mapping[str, Any]) -> list[str]:
     if not isinstance(cloud, str) or not cloud:
         return []
     if cloud.lower() not in {c.lower() for c in CLOUD_NAMES}:
-        return [f"cloudName {cloud!r} is not a cloud the provider knows; fix: use \"\" (AzurePublicCloud) or one of {', '.join(CLOUD_NAMES)}"]
+        return [
+            f'cloudName {cloud!r} is not a cloud the provider knows; fix: use "" (AzurePublicCloud) or one of {", ".join(CLOUD_NAMES)}'
+        ]
     if cloud.lower() == "azurestackcloud" and not parameters.get("cloudEnvFileName"):
-        return ["cloudName AzureStackCloud needs cloudEnvFileName; fix: set it to the Azure Stack environment file on the nodes"]
+        return [
+            "cloudName AzureStackCloud needs cloudEnvFileName; fix: set it to the Azure Stack environment file on the nodes"
+        ]
     return []
 
 
@@ -204,11 +220,15 @@ def _objects(parameters: Mapping[str, Any]) -> list[str]:
     if text is UNKNOWN:
         return []
     if not isinstance(text, str) or not text.strip():
-        return ["parameter 'objects' is missing; fix: list the Key Vault objects as 'array:' of one YAML document per object"]
+        return [
+            "parameter 'objects' is missing; fix: list the Key Vault objects as 'array:' of one YAML document per object"
+        ]
     try:
         documents = parse_objects(text)
     except ValueError as error:
-        return [f"objects does not parse as the provider reads it ({error}); fix: 'array:' holding one '- |' block per object"]
+        return [
+            f"objects does not parse as the provider reads it ({error}); fix: 'array:' holding one '- |' block per object"
+        ]
     if not documents:
         return ["objects lists no object; fix: add at least one entry under 'array:'"]
     found, files = [], []
@@ -230,14 +250,25 @@ def _object_error(index: int, error: Mapping[str, Any]) -> str:
     where = f"objects[{index}]" + (f".{field}" if field else "")
     if error["type"] == "extra_forbidden":
         guess = did_you_mean(str(error["loc"][-1]), tuple(KeyVaultObject.model_fields))
-        hint = f"did you mean {guess!r}? fix: rename it" if guess else f"fix: remove it (fields: {', '.join(KeyVaultObject.model_fields)})"
+        hint = (
+            f"did you mean {guess!r}? fix: rename it"
+            if guess
+            else f"fix: remove it (fields: {', '.join(KeyVaultObject.model_fields)})"
+        )
         return f"{where}: unknown field (the provider ignores it); {hint}"
     if error["type"] == "missing":
         return f"{where}: required; fix: set it"
     return f"{where}: {str(error['msg']).removeprefix('Value error, ')}; fix: correct that field"
 
 
-_CHECKS: tuple[Callable[[Mapping[str, Any]], list[str]], ...] = (_unknown_keys, _string_values, _required, _identity, _cloud, _objects)
+_CHECKS: tuple[Callable[[Mapping[str, Any]], list[str]], ...] = (
+    _unknown_keys,
+    _string_values,
+    _required,
+    _identity,
+    _cloud,
+    _objects,
+)
 
 
 def _validate(args: ResourceValidationArgs, report_violation) -> None:

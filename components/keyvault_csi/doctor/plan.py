@@ -1,0 +1,282 @@
+"""``--stack``: tie each finding to the stack that declares the Pod and name the stack-file key to change.
+
+Reads the offline plan (``make plan STACK=<stack>`` writes ``build/plan/<name>/graph.json``) for
+the planned Pods and SecretProviderClasses, and the stack file (``stacks/Pulumi.<stack>.yaml``, or
+``<dir>/Pulumi.<name>.yaml`` for ``<dir>/<name>``) for the order of ``keyvault-csi:workloads``, so a
+key can carry its index. PyYAML is optional: without it the keys are named without the index.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import Finding
+from .events import InputError
+
+POD_TYPE = "kubernetes:core/v1:Pod"
+CLASS_TYPE_PREFIX = "kubernetes:secrets-store.csi.x-k8s.io/"
+DRIVER = "secrets-store.csi.k8s.io"
+NS = "keyvault-csi"
+
+
+def stack_file(stack: str, root: Path) -> Path:
+    """``dev`` → ``stacks/Pulumi.dev.yaml``; ``examples/x`` → ``examples/Pulumi.x.yaml``; a .yaml path as is."""
+    path = Path(stack)
+    if path.suffix in (".yaml", ".yml"):
+        return path if path.is_absolute() else root / path
+    folder = path.parent if str(path.parent) != "." else Path("stacks")
+    return root / folder / f"Pulumi.{path.name}.yaml"
+
+
+def stack_label(stack: str, root: Path) -> str:
+    return stack_file(stack, root).name.removeprefix("Pulumi.").removesuffix(".yaml")
+
+
+def _dns_label(text: str) -> str:
+    # Same rule as the program's default class name (azure-<vault>-<workload>).
+    return re.sub(r"-{2,}", "-", re.sub(r"[^a-z0-9-]", "-", text.lower())).strip("-")
+
+
+@dataclass(frozen=True)
+class PlannedClass:
+    namespace: str
+    name: str
+    parameters: Mapping[str, Any]
+
+    def object_names(self) -> list[str]:
+        """objectName of each entry of the ``objects`` parameter (``array:`` of YAML strings)."""
+        yaml = _yaml()
+        raw = self.parameters.get("objects")
+        if yaml is None or not isinstance(raw, str):
+            return []
+        try:
+            outer = yaml.safe_load(raw) or {}
+            entries = outer.get("array") or [] if isinstance(outer, Mapping) else []
+            names = []
+            for entry in entries:
+                inner = yaml.safe_load(entry) if isinstance(entry, str) else entry
+                names.append(str(inner.get("objectName", "")) if isinstance(inner, Mapping) else "")
+            return names
+        except yaml.YAMLError:
+            return []
+
+    def identity(self) -> str:
+        p = self.parameters
+        if str(p.get("useVMManagedIdentity", "")).lower() == "true":
+            client = p.get("userAssignedIdentityID", "")
+            return (
+                f'node identity (useVMManagedIdentity: "true", userAssignedIdentityID: {client!r})'
+                if client
+                else 'the nodes\' system-assigned identity (useVMManagedIdentity: "true", userAssignedIdentityID: "")'
+            )
+        if p.get("clientID"):
+            return f"workload identity (clientID: {p['clientID']!r})"
+        return "no identity mode"
+
+
+@dataclass(frozen=True)
+class PlannedPod:
+    namespace: str
+    name: str
+    classes: tuple[str, ...]
+    service_account: str
+
+
+@dataclass
+class StackPlan:
+    label: str
+    pods: dict[tuple[str, str], PlannedPod] = field(default_factory=dict)
+    classes: dict[tuple[str, str], PlannedClass] = field(default_factory=dict)
+    workloads: list[Mapping[str, Any]] | None = None  # None: stack file unreadable (no PyYAML)
+    config: Mapping[str, Any] = field(default_factory=dict)
+
+    def workload_index(self, pod: PlannedPod) -> int | None:
+        """Index in ``keyvault-csi:workloads`` of the workload whose class (else Pod name) the Pod has."""
+        if self.workloads is None:
+            return None
+        vault = self.config.get(f"{NS}:keyVault", {})
+        vault_name = str(vault.get("name", "")) if isinstance(vault, Mapping) else ""
+        for match_class in (True, False):
+            for i, w in enumerate(self.workloads):
+                if str(w.get("namespace") or "default") != pod.namespace:
+                    continue
+                if match_class:
+                    cls = w.get("secretProviderClass") or f"azure-{_dns_label(vault_name)}-{w.get('name')}"
+                    if cls in pod.classes:
+                        return i
+                else:
+                    pod_settings: Mapping[str, Any] = w["pod"] if isinstance(w.get("pod"), Mapping) else {}
+                    if (pod_settings.get("name") or f"{w.get('name')}-secrets-store-inline") == pod.name:
+                        return i
+        return None
+
+    def hint(self, finding: Finding) -> str:
+        """One line: what the plan says about the finding, and the stack-file key to change."""
+        pod = self.pods.get((finding.namespace, finding.name))
+        if pod is None:
+            return f"stack {self.label}: Pod {finding.pod} is not declared by stack {self.label}"
+        i = self.workload_index(pod)
+        workload = f"{NS}:workloads[{i}]" if i is not None else f"{NS}:workloads[]"
+        planned = [self.classes[(pod.namespace, c)] for c in pod.classes if (pod.namespace, c) in self.classes]
+        cls = planned[0] if planned else None
+        return f"stack {self.label}: " + _HINTS.get(finding.cause, _hint_default)(self, finding, pod, cls, workload)
+
+
+def _hint_default(plan: StackPlan, finding: Finding, pod: PlannedPod, cls: PlannedClass | None, workload: str) -> str:
+    return f"Pod {finding.pod} is declared as {workload}; no stack key is known for this cause"
+
+
+def _hint_class(plan: StackPlan, finding: Finding, pod: PlannedPod, cls: PlannedClass | None, workload: str) -> str:
+    in_namespace = sorted(name for ns, name in plan.classes if ns == pod.namespace)
+    wanted = ", ".join(pod.classes) or "none"
+    if cls is not None:
+        return (
+            f"the Pod mounts class {wanted!r}, which the stack plans in namespace {pod.namespace!r}: "
+            f"apply the stack (make up STACK=...) so the class exists; key {workload}.secretProviderClass"
+        )
+    return (
+        f"the Pod mounts class {wanted!r}; the stack plans {in_namespace or 'no classes'} in namespace "
+        f"{pod.namespace!r}: set {workload}.secretProviderClass"
+    )
+
+
+def _hint_identity(plan: StackPlan, finding: Finding, pod: PlannedPod, cls: PlannedClass | None, workload: str) -> str:
+    mode = cls.identity() if cls else "no planned class"
+    nodes = plan.config.get(f"{NS}:nodes")
+    scale_sets = (
+        [str(s.get("name")) for s in (nodes or {}).get("scaleSets") or [] if isinstance(s, Mapping)]
+        if isinstance(nodes, Mapping)
+        else []
+    )
+    where = f"; the identity is put on scale sets {scale_sets}" if scale_sets else ""
+    key = f"{NS}:identity" if finding.cause == "multiple-identities" else f"{NS}:identity / {NS}:nodes"
+    return f"the planned class uses {mode}{where}: key {key}"
+
+
+def _hint_permission(
+    plan: StackPlan, finding: Finding, pod: PlannedPod, cls: PlannedClass | None, workload: str
+) -> str:
+    vault = plan.config.get(f"{NS}:keyVault")
+    model = vault.get("permissionModel") if isinstance(vault, Mapping) else None
+    return f"{NS}:keyVault.permissionModel is {model!r}; set it to the vault's model (accessPolicy or rbac)"
+
+
+_OBJECT_NAME = re.compile(
+    r"objectName:\s*([^,\s]+)|with \(name/id\) (\S+) was not found|(?:secret|key|certificate) not found: (\S+)",
+    re.IGNORECASE,
+)
+
+
+def _hint_object(plan: StackPlan, finding: Finding, pod: PlannedPod, cls: PlannedClass | None, workload: str) -> str:
+    found = _OBJECT_NAME.search(finding.message)
+    name = next((g for g in found.groups() if g), "") if found else ""
+    names = cls.object_names() if cls else []
+    if name and name in names:
+        key = f"{workload}.objects[{names.index(name)}].objectName"
+        return f"object {name!r} is {key}: fix the name or create the object in the vault"
+    return f"object {name or '?'} is not among the planned objects {names}: key {workload}.objects[j].objectName"
+
+
+def _hint_vault(plan: StackPlan, finding: Finding, pod: PlannedPod, cls: PlannedClass | None, workload: str) -> str:
+    name = cls.parameters.get("keyvaultName") if cls else None
+    return f"the planned class reads vault {name!r}: key {NS}:keyVault.name"
+
+
+def _hint_driver(plan: StackPlan, finding: Finding, pod: PlannedPod, cls: PlannedClass | None, workload: str) -> str:
+    driver = plan.config.get(f"{NS}:driver")
+    now = f" (now {json.dumps(driver)})" if driver is not None else " (not set)"
+    return f"key {NS}:driver{now}: set {{install: helm}} or enable the AKS add-on"
+
+
+def _hint_objects(plan: StackPlan, finding: Finding, pod: PlannedPod, cls: PlannedClass | None, workload: str) -> str:
+    return f"the live class differs from the planned one: re-apply the stack; key {workload}.objects"
+
+
+def _hint_federation(
+    plan: StackPlan, finding: Finding, pod: PlannedPod, cls: PlannedClass | None, workload: str
+) -> str:
+    sa = pod.service_account or "default"
+    return (
+        f"the Pod runs as service account {pod.namespace}/{sa} "
+        f"(subject system:serviceaccount:{pod.namespace}:{sa}): keys {workload}.serviceAccount, {NS}:identity.cluster"
+    )
+
+
+def _hint_sync(plan: StackPlan, finding: Finding, pod: PlannedPod, cls: PlannedClass | None, workload: str) -> str:
+    return f"key {workload}.secretObjects (objectName must be an objectAlias or objectName of {workload}.objects)"
+
+
+_HINTS = {
+    "class-not-found": _hint_class,
+    "multiple-identities": _hint_identity,
+    "identity-not-on-node": _hint_identity,
+    "identity-mode-missing": _hint_identity,
+    "pod-identity": _hint_identity,
+    "permission-denied": _hint_permission,
+    "object-not-found": _hint_object,
+    "vault-not-found": _hint_vault,
+    "vault-unreachable": _hint_vault,
+    "driver-not-installed": _hint_driver,
+    "provider-not-installed": _hint_driver,
+    "secret-sync-forbidden": _hint_driver,
+    "objects-unparseable": _hint_objects,
+    "message-too-large": _hint_objects,
+    "federation-mismatch": _hint_federation,
+    "secret-sync-mismatch": _hint_sync,
+}
+
+
+def _yaml() -> Any:
+    try:
+        return importlib.import_module("yaml")
+    except ImportError:
+        return None
+
+
+def load(stack: str, plan_dir: Path, root: Path) -> StackPlan:
+    """The plan of ``stack``; InputError when ``make plan`` has not written it."""
+    label = stack_label(stack, root)
+    graph_path = plan_dir / label / "graph.json"
+    try:
+        graph = json.loads(graph_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"{graph_path} not found: run `make plan STACK={stack}` first") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise InputError(f"{graph_path}: cannot read: {error}") from None
+    except json.JSONDecodeError as error:
+        raise InputError(f"{graph_path}: not JSON: {error.msg} at line {error.lineno} column {error.colno}") from None
+    plan = StackPlan(label=label)
+    for resource in graph.get("resources") or [] if isinstance(graph, Mapping) else []:
+        inputs = resource.get("inputs") if isinstance(resource, Mapping) else None
+        if not isinstance(inputs, Mapping):
+            continue
+        metadata = inputs.get("metadata") or {}
+        key = (str(metadata.get("namespace") or "default"), str(metadata.get("name") or ""))
+        spec = inputs.get("spec") or {}
+        if resource.get("type") == POD_TYPE:
+            classes = tuple(
+                str(v["csi"].get("volumeAttributes", {}).get("secretProviderClass", ""))
+                for v in spec.get("volumes") or []
+                if isinstance(v, Mapping) and isinstance(v.get("csi"), Mapping) and v["csi"].get("driver") == DRIVER
+            )
+            plan.pods[key] = PlannedPod(key[0], key[1], classes, str(spec.get("serviceAccountName") or ""))
+        elif str(resource.get("type", "")).startswith(CLASS_TYPE_PREFIX):
+            plan.classes[key] = PlannedClass(key[0], key[1], spec.get("parameters") or {})
+    yaml = _yaml()
+    path = stack_file(stack, root)
+    if yaml is not None and path.is_file():
+        try:
+            document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError) as error:
+            raise InputError(f"{path}: cannot read the stack file: {error}") from None
+        config = document.get("config") or {} if isinstance(document, Mapping) else {}
+        plan.config = config if isinstance(config, Mapping) else {}
+        workloads = plan.config.get(f"{NS}:workloads")
+        plan.workloads = [w for w in workloads if isinstance(w, Mapping)] if isinstance(workloads, list) else []
+    return plan

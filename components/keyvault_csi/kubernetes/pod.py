@@ -1,0 +1,183 @@
+"""Pods that mount Key Vault objects through the Secrets Store CSI driver.
+
+``secrets_store_volume`` gives the volume and mount for a user's own workload; ``SecretsStorePod``
+declares a whole Pod with them, useful to check a class end to end: a mount failure shows only as
+a ``FailedMount`` event and a Pod stuck in ``ContainerCreating``.
+
+A Pod that holds secrets runs with the tightest defaults (:mod:`keyvault_csi.rules.pod`): not as root,
+read-only root filesystem (an ``emptyDir`` at ``/tmp`` for scratch), no privilege escalation, no
+capabilities, the runtime's seccomp profile, resource requests and limits. Windows Pods get the
+subset the API server accepts with ``spec.os.name: windows`` (it rejects the Linux-only fields).
+Each default can be overridden per workload; ``runAsRoot: true`` is the one line for images that
+must start as root (the seeds' ``nginx``).
+"""
+
+from __future__ import annotations
+
+import typing
+from collections.abc import Mapping, Sequence
+from typing import NotRequired, TypedDict
+
+import pulumi
+from pulumi_kubernetes.core import v1 as core
+
+from keyvault_csi.kubernetes.secret_provider_class import DEFAULT_LABELS
+from keyvault_csi.kubernetes.security import pod_security
+from keyvault_csi.rules.pod import (
+    CSI_DRIVER,
+    DEFAULT_CONTAINER_NAME,
+    DEFAULT_VOLUME_NAME,
+    LINUX_MOUNT_PATH,
+    NodeOS,
+    ResourcesArgs,
+    SecurityArgs,
+    check_mount_path,
+    default_mount_path,
+    default_writable_paths,
+    resolve_resources,
+    security_problems,
+    writable_path_problems,
+)
+
+TYPE = "keyvault-csi:index:SecretsStorePod"
+
+
+def secrets_store_volume(
+    secret_provider_class: pulumi.Input[str],
+    *,
+    volume_name: str = DEFAULT_VOLUME_NAME,
+    mount_path: str = LINUX_MOUNT_PATH,
+) -> tuple[core.VolumeArgs, core.VolumeMountArgs]:
+    """A CSI volume naming ``secret_provider_class`` and its read-only mount, for any Pod template.
+
+    The class must live in the Pod's namespace: the driver looks it up there. Both are read-only:
+    the driver rejects a writable request.
+    """
+    volume = core.VolumeArgs(
+        name=volume_name,
+        csi=core.CSIVolumeSourceArgs(
+            driver=CSI_DRIVER,
+            read_only=True,
+            volume_attributes={"secretProviderClass": secret_provider_class},
+        ),
+    )
+    return volume, core.VolumeMountArgs(name=volume_name, mount_path=mount_path, read_only=True)
+
+
+def _container(
+    name: str,
+    image: str,
+    mounts: Sequence[core.VolumeMountArgs],
+    env: Sequence[core.EnvVarArgs] = (),
+    env_from: Sequence[core.EnvFromSourceArgs] = (),
+    security_context: core.SecurityContextArgs | None = None,
+    resources: Mapping[str, Mapping[str, str]] | None = None,
+) -> core.ContainerArgs:
+    # The one place the container is shaped.
+    return core.ContainerArgs(
+        name=name,
+        image=image,
+        volume_mounts=list(mounts),
+        env=list(env) or None,
+        env_from=list(env_from) or None,
+        security_context=security_context,
+        resources=core.ResourceRequirementsArgs(requests=dict(resources["requests"]), limits=dict(resources["limits"]))
+        if resources
+        else None,
+    )
+
+
+def _scratch_volumes(paths: Sequence[str]) -> tuple[list[core.VolumeArgs], list[core.VolumeMountArgs]]:
+    names = [f"scratch-{i}" for i in range(len(paths))]
+    volumes = [core.VolumeArgs(name=n, empty_dir=core.EmptyDirVolumeSourceArgs()) for n in names]
+    return volumes, [core.VolumeMountArgs(name=n, mount_path=p) for n, p in zip(names, paths, strict=True)]
+
+
+class SecretsStorePodArgs(TypedDict):
+    """Arguments of :class:`SecretsStorePod` (camelCase, as in a stack's config).
+
+    ``mountPath`` defaults to ``/mnt/secrets-store`` on Linux and ``C:\\mnt\\secrets-store`` on
+    Windows. ``dependsOn`` lists what the Pod must wait for (the class, the Key Vault grants, the
+    node identity assignments): without them the first mount can fail and is only retried later.
+    """
+
+    namespace: str
+    podName: str
+    image: str
+    secretProviderClass: pulumi.Input[str]
+    mountPath: NotRequired[str]
+    os: NotRequired[NodeOS]
+    containerName: NotRequired[str]
+    serviceAccountName: NotRequired[pulumi.Input[str]]
+    env: NotRequired[Sequence[core.EnvVarArgs]]
+    """Container environment, e.g. keys of Secrets the class syncs (``secretKeyRef``)."""
+    envFrom: NotRequired[Sequence[core.EnvFromSourceArgs]]
+    securityContext: NotRequired[SecurityArgs]
+    """Overrides of the hardened defaults, e.g. ``{"runAsRoot": True}`` for an image that must start as root."""
+    resources: NotRequired[ResourcesArgs]
+    writablePaths: NotRequired[Sequence[str]]
+    """``emptyDir`` scratch directories; default ``/tmp`` when the root filesystem is read-only."""
+    labels: NotRequired[Mapping[str, str]]
+    dependsOn: NotRequired[Sequence[pulumi.Resource]]
+
+
+class SecretsStorePod(pulumi.ComponentResource):
+    """Declares one ``v1`` Pod that mounts a SecretProviderClass's objects read-only.
+
+    The Pod is pinned to nodes of the chosen OS (``nodeSelector kubernetes.io/os``), since the
+    image must match the node's OS. It is created only after everything in ``dependsOn``.
+    """
+
+    pod_name: pulumi.Output[str]
+    namespace: pulumi.Output[str]
+    resource: core.Pod
+
+    def __init__(self, name: str, args: SecretsStorePodArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        os: NodeOS = args.get("os") or "linux"
+        if os not in typing.get_args(NodeOS):
+            raise ValueError(f"os {os!r} is not allowed; use one of: {', '.join(typing.get_args(NodeOS))}")
+        mount_path = args.get("mountPath") or default_mount_path(os)
+        check_mount_path(mount_path, os)
+        security = args.get("securityContext") or {}
+        writable = list(args.get("writablePaths", default_writable_paths(os, security)))
+        resources, problems = resolve_resources(os, args.get("resources"))
+        problems = security_problems(os, security) + problems + writable_path_problems(os, writable, mount_path)
+        if problems:
+            raise ValueError("; ".join(problems))
+        super().__init__(TYPE, name, None, opts)
+        volume, mount = secrets_store_volume(args["secretProviderClass"], mount_path=mount_path)
+        scratch, scratch_mounts = _scratch_volumes(writable)
+        pod_context, container_context = pod_security(os, security)
+        self.resource = core.Pod(
+            name,
+            # An explicit name: Pulumi would otherwise append a random suffix.
+            metadata={
+                "name": args["podName"],
+                "namespace": args["namespace"],
+                "labels": {**DEFAULT_LABELS, **args.get("labels", {})},
+            },
+            spec=core.PodSpecArgs(
+                containers=[
+                    _container(
+                        args.get("containerName") or DEFAULT_CONTAINER_NAME,
+                        args["image"],
+                        [mount, *scratch_mounts],
+                        args.get("env", ()),
+                        args.get("envFrom", ()),
+                        container_context,
+                        resources,
+                    )
+                ],
+                volumes=[volume, *scratch],
+                security_context=pod_context,
+                node_selector={"kubernetes.io/os": os},
+                # spec.os lets the API server and admission check OS-specific fields for this OS.
+                os=core.PodOSArgs(name=os),
+                service_account_name=args.get("serviceAccountName"),
+            ),
+            # Only parent and the explicit dependencies: the component's own options stay on it.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.get("dependsOn", []))),
+        )
+        self.pod_name = self.resource.metadata.apply(lambda metadata: metadata.name)
+        self.namespace = self.resource.metadata.apply(lambda metadata: metadata.namespace)
+        self.register_outputs({"podName": self.pod_name, "namespace": self.namespace})

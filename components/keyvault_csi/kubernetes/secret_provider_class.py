@@ -1,0 +1,94 @@
+"""The SecretProviderClass: tells the Secrets Store CSI driver which Key Vault objects to mount, how.
+
+The driver looks the class up by name in the Pod's namespace and hands ``spec.parameters`` to the
+Azure provider, which reads them by exact, case-sensitive key and silently ignores unknown ones.
+So the keys are written here once, from the provider's own spelling.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import NotRequired, TypedDict
+
+import pulumi
+from pulumi_kubernetes import apiextensions
+
+from keyvault_csi.rules.objects import KeyVaultObject
+from keyvault_csi.rules.parameters import provider_parameters
+from keyvault_csi.rules.secret_sync import SecretObject, check_sync_sources
+
+TYPE = "keyvault-csi:index:SecretProviderClass"
+API_VERSION = "secrets-store.csi.x-k8s.io/v1"
+DEFAULT_LABELS: Mapping[str, str] = {
+    "app.kubernetes.io/managed-by": "pulumi",
+    "app.kubernetes.io/part-of": "keyvault-csi",
+}
+
+
+class SecretProviderClassArgs(TypedDict):
+    """Arguments of :class:`SecretProviderClass` (camelCase, as in a stack's config)."""
+
+    namespace: str
+    className: str
+    keyvaultName: str
+    tenantId: str
+    objects: Sequence[KeyVaultObject]
+    userAssignedIdentityId: NotRequired[pulumi.Input[str]]
+    clientId: NotRequired[pulumi.Input[str]]
+    cloudName: NotRequired[str]
+    cloudEnvFileName: NotRequired[str]
+    labels: NotRequired[Mapping[str, str]]
+    secretObjects: NotRequired[Sequence[SecretObject]]
+    """Kubernetes Secrets the driver syncs from the mounted files while a Pod mounts the class."""
+
+
+class SecretProviderClass(pulumi.ComponentResource):
+    """Declares one ``secrets-store.csi.x-k8s.io/v1`` SecretProviderClass in the Pods' namespace.
+
+    It is the object a Pod's CSI volume names in ``volumeAttributes.secretProviderClass``: the
+    driver reads it at mount time and the Azure provider fetches the listed Key Vault objects with
+    the identity its parameters select. ``class_name`` carries a dependency on the class, so a Pod
+    built from it is created after the class.
+    """
+
+    class_name: pulumi.Output[str]
+    namespace: pulumi.Output[str]
+    resource: apiextensions.CustomResource
+
+    def __init__(self, name: str, args: SecretProviderClassArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        # Checked first, so bad arguments fail before anything is registered.
+        parameters = provider_parameters(
+            keyvault_name=args["keyvaultName"],
+            tenant_id=args["tenantId"],
+            objects=args["objects"],
+            user_assigned_identity_id=args.get("userAssignedIdentityId"),
+            client_id=args.get("clientId"),
+            cloud_name=args.get("cloudName") or "",
+            cloud_env_file_name=args.get("cloudEnvFileName") or "",
+        )
+        check_sync_sources(args["objects"], args.get("secretObjects", ()))
+        super().__init__(TYPE, name, None, opts)
+        self.resource = apiextensions.CustomResource(
+            name,
+            api_version=API_VERSION,
+            kind="SecretProviderClass",
+            metadata={
+                "name": args["className"],
+                "namespace": args["namespace"],
+                "labels": {**DEFAULT_LABELS, **args.get("labels", {})},
+            },
+            spec={
+                "provider": "azure",
+                "parameters": parameters,
+                **(
+                    {"secretObjects": [s.manifest() for s in args["secretObjects"]]}
+                    if args.get("secretObjects")
+                    else {}
+                ),
+            },
+            # Only parent: the component's own options (e.g. depends_on) must not be copied down.
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.class_name = self.resource.metadata.apply(lambda metadata: metadata["name"])
+        self.namespace = self.resource.metadata.apply(lambda metadata: metadata["namespace"])
+        self.register_outputs({"className": self.class_name, "namespace": self.namespace})

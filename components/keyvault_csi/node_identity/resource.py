@@ -1,0 +1,246 @@
+"""``NodeIdentityAssignment``: managed identities on an AKS node pool's scale set (or a VM), as a resource.
+
+No Pulumi provider manages identities on AKS-owned scale sets (FACTS section 3), so this is a
+dynamic provider over :mod:`keyvault_csi.node_identity.write_cycle`. It only ever removes what it added itself:
+an identity that was already on the node before (the kubelet identity, add-ons, another stack)
+is never recorded as ours, and the node's system-assigned identity is turned off on delete only if
+this resource turned it on.
+
+The provider object is pickled into the stack state by dill: it holds no state, client or
+credential; everything is built inside each method from the resource's properties and the
+environment. Renaming or moving this module breaks existing stacks (the class is pickled by
+reference).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, NotRequired, TypedDict
+
+import pulumi
+import pulumi.dynamic
+from pulumi.runtime.rpc import UNKNOWN
+
+from keyvault_csi.node_identity import client as arm_client
+from keyvault_csi.node_identity import write_cycle as arm
+
+NODE_ID = "nodeId"
+IDENTITIES = "userAssignedIdentities"
+SYSTEM = "systemAssigned"
+ENDPOINT = "armEndpoint"
+ENVIRONMENT = "environment"
+PRINCIPAL_ID = "principalId"
+ADDED = "addedUserAssignedIdentities"
+SYSTEM_ADDED = "systemAssignedAdded"
+
+# Python attribute <-> Pulumi property (the state keys are camelCase).
+_PYTHON_NAMES = {
+    "node_id": NODE_ID,
+    "user_assigned_identities": IDENTITIES,
+    "system_assigned": SYSTEM,
+    "arm_endpoint": ENDPOINT,
+    "environment": ENVIRONMENT,
+    "principal_id": PRINCIPAL_ID,
+    "added_user_assigned_identities": ADDED,
+    "system_assigned_added": SYSTEM_ADDED,
+}
+_PULUMI_NAMES = {pulumi_name: python_name for python_name, pulumi_name in _PYTHON_NAMES.items()}
+
+
+class NodeIdentityAssignmentArgs(TypedDict):
+    """Inputs of :class:`NodeIdentityAssignment` (keys are the Pulumi property names)."""
+
+    nodeId: pulumi.Input[str]
+    """Full ARM id of the scale set (``.../virtualMachineScaleSets/{name}``) or VM (``.../virtualMachines/{name}``)."""
+    userAssignedIdentities: NotRequired[pulumi.Input[Sequence[pulumi.Input[str]]]]
+    """Resource ids of user-assigned identities to ensure on the node."""
+    systemAssigned: NotRequired[pulumi.Input[bool]]
+    """Ensure the node's system-assigned identity is on."""
+    armEndpoint: NotRequired[pulumi.Input[str]]
+    """ARM endpoint override (Azure Stack); "" = from ``environment``."""
+    environment: NotRequired[pulumi.Input[str]]
+    """``azure-native:environment``: public, usgovernment or china; "" = ARM_ENVIRONMENT or public."""
+
+
+def _known(value: Any) -> bool:
+    """False for a value the engine does not know yet (a preview with a changing dependency)."""
+    if isinstance(value, list):
+        return all(_known(item) for item in value)
+    return not (isinstance(value, str) and value == UNKNOWN)
+
+
+def _casefolded(ids: Sequence[str] | None) -> set[str]:
+    return {value.casefold() for value in ids or ()}
+
+
+def _settings(props: Mapping[str, Any]) -> arm_client.ArmSettings:
+    return arm_client.resolve_settings(props.get(ENDPOINT) or "", props.get(ENVIRONMENT) or "")
+
+
+def _check_failures(news: Mapping[str, Any]) -> list[pulumi.dynamic.CheckFailure]:
+    failures: list[pulumi.dynamic.CheckFailure] = []
+
+    def fail(prop: str, check: Callable[[Any], object], value: Any) -> None:
+        if not _known(value):
+            return
+        try:
+            check(value)
+        except (ValueError, TypeError) as error:
+            failures.append(pulumi.dynamic.CheckFailure(prop, str(error)))
+
+    fail(NODE_ID, arm.parse_node_id, news.get(NODE_ID))
+    identities = news.get(IDENTITIES)
+    if _known(identities) and not isinstance(identities, list):
+        reason = f"{identities!r} is not a list of identity resource ids"
+        failures.append(pulumi.dynamic.CheckFailure(IDENTITIES, reason))
+    elif _known(identities):
+        for identity in identities:
+            fail(IDENTITIES, arm.validate_identity_id, identity)
+    if _known(news.get(SYSTEM)) and not isinstance(news.get(SYSTEM), bool):
+        failures.append(pulumi.dynamic.CheckFailure(SYSTEM, f"{news.get(SYSTEM)!r} is not a boolean"))
+    fail(ENVIRONMENT, arm_client.resolve_cloud, news.get(ENVIRONMENT) or "public")
+    if news.get(ENDPOINT):
+        fail(ENDPOINT, arm_client.validate_endpoint, news.get(ENDPOINT))
+    if identities == [] and news.get(SYSTEM) is False:
+        reason = "nothing to assign: give userAssignedIdentities or systemAssigned: true"
+        failures.append(pulumi.dynamic.CheckFailure(IDENTITIES, reason))
+    return failures
+
+
+class NodeIdentityProvider(pulumi.dynamic.ResourceProvider):
+    """CRUD of one resource's identities on one node; see the module docstring for ownership rules."""
+
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.CheckResult:
+        """Validate ids (naming the bad value and the expected form); sort and dedupe identities."""
+        inputs = dict(news)
+        inputs.setdefault(IDENTITIES, [])
+        inputs.setdefault(SYSTEM, False)
+        inputs.setdefault(ENDPOINT, "")
+        inputs.setdefault(ENVIRONMENT, "")
+        identities = inputs[IDENTITIES]
+        if _known(identities) and isinstance(identities, list) and all(isinstance(i, str) for i in identities):
+            inputs[IDENTITIES] = arm.normalize_identity_ids(identities)
+        return pulumi.dynamic.CheckResult(inputs, _check_failures(inputs))
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.DiffResult:
+        """Replace when the node changes; any other input change is an in-place update."""
+        node_new = news.get(NODE_ID)
+        if not _known(node_new) or str(node_new).casefold() != str(olds.get(NODE_ID, "")).casefold():
+            return pulumi.dynamic.DiffResult(changes=True, replaces=[NODE_ID], delete_before_replace=False)
+        if not all(_known(news.get(key)) for key in (IDENTITIES, SYSTEM, ENDPOINT, ENVIRONMENT)):
+            return pulumi.dynamic.DiffResult(changes=True)
+        changed = (
+            _casefolded(olds.get(IDENTITIES)) != _casefolded(news.get(IDENTITIES))
+            or bool(olds.get(SYSTEM)) != bool(news.get(SYSTEM))
+            or (olds.get(ENDPOINT) or "") != (news.get(ENDPOINT) or "")
+            or (olds.get(ENVIRONMENT) or "") != (news.get(ENVIRONMENT) or "")
+        )
+        return pulumi.dynamic.DiffResult(changes=changed)
+
+    def create(self, props: dict[str, Any]) -> pulumi.dynamic.CreateResult:
+        """Add the missing identities; those already on the node are not recorded as ours."""
+        outs = self._apply(props, previous_added=[], previous_system_added=False, remove=[])
+        # Unique per resource: several resources may target one node.
+        return pulumi.dynamic.CreateResult(f"{outs[NODE_ID]}#identity-{uuid.uuid4().hex[:12]}", outs)
+
+    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.UpdateResult:
+        """Converge on the new list; an identity dropped from it is removed only if we added it."""
+        wanted = _casefolded(news.get(IDENTITIES))
+        previous_added = list(olds.get(ADDED) or [])
+        dropped = [identity for identity in previous_added if identity.casefold() not in wanted]
+        outs = self._apply(news, previous_added, bool(olds.get(SYSTEM_ADDED)), dropped)
+        return pulumi.dynamic.UpdateResult(outs)
+
+    def read(self, id_: str, props: dict[str, Any]) -> pulumi.dynamic.ReadResult:
+        """What is on the node now: an identity removed out of band shows as drift on refresh."""
+        node_id = props.get(NODE_ID) or id_.split("#", 1)[0]  # `pulumi import` passes only the id
+        current = arm.get_node_identity(arm.parse_node_id(node_id), _settings(props))
+        if current is None:
+            return pulumi.dynamic.ReadResult("", {})  # the node is gone, so is this resource
+        outs = {
+            NODE_ID: node_id,
+            PRINCIPAL_ID: current.principal_id,
+            IDENTITIES: [i for i in props.get(IDENTITIES) or [] if current.has(i)],
+            SYSTEM: bool(props.get(SYSTEM)) and current.system,
+            ADDED: [i for i in props.get(ADDED) or [] if current.has(i)],
+            SYSTEM_ADDED: bool(props.get(SYSTEM_ADDED)) and current.system,
+            ENDPOINT: props.get(ENDPOINT) or "",
+            ENVIRONMENT: props.get(ENVIRONMENT) or "",
+        }
+        return pulumi.dynamic.ReadResult(id_, outs)
+
+    def delete(self, _id: str, props: dict[str, Any]) -> None:
+        """Remove what this resource added; everything else on the node stays. A gone node is fine."""
+        added = list(props.get(ADDED) or [])
+        system_added = bool(props.get(SYSTEM_ADDED))
+        if not added and not system_added:
+            return
+        try:
+            arm.change_node_identity(
+                arm.parse_node_id(props[NODE_ID]), _settings(props), remove=added, disable_system=system_added
+            )
+        except arm.NodeNotFound:
+            return
+
+    @staticmethod
+    def _apply(
+        props: Mapping[str, Any], previous_added: Sequence[str], previous_system_added: bool, remove: Sequence[str]
+    ) -> dict[str, Any]:
+        """One converging write; returns the outputs, with ownership carried over from ``previous_*``."""
+        identities = list(props.get(IDENTITIES) or [])
+        system = bool(props.get(SYSTEM))
+        change = arm.change_node_identity(
+            arm.parse_node_id(props[NODE_ID]),
+            _settings(props),
+            add=identities,
+            remove=remove,
+            enable_system=system,
+            disable_system=previous_system_added and not system,
+        )
+        wanted = _casefolded(identities)
+        still_ours = [i for i in previous_added if i.casefold() in wanted and change.after.has(i)]
+        added = arm.normalize_identity_ids([*still_ours, *change.added])
+        return {
+            NODE_ID: props[NODE_ID],
+            PRINCIPAL_ID: change.after.principal_id,
+            IDENTITIES: identities,
+            SYSTEM: system,
+            ADDED: added,
+            SYSTEM_ADDED: change.system_added or (previous_system_added and system and change.after.system),
+            ENDPOINT: props.get(ENDPOINT) or "",
+            ENVIRONMENT: props.get(ENVIRONMENT) or "",
+        }
+
+
+class NodeIdentityAssignment(pulumi.dynamic.Resource, name="NodeIdentityAssignment"):
+    """User-assigned (and optionally the system-assigned) identities on one AKS scale set or VM."""
+
+    node_id: pulumi.Output[str]
+    principal_id: pulumi.Output[str]
+    """The node's system-assigned principal id ("" if it has none)."""
+    user_assigned_identities: pulumi.Output[list[str]]
+    system_assigned: pulumi.Output[bool]
+    added_user_assigned_identities: pulumi.Output[list[str]]
+    """What this resource added and will remove on delete."""
+    system_assigned_added: pulumi.Output[bool]
+    """True if this resource turned the system-assigned identity on (delete turns it off)."""
+
+    def __init__(self, name: str, args: NodeIdentityAssignmentArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        props = {
+            "node_id": args["nodeId"],
+            "user_assigned_identities": args.get("userAssignedIdentities", []),
+            "system_assigned": args.get("systemAssigned", False),
+            "arm_endpoint": args.get("armEndpoint", ""),
+            "environment": args.get("environment", ""),
+            "principal_id": None,
+            "added_user_assigned_identities": None,
+            "system_assigned_added": None,
+        }
+        super().__init__(NodeIdentityProvider(), name, props, opts)
+
+    def translate_input_property(self, prop: str) -> str:
+        return _PYTHON_NAMES.get(prop, prop)
+
+    def translate_output_property(self, prop: str) -> str:
+        return _PULUMI_NAMES.get(prop, prop)

@@ -1,0 +1,116 @@
+"""Name and identifier rules that Azure and Kubernetes enforce, as reusable pydantic types.
+
+Each rule fails at `pulumi preview` with the value and what is allowed, instead of surfacing later
+as an ARM 400 or a Pod stuck in ``ContainerCreating``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from pydantic import AfterValidator
+
+# cloudName values the Azure provider accepts (case-insensitive); AzureStackCloud also needs the
+# path of an environment file on the node (cloudEnvFileName).
+CLOUD_NAMES = (
+    "AzurePublicCloud",
+    "AzureCloud",
+    "AzureUSGovernmentCloud",
+    "AzureUSGovernment",
+    "AzureChinaCloud",
+    "AzureGermanCloud",
+    "AzureStackCloud",
+)
+
+GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+KEY_VAULT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{1,22}[A-Za-z0-9]$")
+RESOURCE_GROUP = re.compile(r"^[-\w.()]{1,90}$")
+COMPUTE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+IDENTITY_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{2,127}$")
+CLUSTER_NAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?$")
+IDENTITY_RESOURCE_ID = re.compile(
+    r"^/subscriptions/(?P<subscription>[0-9a-fA-F-]{36})/resourceGroups/(?P<resource_group>[-\w.()]{1,90})"
+    r"/providers/Microsoft\.ManagedIdentity/userAssignedIdentities/(?P<name>[A-Za-z0-9][A-Za-z0-9_-]{2,127})$",
+    re.IGNORECASE,
+)
+
+
+def _rule(pattern: re.Pattern[str], allowed: str, *, max_len: int | None = None):
+    def check(value: str) -> str:
+        if not value:
+            raise ValueError(f"must not be empty; allowed: {allowed}")
+        if (max_len is not None and len(value) > max_len) or not pattern.match(value):
+            raise ValueError(f"{value!r} is not valid; allowed: {allowed}")
+        return value
+
+    return AfterValidator(check)
+
+
+def _key_vault_name(value: str) -> str:
+    allowed = (
+        "3-24 characters of letters, digits and '-', starting with a letter, ending with a letter or digit, no '--'"
+    )
+    if not KEY_VAULT_NAME.match(value) or "--" in value:
+        raise ValueError(f"{value!r} is not a valid Key Vault name; allowed: {allowed}")
+    return value
+
+
+def _resource_group(value: str) -> str:
+    allowed = "1-90 characters of letters, digits, '_', '-', '.', '(' and ')', not ending with '.'"
+    if not RESOURCE_GROUP.match(value) or value.endswith("."):
+        raise ValueError(f"{value!r} is not a valid resource group name; allowed: {allowed}")
+    return value
+
+
+def _compute_name(value: str) -> str:
+    allowed = "1-64 characters of letters, digits, '.', '_' and '-', starting with a letter or digit, not ending with '.' or '-'"
+    if not COMPUTE_NAME.match(value) or value[-1] in ".-":
+        raise ValueError(f"{value!r} is not a valid scale set or VM name; allowed: {allowed}")
+    return value
+
+
+Guid = Annotated[str, _rule(GUID, "a GUID such as 00000000-0000-0000-0000-000000000000")]
+DnsLabel = Annotated[
+    str,
+    _rule(DNS_LABEL, "a DNS-1123 label: at most 63 of a-z, 0-9 and '-', starting and ending alphanumeric", max_len=63),
+]
+DnsSubdomain = Annotated[
+    str,
+    _rule(
+        DNS_SUBDOMAIN,
+        "a DNS-1123 subdomain: at most 253 of a-z, 0-9, '-' and '.', each part starting and ending alphanumeric",
+        max_len=253,
+    ),
+]
+KeyVaultName = Annotated[str, AfterValidator(_key_vault_name)]
+ResourceGroupName = Annotated[str, AfterValidator(_resource_group)]
+ComputeName = Annotated[str, AfterValidator(_compute_name)]
+IdentityName = Annotated[
+    str, _rule(IDENTITY_NAME, "3-128 characters of letters, digits, '-' and '_', starting alphanumeric")
+]
+ClusterName = Annotated[
+    str, _rule(CLUSTER_NAME, "1-63 characters of letters, digits, '-' and '_', starting and ending alphanumeric")
+]
+IdentityResourceId = Annotated[
+    str,
+    _rule(
+        IDENTITY_RESOURCE_ID,
+        "/subscriptions/<guid>/resourceGroups/<rg>/providers/Microsoft.ManagedIdentity/userAssignedIdentities/<name>",
+    ),
+]
+
+
+def parse_identity_resource_id(resource_id: str) -> tuple[str, str, str]:
+    """(subscription, resource group, name) of a user-assigned identity's ARM id."""
+    match = IDENTITY_RESOURCE_ID.match(resource_id)
+    if not match:
+        raise ValueError(f"{resource_id!r} is not a user-assigned identity resource id")
+    return match["subscription"], match["resource_group"], match["name"]
+
+
+def dns_label_from(text: str) -> str:
+    """Lower-case, hyphenated form of ``text`` usable as (part of) a Kubernetes name."""
+    return re.sub(r"-{2,}", "-", re.sub(r"[^a-z0-9-]", "-", text.lower())).strip("-")

@@ -1,0 +1,249 @@
+"""The Key Vault objects a SecretProviderClass mounts, and the ``objects`` parameter string.
+
+The Azure provider reads ``spec.parameters.objects`` in two YAML passes: the outer document's
+``array`` key holds a list of strings, and each string is itself a YAML document for one object.
+A mistake inside one of those strings (a bad indent, a misspelt field, which is silently ignored)
+is only seen when a Pod mounts the volume, as a ``FailedMount`` event. So objects are validated
+here, with the provider's own field names, and both levels are written by PyYAML, quoting every
+value that a YAML 1.1 or 1.2 reader could take for a number, boolean or null (``0644``, ``1e3``,
+``true``): whichever reader the provider uses, each field arrives as the string that was meant.
+"""
+
+from __future__ import annotations
+
+import re
+import typing
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, StrictInt, ValidationInfo, field_validator, model_validator
+
+OBJECT_NAME = re.compile(r"^[0-9A-Za-z-]{1,127}$")
+OBJECT_VERSION = re.compile(r"^(|[0-9a-fA-F]{32})$")
+FILE_PERMISSION = re.compile(r"^0?[0-7]{3}$")
+# The provider decodes objectVersionHistory into a Go int32.
+INT32_MAX = 2**31 - 1
+_WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:")
+ObjectType = Literal["secret", "key", "cert"]
+ObjectFormat = Literal["pem", "pfx"]
+ObjectEncoding = Literal["utf-8", "hex", "base64"]
+_ALLOWED = {
+    "objectType": typing.get_args(ObjectType),
+    "objectFormat": typing.get_args(ObjectFormat),
+    "objectEncoding": typing.get_args(ObjectEncoding),
+}
+_STRING_FIELDS = (
+    "objectName",
+    "objectType",
+    "objectVersion",
+    "objectAlias",
+    "objectFormat",
+    "objectEncoding",
+    "filePermission",
+)
+
+
+def _alias_problem(alias: str) -> str | None:
+    """Why the provider (Linux or Windows node) would refuse ``alias`` as a file name, if it would."""
+    if not alias:
+        return "must not be empty"
+    if alias != alias.strip():
+        return "must not start or end with whitespace (the provider trims it, so the file would get another name)"
+    if any(ord(c) < 32 or ord(c) == 127 for c in alias):
+        return "must not contain control characters"
+    if alias[0] in "/\\" or _WINDOWS_DRIVE.match(alias):
+        return "must be a relative path (no leading '/' or '\\', no drive such as 'C:')"
+    # The provider refuses any '..', even inside a segment such as 'a..b'.
+    if ".." in alias:
+        return "must not contain '..'"
+    return None
+
+
+class KeyVaultObject(BaseModel):
+    """One Key Vault secret, key or certificate to write into the mounted volume.
+
+    Field names are the provider's own, so a class written by hand and one declared here read the
+    same. ``objectType: secret`` on a certificate's name gives its private key and chain; ``cert``
+    gives only the public leaf certificate; ``key`` only the public key.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    objectName: str
+    objectType: ObjectType
+    objectVersion: str = ""
+    objectAlias: str | None = None
+    objectFormat: ObjectFormat | None = None
+    objectEncoding: ObjectEncoding | None = None
+    objectVersionHistory: StrictInt | None = None
+    filePermission: str | None = None
+
+    @field_validator("objectType", "objectFormat", "objectEncoding", mode="before")
+    @classmethod
+    def _literal(cls, value: Any, info: ValidationInfo) -> Any:
+        # The provider compares objectType case-sensitively ('Secret' is an unknown type): name the
+        # value given, which pydantic's own literal message leaves out.
+        allowed = _ALLOWED[info.field_name]
+        if value is not None and value not in allowed:
+            raise ValueError(f"{value!r} is not allowed; use one of: {', '.join(allowed)}")
+        return value
+
+    @field_validator("objectName")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not OBJECT_NAME.match(value):
+            raise ValueError(
+                f"{value!r} is not a Key Vault object name; allowed: 1-127 characters of letters, digits and '-'"
+            )
+        return value
+
+    @field_validator("objectVersion")
+    @classmethod
+    def _version(cls, value: str) -> str:
+        if not OBJECT_VERSION.match(value):
+            raise ValueError(
+                f'{value!r} is not a Key Vault object version; allowed: "" (latest) or 32 hexadecimal characters'
+            )
+        return value
+
+    @field_validator("objectAlias")
+    @classmethod
+    def _alias(cls, value: str | None) -> str | None:
+        problem = None if value is None else _alias_problem(value)
+        if problem:
+            raise ValueError(f"objectAlias {value!r} {problem}")
+        return value
+
+    @field_validator("objectVersionHistory", mode="before")
+    @classmethod
+    def _history(cls, value: Any) -> Any:
+        # bool is an int in Python; YAML would write `true`, which the provider cannot decode.
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= INT32_MAX):
+            raise ValueError(f"{value!r} is not allowed; objectVersionHistory is an integer from 0 to {INT32_MAX}")
+        return value
+
+    @field_validator("filePermission")
+    @classmethod
+    def _permission(cls, value: str | None) -> str | None:
+        # The provider does not check this: an invalid value silently becomes mode 0 (unreadable).
+        if value is not None and not FILE_PERMISSION.match(value):
+            raise ValueError(f"{value!r} is not a file permission; allowed: an octal string such as '0644' or '440'")
+        return value
+
+    @model_validator(mode="after")
+    def _secret_only_options(self) -> KeyVaultObject:
+        # Key Vault returns binary (pfx) or encoded content only for secrets; keys and certs are PEM.
+        if self.objectFormat == "pfx" and self.objectType != "secret":
+            raise ValueError(
+                f"objectFormat 'pfx' is not allowed with objectType {self.objectType!r}; pfx needs objectType 'secret'"
+            )
+        if self.objectEncoding is not None and self.objectType != "secret":
+            raise ValueError(
+                f"objectEncoding {self.objectEncoding!r} is not allowed with objectType {self.objectType!r}; "
+                "objectEncoding needs objectType 'secret'"
+            )
+        return self
+
+    @property
+    def file_name(self) -> str:
+        """The file the provider writes under the mount path (a directory of versions if history > 1)."""
+        return self.objectAlias or self.objectName
+
+    @property
+    def needs_list(self) -> bool:
+        """True if the provider lists versions for this object, so the grant needs ``list``."""
+        return (self.objectVersionHistory or 0) > 1
+
+
+class _Dumper(yaml.SafeDumper):
+    """PyYAML's safe dumper with the seeds' layout; private so PyYAML's globals stay untouched."""
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        # Indent list items under their key ("array:\n  - |"), as the seeds do.
+        return super().increase_indent(flow, False)
+
+
+def _represent_str(dumper: _Dumper, value: str) -> yaml.ScalarNode:
+    if "\n" in value:
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|")
+    if value == "":
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style='"')
+    return dumper.represent_str(value)
+
+
+_Dumper.add_representer(str, _represent_str)
+# PyYAML resolves scalars by YAML 1.1; Go's YAML libraries also know YAML 1.2 numbers (1e3, 0o17)
+# and YAML 1.1's y/n booleans. Teaching the dumper those forms makes it quote such strings.
+_Dumper.add_implicit_resolver(
+    "tag:yaml.org,2002:int", re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"), list("-+0123456789")
+)
+_Dumper.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(
+        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+    ),
+    list("-+.0123456789"),
+)
+_Dumper.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:y|Y|n|N)$"), list("yYnN"))
+
+
+def _dump(data: Any) -> str:
+    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, default_flow_style=False, allow_unicode=True, width=2**16)
+
+
+def render_objects(objects: Sequence[KeyVaultObject]) -> str:
+    """The ``objects`` parameter: ``array`` of one YAML document per object, as literal blocks.
+
+    Fields keep the model's order, ``None`` fields are left out and ``objectVersion`` is always
+    written. The same objects always give the same bytes, so a re-run shows no diff.
+    """
+    if not objects:
+        raise ValueError("objects must not be empty; give at least one Key Vault object to mount")
+    clashes = sorted(name for name, count in Counter(o.file_name for o in objects).items() if count > 1)
+    if clashes:
+        raise ValueError(
+            f"several objects write the same file {', '.join(map(repr, clashes))}; give them distinct objectAlias values"
+        )
+    return _dump({"array": [_dump(o.model_dump(exclude_none=True)) for o in objects]})
+
+
+def parse_objects(text: str) -> list[dict[str, Any]]:
+    """Read an ``objects`` string back the way the provider does: outer document, then each string.
+
+    Raises ``ValueError`` with the provider's wording where the provider's decoding would fail.
+    """
+    try:
+        outer = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise ValueError(f"failed to yaml unmarshal objects: {error}") from error
+    outer = {} if outer is None else outer
+    if not isinstance(outer, dict):
+        raise ValueError(f"failed to yaml unmarshal objects: expected a mapping with key 'array', got {outer!r}")
+    array = outer.get("array") or []
+    if not isinstance(array, list) or not all(isinstance(item, str) for item in array):
+        raise ValueError(f"failed to yaml unmarshal objects: 'array' must be a list of strings, got {array!r}")
+    return [_parse_one(index, item) for index, item in enumerate(array)]
+
+
+def _parse_one(index: int, document: str) -> dict[str, Any]:
+    try:
+        parsed = yaml.safe_load(document)
+    except yaml.YAMLError as error:
+        raise ValueError(f"unmarshal failed for keyVaultObjects at index {index}: {error}") from error
+    if parsed is None:
+        return {}
+    if not isinstance(parsed, dict):
+        raise ValueError(f"unmarshal failed for keyVaultObjects at index {index}: expected a mapping, got {parsed!r}")
+    for key in _STRING_FIELDS:
+        if isinstance(parsed.get(key), (dict, list)):
+            raise ValueError(
+                f"unmarshal failed for keyVaultObjects at index {index}: {key} must be a string, got {parsed[key]!r}"
+            )
+    history = parsed.get("objectVersionHistory")
+    if history is not None and (isinstance(history, bool) or not isinstance(history, int)):
+        raise ValueError(
+            f"unmarshal failed for keyVaultObjects at index {index}: objectVersionHistory must be an integer, got {history!r}"
+        )
+    return parsed

@@ -1,0 +1,101 @@
+"""The SecretProviderClass's ``spec.parameters``, exactly as the Azure provider reads them.
+
+The provider reads them by exact, case-sensitive key and silently ignores unknown ones, so the
+keys are written here once, from the provider's own spelling.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from keyvault_csi.rules.names import CLOUD_NAMES, KEY_VAULT_NAME
+from keyvault_csi.rules.objects import KeyVaultObject, render_objects
+
+# A parameter value: a plain string, or a Pulumi Output that resolves to one (this layer imports no Pulumi).
+Value = Any
+
+
+def _flag(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def _check_common(keyvault_name: str, tenant_id: str, cloud_name: str, cloud_env_file_name: str) -> None:
+    if not KEY_VAULT_NAME.match(keyvault_name) or "--" in keyvault_name:
+        raise ValueError(
+            f"keyvaultName {keyvault_name!r} is not a Key Vault name; allowed: 3-24 letters, digits and '-', "
+            "starting with a letter, ending with a letter or digit, no '--'"
+        )
+    if not tenant_id.strip():
+        raise ValueError("tenantID must not be empty; give the tenant ID of the Key Vault")
+    if cloud_name and cloud_name.lower() not in {c.lower() for c in CLOUD_NAMES}:
+        raise ValueError(
+            f'cloudName {cloud_name!r} is not allowed; use "" (AzurePublicCloud) or one of: {", ".join(CLOUD_NAMES)}'
+        )
+    if cloud_name.lower() == "azurestackcloud" and not cloud_env_file_name:
+        raise ValueError(
+            "cloudName 'AzureStackCloud' needs cloudEnvFileName: the path of the Azure Stack environment file on the nodes"
+        )
+
+
+def _check_client_id(key: str, value: Value) -> None:
+    # Outputs are only known at deploy time; plain strings are checked for the common mix-ups.
+    if isinstance(value, str) and value.startswith("/"):
+        raise ValueError(f"{key} {value!r} looks like a resource ID; give the identity's client ID (a GUID)")
+
+
+def _vm_identity(user_assigned_identity_id: Value) -> dict[str, Value]:
+    _check_client_id("userAssignedIdentityId", user_assigned_identity_id)
+    return {
+        "usePodIdentity": _flag(False),
+        "useVMManagedIdentity": _flag(True),
+        # Exactly "...ID": the misspelt "...Id" is ignored, and nodes with several identities then fail.
+        "userAssignedIdentityID": user_assigned_identity_id,
+    }
+
+
+def _workload_identity(client_id: Value) -> dict[str, Value]:
+    if client_id == "":
+        raise ValueError(
+            "clientId must not be empty in workload identity mode; give the federated identity's client ID"
+        )
+    _check_client_id("clientId", client_id)
+    # clientID only with useVMManagedIdentity "false": with "true" the provider would look for a
+    # service-account token and fail.
+    return {"clientID": client_id, "usePodIdentity": _flag(False), "useVMManagedIdentity": _flag(False)}
+
+
+def provider_parameters(
+    *,
+    keyvault_name: str,
+    tenant_id: str,
+    objects: Sequence[KeyVaultObject],
+    user_assigned_identity_id: Value | None = None,
+    client_id: Value | None = None,
+    cloud_name: str = "",
+    cloud_env_file_name: str = "",
+) -> dict[str, Value]:
+    """``spec.parameters`` for the Azure provider, in one of its two identity modes.
+
+    ``user_assigned_identity_id``: VM managed identity mode, the client ID of a user-assigned
+    identity on the nodes, or ``""`` for the nodes' system-assigned identity.
+    ``client_id``: workload identity mode, the client ID federated with the Pod's service account.
+    Exactly one of the two is given. ``cloud_env_file_name`` is the environment file on the nodes
+    that ``AzureStackCloud`` reads. Every value is a string, as the CRD requires.
+    """
+    if user_assigned_identity_id is not None and client_id is None:
+        parameters = _vm_identity(user_assigned_identity_id)
+    elif client_id is not None and user_assigned_identity_id is None:
+        parameters = _workload_identity(client_id)
+    else:
+        raise ValueError(
+            "give exactly one of userAssignedIdentityId (VM managed identity) or clientId (workload identity)"
+        )
+    _check_common(keyvault_name, tenant_id, cloud_name, cloud_env_file_name)
+    # tenantID, never the deprecated tenantId that the seeds still show.
+    parameters |= {"keyvaultName": keyvault_name, "tenantID": tenant_id, "objects": render_objects(objects)}
+    if cloud_name:
+        parameters["cloudName"] = cloud_name
+    if cloud_env_file_name:
+        parameters["cloudEnvFileName"] = cloud_env_file_name
+    return parameters

@@ -1,0 +1,336 @@
+"""Secret sync: mounted Key Vault objects copied into a Kubernetes Secret, and Pod env from it.
+
+The Secrets Store CSI driver reads a class's ``spec.secretObjects`` when a Pod mounts the class's
+volume: for each entry it reads the named *files* from the mount and writes them into a Secret in
+the Pod's namespace (and deletes that Secret once no Pod mounts the class). Nothing syncs while no
+Pod mounts the volume. Every mistake shows up only in the driver's logs or as a Pod stuck in
+``CreateContainerConfigError``, so the driver's and the API server's rules are checked here:
+
+* ``data[].objectName`` is looked up among the mounted files: an object's ``objectAlias`` if it has
+  one, else its ``objectName``; an object with ``objectVersionHistory`` above 1 is a folder and
+  cannot be read;
+* ``type`` is one the driver maps (it silently turns any other into ``Opaque``), with the keys the
+  API server requires for that type; ``kubernetes.io/tls`` splits one PEM file into ``tls.crt``
+  and ``tls.key`` and accepts no other key;
+* ``secretName`` is a DNS-1123 subdomain, unique per namespace; keys are Secret data keys.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from keyvault_csi.rules.names import DnsSubdomain
+from keyvault_csi.rules.objects import KeyVaultObject
+
+# Types the driver maps (secretutil.GetSecretType); any other string silently becomes Opaque.
+# Service-account and bootstrap tokens are left out: Kubernetes fills or checks those itself.
+SECRET_TYPES = (
+    "Opaque",
+    "kubernetes.io/tls",
+    "kubernetes.io/basic-auth",
+    "kubernetes.io/ssh-auth",
+    "kubernetes.io/dockerconfigjson",
+    "kubernetes.io/dockercfg",
+)
+# Keys the API server requires per type (a Secret without them is refused, so nothing syncs).
+REQUIRED_KEYS: Mapping[str, tuple[str, ...]] = {
+    "kubernetes.io/tls": ("tls.crt", "tls.key"),
+    "kubernetes.io/ssh-auth": ("ssh-privatekey",),
+    "kubernetes.io/dockerconfigjson": (".dockerconfigjson",),
+    "kubernetes.io/dockercfg": (".dockercfg",),
+}
+TLS_KEYS = ("tls.crt", "tls.key")
+SECRET_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
+ENV_NAME = re.compile(r"^[-._a-zA-Z][-._a-zA-Z0-9]*$")
+_LABEL_NAME = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)$")
+_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _secret_key_problem(key: str) -> str | None:
+    if not key or len(key) > 253 or not SECRET_KEY.match(key) or key in (".", "..") or key.startswith(".."):
+        return (
+            f"{key!r} is not a Secret data key; allowed: 1-253 of letters, digits, '-', '_' and '.', "
+            "not '.' or '..' and not starting with '..'"
+        )
+    return None
+
+
+def _qualified_name_problem(name: str) -> str | None:
+    """Kubernetes' rule for label and annotation keys: ``[prefix/]name``."""
+    prefix, _, short = name.rpartition("/")
+    if prefix and (len(prefix) > 253 or not _DNS_SUBDOMAIN.match(prefix)):
+        return f"{name!r} has an invalid prefix {prefix!r}; allowed: a DNS-1123 subdomain such as example.com"
+    if not short or len(short) > 63 or not _LABEL_NAME.match(short):
+        return (
+            f"{name!r} is not a valid key; allowed: [prefix/]name, name at most 63 of letters, digits, "
+            "'-', '_' and '.', starting and ending alphanumeric"
+        )
+    return None
+
+
+def _valid_secret_key(key: str) -> str:
+    problem = _secret_key_problem(key)
+    if problem:
+        raise ValueError(problem)
+    return key
+
+
+SecretDataKey = Annotated[str, AfterValidator(_valid_secret_key)]
+
+
+class SecretObjectData(_Strict):
+    """One entry of the Secret: which mounted file goes under which key."""
+
+    objectName: str = Field(min_length=1)
+    key: SecretDataKey
+
+
+class SecretObject(_Strict):
+    """One Kubernetes Secret the driver keeps in sync with the mounted objects (``spec.secretObjects[]``)."""
+
+    secretName: DnsSubdomain
+    type: str = "Opaque"
+    data: list[SecretObjectData] = Field(min_length=1)
+    labels: dict[str, str] = {}
+    annotations: dict[str, str] = {}
+
+    @field_validator("type")
+    @classmethod
+    def _type(cls, value: str) -> str:
+        if value not in SECRET_TYPES:
+            raise ValueError(
+                f"{value!r} is not a Secret type the driver syncs (it would silently become Opaque); "
+                f"allowed: {', '.join(SECRET_TYPES)}"
+            )
+        return value
+
+    @field_validator("labels")
+    @classmethod
+    def _labels(cls, value: dict[str, str]) -> dict[str, str]:
+        for key, text in value.items():
+            problem = _qualified_name_problem(key)
+            if problem:
+                raise ValueError(f"label {problem}")
+            if text and (len(text) > 63 or not _LABEL_NAME.match(text)):
+                raise ValueError(
+                    f"label value {text!r} is not valid; allowed: empty or at most 63 of letters, digits, '-', '_' "
+                    "and '.', starting and ending alphanumeric"
+                )
+        return value
+
+    @field_validator("annotations")
+    @classmethod
+    def _annotations(cls, value: dict[str, str]) -> dict[str, str]:
+        for key in value:
+            problem = _qualified_name_problem(key)
+            if problem:
+                raise ValueError(f"annotation {problem}")
+        return value
+
+    @model_validator(mode="after")
+    def _keys_fit_type(self) -> SecretObject:
+        keys = [d.key for d in self.data]
+        problems = [
+            f"key {k!r} is used {keys.count(k)} times; each key holds one file"
+            for k in sorted(set(keys))
+            if keys.count(k) > 1
+        ]
+        missing = [k for k in REQUIRED_KEYS.get(self.type, ()) if k not in keys]
+        if missing:
+            problems.append(
+                f"type {self.type} needs the keys {', '.join(REQUIRED_KEYS[self.type])}; missing {', '.join(missing)}"
+            )
+        if self.type == "kubernetes.io/tls" and set(keys) - set(TLS_KEYS):
+            extra = sorted(set(keys) - set(TLS_KEYS))
+            problems.append(f"type kubernetes.io/tls takes only the keys tls.crt and tls.key; got {', '.join(extra)}")
+        if self.type == "kubernetes.io/basic-auth" and not {"username", "password"} & set(keys):
+            problems.append("type kubernetes.io/basic-auth needs the key username or password")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def manifest(self) -> dict[str, Any]:
+        """The entry as ``spec.secretObjects[]`` of the v1 CRD spells it (empty maps left out)."""
+        entry: dict[str, Any] = {
+            "secretName": self.secretName,
+            "type": self.type,
+            "data": [{"objectName": d.objectName, "key": d.key} for d in self.data],
+        }
+        if self.labels:
+            entry["labels"] = dict(sorted(self.labels.items()))
+        if self.annotations:
+            entry["annotations"] = dict(sorted(self.annotations.items()))
+        return entry
+
+
+class SecretKeyRef(_Strict):
+    """A key of a synced Secret."""
+
+    name: DnsSubdomain
+    key: SecretDataKey
+
+
+class EnvVar(_Strict):
+    """One container environment variable: a literal ``value`` or a synced Secret's key."""
+
+    name: str
+    value: str | None = None
+    secretKeyRef: SecretKeyRef | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not ENV_NAME.match(value):
+            raise ValueError(
+                f"{value!r} is not an environment variable name; allowed: letters, digits, '_', '-' and '.', not starting with a digit"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _one_source(self) -> EnvVar:
+        if (self.value is None) == (self.secretKeyRef is None):
+            raise ValueError(f"env {self.name!r} takes exactly one of value or secretKeyRef")
+        return self
+
+
+class SecretRef(_Strict):
+    name: DnsSubdomain
+
+
+class EnvFromSecret(_Strict):
+    """Every key of a synced Secret as environment variables, optionally prefixed."""
+
+    secretRef: SecretRef
+    prefix: str = ""
+
+    @field_validator("prefix")
+    @classmethod
+    def _prefix(cls, value: str) -> str:
+        if value and not ENV_NAME.match(value):
+            raise ValueError(
+                f"prefix {value!r} is not allowed; use letters, digits, '_', '-' and '.', not starting with a digit"
+            )
+        return value
+
+
+def check_sync_sources(objects: Sequence[KeyVaultObject], secret_objects: Sequence[SecretObject]) -> None:
+    """Refuse a ``data[].objectName`` that names no readable mounted file (the driver reads by file name)."""
+    files = {o.file_name: o for o in objects}
+    for secret in secret_objects:
+        for entry in secret.data:
+            source = files.get(entry.objectName)
+            if source is None:
+                raise ValueError(
+                    f"secretObjects {secret.secretName!r}: objectName {entry.objectName!r} is not a mounted file; "
+                    f"allowed: {', '.join(sorted(map(repr, files)))} (an object's objectAlias, else its objectName)"
+                )
+            if source.needs_list:  # history > 1: a folder of versions
+                raise ValueError(
+                    f"secretObjects {secret.secretName!r}: {entry.objectName!r} has objectVersionHistory "
+                    f"{source.objectVersionHistory} and is a folder of versions, which the driver cannot sync"
+                )
+
+
+# --- rules across keys, read from the raw settings so they are reported with every other problem ---
+
+
+def _mappings(value: Any) -> list[Mapping[str, Any]]:
+    return [v if isinstance(v, Mapping) else {} for v in value] if isinstance(value, list) else []
+
+
+def _files(objects: list[Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
+    """File name under the mount → the object that writes it (alias, else Key Vault name)."""
+    return {str(o.get("objectAlias") or o.get("objectName")): o for o in objects if o.get("objectName")}
+
+
+def workload_sync_problems(workload: Mapping[str, Any], path: str) -> list[str]:
+    """One workload's secretObjects against its objects, and its Pod env against its secretObjects."""
+    problems: list[str] = []
+    objects = _mappings(workload.get("objects"))
+    files = _files(objects)
+    aliased = {str(o.get("objectName")): str(o.get("objectAlias")) for o in objects if o.get("objectAlias")}
+    synced: dict[str, set[str]] = {}
+    for i, secret in enumerate(_mappings(workload.get("secretObjects"))):
+        secret_type = secret.get("type", "Opaque")
+        data = _mappings(secret.get("data"))
+        synced.setdefault(str(secret.get("secretName")), set()).update(str(d.get("key")) for d in data)
+        for j, entry in enumerate(data):
+            name = entry.get("objectName")
+            where = f"{path}.secretObjects[{i}].data[{j}].objectName"
+            if not isinstance(name, str) or not name:
+                continue  # reported by the model
+            source = files.get(name)
+            if source is None:
+                hint = (
+                    f"; object {name!r} is written as {aliased[name]!r} (its objectAlias), use that"
+                    if name in aliased
+                    else ""
+                )
+                problems.append(
+                    f"{where}: {name!r} is not a mounted file{hint}; allowed: {', '.join(sorted(map(repr, files))) or 'none'} "
+                    "(an object's objectAlias, else its objectName)"
+                )
+                continue
+            history = source.get("objectVersionHistory")
+            if isinstance(history, int) and not isinstance(history, bool) and history > 1:
+                problems.append(
+                    f"{where}: {name!r} has objectVersionHistory {history} and is written as a folder of versions, "
+                    "which the driver cannot sync; sync an object without version history"
+                )
+            if secret_type == "kubernetes.io/tls" and (
+                source.get("objectType") != "secret" or source.get("objectFormat") == "pfx"
+            ):
+                problems.append(
+                    f"{where}: type kubernetes.io/tls splits one PEM file into tls.crt and tls.key; {name!r} must be "
+                    "objectType secret on the certificate's name, objectFormat pem (objectType cert has no private key)"
+                )
+    pod = workload.get("pod") if isinstance(workload.get("pod"), Mapping) else {}
+    for i, env in enumerate(_mappings(pod.get("env"))):
+        ref = env.get("secretKeyRef")
+        if not isinstance(ref, Mapping) or not isinstance(ref.get("name"), str):
+            continue
+        where = f"{path}.pod.env[{i}].secretKeyRef"
+        secret, key = ref["name"], ref.get("key")
+        if secret not in synced:
+            problems.append(
+                f"{where}.name: {secret!r} is not a Secret this workload syncs; allowed: {', '.join(sorted(map(repr, synced))) or 'none (add secretObjects)'}"
+            )
+        elif key not in synced[secret]:
+            problems.append(
+                f"{where}.key: {key!r} is not a key of the synced Secret {secret!r}; allowed: {', '.join(sorted(map(repr, synced[secret])))}"
+            )
+    for i, env_from in enumerate(_mappings(pod.get("envFrom"))):
+        ref = env_from.get("secretRef")
+        if isinstance(ref, Mapping) and isinstance(ref.get("name"), str) and ref["name"] not in synced:
+            problems.append(
+                f"{path}.pod.envFrom[{i}].secretRef.name: {ref['name']!r} is not a Secret this workload syncs; "
+                f"allowed: {', '.join(sorted(map(repr, synced))) or 'none (add secretObjects)'}"
+            )
+    names = [str(e.get("name")) for e in _mappings(pod.get("env"))]
+    for name in sorted({n for n in names if names.count(n) > 1}):
+        problems.append(f"{path}.pod.env: {name!r} is set {names.count(name)} times; the last would silently win")
+    return problems
+
+
+def duplicate_secret_names(workloads: Iterable[tuple[int, Mapping[str, Any]]], prefix: str) -> list[str]:
+    """Two secretObjects writing one Secret in one namespace would overwrite each other."""
+    seen: dict[tuple[str, str], list[str]] = {}
+    for index, workload in workloads:
+        namespace = str(workload.get("namespace", "default"))
+        for i, secret in enumerate(_mappings(workload.get("secretObjects"))):
+            if isinstance(secret.get("secretName"), str):
+                seen.setdefault((namespace, secret["secretName"]), []).append(f"workloads[{index}].secretObjects[{i}]")
+    return [
+        f"{prefix}{places[0]}: Secret {name!r} is synced {len(places)} times in namespace {namespace!r} ({', '.join(places)}); "
+        "give each a distinct secretName"
+        for (namespace, name), places in sorted(seen.items())
+        if len(places) > 1
+    ]

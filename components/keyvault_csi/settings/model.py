@@ -1,0 +1,520 @@
+"""The settings of one environment: validated in full before any resource is declared.
+
+The same model serves the stack configuration (``keyvault-csi:*`` keys, see ``Pulumi.yaml``) and
+the arguments of :class:`components.AksKeyVaultSecrets` when it is embedded in another program.
+Every problem is reported at once as one :class:`pulumi.RunError` naming the key path, the bad
+value and what is allowed, so ``pulumi preview`` prints it without a traceback.
+"""
+
+from __future__ import annotations
+
+import difflib
+import typing
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from typing import Any, Literal
+
+import pulumi
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+
+from keyvault_csi.azure.workload_identity import MAX_CREDENTIALS
+from keyvault_csi.rules.names import (
+    CLOUD_NAMES,
+    ClusterName,
+    ComputeName,
+    DnsLabel,
+    DnsSubdomain,
+    Guid,
+    IdentityName,
+    IdentityResourceId,
+    KeyVaultName,
+    ResourceGroupName,
+    dns_label_from,
+)
+from keyvault_csi.rules.objects import KeyVaultObject
+from keyvault_csi.rules.pod import (
+    DEFAULT_IMAGE,
+    check_mount_path,
+    default_mount_path,
+    resolve_resources,
+    security_problems,
+    writable_path_problems,
+)
+from keyvault_csi.rules.secret_sync import (
+    EnvFromSecret,
+    EnvVar,
+    SecretObject,
+    duplicate_secret_names,
+    workload_sync_problems,
+)
+
+IdentityType = Literal["userAssigned", "systemAssigned", "kubelet", "workload"]
+PermissionModel = Literal["accessPolicy", "rbac", "auto"]
+NodeOs = Literal["linux", "windows"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ResourceRef(_Strict):
+    """An Azure resource named by resource group and name (subscription: the provider's unless set)."""
+
+    resourceGroup: ResourceGroupName
+    name: str = Field(min_length=1)
+    subscriptionId: Guid | None = None
+
+
+class ComputeRef(ResourceRef):
+    """A VM scale set (one per AKS node pool) or a VM of an AvailabilitySet cluster."""
+
+    name: ComputeName
+
+
+class ClusterRef(ResourceRef):
+    """An AKS managed cluster."""
+
+    name: ClusterName
+
+
+class KeyVaultSettings(_Strict):
+    name: KeyVaultName
+    resourceGroup: ResourceGroupName
+    subscriptionId: Guid | None = None
+    permissionModel: PermissionModel = "auto"
+
+
+class IdentitySettings(_Strict):
+    """Which identity reads the vault: see the README's "Identity modes"."""
+
+    type: IdentityType
+    name: IdentityName | None = None
+    resourceGroup: ResourceGroupName | None = None
+    resourceId: IdentityResourceId | None = None
+    cluster: ClusterRef | None = None
+
+    @model_validator(mode="after")
+    def _fields_match_type(self) -> IdentitySettings:
+        problems: list[str] = []
+        given = {k for k in ("name", "resourceGroup", "resourceId", "cluster") if getattr(self, k) is not None}
+        if self.type == "userAssigned":
+            create, existing = {"name", "resourceGroup"} <= given, "resourceId" in given
+            if create == existing or given - {"name", "resourceGroup", "resourceId"}:
+                problems.append(
+                    "type userAssigned takes either name + resourceGroup (create the identity) "
+                    f"or resourceId (use an existing one); got {sorted(given) or 'neither'}"
+                )
+            elif existing and given & {"name", "resourceGroup"}:
+                problems.append("resourceId names an existing identity; drop name/resourceGroup")
+        elif self.type == "kubelet":
+            if given != {"cluster"}:
+                problems.append(
+                    f"type kubelet takes only cluster: {{resourceGroup, name}}; got {sorted(given) or 'none'}"
+                )
+        elif self.type == "workload":
+            if given != {"name", "resourceGroup", "cluster"}:
+                problems.append(
+                    "type workload takes name + resourceGroup (the identity to create) and cluster: {resourceGroup, name} "
+                    f"(whose OIDC issuer is federated); got {sorted(given) or 'none'}"
+                )
+        elif given:
+            problems.append(f"type systemAssigned uses the nodes' own identities and takes no {sorted(given)}")
+        if self.cluster is not None and self.cluster.subscriptionId is not None:
+            # getManagedCluster reads with the Azure provider's subscription; another one would be ignored.
+            problems.append(
+                "cluster.subscriptionId is not supported: the cluster is read in the Azure provider's subscription (azure-native:subscriptionId)"
+            )
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
+class NodeSettings(_Strict):
+    scaleSets: list[ComputeRef] = []
+    virtualMachines: list[ComputeRef] = []
+
+    def all(self) -> list[tuple[str, ComputeRef]]:
+        return [("vmss", ref) for ref in self.scaleSets] + [("vm", ref) for ref in self.virtualMachines]
+
+
+class KubernetesSettings(_Strict):
+    """Where the Kubernetes objects go: a kubeconfig (secret), a named AKS cluster, or neither (ambient)."""
+
+    kubeconfig: SecretStr | None = None
+    cluster: ClusterRef | None = None
+    context: str | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> KubernetesSettings:
+        if self.kubeconfig is not None and self.cluster is not None:
+            raise ValueError("set kubeconfig or cluster, not both")
+        return self
+
+
+class PodSecuritySettings(_Strict):
+    """Overrides of the Pod's hardened defaults (``keyvault_csi.rules.pod.SecurityArgs``); all optional.
+
+    ``runAsRoot: true`` is the one line for images that must start as root (the seeds' ``nginx``).
+    """
+
+    runAsRoot: bool = False
+    runAsUser: int | None = None
+    readOnlyRootFilesystem: bool | None = None
+    allowPrivilegeEscalation: bool | None = None
+    addCapabilities: list[str] | None = None
+    seccompProfile: str | None = None
+
+
+class PodResources(_Strict):
+    """Container requests/limits by resource (cpu, memory, ephemeral-storage), over the OS's defaults."""
+
+    requests: dict[str, str] = {}
+    limits: dict[str, str] = {}
+
+
+class PodSettings(_Strict):
+    name: DnsSubdomain | None = None
+    # Runs as a non-root user: the hardened defaults need no override.
+    image: str = Field(default=DEFAULT_IMAGE, min_length=1, pattern=r"^\S+$")
+    mountPath: str | None = None
+    """Default: /mnt/secrets-store on Linux, C:\\mnt\\secrets-store on Windows."""
+    os: NodeOs = "linux"
+    env: list[EnvVar] = []
+    envFrom: list[EnvFromSecret] = []
+    securityContext: PodSecuritySettings = PodSecuritySettings()
+    resources: PodResources = PodResources()
+    writablePaths: list[str] | None = None
+
+    @model_validator(mode="after")
+    def _hardening_overrides(self) -> PodSettings:
+        # The same rules SecretsStorePod enforces, reported with the config's key paths.
+        problems = (
+            security_problems(self.os, self.security_args()) + resolve_resources(self.os, self.resources_args())[1]
+        )
+        if self.writablePaths is not None:
+            problems += writable_path_problems(self.os, self.writablePaths, self.effective_mount_path())
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def security_args(self) -> dict[str, Any]:
+        return self.securityContext.model_dump(exclude_none=True)
+
+    def resources_args(self) -> dict[str, Any]:
+        return self.resources.model_dump()
+
+    def effective_mount_path(self) -> str:
+        return self.mountPath or default_mount_path(self.os)
+
+    @model_validator(mode="after")
+    def _absolute_mount_path(self) -> PodSettings:
+        if self.mountPath is not None:
+            check_mount_path(self.mountPath, self.os)  # the Pod component's own rule, one source
+        return self
+
+
+class WorkloadSettings(_Strict):
+    name: DnsLabel
+    namespace: DnsLabel = "default"
+    secretProviderClass: DnsSubdomain | None = None
+    serviceAccount: DnsSubdomain | None = None
+    cloudName: str = ""
+    cloudEnvFileName: str | None = None
+    objects: list[KeyVaultObject] = Field(min_length=1)
+    secretObjects: list[SecretObject] = []
+    pod: PodSettings | None = None
+
+    @field_validator("serviceAccount")
+    @classmethod
+    def _own_service_account(cls, value: str | None) -> str | None:
+        # Kubernetes creates "default" in every namespace: declaring it again fails with AlreadyExists.
+        if value == "default":
+            raise ValueError(
+                "'default' is not allowed: Kubernetes already creates it in every namespace; name a dedicated service account"
+            )
+        return value
+
+    @field_validator("cloudName")
+    @classmethod
+    def _known_cloud(cls, value: str) -> str:
+        if value and value.lower() not in {c.lower() for c in CLOUD_NAMES}:
+            raise ValueError(
+                f"{value!r} is not a cloud the Azure provider knows; allowed: '' or {', '.join(CLOUD_NAMES)}"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _files_and_cloud(self) -> WorkloadSettings:
+        problems = [
+            f"objects {indexes} all write the file {name!r}; give them distinct objectAlias values"
+            for name, indexes in _duplicates((o.file_name, i) for i, o in enumerate(self.objects))
+        ]
+        if self.cloudName.lower() == "azurestackcloud" and not self.cloudEnvFileName:
+            problems.append("cloudName AzureStackCloud needs cloudEnvFileName (the JSON file of the stack's endpoints)")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def class_name(self, vault: str) -> str:
+        return self.secretProviderClass or default_class_name(vault, self.name)
+
+    def pod_name(self) -> str:
+        return (self.pod.name if self.pod else None) or default_pod_name(self.name)
+
+    def service_account_name(self) -> str:
+        """The workload identity service account: ``serviceAccount``, else the workload's name."""
+        return self.serviceAccount or self.name
+
+
+class Settings(_Strict):
+    """One environment: the vault, the identity, the nodes it goes on, and the workloads."""
+
+    tenantId: Guid
+    keyVault: KeyVaultSettings
+    identity: IdentitySettings
+    nodes: NodeSettings | None = None
+    workloads: list[WorkloadSettings] = Field(min_length=1)
+    location: str | None = None
+    tags: dict[str, str] = {}
+    protect: bool = False
+    armEndpoint: str = ""
+    environment: Literal["public", "usgovernment", "china"] = "public"
+    kubernetes: KubernetesSettings | None = None
+
+
+def _cross_checks(raw: Mapping[str, Any], prefix: str) -> list[str]:
+    """Rules that span keys. They read the raw mapping defensively so they are reported even when
+    single fields are also wrong ("every problem at once")."""
+    problems: list[str] = []
+    identity = raw.get("identity") if isinstance(raw.get("identity"), Mapping) else {}
+    nodes = raw.get("nodes") if isinstance(raw.get("nodes"), Mapping) else None
+    node_lists = (
+        {kind: nodes.get(key) or [] for kind, key in (("vmss", "scaleSets"), ("vm", "virtualMachines"))}
+        if nodes
+        else {}
+    )
+    node_count = sum(len(v) for v in node_lists.values() if isinstance(v, list))
+    kind = identity.get("type")
+    if kind == "kubelet" and raw.get("nodes") is not None:
+        problems.append(
+            f"{prefix}nodes: refused for identity type kubelet (AKS already put the kubelet identity on the nodes)"
+        )
+    elif kind == "workload" and raw.get("nodes") is not None:
+        problems.append(
+            f"{prefix}nodes: refused for identity type workload (Pods authenticate with their service account; nothing goes on the nodes)"
+        )
+    elif kind in ("userAssigned", "systemAssigned") and node_count == 0:
+        problems.append(
+            f"{prefix}nodes: identity type {kind} needs at least one entry in nodes.scaleSets or nodes.virtualMachines"
+        )
+    for (node_kind, rg, name), indexes in _duplicates(
+        ((node_kind, str(ref.get("resourceGroup", "")).lower(), str(ref.get("name", "")).lower()), i)
+        for node_kind, refs in node_lists.items()
+        if isinstance(refs, list)
+        for i, ref in enumerate(refs)
+        if isinstance(ref, Mapping)
+    ):
+        problems.append(f"{prefix}nodes: {node_kind} {rg}/{name} is listed {len(indexes)} times ({indexes})")
+    workloads = [
+        w if isinstance(w, Mapping) else {}
+        for w in raw.get("workloads") or []
+        if isinstance(raw.get("workloads"), list)
+    ]
+    vault = raw.get("keyVault", {}).get("name", "") if isinstance(raw.get("keyVault"), Mapping) else ""
+    classes = (
+        (
+            (
+                w.get("namespace", "default"),
+                w.get("secretProviderClass") or default_class_name(str(vault), str(w.get("name"))),
+            ),
+            i,
+        )
+        for i, w in enumerate(workloads)
+    )
+    for (namespace, cls), indexes in _duplicates(classes):
+        problems.append(
+            f"{prefix}workloads {indexes}: SecretProviderClass {cls!r} declared twice in namespace {namespace!r}"
+        )
+    pods = (
+        ((w.get("namespace", "default"), w["pod"].get("name") or default_pod_name(str(w.get("name")))), i)
+        for i, w in enumerate(workloads)
+        if isinstance(w.get("pod"), Mapping)
+    )
+    for (namespace, pod), indexes in _duplicates(pods):
+        problems.append(f"{prefix}workloads {indexes}: Pod {pod!r} declared twice in namespace {namespace!r}")
+    for name, indexes in _duplicates((w.get("name"), i) for i, w in enumerate(workloads)):
+        problems.append(f"{prefix}workloads {indexes}: the name {name!r} is used more than once; names must be unique")
+    problems += _workload_identity_checks(workloads, kind, prefix)
+    for i, workload in enumerate(workloads):
+        problems += workload_sync_problems(workload, f"{prefix}workloads[{i}]")
+    problems += duplicate_secret_names(enumerate(workloads), prefix)
+    return problems
+
+
+def _workload_identity_checks(workloads: list[Mapping[str, Any]], kind: Any, prefix: str) -> list[str]:
+    if kind != "workload":
+        return [
+            f"{prefix}workloads[{i}].serviceAccount: only used with identity type workload (got {kind!r}); drop it"
+            for i, w in enumerate(workloads)
+            if w.get("serviceAccount") is not None
+        ]
+    # One federated credential per distinct subject; Entra holds at most 20 per identity.
+    subjects = sorted(
+        {(str(w.get("namespace", "default")), str(w.get("serviceAccount") or w.get("name"))) for w in workloads}
+    )
+    if len(subjects) > MAX_CREDENTIALS:
+        return [
+            f"{prefix}workloads: {len(subjects)} distinct (namespace, serviceAccount) pairs need {len(subjects)} federated "
+            f"credentials; a user-assigned identity holds at most {MAX_CREDENTIALS}; share service accounts "
+            "(workloads[].serviceAccount) or split the workloads across stacks with their own identity"
+        ]
+    return []
+
+
+def default_class_name(vault: str, workload: str) -> str:
+    return f"azure-{dns_label_from(vault)}-{workload}"
+
+
+def default_pod_name(workload: str) -> str:
+    return f"{workload}-secrets-store-inline"
+
+
+def _duplicates(pairs: Iterable[tuple[Any, int]]) -> list[tuple[Any, list[int]]]:
+    seen: dict[Any, list[int]] = {}
+    for key, index in pairs:
+        seen.setdefault(key, []).append(index)
+    return [(key, indexes) for key, indexes in seen.items() if len(indexes) > 1]
+
+
+def validate_settings(raw: Mapping[str, Any], *, prefix: str = "") -> Settings:
+    """Validate ``raw`` (camelCase keys) into :class:`Settings` or raise one RunError listing every problem.
+
+    ``prefix`` is prepended to key paths: ``"keyvault-csi:"`` for stack config, ``""`` for component args.
+    """
+    problems = _cross_checks(raw, prefix)
+    try:
+        settings = Settings.model_validate(dict(raw))
+    except ValidationError as error:
+        problems = [_describe(e, prefix) for e in error.errors(include_url=False)] + problems
+    else:
+        if not problems:
+            return settings
+    counts = Counter(problems)
+    lines = "\n".join(f"  - {p}" for p in counts)
+    raise pulumi.RunError(f"invalid keyvault-csi settings ({len(counts)} problem{'s' * (len(counts) > 1)}):\n{lines}")
+
+
+def _describe(error: Mapping[str, Any], prefix: str) -> str:
+    loc = [p for p in error["loc"] if p not in _VALIDATOR_LOCS]
+    path = _path(loc, prefix)
+    kind, value = error["type"], error.get("input")
+    if kind == "extra_forbidden":
+        key = str(loc[-1])
+        derived = _DERIVED_PARAMETERS.get(key.lower()) if len(loc) > 1 else None
+        if derived:
+            return f"{path}: unknown key {key!r}; the SecretProviderClass parameter is derived from {derived}, do not set it"
+        allowed = sorted(_keys_at(loc[:-1]))
+        guess = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+        hint = f"did you mean {guess[0]!r}? " if guess else ""
+        return f"{path}: unknown key {key!r}; {hint}allowed: {', '.join(allowed)}"
+    if kind == "missing":
+        return f"{path}: required but not set"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if kind.startswith("value_error") or kind == "assertion_error":
+        return f"{path}: {message}"
+    if _is_secret_field(loc):  # a kubeconfig must never reach the preview output
+        return f"{path}: {message}; got a {type(value).__name__} (value not shown: secret)"
+    return f"{path}: {message}; got {value!r}"
+
+
+def _is_secret_field(loc: list[Any]) -> bool:
+    annotations = [field.annotation for field in _fields_along(loc)]
+    return any(SecretStr in (a, *typing.get_args(a)) for a in annotations)
+
+
+# Provider parameters people copy from hand-written classes; keyvault-csi renders them itself.
+_DERIVED_PARAMETERS = {
+    "userassignedidentityid": "keyvault-csi:identity (the client ID of that identity)",
+    "clientid": "keyvault-csi:identity",
+    "usevmmanagedidentity": "keyvault-csi:identity",
+    "usepodidentity": "keyvault-csi:identity",
+    "keyvaultname": "keyvault-csi:keyVault.name",
+    "tenantid": "keyvault-csi:tenantId",
+}
+
+_VALIDATOR_LOCS = {"function-after[check()]"}
+
+
+def _path(loc: list[Any], prefix: str) -> str:
+    if not loc:
+        return prefix.rstrip(":") or "settings"
+    text = prefix + str(loc[0])
+    for part in loc[1:]:
+        text += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return text
+
+
+def _fields_along(loc: list[Any]) -> list[Any]:
+    """The pydantic fields named by a key path from :class:`Settings` (list indexes skipped)."""
+    fields, current = [], Settings
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = current.model_fields.get(part) if current is not None else None
+        if field is None:
+            break
+        fields.append(field)
+        current = _model_in(field.annotation)
+    return fields
+
+
+def _keys_at(loc: list[Any]) -> set[str]:
+    """The keys the model nested at ``loc`` accepts (for "did you mean")."""
+    fields = _fields_along(loc)
+    if len(fields) != len([p for p in loc if not isinstance(p, int)]):
+        return set()
+    model = _model_in(fields[-1].annotation) if fields else Settings
+    return set(model.model_fields) if model is not None else set()
+
+
+def _model_in(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+# Keys of the keyvault-csi namespace (location and environment come from azure-native:*).
+CONFIG_KEYS = tuple(name for name in Settings.model_fields if name not in ("location", "environment"))
+
+
+def settings_from_stack_config(namespace: str = "keyvault-csi") -> Settings:
+    """Read and validate every ``keyvault-csi:*`` key of the current stack (plus ``azure-native:location``).
+
+    Unknown keys in the namespace are reported too, with a "did you mean".
+    """
+    raw: dict[str, Any] = {}
+    config = pulumi.Config(namespace)
+    for key in _keys_in_namespace(namespace):
+        try:
+            raw[key] = config.get_object(key)
+        except Exception:  # a scalar that is not JSON: keep the text
+            raw[key] = config.get(key)
+    azure = pulumi.Config("azure-native")
+    if azure.get("location"):
+        raw["location"] = azure.get("location")
+    if azure.get("environment"):
+        raw["environment"] = azure.get("environment")
+    return validate_settings(raw, prefix=f"{namespace}:")
+
+
+def _keys_in_namespace(namespace: str) -> list[str]:
+    from pulumi.runtime import config as runtime_config
+
+    keys = set(runtime_config.CONFIG.get()) | set(runtime_config.get_config_env())
+    found = sorted(k.split(":", 1)[1] for k in keys if k.startswith(f"{namespace}:"))
+    # `pulumi config set --path` style keys never reach the program split; config objects arrive whole.
+    return [k for k in found if ":" not in k]

@@ -1,0 +1,425 @@
+"""The CSI volume helper and the SecretsStorePod component, validated against Kubernetes' own schema."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+import kubernetes_validate
+import pulumi
+import pytest
+from pulumi_azure_native import authorization
+
+from keyvault_csi.kubernetes.pod import TYPE, SecretsStorePod, SecretsStorePodArgs, secrets_store_volume
+from keyvault_csi.kubernetes.secret_provider_class import SecretProviderClass
+from keyvault_csi.rules.objects import KeyVaultObject
+from keyvault_csi.rules.pod import CSI_DRIVER, DEFAULT_IMAGE, parse_quantity
+from keyvault_csi.testing.mockgraph import evaluate
+from tests.support import POD, stack_graph
+from tools.review.plan_files import kubernetes_manifests
+
+K8S_VERSION = "1.37.0"
+VOLUME = {
+    "name": "secrets-store-inline",
+    "csi": {"driver": CSI_DRIVER, "readOnly": True, "volumeAttributes": {"secretProviderClass": "kv-app"}},
+}
+
+
+def pod_args(**overrides) -> SecretsStorePodArgs:
+    return {
+        "namespace": "apps",
+        "podName": "kv-check",
+        "image": "nginx:1.27",
+        "secretProviderClass": "kv-app",
+        **overrides,
+    }
+
+
+def manifest_of(resource) -> dict:
+    inputs = resource.inputs
+    return {
+        "apiVersion": inputs["apiVersion"],
+        "kind": inputs["kind"],
+        "metadata": inputs["metadata"],
+        "spec": inputs["spec"],
+    }
+
+
+def declared_pod(**overrides) -> dict:
+    graph = evaluate(lambda: SecretsStorePod("check", pod_args(**overrides)))
+    return manifest_of(graph.one(POD, "check"))
+
+
+def test_volume_helper_is_read_only_both_ways():
+    volume, mount = secrets_store_volume("kv-app")
+    assert (volume.name, volume.csi.driver, volume.csi.read_only, volume.csi.volume_attributes) == (
+        "secrets-store-inline",
+        "secrets-store.csi.k8s.io",
+        True,
+        {"secretProviderClass": "kv-app"},
+    )
+    assert (mount.name, mount.mount_path, mount.read_only) == ("secrets-store-inline", "/mnt/secrets-store", True)
+
+
+def test_volume_helper_names():
+    volume, mount = secrets_store_volume("other", volume_name="kv", mount_path="/secrets")
+    assert volume.name == mount.name == "kv"
+    assert mount.mount_path == "/secrets"
+
+
+@pytest.mark.parametrize(
+    ("os", "mount_path"),
+    [("linux", "/mnt/secrets-store"), ("windows", "C:\\mnt\\secrets-store")],
+)
+def test_pod_is_strictly_valid_and_mounts_read_only(os, mount_path):
+    manifest = declared_pod(os=os)
+    assert kubernetes_validate.validate(manifest, K8S_VERSION, strict=True)
+    spec = manifest["spec"]
+    assert spec["volumes"][0] == VOLUME
+    (container,) = spec["containers"]
+    assert container["volumeMounts"][0] == {"name": "secrets-store-inline", "mountPath": mount_path, "readOnly": True}
+    assert spec["nodeSelector"] == {"kubernetes.io/os": os}
+    assert spec["os"] == {"name": os}
+
+
+def test_linux_is_the_default_and_names_are_explicit():
+    manifest = declared_pod()
+    assert manifest["apiVersion"] == "v1" and manifest["kind"] == "Pod"
+    assert manifest["metadata"] == {
+        "name": "kv-check",
+        "namespace": "apps",
+        "labels": {"app.kubernetes.io/managed-by": "pulumi", "app.kubernetes.io/part-of": "keyvault-csi"},
+    }
+    assert manifest["spec"]["nodeSelector"] == {"kubernetes.io/os": "linux"}
+    assert manifest["spec"]["containers"] == [
+        {
+            "name": "app",
+            "image": "nginx:1.27",
+            "volumeMounts": [
+                {"name": "secrets-store-inline", "mountPath": "/mnt/secrets-store", "readOnly": True},
+                {"name": "scratch-0", "mountPath": "/tmp"},
+            ],
+            "securityContext": {
+                "allowPrivilegeEscalation": False,
+                "readOnlyRootFilesystem": True,
+                "capabilities": {"drop": ["ALL"]},
+            },
+            "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"cpu": "500m", "memory": "128Mi"}},
+        }
+    ]
+    assert manifest["spec"]["securityContext"] == {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}
+    assert manifest["spec"]["volumes"][1:] == [{"name": "scratch-0", "emptyDir": {}}]
+    assert "serviceAccountName" not in manifest["spec"]
+
+
+def test_options_are_passed_through():
+    manifest = declared_pod(
+        mountPath="/run/secrets/kv",
+        containerName="web",
+        serviceAccountName="kv-reader",
+        labels={"app": "web"},
+        os="linux",
+    )
+    assert kubernetes_validate.validate(manifest, K8S_VERSION, strict=True)
+    spec = manifest["spec"]
+    assert spec["serviceAccountName"] == "kv-reader"
+    assert spec["containers"][0]["name"] == "web"
+    assert spec["containers"][0]["volumeMounts"][0]["mountPath"] == "/run/secrets/kv"
+    assert manifest["metadata"]["labels"]["app"] == "web"
+
+
+@pytest.mark.parametrize("mount_path", ["D:\\secrets", "c:/secrets"])
+def test_windows_drive_paths(mount_path):
+    manifest = declared_pod(os="windows", mountPath=mount_path)
+    assert manifest["spec"]["containers"][0]["volumeMounts"][0]["mountPath"] == mount_path
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"os": "darwin"}, "'darwin' is not allowed; use one of: linux, windows"),
+        ({"os": "windows", "mountPath": "/mnt/secrets-store"}, "'/mnt/secrets-store' is not allowed on windows"),
+        ({"mountPath": "mnt/secrets-store"}, "'mnt/secrets-store' is not allowed on linux"),
+        ({"mountPath": "C:\\mnt"}, "is not allowed on linux"),
+    ],
+)
+def test_bad_os_and_mount_paths_fail_before_anything_is_declared(overrides, message):
+    def program() -> None:
+        with pytest.raises(ValueError, match=message):
+            SecretsStorePod("check", pod_args(**overrides))
+
+    assert evaluate(program).resources == []
+
+
+def test_pod_waits_for_the_class_grants_and_nodes_but_not_for_component_options():
+    """The class, a Key Vault grant and a node assignment stand in for what the Pod must wait for."""
+
+    def program() -> None:
+        spc = SecretProviderClass(
+            "kv",
+            {
+                "namespace": "apps",
+                "className": "kv-app",
+                "keyvaultName": "kvname",
+                "tenantId": "tid",
+                "objects": [KeyVaultObject(objectName="secret1", objectType="secret")],
+                "userAssignedIdentityId": "",
+            },
+        )
+        grant = authorization.RoleAssignment(
+            "grant",
+            principal_id="p",
+            role_definition_id="r",
+            scope="/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kvname",
+        )
+        nodes = pulumi.CustomResource("test:index:NodeAssignments", "nodes", {})
+        unrelated = pulumi.CustomResource("test:index:Unrelated", "unrelated", {})
+        SecretsStorePod(
+            "check",
+            pod_args(secretProviderClass=spc.class_name, dependsOn=[spc, grant, nodes]),
+            pulumi.ResourceOptions(depends_on=[unrelated]),
+        )
+
+    graph = evaluate(program)
+    component = graph.one(TYPE, "check")
+    pod = graph.one(POD, "check")
+    assert pod.parent == component.urn
+    for name, type_ in [
+        ("kv", "kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass"),
+        ("grant", "azure-native:authorization:RoleAssignment"),
+        ("nodes", "test:index:NodeAssignments"),
+    ]:
+        assert graph.depends_on(pod, graph.one(type_, name)), name
+    assert not graph.depends_on(pod, graph.one("test:index:Unrelated", "unrelated"))
+    assert pod.inputs["spec"]["volumes"][0]["csi"]["volumeAttributes"] == {"secretProviderClass": "kv-app"}
+    assert kubernetes_validate.validate(manifest_of(pod), K8S_VERSION, strict=True)
+
+
+def test_outputs():
+    def program() -> None:
+        pod = SecretsStorePod("check", pod_args())
+        pulumi.export("podName", pod.pod_name)
+        pulumi.export("namespace", pod.namespace)
+
+    assert evaluate(program).stack_outputs == {"podName": "kv-check", "namespace": "apps"}
+
+
+def test_strict_validation_is_live():
+    manifest = declared_pod()
+    manifest["spec"]["containers"][0]["volumeMounts"][0]["readonly"] = True
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(manifest, K8S_VERSION, strict=True)
+
+
+# Fields the API server rejects on a Pod with spec.os.name: windows (Kubernetes' Pod validation for
+# the Windows OS); kubernetes-validate checks only the schema, so the rule is encoded here.
+WINDOWS_FORBIDDEN_POD = {
+    "seLinuxOptions",
+    "seccompProfile",
+    "appArmorProfile",
+    "fsGroup",
+    "fsGroupChangePolicy",
+    "sysctls",
+    "runAsUser",
+    "runAsGroup",
+    "supplementalGroups",
+    "supplementalGroupsPolicy",
+    "seLinuxChangePolicy",
+}
+WINDOWS_FORBIDDEN_CONTAINER = {
+    "seLinuxOptions",
+    "seccompProfile",
+    "appArmorProfile",
+    "capabilities",
+    "readOnlyRootFilesystem",
+    "privileged",
+    "allowPrivilegeEscalation",
+    "procMount",
+    "runAsUser",
+    "runAsGroup",
+}
+
+
+def test_windows_pods_get_the_windows_subset():
+    manifest = declared_pod(os="windows", image="mcr.microsoft.com/windows/servercore:ltsc2022")
+    assert kubernetes_validate.validate(manifest, K8S_VERSION, strict=True)
+    spec = manifest["spec"]
+    assert spec["securityContext"] == {"runAsNonRoot": True, "windowsOptions": {"runAsUserName": "ContainerUser"}}
+    assert not WINDOWS_FORBIDDEN_POD & set(spec["securityContext"])
+    assert not {"hostUsers", "shareProcessNamespace"} & set(spec)
+    (container,) = spec["containers"]
+    assert not WINDOWS_FORBIDDEN_CONTAINER & set(container.get("securityContext", {}))
+    assert container["resources"] == {
+        "requests": {"cpu": "100m", "memory": "256Mi"},
+        "limits": {"cpu": "1", "memory": "512Mi"},
+    }
+    assert [v["name"] for v in spec["volumes"]] == ["secrets-store-inline"]  # read-only root is Linux-only: no scratch
+
+
+def test_linux_pods_carry_no_windows_options():
+    spec = declared_pod()["spec"]
+    assert (
+        "windowsOptions" not in spec["securityContext"]
+        and "windowsOptions" not in spec["containers"][0]["securityContext"]
+    )
+
+
+@pytest.mark.parametrize("os", ["linux", "windows"])
+def test_run_as_root_is_one_line(os):
+    manifest = declared_pod(os=os, securityContext={"runAsRoot": True})
+    assert kubernetes_validate.validate(manifest, K8S_VERSION, strict=True)
+    spec = manifest["spec"]
+    (container,) = spec["containers"]
+    if os == "windows":
+        assert "securityContext" not in spec and "securityContext" not in container
+        return
+    # Root, the runtime's capabilities and a writable root; still no escalation, seccomp, limits.
+    assert spec["securityContext"] == {"seccompProfile": {"type": "RuntimeDefault"}}
+    assert container["securityContext"] == {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": False}
+    assert container["resources"]["limits"] == {"cpu": "500m", "memory": "128Mi"}
+    assert [v["name"] for v in spec["volumes"]] == ["secrets-store-inline"]
+
+
+def test_every_default_can_be_overridden():
+    manifest = declared_pod(
+        securityContext={
+            "runAsUser": 10001,
+            "addCapabilities": ["NET_BIND_SERVICE"],
+            "seccompProfile": "Unconfined",
+            "allowPrivilegeEscalation": True,
+        },
+        resources={"requests": {"cpu": "250m"}, "limits": {"memory": "32Mi", "ephemeral-storage": "1Gi"}},
+        writablePaths=["/tmp", "/var/cache/nginx"],
+    )
+    assert kubernetes_validate.validate(manifest, K8S_VERSION, strict=True)
+    spec = manifest["spec"]
+    assert spec["securityContext"] == {
+        "runAsNonRoot": True,
+        "runAsUser": 10001,
+        "seccompProfile": {"type": "Unconfined"},
+    }
+    (container,) = spec["containers"]
+    assert container["securityContext"] == {
+        "allowPrivilegeEscalation": True,
+        "readOnlyRootFilesystem": True,
+        "capabilities": {"drop": ["ALL"], "add": ["NET_BIND_SERVICE"]},
+    }
+    # A lowered memory limit lowers the default memory request with it.
+    assert container["resources"] == {
+        "requests": {"cpu": "250m", "memory": "32Mi"},
+        "limits": {"cpu": "500m", "ephemeral-storage": "1Gi", "memory": "32Mi"},
+    }
+    assert [m["mountPath"] for m in container["volumeMounts"]] == ["/mnt/secrets-store", "/tmp", "/var/cache/nginx"]
+
+
+def test_writable_root_needs_no_scratch():
+    spec = declared_pod(securityContext={"readOnlyRootFilesystem": False})["spec"]
+    assert spec["containers"][0]["securityContext"]["readOnlyRootFilesystem"] is False
+    assert [v["name"] for v in spec["volumes"]] == ["secrets-store-inline"]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (
+            {"os": "windows", "securityContext": {"runAsUser": 1000}},
+            "securityContext.runAsUser: Linux-only; the API server rejects it on a Windows Pod",
+        ),
+        (
+            {"os": "windows", "securityContext": {"seccompProfile": "RuntimeDefault"}},
+            "securityContext.seccompProfile: Linux-only",
+        ),
+        ({"securityContext": {"runAsUser": 0}}, "0 is root, which runAsNonRoot refuses; set runAsRoot: true"),
+        (
+            {"securityContext": {"addCapabilities": ["CAP_NET_ADMIN"]}},
+            "'CAP_NET_ADMIN' is not allowed; a capability name without CAP_",
+        ),
+        (
+            {"securityContext": {"seccompProfile": "Localhost"}},
+            "'Localhost' is not allowed; use one of: RuntimeDefault, Unconfined",
+        ),
+        ({"resources": {"limits": {"memory": "128MB"}}}, "resources.limits.memory: '128MB' is not a resource quantity"),
+        ({"resources": {"requests": {"gpu": "1"}}}, "unknown resource 'gpu'; allowed: cpu, memory, ephemeral-storage"),
+        (
+            {"resources": {"requests": {"memory": "1Gi"}}},
+            "resources.requests.memory 1Gi exceeds resources.limits.memory 128Mi (default)",
+        ),
+        ({"writablePaths": ["/mnt/secrets-store"]}, "'/mnt/secrets-store' is where the Key Vault objects are mounted"),
+        ({"writablePaths": ["tmp"]}, "writablePaths: mountPath 'tmp' is not allowed on linux"),
+    ],
+)
+def test_bad_overrides_fail_before_anything_is_declared(overrides, message):
+    def program() -> None:
+        with pytest.raises(ValueError, match=re.escape(message)):
+            SecretsStorePod("check", pod_args(**overrides))
+
+    assert evaluate(program).resources == []
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("100m", Decimal("0.1")),
+        ("0.5", Decimal("0.5")),
+        ("128Mi", Decimal(128 * 2**20)),
+        ("1G", Decimal(10**9)),
+        ("1e3", Decimal(1000)),
+        (".5Ki", Decimal(512)),
+    ],
+)
+def test_quantities(text, value):
+    assert parse_quantity(text) == value
+
+
+@pytest.mark.parametrize("text", ["", "-1", "1 Gi", "1mi", "Mi", "1.2.3"])
+def test_bad_quantities(text):
+    with pytest.raises(ValueError, match="not a resource quantity"):
+        parse_quantity(text)
+
+
+def test_default_image_runs_without_root():
+    assert DEFAULT_IMAGE == "nginxinc/nginx-unprivileged"
+
+
+def _stack_pods(stack: str) -> dict[str, dict]:
+    return {k: m for k, m in kubernetes_manifests(stack_graph(stack)).items() if m["kind"] == "Pod"}
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_our_stacks_run_hardened(stack):
+    pods = _stack_pods(stack)
+    assert pods
+    for pod in pods.values():
+        spec = pod["spec"]
+        (container,) = spec["containers"]
+        assert spec["securityContext"]["runAsNonRoot"] is True
+        assert container["resources"]["limits"] and container["resources"]["requests"]
+        if spec["os"]["name"] == "linux":
+            assert container["image"] == "nginxinc/nginx-unprivileged"
+            assert spec["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+            assert container["securityContext"] == {
+                "allowPrivilegeEscalation": False,
+                "readOnlyRootFilesystem": True,
+                "capabilities": {"drop": ["ALL"]},
+            }
+        else:
+            assert spec["securityContext"]["windowsOptions"] == {"runAsUserName": "ContainerUser"}
+
+
+def test_prod_override_reaches_the_pod():
+    (linux,) = [p for p in _stack_pods("prod").values() if p["spec"]["os"]["name"] == "linux"]
+    assert linux["spec"]["containers"][0]["resources"]["limits"] == {"cpu": "500m", "memory": "256Mi"}
+
+
+@pytest.mark.parametrize(
+    "stack", ["examples/user-assigned-msi", "examples/system-assigned-msi", "examples/kubelet-identity"]
+)
+def test_seed_examples_keep_nginx_with_the_root_override(stack):
+    (pod,) = _stack_pods(stack).values()
+    spec = pod["spec"]
+    assert spec["containers"][0]["image"] == "nginx"
+    assert "runAsNonRoot" not in spec["securityContext"]
+    assert spec["containers"][0]["securityContext"] == {
+        "allowPrivilegeEscalation": False,
+        "readOnlyRootFilesystem": False,
+    }

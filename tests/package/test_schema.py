@@ -1,0 +1,287 @@
+"""The multi-language package: the schema Pulumi's analyzer builds, the plugin entry point, and the
+YAML and TypeScript consumers, each run through the provider's own construct path (mock runtime)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import typing
+from typing import Any
+
+import pulumi
+import pytest
+import yaml
+from pulumi.provider.experimental.analyzer import Analyzer
+from pulumi.provider.experimental.component import ComponentProvider
+from pulumi.provider.experimental.schema import generate_schema
+from pydantic import BaseModel
+
+from keyvault_csi import args as typed_args
+from keyvault_csi.package.component import PACKAGE, VERSION, AksKeyVaultSecrets
+from keyvault_csi.settings.model import Settings, validate_settings
+from keyvault_csi.testing.mockgraph import Graph, evaluate
+from tests.support import ROOT, base_settings
+
+TOKEN = "keyvault-csi:index:AksKeyVaultSecrets"
+OUTPUTS = {"identityClientId", "principalIds", "secretProviderClasses", "pods", "serviceAccounts"}
+# Settings keys the package leaves out on purpose, with the reason.
+NOT_IN_PACKAGE = {
+    ("Settings", "kubernetes"): "the consumer passes its own Kubernetes provider in the resource options",
+    ("ClusterRef", "subscriptionId"): "refused: the cluster is read in the Azure provider's subscription",
+}
+
+
+@pytest.fixture(scope="module")
+def schema() -> dict[str, Any]:
+    analyzed = Analyzer(PACKAGE).analyze([AksKeyVaultSecrets])
+    spec = generate_schema(PACKAGE, VERSION, None, analyzed["component_definitions"], analyzed["type_definitions"], [])
+    return json.loads(json.dumps(spec.to_json()))
+
+
+def typed_dict_of(ref: str) -> type:
+    return getattr(typed_args, ref.rsplit(":", 1)[-1])
+
+
+def refs(prop: dict[str, Any]) -> list[str]:
+    found = [prop["$ref"]] if "$ref" in prop else []
+    for nested in ("items", "additionalProperties"):
+        if nested in prop:
+            found += refs(prop[nested])
+    return found
+
+
+def test_schema_lists_every_argument_with_its_description(schema: dict[str, Any]) -> None:
+    resource = schema["resources"][TOKEN]
+    assert resource["isComponent"] is True and resource["description"].startswith("Azure Key Vault secrets")
+    inputs = resource["inputProperties"]
+    assert set(inputs) == set(typing.get_type_hints(typed_args.AksKeyVaultSecretsArgs))
+    assert sorted(resource["requiredInputs"]) == sorted(typed_args.AksKeyVaultSecretsArgs.__required_keys__)
+    for name, prop in inputs.items():
+        assert prop.get("description"), f"input {name} has no description"
+        assert prop.get("plain") is True, f"input {name} must be plain: it is validated before anything is declared"
+
+
+def test_every_nested_type_is_described_key_by_key(schema: dict[str, Any]) -> None:
+    seen, todo = set(), [r for p in schema["resources"][TOKEN]["inputProperties"].values() for r in refs(p)]
+    while todo:
+        ref = todo.pop()
+        token = ref.removeprefix("#/types/")
+        if token in seen:
+            continue
+        seen.add(token)
+        spec, source = schema["types"][token], typed_dict_of(token)
+        assert spec.get("description"), f"type {token} has no description"
+        assert set(spec["properties"]) == set(typing.get_type_hints(source)), token
+        assert sorted(spec.get("required", [])) == sorted(source.__required_keys__), token
+        for name, prop in spec["properties"].items():
+            assert prop.get("description"), f"{token}.{name} has no description"
+            todo += refs(prop)
+    assert seen == set(schema["types"]), "types in the schema that no argument reaches"
+    assert {t.rsplit(":", 1)[-1] for t in seen} >= {
+        "Workload",
+        "VaultObject",
+        "SecretObject",
+        "EnvVar",
+        "Identity",
+        "KeyVault",
+    }
+
+
+def test_schema_lists_every_output_with_its_description(schema: dict[str, Any]) -> None:
+    outputs = schema["resources"][TOKEN]["properties"]
+    assert set(outputs) == OUTPUTS
+    for name, prop in outputs.items():
+        assert prop.get("description"), f"output {name} has no description"
+    assert outputs["identityClientId"]["type"] == "string"
+    assert outputs["principalIds"]["additionalProperties"]["type"] == "string"
+    assert all(outputs[n]["items"]["type"] == "string" for n in ("secretProviderClasses", "pods", "serviceAccounts"))
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _model_in(arg)
+        if found:
+            return found
+    return None
+
+
+def _typed_dict_in(annotation: Any) -> type | None:
+    if typing.is_typeddict(annotation):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _typed_dict_in(arg)
+        if found:
+            return found
+    return None
+
+
+def test_typed_arguments_match_the_config_models() -> None:
+    """Every key the config accepts is a typed argument (and the reverse), required alike."""
+    problems: list[str] = []
+
+    def compare(model: type[BaseModel], typed: type, path: str) -> None:
+        hints = typing.get_type_hints(typed)
+        for name, field in model.model_fields.items():
+            if (model.__name__, name) in NOT_IN_PACKAGE:
+                continue
+            if name not in hints:
+                problems.append(
+                    f"{path}.{name}: accepted by {model.__name__} but missing from components/args.py {typed.__name__}"
+                )
+                continue
+            if field.is_required() != (name in typed.__required_keys__):
+                problems.append(
+                    f"{path}.{name}: required in {model.__name__} is {field.is_required()}, in {typed.__name__} the opposite"
+                )
+            nested_model, nested_typed = _model_in(field.annotation), _typed_dict_in(hints[name])
+            if (nested_model is None) != (nested_typed is None):
+                problems.append(
+                    f"{path}.{name}: {model.__name__} and {typed.__name__} disagree on whether it is an object"
+                )
+            elif nested_model and nested_typed:
+                compare(nested_model, nested_typed, f"{path}.{name}")
+        for name in set(hints) - set(model.model_fields):
+            problems.append(
+                f"{path}.{name}: in components/args.py {typed.__name__} but not accepted by {model.__name__}"
+            )
+
+    compare(Settings, typed_args.AksKeyVaultSecretsArgs, "args")
+    assert not problems, "\n".join(problems)
+
+
+def test_plugin_manifest_and_entry_point() -> None:
+    manifest = yaml.safe_load((ROOT / "provider" / "PulumiPlugin.yaml").read_text())
+    assert manifest["runtime"]["name"] == "python"
+    assert os.path.normpath(ROOT / "provider" / manifest["runtime"]["options"]["virtualenv"]) == str(ROOT / ".venv")
+    # Run the entry point the way the language host does (its folder first on the path, another
+    # working directory), with the host stubbed to report what it would serve.
+    probe = (
+        "import json, runpy, sys\n"
+        "import pulumi.provider.experimental as experimental\n"
+        "experimental.component_provider_host = lambda components, name, **kw: print(json.dumps("
+        "[[c.__module__ + '.' + c.__name__ for c in components], name, kw]))\n"
+        f"runpy.run_path({str(ROOT / 'provider')!r}, run_name='__main__')\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd="/", capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == [
+        ["keyvault_csi.package.component.AksKeyVaultSecrets"],
+        "keyvault-csi",
+        {"version": VERSION},
+    ]
+
+
+def construct(inputs: dict[str, Any]) -> tuple[Graph, dict[str, Any]]:
+    """``inputs`` through the provider's construct (schema-name mapping included) under the mock runtime."""
+    provider = ComponentProvider([AksKeyVaultSecrets], PACKAGE, None, VERSION)
+
+    def program() -> None:
+        result = provider.construct("app", TOKEN, inputs, pulumi.ResourceOptions())
+        pulumi.export("state", result.state)
+
+    graph = evaluate(program)
+    return graph, graph.stack_outputs["state"]
+
+
+def test_construct_declares_the_python_graph_under_the_package_component() -> None:
+    inputs = base_settings("workload")
+    inputs["workloads"][0]["objects"][0]["objectVersionHistory"] = 3.0  # numbers arrive as floats
+    graph, state = construct(inputs)
+    assert state == {
+        "identityClientId": "<id-app.clientId>",
+        "principalIds": {"identity": "<id-app.principalId>"},
+        "secretProviderClasses": ["default/azure-kvname-nginx"],
+        "pods": ["default/nginx-secrets-store-inline"],
+        "serviceAccounts": ["default/nginx"],
+    }
+    (outer, inner) = graph.by_type(TOKEN)
+    assert inner.parent == outer.urn
+    children = {r.type for r in graph.resources if inner.urn in graph.ancestors(r) and r.custom}
+    assert children >= {
+        "azure-native:managedidentity:UserAssignedIdentity",
+        "azure-native:managedidentity:FederatedIdentityCredential",
+        "kubernetes:core/v1:ServiceAccount",
+        "kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass",
+        "kubernetes:core/v1:Pod",
+    }
+    (policy,) = graph.by_type("azure-native:keyvault:AccessPolicy")
+    assert policy.inputs["policy"]["permissions"] == {"keys": ["get"], "secrets": ["get", "list"]}
+
+
+def test_construct_refuses_outputs_and_bad_values_before_declaring_anything() -> None:
+    inputs = base_settings("workload")
+    inputs["keyVault"] = {**inputs["keyVault"], "name": pulumi.Output.from_input("kvname")}
+    errors: list[Exception] = []
+    provider = ComponentProvider([AksKeyVaultSecrets], PACKAGE, None, VERSION)
+
+    def program() -> None:
+        for bad in (inputs, {**base_settings("workload"), "tenantId": "contoso"}):
+            try:
+                provider.construct("app", TOKEN, bad, pulumi.ResourceOptions())
+            except Exception as error:  # the provider wraps it as ComponentInitError
+                errors.append(error)
+
+    assert evaluate(program).resources == []
+    assert "args.keyVault.name: is an Output" in str(errors[0]) and "known at preview" in str(errors[0])
+    assert "tenantId: 'contoso' is not valid" in str(errors[1])
+
+
+def test_yaml_example_uses_the_package_as_the_schema_describes(schema: dict[str, Any]) -> None:
+    folder = ROOT / "examples" / "yaml"
+    program = yaml.safe_load((folder / "Pulumi.yaml").read_text())
+    assert program["runtime"] == "yaml"
+    assert (folder / program["packages"]["keyvault-csi"] / "PulumiPlugin.yaml").is_file()
+    component = program["resources"]["secrets"]
+    assert component["type"] == TOKEN and component["options"]["providers"] == ["${azure}", "${cluster}"]
+    for name, expression in program["outputs"].items():
+        assert expression == f"${{secrets.{name}}}" and name in schema["resources"][TOKEN]["properties"]
+    stack = yaml.safe_load((folder / "Pulumi.dev.yaml").read_text())["config"]
+    properties = json.loads(
+        json.dumps(component["properties"]).replace("${tenantId}", stack[f"{program['name']}:tenantId"])
+    )
+    graph, state = construct(properties)
+    assert state["serviceAccounts"] == ["shop/storefront"]
+    (spc,) = graph.by_type("kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass")
+    assert spc.inputs["spec"]["secretObjects"][0]["secretName"] == "storefront-db"
+
+
+def typescript_arguments(source: str) -> dict[str, Any]:
+    """The object literal given to ``new keyvaultCsi.AksKeyVaultSecrets(...)``, read as JSON."""
+    start = source.index("new keyvaultCsi.AksKeyVaultSecrets(")
+    body = source[source.index("{", start) :]
+    depth = 0
+    for end, char in enumerate(body):  # noqa: B007 (end is read after the loop)
+        depth += {"{": 1, "}": -1}.get(char, 0)
+        if depth == 0:
+            break
+    literal = re.sub(r"//[^\n]*", "", body[: end + 1])
+    literal = literal.replace('config.require("tenantId")', '"00000000-0000-0000-0000-000000000000"')
+    literal = re.sub(r"([{,]\s*)([A-Za-z_]\w*)\s*:", r'\1"\2":', literal)
+    return json.loads(re.sub(r",(\s*[}\]])", r"\1", literal))
+
+
+def test_typescript_example_uses_the_package_as_the_schema_describes(schema: dict[str, Any]) -> None:
+    folder = ROOT / "examples" / "typescript"
+    project = yaml.safe_load((folder / "Pulumi.yaml").read_text())
+    assert project["runtime"]["name"] == "nodejs"
+    assert (folder / project["packages"]["keyvault-csi"] / "PulumiPlugin.yaml").is_file()
+    package = json.loads((folder / "package.json").read_text())
+    assert package["dependencies"]["@pulumi/keyvault-csi"] == "file:sdks/keyvault-csi"
+    source = (folder / "index.ts").read_text()
+    assert 'import * as keyvaultCsi from "@pulumi/keyvault-csi";' in source
+    assert "{ providers: [azureProvider, k8sProvider] }" in source
+    for output in re.findall(r"secrets\.(\w+);", source):
+        assert output in schema["resources"][TOKEN]["properties"], output
+    arguments = typescript_arguments(source)
+    validate_settings(arguments)
+    graph, state = construct(arguments)
+    assert state["serviceAccounts"] == ["shop/storefront"]
+    (spc,) = graph.by_type("kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass")
+    assert [s["type"] for s in spc.inputs["spec"]["secretObjects"]] == ["Opaque", "kubernetes.io/tls"]

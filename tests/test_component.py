@@ -1,0 +1,320 @@
+"""The dependency graph of each identity mode, as the Pulumi engine would receive it (mock runtime)."""
+
+from __future__ import annotations
+
+import json
+from itertools import pairwise
+
+import pytest
+import yaml
+
+from keyvault_csi.rules.grants import ROLE_ASSIGNMENT_NAMESPACE, role_assignment_name
+from keyvault_csi.testing.mockgraph import DYNAMIC_NODE_IDENTITY, Graph, RecordedResource
+from tests.support import (
+    ACCESS_POLICY,
+    IDENTITY,
+    POD,
+    ROLE_ASSIGNMENT,
+    SPC,
+    TOP,
+    base_settings,
+    run_program,
+    stack_graph,
+)
+from tools.review.plan_files import kubernetes_manifests
+
+
+def custom(graph: Graph) -> list[RecordedResource]:
+    return [r for r in graph.resources if r.custom and not r.type.startswith("pulumi:providers:")]
+
+
+def grants(graph: Graph) -> list[RecordedResource]:
+    return graph.by_type(ACCESS_POLICY) + graph.by_type(ROLE_ASSIGNMENT)
+
+
+@pytest.fixture(scope="module")
+def graphs() -> dict[str, Graph]:
+    return {
+        mode: run_program(base_settings(mode)) for mode in ("userAssigned", "existing", "systemAssigned", "kubelet")
+    }
+
+
+def test_user_assigned_creates_identity_assigns_every_node_and_grants_once(graphs: dict[str, Graph]) -> None:
+    graph = graphs["userAssigned"]
+    (identity,) = graph.by_type(IDENTITY)
+    assert identity.inputs["resourceName"] == "id-app" and identity.inputs["resourceGroupName"] == "rg-identities"
+    nodes = graph.by_type(DYNAMIC_NODE_IDENTITY)
+    assert sorted(
+        n.inputs["nodeId"].rsplit("/", 2)[-2] + "/" + n.inputs["nodeId"].rsplit("/", 1)[-1] for n in nodes
+    ) == [
+        "virtualMachineScaleSets/aks-nodepool1-12345678-vmss",
+        "virtualMachineScaleSets/aks-nodepool2-12345678-vmss",
+        "virtualMachines/k8s-agent-0",
+    ]
+    for node in nodes:
+        assert node.inputs["userAssignedIdentities"] == [identity.outputs["id"]]
+        assert node.inputs["systemAssigned"] is False
+        assert node.inputs["nodeId"].startswith("/subscriptions/<subscriptionId>/resourceGroups/")
+    (policy,) = graph.by_type(ACCESS_POLICY)
+    assert policy.inputs["policy"]["objectId"] == "<id-app.principalId>"
+    spc = graph.by_type(SPC)[0].inputs["spec"]["parameters"]
+    assert spc["userAssignedIdentityID"] == "<id-app.clientId>"
+
+
+def test_existing_identity_is_looked_up_not_created(graphs: dict[str, Graph]) -> None:
+    graph = graphs["existing"]
+    assert graph.by_type(IDENTITY) == []
+    lookups = [i for i in graph.invokes if i.token == "azure-native:managedidentity:getUserAssignedIdentity"]
+    assert [(i.args["resourceGroupName"], i.args["resourceName"]) for i in lookups] == [
+        ("rg-identities", "id-existing")
+    ]
+    for node in graph.by_type(DYNAMIC_NODE_IDENTITY):
+        assert node.inputs["userAssignedIdentities"] == [base_settings("existing")["identity"]["resourceId"]]
+    assert graph.by_type(SPC)[0].inputs["spec"]["parameters"]["userAssignedIdentityID"] == "<id-existing.clientId>"
+
+
+def test_kubelet_identity_creates_and_assigns_nothing(graphs: dict[str, Graph]) -> None:
+    graph = graphs["kubelet"]
+    assert graph.by_type(IDENTITY) == [] and graph.by_type(DYNAMIC_NODE_IDENTITY) == []
+    (policy,) = graph.by_type(ACCESS_POLICY)
+    assert policy.inputs["policy"]["objectId"] == "<aks-agentpool.objectId>"
+    assert graph.by_type(SPC)[0].inputs["spec"]["parameters"]["userAssignedIdentityID"] == "<aks-agentpool.clientId>"
+    assert [i.args for i in graph.invokes if i.token.endswith("getManagedCluster")] == [
+        {"resourceGroupName": "rg-aks", "resourceName": "aks"}
+    ]
+
+
+def test_system_assigned_turns_on_node_identities_and_grants_each_node(graphs: dict[str, Graph]) -> None:
+    graph = graphs["systemAssigned"]
+    assert graph.by_type(IDENTITY) == []
+    nodes = graph.by_type(DYNAMIC_NODE_IDENTITY)
+    assert len(nodes) == 3
+    assert all(n.inputs["systemAssigned"] is True and n.inputs["userAssignedIdentities"] == [] for n in nodes)
+    policies = graph.by_type(ACCESS_POLICY)
+    assert sorted(p.inputs["policy"]["objectId"] for p in policies) == sorted(n.outputs["principalId"] for n in nodes)
+    params = graph.by_type(SPC)[0].inputs["spec"]["parameters"]
+    assert params["userAssignedIdentityID"] == "" and params["useVMManagedIdentity"] == "true"
+    assert graph.stack_outputs["identityClientId"] == ""
+    assert len(graph.stack_outputs["principalIds"]) == 3
+
+
+@pytest.mark.parametrize("mode", ["userAssigned", "existing", "systemAssigned", "kubelet"])
+def test_every_child_is_parented_and_uses_explicit_providers(graphs: dict[str, Graph], mode: str) -> None:
+    graph = graphs[mode]
+    index = graph.by_urn()
+    (top,) = graph.by_type(TOP)
+    for resource in graph.resources:
+        if resource.type.startswith("pulumi:providers:") or resource is top:
+            continue
+        assert top.urn in graph.ancestors(resource), f"{resource.name} is not under the top-level component"
+        assert resource.parent in index
+    providers = {r.type.rsplit(":", 1)[-1]: r.urn for r in graph.resources if r.type.startswith("pulumi:providers:")}
+    assert set(providers) == {"azure-native", "kubernetes"}
+    for resource in custom(graph):
+        if resource.type == DYNAMIC_NODE_IDENTITY:
+            continue  # served by Pulumi's own dynamic provider, not a package provider
+        package = resource.type.split(":", 1)[0]
+        assert resource.provider.startswith(providers[package] + "::"), resource.name
+    for invoke in graph.invokes:
+        assert invoke.provider.startswith(providers["azure-native"] + "::"), invoke.token
+
+
+@pytest.mark.parametrize("mode", ["userAssigned", "existing", "systemAssigned", "kubelet"])
+def test_pod_waits_for_its_class_every_grant_and_every_node(graphs: dict[str, Graph], mode: str) -> None:
+    graph = graphs[mode]
+    (pod,) = graph.by_type(POD)
+    (spc,) = graph.by_type(SPC)
+    for target in [spc, *grants(graph), *graph.by_type(DYNAMIC_NODE_IDENTITY)]:
+        assert graph.depends_on(pod, target), f"Pod does not wait for {target.name}"
+
+
+def test_class_waits_for_identity_only(graphs: dict[str, Graph]) -> None:
+    graph = graphs["userAssigned"]
+    (spc,) = graph.by_type(SPC)
+    (identity,) = graph.by_type(IDENTITY)
+    assert graph.depends_on(spc, identity)
+    for other in grants(graph) + graph.by_type(DYNAMIC_NODE_IDENTITY):
+        assert not graph.depends_on(spc, other), f"class needlessly waits for {other.name}"
+
+
+def test_nodes_and_grants_run_in_parallel(graphs: dict[str, Graph]) -> None:
+    graph = graphs["userAssigned"]
+    nodes = graph.by_type(DYNAMIC_NODE_IDENTITY)
+    for a in nodes:
+        for b in nodes + grants(graph):
+            if a is not b:
+                assert not graph.depends_on(a, b), f"{a.name} waits for {b.name}"
+        for grant in grants(graph):
+            assert not graph.depends_on(grant, a), f"{grant.name} waits for {a.name}"
+
+
+def test_access_policy_writes_to_one_vault_are_chained() -> None:
+    graph = run_program(base_settings("systemAssigned"))
+    policies = sorted(graph.by_type(ACCESS_POLICY), key=lambda p: p.name)
+    assert len(policies) == 3
+    for earlier, later in pairwise(policies):
+        assert earlier.urn in later.dependencies
+
+
+def test_rbac_vault_gets_minimal_roles_scoped_to_the_vault() -> None:
+    settings = base_settings("userAssigned")
+    settings["keyVault"]["permissionModel"] = "rbac"
+    settings["workloads"][0]["objects"].append({"objectName": "tls", "objectType": "cert"})
+    graph = run_program(settings)
+    assert graph.by_type(ACCESS_POLICY) == []
+    roles = graph.by_type(ROLE_ASSIGNMENT)
+    scope = "/subscriptions/<subscriptionId>/resourceGroups/rg-secrets/providers/Microsoft.KeyVault/vaults/kvname"
+    assert sorted(r.inputs["roleDefinitionId"].rsplit("/", 1)[-1] for r in roles) == sorted(
+        [
+            "4633458b-17de-408a-b874-0445c86b69e6",
+            "12338af0-0e69-4776-bea7-57ae8d297424",
+            "db79e9a7-68ee-4b58-9aeb-b90e7c24fcba",
+        ]
+    )
+    for role in roles:
+        assert role.inputs["scope"] == scope
+        assert role.inputs["principalType"] == "ServicePrincipal"
+        assert role.inputs["principalId"] == "<id-app.principalId>"
+        guid = role.inputs["roleDefinitionId"].rsplit("/", 1)[-1]
+        assert role.inputs["roleAssignmentName"] == role_assignment_name(scope, "<id-app.principalId>", guid)
+    for a in roles:  # RBAC writes do not conflict: no chain
+        assert not any(graph.depends_on(a, b) for b in roles if b is not a)
+    (pod,) = graph.by_type(POD)
+    assert all(graph.depends_on(pod, r) for r in roles)
+
+
+def test_role_assignment_names_are_stable_guids() -> None:
+    name = role_assignment_name("/SUBSCRIPTIONS/x/vaults/KV", "P", "g")
+    assert name == role_assignment_name("/subscriptions/x/vaults/kv", "p", "g")
+    assert name != role_assignment_name("/subscriptions/x/vaults/kv", "p", "h")
+    assert (
+        str(ROLE_ASSIGNMENT_NAMESPACE) == "5f0f3c1e-7a57-4b8e-9d6e-6b657976617c"
+    )  # changing it renames every assignment
+
+
+@pytest.mark.parametrize(("rbac", "expected"), [(True, ROLE_ASSIGNMENT), (False, ACCESS_POLICY)])
+def test_auto_permission_model_reads_the_vault(rbac: bool, expected: str) -> None:
+    settings = base_settings("userAssigned")
+    settings["keyVault"]["permissionModel"] = "auto"
+    graph = run_program(settings, vault_rbac={"kvname": rbac})
+    assert [r.type for r in grants(graph)] == [expected] * len(grants(graph)) and grants(graph)
+    assert [i.args for i in graph.invokes if i.token == "azure-native:keyvault:getVault"] == [
+        {"resourceGroupName": "rg-secrets", "vaultName": "kvname"}
+    ]
+
+
+@pytest.mark.parametrize(
+    ("objects", "expected"),
+    [
+        ([{"objectName": "s", "objectType": "secret"}], {"secrets": ["get"]}),
+        ([{"objectName": "k", "objectType": "key"}], {"keys": ["get"]}),
+        ([{"objectName": "c", "objectType": "cert"}], {"certificates": ["get"]}),
+        (
+            [
+                {"objectName": "s", "objectType": "secret", "objectVersionHistory": 5},
+                {"objectName": "c", "objectType": "cert"},
+            ],
+            {"certificates": ["get"], "secrets": ["get", "list"]},
+        ),
+        ([{"objectName": "s", "objectType": "secret", "objectVersionHistory": 1}], {"secrets": ["get"]}),
+    ],
+)
+def test_access_policy_is_least_privilege(objects: list[dict], expected: dict) -> None:
+    settings = base_settings("kubelet")
+    settings["workloads"][0]["objects"] = objects
+    (policy,) = run_program(settings).by_type(ACCESS_POLICY)
+    assert policy.inputs["policy"]["permissions"] == expected
+    assert policy.inputs["policy"]["tenantId"] == settings["tenantId"]
+
+
+def test_protect_applies_to_identity_and_grants_only() -> None:
+    settings = base_settings("userAssigned")
+    settings["protect"] = True
+    graph = run_program(settings)
+    protected = sorted(r.type for r in custom(graph) if r.protect)
+    assert protected == sorted([IDENTITY, ACCESS_POLICY])
+
+
+def test_stack_outputs(graphs: dict[str, Graph]) -> None:
+    outputs = graphs["userAssigned"].stack_outputs
+    assert outputs == {
+        "identityClientId": "<id-app.clientId>",
+        "principalIds": {"identity": "<id-app.principalId>"},
+        "secretProviderClasses": ["default/azure-kvname-nginx"],
+        "pods": ["default/nginx-secrets-store-inline"],
+        "serviceAccounts": [],
+    }
+
+
+def test_same_config_declares_the_same_graph_byte_for_byte() -> None:
+    def snapshot(graph: Graph) -> str:
+        # Registration order is async and may vary; the declared graph may not.
+        rows = [
+            (r.urn, r.parent, r.dependencies, r.property_dependencies, r.inputs, r.protect) for r in graph.resources
+        ]
+        return json.dumps(sorted(rows, key=lambda row: row[0]), sort_keys=True)
+
+    first, second = (run_program(base_settings("systemAssigned")) for _ in range(2))
+    assert snapshot(first) == snapshot(second)
+    assert kubernetes_manifests(first) == kubernetes_manifests(second)
+
+
+@pytest.mark.parametrize(
+    "stack",
+    [
+        "dev",
+        "prod",
+        "examples/user-assigned-msi",
+        "examples/system-assigned-msi",
+        "examples/kubelet-identity",
+        "examples/workload-identity",
+    ],
+)
+def test_shipped_stacks_evaluate(stack: str) -> None:
+    graph = stack_graph(stack)
+    manifests = kubernetes_manifests(graph)
+    assert manifests and all(m["apiVersion"] in ("v1", "secrets-store.csi.x-k8s.io/v1") for m in manifests.values())
+
+
+def test_stacks_disable_default_providers() -> None:
+    from tools.review.stackfile import ROOT
+
+    for path in [*sorted((ROOT / "stacks").glob("Pulumi.*.yaml")), *sorted((ROOT / "examples").glob("Pulumi.*.yaml"))]:
+        config = yaml.safe_load(path.read_text())["config"]
+        assert config["pulumi:disable-default-providers"] == ["azure-native", "kubernetes"], path.name
+
+
+def test_prod_is_rbac_and_protected() -> None:
+    graph = stack_graph("prod")
+    assert graph.by_type(ACCESS_POLICY) == [] and graph.by_type(ROLE_ASSIGNMENT)
+    assert all(r.protect for r in graph.by_type(ROLE_ASSIGNMENT) + graph.by_type(IDENTITY))
+    assert not any(r.protect for r in graph.by_type(POD) + graph.by_type(SPC))
+
+
+@pytest.mark.parametrize(
+    ("kubernetes", "secret"),
+    [
+        ({"kubeconfig": "apiVersion: v1\nkind: Config\n"}, True),
+        ({"cluster": {"resourceGroup": "rg-aks", "name": "aks"}}, True),
+        (None, False),
+    ],
+)
+def test_kubernetes_provider_sources_keep_the_kubeconfig_secret(kubernetes: dict | None, secret: bool) -> None:
+    settings = base_settings("kubelet")
+    if kubernetes:
+        settings["kubernetes"] = kubernetes
+    graph = run_program(settings)
+    (provider,) = graph.by_type("pulumi:providers:kubernetes")
+    kubeconfig = provider.inputs.get("kubeconfig")
+    if not secret:
+        assert kubeconfig is None  # ambient ~/.kube/config or KUBECONFIG
+        return
+    assert isinstance(kubeconfig, dict) and set(kubeconfig) == {"value"}, (
+        "kubeconfig must reach the provider as a secret"
+    )
+    if "cluster" in kubernetes:
+        assert [i.args for i in graph.invokes if i.token.endswith("listManagedClusterUserCredentials")] == [
+            {"resourceGroupName": "rg-aks", "resourceName": "aks"}
+        ]
+        assert kubeconfig["value"] == "# <aks.kubeconfig>\n"
+    assert "kubeconfig" not in json.dumps(graph.stack_outputs)

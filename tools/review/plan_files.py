@@ -1,0 +1,95 @@
+"""What ``make plan`` writes for one stack: the manifests, ``graph.json`` and ``graph.mmd``.
+
+A :class:`RenderedPlan` is the text of every file, computed once from an evaluated graph, so the
+same object is written to ``build/plan/<stack>/``, compared with a golden copy, or diffed against
+the plan of another git ref — always through the same rendering.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from keyvault_csi.testing.mockgraph import Graph
+from tools.review.plan_graph import graph_document
+from tools.review.plan_mermaid import render_mermaid
+
+
+def kubernetes_manifests(graph: Graph) -> dict[str, dict]:
+    """File name → manifest for every Kubernetes object in the graph."""
+    manifests = {}
+    for resource in graph.resources:
+        if not resource.custom or not resource.type.startswith("kubernetes:"):
+            continue
+        manifest = {
+            k: resource.inputs[k] for k in ("apiVersion", "kind", "metadata", "spec", "data") if k in resource.inputs
+        }
+        metadata = manifest.get("metadata", {})
+        file_name = f"{manifest['kind'].lower()}-{metadata.get('namespace', 'default')}-{metadata['name']}.yaml"
+        manifests[file_name] = manifest
+    return dict(sorted(manifests.items()))
+
+
+class _ManifestDumper(yaml.SafeDumper):
+    """Multi-line strings (the ``objects`` parameter) as literal blocks, as a person would write them."""
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_ManifestDumper.add_representer(str, _represent_str)
+
+
+def manifest_yaml(manifest: dict) -> str:
+    return yaml.dump(manifest, Dumper=_ManifestDumper, sort_keys=True, default_flow_style=False)
+
+
+GRAPH_JSON = "graph.json"
+GRAPH_MERMAID = "graph.mmd"
+
+
+@dataclasses.dataclass(frozen=True)
+class RenderedPlan:
+    """One stack's plan as file name → text, plus the graph document the graph files come from."""
+
+    stack: str
+    manifests: dict[str, str]
+    graph: dict[str, Any]
+
+    def graph_json(self) -> str:
+        return json.dumps(self.graph, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+    def mermaid(self) -> str:
+        return render_mermaid(self.graph)
+
+    def files(self) -> dict[str, str]:
+        """Every file of the plan folder, sorted by name."""
+        files = dict(self.manifests)
+        files[GRAPH_JSON] = self.graph_json()
+        files[GRAPH_MERMAID] = self.mermaid()
+        return dict(sorted(files.items()))
+
+
+def render_plan(graph: Graph, stack: str) -> RenderedPlan:
+    """Render an evaluated stack; ``stack`` is its label (``dev``, ``user-assigned-msi``)."""
+    manifests = {name: manifest_yaml(manifest) for name, manifest in kubernetes_manifests(graph).items()}
+    return RenderedPlan(stack=stack, manifests=manifests, graph=graph_document(graph, stack))
+
+
+def write_plan(plan: RenderedPlan, folder: Path) -> list[Path]:
+    """Replace ``folder`` with the plan's files (a stale manifest must not survive a re-plan)."""
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    written = []
+    for name, text in plan.files().items():
+        path = folder / name
+        path.write_text(text, encoding="utf-8")
+        written.append(path)
+    return written
