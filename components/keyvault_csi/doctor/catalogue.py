@@ -91,7 +91,7 @@ CATALOGUE: tuple[Cause, ...] = (
         "class-not-found",
         _rx(
             # driver pkg/secrets-store/utils.go getSecretProviderItem; Kubernetes NotFound text after it
-            r"failed to get secretproviderclass \S+, error: .*not found",
+            r"failed to get secrets?providerclass\s+\S+\s*, error: .*not found",
             r"SecretProviderClass\S* \"[^\"]+\" not found",
             # driver pkg/secrets-store/nodeserver.go: volumeAttributes without secretProviderClass
             r"secretProviderClass is not set",
@@ -207,7 +207,7 @@ CATALOGUE: tuple[Cause, ...] = (
             r"keyvaultName is not provided",
             r"keyvault name \S* ?is invalid",
             # Go resolver: the vault's DNS name does not exist (or its private DNS zone is not linked)
-            r"lookup \S+\.vault\.(azure\.net|azure\.cn|usgovcloudapi\.net|microsoftazure\.de)\S*: no such host",
+            r"lookup \S+\.vault\.(azure\.net|azure\.cn|usgovcloudapi\.net|microsoftazure\.de)( on \S+)?: no such host",
         ),
         "the vault name in the class does not resolve: check `keyvault-csi:keyVault.name` (the vault's name, not "
         "its resource group or URL); a private-endpoint vault also needs its privatelink.vaultcore.azure.net zone "
@@ -314,7 +314,8 @@ CATALOGUE: tuple[Cause, ...] = (
         "secret-sync-forbidden",
         _rx(
             # provider troubleshooting page: driver installed without syncSecret.enabled
-            r"secrets is forbidden: User \"system:serviceaccount:[^\"]*secrets-store[^\"]*\" "
+            # (kubectl and klog escape the quotes: \" in the text)
+            r"secrets is forbidden: User \\?\"system:serviceaccount:[^\"\\]*secrets-store[^\"\\]*\\?\" "
             r"cannot (create|patch|update)",
         ),
         "the driver may not write Kubernetes Secrets (installed without `syncSecret.enabled=true`): install it with "
@@ -327,7 +328,7 @@ CATALOGUE: tuple[Cause, ...] = (
             # no answer from Key Vault / Entra ID in time (provider troubleshooting page, issues #292 #381 #1063)
             r"context deadline exceeded|DeadlineExceeded",
             r"i/o timeout",
-            r"lookup login\.microsoftonline\.com\S*: no such host",
+            r"lookup login\.microsoftonline\.(com|us)( on \S+)?: no such host",
         ),
         "the provider (hostNetwork, on the node) got no answer from Key Vault or Entra ID in time: check egress from "
         "the node to <vault>.vault.azure.net:443 and login.microsoftonline.com:443 (firewall, NSG, proxy, "
