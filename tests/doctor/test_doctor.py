@@ -255,7 +255,7 @@ def test_stack_without_plan_says_run_make_plan(project: Path) -> None:
 
 
 def test_events_k8s_io_v1_documents_are_read() -> None:
-    document = {
+    document: dict[str, Any] = {
         "items": [
             {
                 "regarding": {"kind": "Pod", "namespace": "shop", "name": "p"},
