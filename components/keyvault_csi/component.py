@@ -69,13 +69,15 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
         self.access = KeyVaultAccess(
             f"{name}-access",
             {
-                "vaultName": settings.keyVault.name,
-                "resourceGroup": settings.keyVault.resourceGroup,
-                "tenantId": settings.tenantId,
+                "vaultName": settings.key_vault.name,
+                "resourceGroup": settings.key_vault.resource_group,
+                "tenantId": settings.tenant_id,
                 "objects": [obj for w in settings.workloads for obj in w.objects],
                 "principals": self.principal_ids,
-                "permissionModel": settings.keyVault.permissionModel,
-                **({"subscriptionId": settings.keyVault.subscriptionId} if settings.keyVault.subscriptionId else {}),
+                "permissionModel": settings.key_vault.permission_model,
+                **(
+                    {"subscriptionId": settings.key_vault.subscription_id} if settings.key_vault.subscription_id else {}
+                ),
                 "protect": settings.protect,
             },
             pulumi.ResourceOptions(parent=self),
@@ -99,16 +101,16 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
             identity.type != "workload"
             or identity.cluster is None
             or identity.name is None
-            or identity.resourceGroup is None
+            or identity.resource_group is None
         ):
             return None
         return WorkloadIdentity(
             f"{name}-workload-identity",
             {
                 "identityName": identity.name,
-                "identityResourceGroup": identity.resourceGroup,
+                "identityResourceGroup": identity.resource_group,
                 "clientId": self.identity.client_id,
-                "cluster": {"resourceGroup": identity.cluster.resourceGroup, "name": identity.cluster.name},
+                "cluster": {"resourceGroup": identity.cluster.resource_group, "name": identity.cluster.name},
                 "serviceAccounts": [
                     {"namespace": w.namespace, "name": w.service_account_name()} for w in settings.workloads
                 ],
@@ -123,9 +125,9 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
             return None
         nodes: list[NodeArgs] = []
         for kind, ref in settings.nodes.all():
-            node: NodeArgs = {"kind": kind, "resourceGroup": ref.resourceGroup, "name": ref.name}  # type: ignore[typeddict-item]
-            if ref.subscriptionId:
-                node["subscriptionId"] = ref.subscriptionId
+            node: NodeArgs = {"kind": kind, "resourceGroup": ref.resource_group, "name": ref.name}  # type: ignore[typeddict-item]
+            if ref.subscription_id:
+                node["subscriptionId"] = ref.subscription_id
             nodes.append(node)
         system = settings.identity.type == "systemAssigned"
         return NodeIdentityAssignments(
@@ -134,22 +136,22 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
                 "nodes": nodes,
                 **({} if system else {"userAssignedIdentityId": self.identity.resource_id}),
                 "systemAssigned": system,
-                "armEndpoint": settings.armEndpoint,
+                "armEndpoint": settings.arm_endpoint,
                 "environment": settings.environment,
             },
             pulumi.ResourceOptions(parent=self),
         )
 
     def _declare_workload(self, name: str, settings: Settings, workload) -> None:
-        class_name = workload.class_name(settings.keyVault.name)
+        class_name = workload.class_name(settings.key_vault.name)
         key = f"{workload.namespace}/{class_name}"
         spc = SecretProviderClass(
             f"{name}-{workload.namespace}-{class_name}",
             {
                 "namespace": workload.namespace,
                 "className": class_name,
-                "keyvaultName": settings.keyVault.name,
-                "tenantId": settings.tenantId,
+                "keyvaultName": settings.key_vault.name,
+                "tenantId": settings.tenant_id,
                 "objects": workload.objects,
                 # Workload identity: clientID with no use* flag true; otherwise the identity on the nodes.
                 **(
@@ -157,9 +159,9 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
                     if self.workload_identity
                     else {"userAssignedIdentityId": self.identity.client_id}
                 ),
-                "secretObjects": workload.secretObjects,
-                "cloudName": workload.cloudName,
-                **({"cloudEnvFileName": workload.cloudEnvFileName} if workload.cloudEnvFileName else {}),
+                "secretObjects": workload.secret_objects,
+                "cloudName": workload.cloud_name,
+                **({"cloudEnvFileName": workload.cloud_env_file_name} if workload.cloud_env_file_name else {}),
             },
             pulumi.ResourceOptions(parent=self),
         )
@@ -186,11 +188,11 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
                 "os": workload.pod.os,
                 "secretProviderClass": spc.class_name,
                 "env": container_env(workload.pod.env),
-                "envFrom": container_env_from(workload.pod.envFrom),
+                "envFrom": container_env_from(workload.pod.env_from),
                 # Hardened defaults (keyvault_csi.rules.pod) under the workload's overrides.
                 "securityContext": workload.pod.security_args(),
                 "resources": workload.pod.resources_args(),
-                **({"writablePaths": workload.pod.writablePaths} if workload.pod.writablePaths is not None else {}),
+                **({"writablePaths": workload.pod.writable_paths} if workload.pod.writable_paths is not None else {}),
                 **account,
                 "dependsOn": waits_for,
             },
@@ -203,12 +205,12 @@ def _identity_args(settings: Settings) -> ManagedIdentityArgs:
     args: ManagedIdentityArgs = {"type": identity.type, "tags": settings.tags, "protect": settings.protect}
     if identity.name:
         args["name"] = identity.name
-    if identity.resourceGroup:
-        args["resourceGroup"] = identity.resourceGroup
-    if identity.resourceId:
-        args["resourceId"] = identity.resourceId
+    if identity.resource_group:
+        args["resourceGroup"] = identity.resource_group
+    if identity.resource_id:
+        args["resourceId"] = identity.resource_id
     if identity.cluster:
-        args["cluster"] = {"resourceGroup": identity.cluster.resourceGroup, "name": identity.cluster.name}
+        args["cluster"] = {"resourceGroup": identity.cluster.resource_group, "name": identity.cluster.name}
     if settings.location:
         args["location"] = settings.location
     return args

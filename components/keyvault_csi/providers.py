@@ -35,7 +35,7 @@ def kubernetes_provider(settings: Settings, azure: azure_native.Provider) -> Kub
         kubeconfig = pulumi.Output.secret(kubernetes.kubeconfig.get_secret_value())
     elif kubernetes and kubernetes.cluster is not None:
         credentials = containerservice.list_managed_cluster_user_credentials_output(
-            resource_group_name=kubernetes.cluster.resourceGroup,
+            resource_group_name=kubernetes.cluster.resource_group,
             resource_name=kubernetes.cluster.name,
             opts=pulumi.InvokeOutputOptions(provider=azure),
         )

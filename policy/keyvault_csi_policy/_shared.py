@@ -8,7 +8,8 @@ Azure SDK), so the pack's virtualenv stays small: it installs ``keyvault-csi`` w
 from __future__ import annotations
 
 from keyvault_csi.rules import names as naming
+from keyvault_csi.rules.model import input_keys
 from keyvault_csi.rules.names import KEY_VAULT_NAME
 from keyvault_csi.rules.objects import KeyVaultObject, parse_objects
 
-__all__ = ["KEY_VAULT_NAME", "KeyVaultObject", "naming", "parse_objects"]
+__all__ = ["KEY_VAULT_NAME", "KeyVaultObject", "input_keys", "naming", "parse_objects"]

@@ -17,7 +17,7 @@ from pulumi_policy import EnforcementLevel, PolicyConfigSchema, ResourceValidati
 from pydantic import ValidationError
 
 from ._props import UNKNOWN, dig, known_str, plain
-from ._shared import KEY_VAULT_NAME, KeyVaultObject, naming, parse_objects
+from ._shared import KEY_VAULT_NAME, KeyVaultObject, input_keys, naming, parse_objects
 
 GROUP = "secrets-store.csi.x-k8s.io"
 API_VERSION = f"{GROUP}/v1"
@@ -249,11 +249,11 @@ def _object_error(index: int, error: Mapping[str, Any]) -> str:
     field = ".".join(str(part) for part in error["loc"])
     where = f"objects[{index}]" + (f".{field}" if field else "")
     if error["type"] == "extra_forbidden":
-        guess = did_you_mean(str(error["loc"][-1]), tuple(KeyVaultObject.model_fields))
+        guess = did_you_mean(str(error["loc"][-1]), input_keys(KeyVaultObject))
         hint = (
             f"did you mean {guess!r}? fix: rename it"
             if guess
-            else f"fix: remove it (fields: {', '.join(KeyVaultObject.model_fields)})"
+            else f"fix: remove it (fields: {', '.join(input_keys(KeyVaultObject))})"
         )
         return f"{where}: unknown field (the provider ignores it); {hint}"
     if error["type"] == "missing":

@@ -126,7 +126,8 @@ def test_typed_arguments_match_the_config_models() -> None:
 
     def compare(model: type[BaseModel], typed: type, path: str) -> None:
         hints = typing.get_type_hints(typed)
-        for name, field in model.model_fields.items():
+        for attribute, field in model.model_fields.items():
+            name = field.alias or attribute  # the argument key (camelCase)
             if (model.__name__, name) in NOT_IN_PACKAGE:
                 continue
             if name not in hints:
@@ -145,7 +146,7 @@ def test_typed_arguments_match_the_config_models() -> None:
                 )
             elif nested_model and nested_typed:
                 compare(nested_model, nested_typed, f"{path}.{name}")
-        for name in set(hints) - set(model.model_fields):
+        for name in set(hints) - {f.alias or n for n, f in model.model_fields.items()}:
             problems.append(
                 f"{path}.{name}: in components/args.py {typed.__name__} but not accepted by {model.__name__}"
             )

@@ -124,7 +124,7 @@ def test_unknown_and_misspelt_fields_are_refused():
 def test_objects_are_frozen_and_hashable():
     one = obj()
     with pytest.raises(ValidationError):
-        one.objectName = "other"  # type: ignore[misc]
+        one.object_name = "other"  # type: ignore[misc]
     assert {one, obj()} == {one}
 
 
@@ -259,7 +259,7 @@ def _seed_objects(path: Path) -> tuple[str, list[KeyVaultObject]]:
 @pytest.mark.parametrize("seed", sorted(SEEDS.glob("*.txt")), ids=lambda p: p.name)
 def test_seed_objects_render_to_the_same_objects(seed):
     text, objects = _seed_objects(seed)
-    assert [o.objectName for o in objects] == ["secret1", "key1"]
+    assert [o.object_name for o in objects] == ["secret1", "key1"]
     assert parse_objects(render_objects(objects)) == parse_objects(text)
 
 

@@ -13,11 +13,11 @@ def container_env(env: Sequence[EnvVar]) -> list[core.EnvVarArgs]:
     """``containers[].env`` for the Pod, in the given order."""
     return [
         core.EnvVarArgs(name=e.name, value=e.value)
-        if e.secretKeyRef is None
+        if e.secret_key_ref is None
         else core.EnvVarArgs(
             name=e.name,
             value_from=core.EnvVarSourceArgs(
-                secret_key_ref=core.SecretKeySelectorArgs(name=e.secretKeyRef.name, key=e.secretKeyRef.key)
+                secret_key_ref=core.SecretKeySelectorArgs(name=e.secret_key_ref.name, key=e.secret_key_ref.key)
             ),
         )
         for e in env
@@ -27,6 +27,6 @@ def container_env(env: Sequence[EnvVar]) -> list[core.EnvVarArgs]:
 def container_env_from(env_from: Sequence[EnvFromSecret]) -> list[core.EnvFromSourceArgs]:
     """``containers[].envFrom`` for the Pod, in the given order."""
     return [
-        core.EnvFromSourceArgs(secret_ref=core.SecretEnvSourceArgs(name=e.secretRef.name), prefix=e.prefix or None)
+        core.EnvFromSourceArgs(secret_ref=core.SecretEnvSourceArgs(name=e.secret_ref.name), prefix=e.prefix or None)
         for e in env_from
     ]

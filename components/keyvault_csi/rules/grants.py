@@ -21,7 +21,7 @@ def access_policy_permissions(objects: Sequence[KeyVaultObject]) -> dict[str, li
     """Exactly the access-policy permissions the objects need: ``get``, plus ``list`` for version history."""
     permissions: dict[str, set[str]] = {}
     for obj in objects:
-        family = GRANTS[obj.objectType][0]
+        family = GRANTS[obj.object_type][0]
         permissions.setdefault(family, set()).add("get")
         if obj.needs_list:
             permissions[family].add("list")
@@ -30,7 +30,7 @@ def access_policy_permissions(objects: Sequence[KeyVaultObject]) -> dict[str, li
 
 def required_roles(objects: Sequence[KeyVaultObject]) -> list[tuple[str, str]]:
     """(role name, role definition GUID) pairs the objects need, sorted; each role includes ``list``."""
-    return sorted({GRANTS[obj.objectType][1:] for obj in objects})
+    return sorted({GRANTS[obj.object_type][1:] for obj in objects})
 
 
 def role_assignment_name(scope: str, principal_id: str, role_guid: str) -> str:

@@ -18,7 +18,10 @@ from collections.abc import Sequence
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, StrictInt, ValidationInfo, field_validator, model_validator
+from pydantic import StrictInt, ValidationInfo, field_validator, model_validator
+from pydantic.alias_generators import to_camel
+
+from keyvault_csi.rules.model import Strict
 
 OBJECT_NAME = re.compile(r"^[0-9A-Za-z-]{1,127}$")
 OBJECT_VERSION = re.compile(r"^(|[0-9a-fA-F]{32})$")
@@ -61,7 +64,7 @@ def _alias_problem(alias: str) -> str | None:
     return None
 
 
-class KeyVaultObject(BaseModel):
+class KeyVaultObject(Strict):
     """One Key Vault secret, key or certificate to write into the mounted volume.
 
     Field names are the provider's own, so a class written by hand and one declared here read the
@@ -69,28 +72,26 @@ class KeyVaultObject(BaseModel):
     gives only the public leaf certificate; ``key`` only the public key.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    object_name: str
+    object_type: ObjectType
+    object_version: str = ""
+    object_alias: str | None = None
+    object_format: ObjectFormat | None = None
+    object_encoding: ObjectEncoding | None = None
+    object_version_history: StrictInt | None = None
+    file_permission: str | None = None
 
-    objectName: str
-    objectType: ObjectType
-    objectVersion: str = ""
-    objectAlias: str | None = None
-    objectFormat: ObjectFormat | None = None
-    objectEncoding: ObjectEncoding | None = None
-    objectVersionHistory: StrictInt | None = None
-    filePermission: str | None = None
-
-    @field_validator("objectType", "objectFormat", "objectEncoding", mode="before")
+    @field_validator("object_type", "object_format", "object_encoding", mode="before")
     @classmethod
     def _literal(cls, value: Any, info: ValidationInfo) -> Any:
         # The provider compares objectType case-sensitively ('Secret' is an unknown type): name the
         # value given, which pydantic's own literal message leaves out.
-        allowed = _ALLOWED[info.field_name]
+        allowed = _ALLOWED[to_camel(info.field_name or "")]
         if value is not None and value not in allowed:
             raise ValueError(f"{value!r} is not allowed; use one of: {', '.join(allowed)}")
         return value
 
-    @field_validator("objectName")
+    @field_validator("object_name")
     @classmethod
     def _name(cls, value: str) -> str:
         if not OBJECT_NAME.match(value):
@@ -99,7 +100,7 @@ class KeyVaultObject(BaseModel):
             )
         return value
 
-    @field_validator("objectVersion")
+    @field_validator("object_version")
     @classmethod
     def _version(cls, value: str) -> str:
         if not OBJECT_VERSION.match(value):
@@ -108,7 +109,7 @@ class KeyVaultObject(BaseModel):
             )
         return value
 
-    @field_validator("objectAlias")
+    @field_validator("object_alias")
     @classmethod
     def _alias(cls, value: str | None) -> str | None:
         problem = None if value is None else _alias_problem(value)
@@ -116,7 +117,7 @@ class KeyVaultObject(BaseModel):
             raise ValueError(f"objectAlias {value!r} {problem}")
         return value
 
-    @field_validator("objectVersionHistory", mode="before")
+    @field_validator("object_version_history", mode="before")
     @classmethod
     def _history(cls, value: Any) -> Any:
         # bool is an int in Python; YAML would write `true`, which the provider cannot decode.
@@ -124,7 +125,7 @@ class KeyVaultObject(BaseModel):
             raise ValueError(f"{value!r} is not allowed; objectVersionHistory is an integer from 0 to {INT32_MAX}")
         return value
 
-    @field_validator("filePermission")
+    @field_validator("file_permission")
     @classmethod
     def _permission(cls, value: str | None) -> str | None:
         # The provider does not check this: an invalid value silently becomes mode 0 (unreadable).
@@ -135,13 +136,13 @@ class KeyVaultObject(BaseModel):
     @model_validator(mode="after")
     def _secret_only_options(self) -> KeyVaultObject:
         # Key Vault returns binary (pfx) or encoded content only for secrets; keys and certs are PEM.
-        if self.objectFormat == "pfx" and self.objectType != "secret":
+        if self.object_format == "pfx" and self.object_type != "secret":
             raise ValueError(
-                f"objectFormat 'pfx' is not allowed with objectType {self.objectType!r}; pfx needs objectType 'secret'"
+                f"objectFormat 'pfx' is not allowed with objectType {self.object_type!r}; pfx needs objectType 'secret'"
             )
-        if self.objectEncoding is not None and self.objectType != "secret":
+        if self.object_encoding is not None and self.object_type != "secret":
             raise ValueError(
-                f"objectEncoding {self.objectEncoding!r} is not allowed with objectType {self.objectType!r}; "
+                f"objectEncoding {self.object_encoding!r} is not allowed with objectType {self.object_type!r}; "
                 "objectEncoding needs objectType 'secret'"
             )
         return self
@@ -149,12 +150,12 @@ class KeyVaultObject(BaseModel):
     @property
     def file_name(self) -> str:
         """The file the provider writes under the mount path (a directory of versions if history > 1)."""
-        return self.objectAlias or self.objectName
+        return self.object_alias or self.object_name
 
     @property
     def needs_list(self) -> bool:
         """True if the provider lists versions for this object, so the grant needs ``list``."""
-        return (self.objectVersionHistory or 0) > 1
+        return (self.object_version_history or 0) > 1
 
 
 class _Dumper(yaml.SafeDumper):

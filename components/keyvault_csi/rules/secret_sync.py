@@ -21,8 +21,9 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
+from keyvault_csi.rules.model import Strict
 from keyvault_csi.rules.names import DnsSubdomain
 from keyvault_csi.rules.objects import KeyVaultObject
 
@@ -48,10 +49,6 @@ SECRET_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
 ENV_NAME = re.compile(r"^[-._a-zA-Z][-._a-zA-Z0-9]*$")
 _LABEL_NAME = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)$")
 _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 def _secret_key_problem(key: str) -> str | None:
@@ -86,17 +83,17 @@ def _valid_secret_key(key: str) -> str:
 SecretDataKey = Annotated[str, AfterValidator(_valid_secret_key)]
 
 
-class SecretObjectData(_Strict):
+class SecretObjectData(Strict):
     """One entry of the Secret: which mounted file goes under which key."""
 
-    objectName: str = Field(min_length=1)
+    object_name: str = Field(min_length=1)
     key: SecretDataKey
 
 
-class SecretObject(_Strict):
+class SecretObject(Strict):
     """One Kubernetes Secret the driver keeps in sync with the mounted objects (``spec.secretObjects[]``)."""
 
-    secretName: DnsSubdomain
+    secret_name: DnsSubdomain
     type: str = "Opaque"
     data: list[SecretObjectData] = Field(min_length=1)
     labels: dict[str, str] = {}
@@ -160,9 +157,9 @@ class SecretObject(_Strict):
     def manifest(self) -> dict[str, Any]:
         """The entry as ``spec.secretObjects[]`` of the v1 CRD spells it (empty maps left out)."""
         entry: dict[str, Any] = {
-            "secretName": self.secretName,
+            "secretName": self.secret_name,
             "type": self.type,
-            "data": [{"objectName": d.objectName, "key": d.key} for d in self.data],
+            "data": [{"objectName": d.object_name, "key": d.key} for d in self.data],
         }
         if self.labels:
             entry["labels"] = dict(sorted(self.labels.items()))
@@ -171,19 +168,19 @@ class SecretObject(_Strict):
         return entry
 
 
-class SecretKeyRef(_Strict):
+class SecretKeyRef(Strict):
     """A key of a synced Secret."""
 
     name: DnsSubdomain
     key: SecretDataKey
 
 
-class EnvVar(_Strict):
+class EnvVar(Strict):
     """One container environment variable: a literal ``value`` or a synced Secret's key."""
 
     name: str
     value: str | None = None
-    secretKeyRef: SecretKeyRef | None = None
+    secret_key_ref: SecretKeyRef | None = None
 
     @field_validator("name")
     @classmethod
@@ -196,19 +193,19 @@ class EnvVar(_Strict):
 
     @model_validator(mode="after")
     def _one_source(self) -> EnvVar:
-        if (self.value is None) == (self.secretKeyRef is None):
+        if (self.value is None) == (self.secret_key_ref is None):
             raise ValueError(f"env {self.name!r} takes exactly one of value or secretKeyRef")
         return self
 
 
-class SecretRef(_Strict):
+class SecretRef(Strict):
     name: DnsSubdomain
 
 
-class EnvFromSecret(_Strict):
+class EnvFromSecret(Strict):
     """Every key of a synced Secret as environment variables, optionally prefixed."""
 
-    secretRef: SecretRef
+    secret_ref: SecretRef
     prefix: str = ""
 
     @field_validator("prefix")
@@ -226,16 +223,16 @@ def check_sync_sources(objects: Sequence[KeyVaultObject], secret_objects: Sequen
     files = {o.file_name: o for o in objects}
     for secret in secret_objects:
         for entry in secret.data:
-            source = files.get(entry.objectName)
+            source = files.get(entry.object_name)
             if source is None:
                 raise ValueError(
-                    f"secretObjects {secret.secretName!r}: objectName {entry.objectName!r} is not a mounted file; "
+                    f"secretObjects {secret.secret_name!r}: objectName {entry.object_name!r} is not a mounted file; "
                     f"allowed: {', '.join(sorted(map(repr, files)))} (an object's objectAlias, else its objectName)"
                 )
             if source.needs_list:  # history > 1: a folder of versions
                 raise ValueError(
-                    f"secretObjects {secret.secretName!r}: {entry.objectName!r} has objectVersionHistory "
-                    f"{source.objectVersionHistory} and is a folder of versions, which the driver cannot sync"
+                    f"secretObjects {secret.secret_name!r}: {entry.object_name!r} has objectVersionHistory "
+                    f"{source.object_version_history} and is a folder of versions, which the driver cannot sync"
                 )
 
 

@@ -15,9 +15,10 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
 import pulumi
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
 
 from keyvault_csi.azure.workload_identity import MAX_CREDENTIALS
+from keyvault_csi.rules.model import Strict, input_keys
 from keyvault_csi.rules.names import (
     CLOUD_NAMES,
     ClusterName,
@@ -53,16 +54,12 @@ PermissionModel = Literal["accessPolicy", "rbac", "auto"]
 NodeOs = Literal["linux", "windows"]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class ResourceRef(_Strict):
+class ResourceRef(Strict):
     """An Azure resource named by resource group and name (subscription: the provider's unless set)."""
 
-    resourceGroup: ResourceGroupName
+    resource_group: ResourceGroupName
     name: str = Field(min_length=1)
-    subscriptionId: Guid | None = None
+    subscription_id: Guid | None = None
 
 
 class ComputeRef(ResourceRef):
@@ -77,26 +74,35 @@ class ClusterRef(ResourceRef):
     name: ClusterName
 
 
-class KeyVaultSettings(_Strict):
+class KeyVaultSettings(Strict):
     name: KeyVaultName
-    resourceGroup: ResourceGroupName
-    subscriptionId: Guid | None = None
-    permissionModel: PermissionModel = "auto"
+    resource_group: ResourceGroupName
+    subscription_id: Guid | None = None
+    permission_model: PermissionModel = "auto"
 
 
-class IdentitySettings(_Strict):
+class IdentitySettings(Strict):
     """Which identity reads the vault: see the README's "Identity modes"."""
 
     type: IdentityType
     name: IdentityName | None = None
-    resourceGroup: ResourceGroupName | None = None
-    resourceId: IdentityResourceId | None = None
+    resource_group: ResourceGroupName | None = None
+    resource_id: IdentityResourceId | None = None
     cluster: ClusterRef | None = None
 
     @model_validator(mode="after")
     def _fields_match_type(self) -> IdentitySettings:
         problems: list[str] = []
-        given = {k for k in ("name", "resourceGroup", "resourceId", "cluster") if getattr(self, k) is not None}
+        given = {
+            k
+            for k, v in (
+                ("name", self.name),
+                ("resourceGroup", self.resource_group),
+                ("resourceId", self.resource_id),
+                ("cluster", self.cluster),
+            )
+            if v is not None
+        }
         if self.type == "userAssigned":
             create, existing = {"name", "resourceGroup"} <= given, "resourceId" in given
             if create == existing or given - {"name", "resourceGroup", "resourceId"}:
@@ -119,7 +125,7 @@ class IdentitySettings(_Strict):
                 )
         elif given:
             problems.append(f"type systemAssigned uses the nodes' own identities and takes no {sorted(given)}")
-        if self.cluster is not None and self.cluster.subscriptionId is not None:
+        if self.cluster is not None and self.cluster.subscription_id is not None:
             # getManagedCluster reads with the Azure provider's subscription; another one would be ignored.
             problems.append(
                 "cluster.subscriptionId is not supported: the cluster is read in the Azure provider's subscription (azure-native:subscriptionId)"
@@ -129,15 +135,15 @@ class IdentitySettings(_Strict):
         return self
 
 
-class NodeSettings(_Strict):
-    scaleSets: list[ComputeRef] = []
-    virtualMachines: list[ComputeRef] = []
+class NodeSettings(Strict):
+    scale_sets: list[ComputeRef] = []
+    virtual_machines: list[ComputeRef] = []
 
     def all(self) -> list[tuple[str, ComputeRef]]:
-        return [("vmss", ref) for ref in self.scaleSets] + [("vm", ref) for ref in self.virtualMachines]
+        return [("vmss", ref) for ref in self.scale_sets] + [("vm", ref) for ref in self.virtual_machines]
 
 
-class KubernetesSettings(_Strict):
+class KubernetesSettings(Strict):
     """Where the Kubernetes objects go: a kubeconfig (secret), a named AKS cluster, or neither (ambient)."""
 
     kubeconfig: SecretStr | None = None
@@ -151,39 +157,39 @@ class KubernetesSettings(_Strict):
         return self
 
 
-class PodSecuritySettings(_Strict):
+class PodSecuritySettings(Strict):
     """Overrides of the Pod's hardened defaults (``keyvault_csi.rules.pod.SecurityArgs``); all optional.
 
     ``runAsRoot: true`` is the one line for images that must start as root (the seeds' ``nginx``).
     """
 
-    runAsRoot: bool = False
-    runAsUser: int | None = None
-    readOnlyRootFilesystem: bool | None = None
-    allowPrivilegeEscalation: bool | None = None
-    addCapabilities: list[str] | None = None
-    seccompProfile: str | None = None
+    run_as_root: bool = False
+    run_as_user: int | None = None
+    read_only_root_filesystem: bool | None = None
+    allow_privilege_escalation: bool | None = None
+    add_capabilities: list[str] | None = None
+    seccomp_profile: str | None = None
 
 
-class PodResources(_Strict):
+class PodResources(Strict):
     """Container requests/limits by resource (cpu, memory, ephemeral-storage), over the OS's defaults."""
 
     requests: dict[str, str] = {}
     limits: dict[str, str] = {}
 
 
-class PodSettings(_Strict):
+class PodSettings(Strict):
     name: DnsSubdomain | None = None
     # Runs as a non-root user: the hardened defaults need no override.
     image: str = Field(default=DEFAULT_IMAGE, min_length=1, pattern=r"^\S+$")
-    mountPath: str | None = None
+    mount_path: str | None = None
     """Default: /mnt/secrets-store on Linux, C:\\mnt\\secrets-store on Windows."""
     os: NodeOs = "linux"
     env: list[EnvVar] = []
-    envFrom: list[EnvFromSecret] = []
-    securityContext: PodSecuritySettings = PodSecuritySettings()
+    env_from: list[EnvFromSecret] = []
+    security_context: PodSecuritySettings = PodSecuritySettings()
     resources: PodResources = PodResources()
-    writablePaths: list[str] | None = None
+    writable_paths: list[str] | None = None
 
     @model_validator(mode="after")
     def _hardening_overrides(self) -> PodSettings:
@@ -191,40 +197,40 @@ class PodSettings(_Strict):
         problems = (
             security_problems(self.os, self.security_args()) + resolve_resources(self.os, self.resources_args())[1]
         )
-        if self.writablePaths is not None:
-            problems += writable_path_problems(self.os, self.writablePaths, self.effective_mount_path())
+        if self.writable_paths is not None:
+            problems += writable_path_problems(self.os, self.writable_paths, self.effective_mount_path())
         if problems:
             raise ValueError("; ".join(problems))
         return self
 
     def security_args(self) -> dict[str, Any]:
-        return self.securityContext.model_dump(exclude_none=True)
+        return self.security_context.model_dump(exclude_none=True)  # camelCase keys (serialize_by_alias)
 
     def resources_args(self) -> dict[str, Any]:
         return self.resources.model_dump()
 
     def effective_mount_path(self) -> str:
-        return self.mountPath or default_mount_path(self.os)
+        return self.mount_path or default_mount_path(self.os)
 
     @model_validator(mode="after")
     def _absolute_mount_path(self) -> PodSettings:
-        if self.mountPath is not None:
-            check_mount_path(self.mountPath, self.os)  # the Pod component's own rule, one source
+        if self.mount_path is not None:
+            check_mount_path(self.mount_path, self.os)  # the Pod component's own rule, one source
         return self
 
 
-class WorkloadSettings(_Strict):
+class WorkloadSettings(Strict):
     name: DnsLabel
     namespace: DnsLabel = "default"
-    secretProviderClass: DnsSubdomain | None = None
-    serviceAccount: DnsSubdomain | None = None
-    cloudName: str = ""
-    cloudEnvFileName: str | None = None
+    secret_provider_class: DnsSubdomain | None = None
+    service_account: DnsSubdomain | None = None
+    cloud_name: str = ""
+    cloud_env_file_name: str | None = None
     objects: list[KeyVaultObject] = Field(min_length=1)
-    secretObjects: list[SecretObject] = []
+    secret_objects: list[SecretObject] = []
     pod: PodSettings | None = None
 
-    @field_validator("serviceAccount")
+    @field_validator("service_account")
     @classmethod
     def _own_service_account(cls, value: str | None) -> str | None:
         # Kubernetes creates "default" in every namespace: declaring it again fails with AlreadyExists.
@@ -234,7 +240,7 @@ class WorkloadSettings(_Strict):
             )
         return value
 
-    @field_validator("cloudName")
+    @field_validator("cloud_name")
     @classmethod
     def _known_cloud(cls, value: str) -> str:
         if value and value.lower() not in {c.lower() for c in CLOUD_NAMES}:
@@ -249,35 +255,35 @@ class WorkloadSettings(_Strict):
             f"objects {indexes} all write the file {name!r}; give them distinct objectAlias values"
             for name, indexes in _duplicates((o.file_name, i) for i, o in enumerate(self.objects))
         ]
-        if self.cloudName.lower() == "azurestackcloud" and not self.cloudEnvFileName:
+        if self.cloud_name.lower() == "azurestackcloud" and not self.cloud_env_file_name:
             problems.append("cloudName AzureStackCloud needs cloudEnvFileName (the JSON file of the stack's endpoints)")
         if problems:
             raise ValueError("; ".join(problems))
         return self
 
     def class_name(self, vault: str) -> str:
-        return self.secretProviderClass or default_class_name(vault, self.name)
+        return self.secret_provider_class or default_class_name(vault, self.name)
 
     def pod_name(self) -> str:
         return (self.pod.name if self.pod else None) or default_pod_name(self.name)
 
     def service_account_name(self) -> str:
         """The workload identity service account: ``serviceAccount``, else the workload's name."""
-        return self.serviceAccount or self.name
+        return self.service_account or self.name
 
 
-class Settings(_Strict):
+class Settings(Strict):
     """One environment: the vault, the identity, the nodes it goes on, and the workloads."""
 
-    tenantId: Guid
-    keyVault: KeyVaultSettings
+    tenant_id: Guid
+    key_vault: KeyVaultSettings
     identity: IdentitySettings
     nodes: NodeSettings | None = None
     workloads: list[WorkloadSettings] = Field(min_length=1)
     location: str | None = None
     tags: dict[str, str] = {}
     protect: bool = False
-    armEndpoint: str = ""
+    arm_endpoint: str = ""
     environment: Literal["public", "usgovernment", "china"] = "public"
     kubernetes: KubernetesSettings | None = None
 
@@ -460,12 +466,17 @@ def _fields_along(loc: list[Any]) -> list[Any]:
     for part in loc:
         if isinstance(part, int):
             continue
-        field = current.model_fields.get(part) if current is not None else None
+        field = _field_by_key(current, part) if current is not None else None
         if field is None:
             break
         fields.append(field)
         current = _model_in(field.annotation)
     return fields
+
+
+def _field_by_key(model: type[BaseModel], key: Any) -> Any:
+    """The field of ``model`` whose config key (alias) is ``key``."""
+    return next((f for name, f in model.model_fields.items() if (f.alias or name) == key), None)
 
 
 def _keys_at(loc: list[Any]) -> set[str]:
@@ -474,7 +485,7 @@ def _keys_at(loc: list[Any]) -> set[str]:
     if len(fields) != len([p for p in loc if not isinstance(p, int)]):
         return set()
     model = _model_in(fields[-1].annotation) if fields else Settings
-    return set(model.model_fields) if model is not None else set()
+    return set(input_keys(model)) if model is not None else set()
 
 
 def _model_in(annotation: Any) -> Any:
@@ -488,7 +499,7 @@ def _model_in(annotation: Any) -> Any:
 
 
 # Keys of the keyvault-csi namespace (location and environment come from azure-native:*).
-CONFIG_KEYS = tuple(name for name in Settings.model_fields if name not in ("location", "environment"))
+CONFIG_KEYS = tuple(key for key in input_keys(Settings) if key not in ("location", "environment"))
 
 
 def settings_from_stack_config(namespace: str = "keyvault-csi") -> Settings:

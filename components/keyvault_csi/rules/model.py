@@ -1,0 +1,27 @@
+"""The base of every input model: strict, immutable, snake_case in Python and camelCase on the wire.
+
+Stack config keys, component argument keys and the Azure provider's own object fields are
+camelCase (``resourceGroup``, ``objectVersionHistory``); Python code reads them as snake_case
+attributes. Only the camelCase spelling is accepted as input, so a key has one spelling.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+from pydantic.alias_generators import to_camel
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        alias_generator=to_camel,
+        validate_by_alias=True,
+        validate_by_name=False,
+        serialize_by_alias=True,
+    )
+
+
+def input_keys(model: type[BaseModel]) -> tuple[str, ...]:
+    """The keys ``model`` accepts, as written in config (its aliases), in declaration order."""
+    return tuple(field.alias or name for name, field in model.model_fields.items())
