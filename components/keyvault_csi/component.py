@@ -16,8 +16,6 @@ Nothing else waits: node writes and grants run side by side, and classes do not 
 
 from __future__ import annotations
 
-from typing import Any
-
 import pulumi
 
 from keyvault_csi.args import AksKeyVaultSecretsArgs
@@ -25,10 +23,11 @@ from keyvault_csi.azure.identity import ManagedIdentity, ManagedIdentityArgs
 from keyvault_csi.azure.keyvault_access import KeyVaultAccess
 from keyvault_csi.azure.workload_identity import POD_LABELS, WorkloadIdentity
 from keyvault_csi.kubernetes.env import container_env, container_env_from
-from keyvault_csi.kubernetes.pod import SecretsStorePod
-from keyvault_csi.kubernetes.secret_provider_class import SecretProviderClass
+from keyvault_csi.kubernetes.pod import SecretsStorePodArgs
+from keyvault_csi.kubernetes.secret_provider_class import SecretProviderClassArgs
+from keyvault_csi.kubernetes.workload import Workload, WorkloadArgs
 from keyvault_csi.node_identity.assignments import NodeArgs, NodeIdentityAssignments
-from keyvault_csi.settings.model import Settings, validate_settings
+from keyvault_csi.settings.model import Settings, WorkloadSettings, validate_settings
 
 TYPE = "keyvault-csi:index:AksKeyVaultSecrets"
 
@@ -45,8 +44,12 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
     nodes: NodeIdentityAssignments | None
     workload_identity: WorkloadIdentity | None
     access: KeyVaultAccess
-    secret_provider_classes: dict[str, SecretProviderClass]
-    pods: dict[str, SecretsStorePod]
+    workloads: dict[str, Workload]
+    """One component per workload (its class and Pod), by workload name."""
+    secret_provider_classes: dict[str, Workload]
+    """The workload that declares each class, by ``namespace/class``."""
+    pods: dict[str, Workload]
+    """The workload that declares each Pod, by ``namespace/pod``."""
     identity_client_id: pulumi.Output[str]
     principal_ids: dict[str, pulumi.Output[str]]
 
@@ -82,7 +85,7 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
             },
             pulumi.ResourceOptions(parent=self),
         )
-        self.secret_provider_classes, self.pods = {}, {}
+        self.workloads, self.secret_provider_classes, self.pods = {}, {}, {}
         for workload in settings.workloads:
             self._declare_workload(name, settings, workload)
         self.register_outputs(
@@ -142,62 +145,61 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
             pulumi.ResourceOptions(parent=self),
         )
 
-    def _declare_workload(self, name: str, settings: Settings, workload) -> None:
+    def _declare_workload(self, name: str, settings: Settings, workload: WorkloadSettings) -> None:
         class_name = workload.class_name(settings.key_vault.name)
-        key = f"{workload.namespace}/{class_name}"
-        spc = SecretProviderClass(
-            f"{name}-{workload.namespace}-{class_name}",
-            {
-                "namespace": workload.namespace,
-                "className": class_name,
-                "keyvaultName": settings.key_vault.name,
-                "tenantId": settings.tenant_id,
-                "objects": workload.objects,
-                # Workload identity: clientID with no use* flag true; otherwise the identity on the nodes.
-                **(
-                    {"clientId": self.identity.client_id}
-                    if self.workload_identity
-                    else {"userAssignedIdentityId": self.identity.client_id}
-                ),
-                "secretObjects": workload.secret_objects,
-                "cloudName": workload.cloud_name,
-                **({"cloudEnvFileName": workload.cloud_env_file_name} if workload.cloud_env_file_name else {}),
-            },
-            pulumi.ResourceOptions(parent=self),
-        )
-        self.secret_provider_classes[key] = spc
-        if workload.pod is None:
-            return
-        pod_name = workload.pod_name()
-        waits_for: list[pulumi.Resource] = [spc, self.access] + ([self.nodes] if self.nodes else [])
-        account: dict[str, Any] = {}
+        class_args: SecretProviderClassArgs = {
+            "namespace": workload.namespace,
+            "className": class_name,
+            "keyvaultName": settings.key_vault.name,
+            "tenantId": settings.tenant_id,
+            "objects": workload.objects,
+            "secretObjects": workload.secret_objects,
+            "cloudName": workload.cloud_name,
+        }
+        # Workload identity: clientID with no use* flag true; otherwise the identity on the nodes.
         if self.workload_identity:
-            sa = workload.service_account_name()
-            waits_for += self.workload_identity.waits_for(workload.namespace, sa)
-            account = {
-                "serviceAccountName": self.workload_identity.service_account_name(workload.namespace, sa),
-                "labels": POD_LABELS,
-            }
-        self.pods[f"{workload.namespace}/{pod_name}"] = SecretsStorePod(
-            f"{name}-{workload.namespace}-{pod_name}",
-            {
+            class_args["clientId"] = self.identity.client_id
+        else:
+            class_args["userAssignedIdentityId"] = self.identity.client_id
+        if workload.cloud_env_file_name:
+            class_args["cloudEnvFileName"] = workload.cloud_env_file_name
+        args: WorkloadArgs = {
+            "secretProviderClass": class_args,
+            "classResourceName": f"{name}-{workload.namespace}-{class_name}",
+        }
+        pod_name = workload.pod_name()
+        if workload.pod is not None:
+            waits_for: list[pulumi.Resource] = [self.access] + ([self.nodes] if self.nodes else [])
+            pod_args: SecretsStorePodArgs = {
                 "namespace": workload.namespace,
                 "podName": pod_name,
                 "image": workload.pod.image,
                 "mountPath": workload.pod.effective_mount_path(),
                 "os": workload.pod.os,
-                "secretProviderClass": spc.class_name,
+                "secretProviderClass": "",  # the workload's own class
                 "env": container_env(workload.pod.env),
                 "envFrom": container_env_from(workload.pod.env_from),
                 # Hardened defaults (keyvault_csi.rules.pod) under the workload's overrides.
                 "securityContext": workload.pod.security_args(),
                 "resources": workload.pod.resources_args(),
-                **({"writablePaths": workload.pod.writable_paths} if workload.pod.writable_paths is not None else {}),
-                **account,
-                "dependsOn": waits_for,
-            },
-            pulumi.ResourceOptions(parent=self),
-        )
+            }
+            if workload.pod.writable_paths is not None:
+                pod_args["writablePaths"] = workload.pod.writable_paths
+            if self.workload_identity:
+                sa = workload.service_account_name()
+                waits_for += self.workload_identity.waits_for(workload.namespace, sa)
+                pod_args["serviceAccountName"] = self.workload_identity.service_account_name(workload.namespace, sa)
+                pod_args["labels"] = POD_LABELS
+            args |= {
+                "pod": pod_args,
+                "podDependsOn": waits_for,
+                "podResourceName": f"{name}-{workload.namespace}-{pod_name}",
+            }
+        component = Workload(f"{name}-{workload.namespace}-{workload.name}", args, pulumi.ResourceOptions(parent=self))
+        self.workloads[workload.name] = component
+        self.secret_provider_classes[f"{workload.namespace}/{class_name}"] = component
+        if workload.pod is not None:
+            self.pods[f"{workload.namespace}/{pod_name}"] = component
 
 
 def _identity_args(settings: Settings) -> ManagedIdentityArgs:

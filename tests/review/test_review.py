@@ -331,7 +331,7 @@ def test_added_workload_is_created_and_removed_one_deleted(base_plan: RenderedPl
     head = settings_plan(settings)
     grown = compare(base_plan, head)
     created = {c.type.rsplit(":", 1)[-1] for c in grown.resources if c.action == "create"}
-    assert created == {"SecretProviderClass", "SecretsStorePod", "Pod"}
+    assert created == {"SecretProviderClass", "Workload", "Pod"}  # 3 registrations a workload
     assert grown.manifests_changed == (
         "pod-jobs-worker-secrets-store-inline.yaml",
         "secretproviderclass-jobs-azure-kvname-worker.yaml",
@@ -364,7 +364,7 @@ def test_comment_has_marker_table_changes_manifest_diff_and_highlighted_graph(ba
     changed = comparison(base_plan, settings_plan(settings))
     body = comment_body([changed, comparison(base_plan, base_plan)], {"broken": "RunError: bad config"})
     assert body.startswith(MARKER + "\n")
-    assert "| `test` | 4 | 2 | 0 | 3 |" in body and "| `broken` | evaluation failed | | | |" in body
+    assert "| `test` | 3 | 2 | 0 | 3 |" in body and "| `broken` | evaluation failed | | | |" in body
     assert "### `test`: no changes" in body and "RunError: bad config" in body
     assert '- policy.permissions.keys: ["get"]' in body
     graphs = re.findall(r"```mermaid\n(.*?)```", body, re.S)
@@ -497,8 +497,7 @@ def test_changed_object_and_added_workload_between_two_refs(cli_runs: dict[str, 
     for created in (
         "+ create kubernetes:core/v1:Pod dev-shop-storefront-secrets-store-inline",
         "+ create kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass dev-shop-azure-kv-shop-dev-storefront",
-        "+ create keyvault-csi:index:SecretsStorePod dev-shop-storefront-secrets-store-inline",
-        "+ create keyvault-csi:index:SecretProviderClass dev-shop-azure-kv-shop-dev-storefront",
+        "+ create keyvault-csi:index:Workload dev-shop-storefront",
     ):
         assert created in text
     assert (
@@ -510,14 +509,14 @@ def test_changed_object_and_added_workload_between_two_refs(cli_runs: dict[str, 
     assert "--- a/secretproviderclass-shop-azure-kv-shop-dev-worker.yaml" in text
     assert "-          filePermission: '0400'\n+          filePermission: '0440'" in text
     assert "--- /dev/null\n+++ b/pod-shop-storefront-secrets-store-inline.yaml" in text
-    assert text.splitlines()[-1] == "4 to create, 2 to update, 0 to delete; 3 manifests changed; 2 outputs changed."
-    assert "dev: 4 to create, 2 to update, 0 to delete" in cli_runs["review"]
+    assert text.splitlines()[-1] == "3 to create, 2 to update, 0 to delete; 3 manifests changed; 2 outputs changed."
+    assert "dev: 3 to create, 2 to update, 0 to delete" in cli_runs["review"]
 
 
 def test_review_comment_from_two_refs(cli_runs: dict[str, Any]) -> None:
     body = (cli_runs["out"] / "review" / "comment.md").read_text()
     assert body.startswith(MARKER) and body == (cli_runs["out"] / "review" / "full.md").read_text()
-    assert "| `dev` | 4 | 2 | 0 | 3 |" in body and "| `prod` | 0 | 0 | 0 | 0 |" in body
+    assert "| `dev` | 3 | 2 | 0 | 3 |" in body and "| `prod` | 0 | 0 | 0 | 0 |" in body
     graphs = re.findall(r"```mermaid\n(.*?)```", body, re.S)
     assert len(graphs) == 2 and "classDef added" in graphs[0]
     for graph in graphs:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import typing
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import NotRequired, TypedDict
 
 import pulumi
@@ -121,6 +122,78 @@ class SecretsStorePodArgs(TypedDict):
     dependsOn: NotRequired[Sequence[pulumi.Resource]]
 
 
+@dataclass(frozen=True)
+class CheckedPod:
+    """A Pod's arguments after every rule has passed, with the defaults resolved."""
+
+    args: SecretsStorePodArgs
+    os: NodeOS
+    mount_path: str
+    security: SecurityArgs
+    writable: list[str]
+    resources: dict[str, dict[str, str]]
+
+
+def check_pod(args: SecretsStorePodArgs) -> CheckedPod:
+    """Apply the Pod rules to ``args`` or raise ``ValueError``: called before anything is registered."""
+    os: NodeOS = args.get("os") or "linux"
+    if os not in typing.get_args(NodeOS):
+        raise ValueError(f"os {os!r} is not allowed; use one of: {', '.join(typing.get_args(NodeOS))}")
+    mount_path = args.get("mountPath") or default_mount_path(os)
+    check_mount_path(mount_path, os)
+    security = args.get("securityContext") or {}
+    writable = list(args.get("writablePaths", default_writable_paths(os, security)))
+    resources, problems = resolve_resources(os, args.get("resources"))
+    problems = security_problems(os, security) + problems + writable_path_problems(os, writable, mount_path)
+    if problems:
+        raise ValueError("; ".join(problems))
+    return CheckedPod(args, os, mount_path, security, writable, resources)
+
+
+def declare_pod(
+    name: str,
+    pod: CheckedPod,
+    secret_provider_class: pulumi.Input[str],
+    parent: pulumi.Resource,
+    depends_on: Sequence[pulumi.Resource] = (),
+) -> core.Pod:
+    """The ``v1`` Pod itself, as a child of ``parent``, mounting ``secret_provider_class`` read-only."""
+    args = pod.args
+    volume, mount = secrets_store_volume(secret_provider_class, mount_path=pod.mount_path)
+    scratch, scratch_mounts = _scratch_volumes(pod.writable)
+    pod_context, container_context = pod_security(pod.os, pod.security)
+    return core.Pod(
+        name,
+        # An explicit name: Pulumi would otherwise append a random suffix.
+        metadata={
+            "name": args["podName"],
+            "namespace": args["namespace"],
+            "labels": {**DEFAULT_LABELS, **args.get("labels", {})},
+        },
+        spec=core.PodSpecArgs(
+            containers=[
+                _container(
+                    args.get("containerName") or DEFAULT_CONTAINER_NAME,
+                    args["image"],
+                    [mount, *scratch_mounts],
+                    args.get("env", ()),
+                    args.get("envFrom", ()),
+                    container_context,
+                    pod.resources,
+                )
+            ],
+            volumes=[volume, *scratch],
+            security_context=pod_context,
+            node_selector={"kubernetes.io/os": pod.os},
+            # spec.os lets the API server and admission check OS-specific fields for this OS.
+            os=core.PodOSArgs(name=pod.os),
+            service_account_name=args.get("serviceAccountName"),
+        ),
+        # Only parent and the explicit dependencies: the component's own options stay on it.
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[*args.get("dependsOn", []), *depends_on]),
+    )
+
+
 class SecretsStorePod(pulumi.ComponentResource):
     """Declares one ``v1`` Pod that mounts a SecretProviderClass's objects read-only.
 
@@ -133,51 +206,9 @@ class SecretsStorePod(pulumi.ComponentResource):
     resource: core.Pod
 
     def __init__(self, name: str, args: SecretsStorePodArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        os: NodeOS = args.get("os") or "linux"
-        if os not in typing.get_args(NodeOS):
-            raise ValueError(f"os {os!r} is not allowed; use one of: {', '.join(typing.get_args(NodeOS))}")
-        mount_path = args.get("mountPath") or default_mount_path(os)
-        check_mount_path(mount_path, os)
-        security = args.get("securityContext") or {}
-        writable = list(args.get("writablePaths", default_writable_paths(os, security)))
-        resources, problems = resolve_resources(os, args.get("resources"))
-        problems = security_problems(os, security) + problems + writable_path_problems(os, writable, mount_path)
-        if problems:
-            raise ValueError("; ".join(problems))
+        checked = check_pod(args)  # bad arguments fail before anything is registered
         super().__init__(TYPE, name, None, opts)
-        volume, mount = secrets_store_volume(args["secretProviderClass"], mount_path=mount_path)
-        scratch, scratch_mounts = _scratch_volumes(writable)
-        pod_context, container_context = pod_security(os, security)
-        self.resource = core.Pod(
-            name,
-            # An explicit name: Pulumi would otherwise append a random suffix.
-            metadata={
-                "name": args["podName"],
-                "namespace": args["namespace"],
-                "labels": {**DEFAULT_LABELS, **args.get("labels", {})},
-            },
-            spec=core.PodSpecArgs(
-                containers=[
-                    _container(
-                        args.get("containerName") or DEFAULT_CONTAINER_NAME,
-                        args["image"],
-                        [mount, *scratch_mounts],
-                        args.get("env", ()),
-                        args.get("envFrom", ()),
-                        container_context,
-                        resources,
-                    )
-                ],
-                volumes=[volume, *scratch],
-                security_context=pod_context,
-                node_selector={"kubernetes.io/os": os},
-                # spec.os lets the API server and admission check OS-specific fields for this OS.
-                os=core.PodOSArgs(name=os),
-                service_account_name=args.get("serviceAccountName"),
-            ),
-            # Only parent and the explicit dependencies: the component's own options stay on it.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.get("dependsOn", []))),
-        )
+        self.resource = declare_pod(name, checked, args["secretProviderClass"], self)
         self.pod_name = self.resource.metadata.apply(lambda metadata: metadata.name)
         self.namespace = self.resource.metadata.apply(lambda metadata: metadata.namespace)
         self.register_outputs({"podName": self.pod_name, "namespace": self.namespace})

@@ -8,7 +8,7 @@ So the keys are written here once, from the provider's own spelling.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import NotRequired, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 import pulumi
 from pulumi_kubernetes import apiextensions
@@ -42,6 +42,44 @@ class SecretProviderClassArgs(TypedDict):
     """Kubernetes Secrets the driver syncs from the mounted files while a Pod mounts the class."""
 
 
+def check_secret_provider_class(args: SecretProviderClassArgs) -> dict[str, Any]:
+    """``spec.parameters`` for ``args``, or ``ValueError``: called before anything is registered."""
+    parameters = provider_parameters(
+        keyvault_name=args["keyvaultName"],
+        tenant_id=args["tenantId"],
+        objects=args["objects"],
+        user_assigned_identity_id=args.get("userAssignedIdentityId"),
+        client_id=args.get("clientId"),
+        cloud_name=args.get("cloudName") or "",
+        cloud_env_file_name=args.get("cloudEnvFileName") or "",
+    )
+    check_sync_sources(args["objects"], args.get("secretObjects", ()))
+    return parameters
+
+
+def declare_secret_provider_class(
+    name: str, args: SecretProviderClassArgs, parameters: Mapping[str, Any], parent: pulumi.Resource
+) -> apiextensions.CustomResource:
+    """The ``SecretProviderClass`` custom resource itself, as a child of ``parent``."""
+    return apiextensions.CustomResource(
+        name,
+        api_version=API_VERSION,
+        kind="SecretProviderClass",
+        metadata={
+            "name": args["className"],
+            "namespace": args["namespace"],
+            "labels": {**DEFAULT_LABELS, **args.get("labels", {})},
+        },
+        spec={
+            "provider": "azure",
+            "parameters": dict(parameters),
+            **({"secretObjects": [s.manifest() for s in args["secretObjects"]]} if args.get("secretObjects") else {}),
+        },
+        # Only parent: the component's own options (e.g. depends_on) must not be copied down.
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+
+
 class SecretProviderClass(pulumi.ComponentResource):
     """Declares one ``secrets-store.csi.x-k8s.io/v1`` SecretProviderClass in the Pods' namespace.
 
@@ -56,39 +94,9 @@ class SecretProviderClass(pulumi.ComponentResource):
     resource: apiextensions.CustomResource
 
     def __init__(self, name: str, args: SecretProviderClassArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        # Checked first, so bad arguments fail before anything is registered.
-        parameters = provider_parameters(
-            keyvault_name=args["keyvaultName"],
-            tenant_id=args["tenantId"],
-            objects=args["objects"],
-            user_assigned_identity_id=args.get("userAssignedIdentityId"),
-            client_id=args.get("clientId"),
-            cloud_name=args.get("cloudName") or "",
-            cloud_env_file_name=args.get("cloudEnvFileName") or "",
-        )
-        check_sync_sources(args["objects"], args.get("secretObjects", ()))
+        parameters = check_secret_provider_class(args)  # bad arguments fail before anything is registered
         super().__init__(TYPE, name, None, opts)
-        self.resource = apiextensions.CustomResource(
-            name,
-            api_version=API_VERSION,
-            kind="SecretProviderClass",
-            metadata={
-                "name": args["className"],
-                "namespace": args["namespace"],
-                "labels": {**DEFAULT_LABELS, **args.get("labels", {})},
-            },
-            spec={
-                "provider": "azure",
-                "parameters": parameters,
-                **(
-                    {"secretObjects": [s.manifest() for s in args["secretObjects"]]}
-                    if args.get("secretObjects")
-                    else {}
-                ),
-            },
-            # Only parent: the component's own options (e.g. depends_on) must not be copied down.
-            opts=pulumi.ResourceOptions(parent=self),
-        )
+        self.resource = declare_secret_provider_class(name, args, parameters, self)
         self.class_name = self.resource.metadata.apply(lambda metadata: metadata["name"])
         self.namespace = self.resource.metadata.apply(lambda metadata: metadata["namespace"])
         self.register_outputs({"className": self.class_name, "namespace": self.namespace})
