@@ -142,7 +142,7 @@ def role_problem(scope: Any, role_definition_id: Any) -> str | None:
         more = f" grants {BROADER_READ_ROLES[guid][1]}" if guid in BROADER_READ_ROLES else ""
         return (
             f"{role} on a Key Vault scope ({scope}){more}; fix: assign only "
-            f"{' or '.join(f'{name} ({g})' for g, name in sorted(USER_ROLES.items(), key=lambda i: i[1]))} to a CSI reader"
+            f"{' or '.join(f'{name} ({g})' for g, name in USER_ROLES.items())} to a CSI reader"
         )
     if _WIDE_SCOPE.match(scope) and (guid in USER_ROLES or guid in OTHER_KEY_VAULT_ROLES):
         return (

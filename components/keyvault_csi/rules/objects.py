@@ -91,7 +91,9 @@ def _alias_problem(alias: str) -> str | None:
     clean = go_clean(alias)
     if clean != alias or alias == ".":
         hint = "" if alias == "." else f" (it would be {clean!r})"
-        return f"must be a clean path: no empty segment ('a//b'), no '.' segment ('./a', 'a/./b'), no trailing '/'{hint}"
+        return (
+            f"must be a clean path: no empty segment ('a//b'), no '.' segment ('./a', 'a/./b'), no trailing '/'{hint}"
+        )
     too_long = [s for s in alias.split("/") if len(s.encode()) > MAX_SEGMENT_BYTES]
     if too_long:
         return f"has a path segment of {len(too_long[0].encode())} bytes; allowed: at most {MAX_SEGMENT_BYTES} bytes per segment"
@@ -209,7 +211,8 @@ def file_conflicts(objects: Sequence[KeyVaultObject], indexes: Sequence[int] | N
     """
     places = list(indexes) if indexes is not None else list(range(len(objects)))
     entries = [
-        (at, o.file_name, o.object_version_history if o.needs_list else None) for at, o in zip(places, objects, strict=True)
+        (at, o.file_name, o.object_version_history if o.needs_list else None)
+        for at, o in zip(places, objects, strict=True)
     ]
     by_file: dict[str, list[int]] = {}
     for at, name, _ in entries:

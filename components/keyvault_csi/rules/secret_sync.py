@@ -153,7 +153,9 @@ class SecretObject(Strict):
             problems.append(f"type kubernetes.io/tls takes only the keys tls.crt and tls.key; got {', '.join(extra)}")
         if self.type == "kubernetes.io/basic-auth" and not {"username", "password"} & set(keys):
             problems.append("type kubernetes.io/basic-auth needs the key username or password")
-        if self.type == "kubernetes.io/service-account-token" and not self.annotations.get(SERVICE_ACCOUNT_NAME_ANNOTATION):
+        if self.type == "kubernetes.io/service-account-token" and not self.annotations.get(
+            SERVICE_ACCOUNT_NAME_ANNOTATION
+        ):
             problems.append(
                 f"type kubernetes.io/service-account-token needs the annotation {SERVICE_ACCOUNT_NAME_ANNOTATION} "
                 "(the API server refuses the Secret without it)"

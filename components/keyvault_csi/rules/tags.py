@@ -39,7 +39,9 @@ def tag_problems(tags: Mapping[str, str]) -> list[str]:
             problems.append(f"tag {name!r} has a value of {len(value)} characters; allowed: at most {MAX_VALUE}")
     for names in by_lower.values():
         if len(names) > 1:
-            problems.append(f"tag names {', '.join(map(repr, sorted(names)))} differ only in case; ARM treats them as one tag")
+            problems.append(
+                f"tag names {', '.join(map(repr, sorted(names)))} differ only in case; ARM treats them as one tag"
+            )
     return problems
 
 

@@ -29,8 +29,8 @@ from keyvault_csi.rules.names import (
     IdentityName,
     IdentityResourceId,
     KeyVaultName,
-    TenantId,
     ResourceGroupName,
+    TenantId,
     dns_label_from,
 )
 from keyvault_csi.rules.objects import KeyVaultObject, file_conflicts
