@@ -212,8 +212,7 @@ def test_rbac_grants_and_system_identities_name_their_target_and_what_they_write
     prod = {t["key"]: t for t in plan_of("prod").graph["targets"]}
     vault = prod["keyvault:rg-shop-prod-secrets/kv-shop-prod"]
     assert sorted(w["action"] for w in vault["writers"]) == [
-        "grants Key Vault Certificate User",
-        "grants Key Vault Crypto User",
+        "grants Key Vault Reader",
         "grants Key Vault Secrets User",
     ]
     system = plan_of("examples/system-assigned-msi").graph["targets"]

@@ -73,6 +73,19 @@ def _compute_name(value: str) -> str:
 
 
 Guid = Annotated[str, _rule(GUID, "a GUID such as 00000000-0000-0000-0000-000000000000")]
+
+
+def _tenant_id(value: str) -> str:
+    # 'adfs': Azure Stack Hub with AD FS; which clouds it needs is checked across keys (rules.parameters.tenant_problem).
+    if value != "adfs" and not GUID.match(value):
+        raise ValueError(
+            f"{value!r} is not a tenant ID; allowed: a GUID such as 00000000-0000-0000-0000-000000000000, "
+            "or 'adfs' (Azure Stack Hub with AD FS, cloudName AzureStackCloud)"
+        )
+    return value
+
+
+TenantId = Annotated[str, AfterValidator(_tenant_id)]
 DnsLabel = Annotated[
     str,
     _rule(DNS_LABEL, "a DNS-1123 label: at most 63 of a-z, 0-9 and '-', starting and ending alphanumeric", max_len=63),

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
 import pulumi
-from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, Field, SecretStr, StrictBool, ValidationError, field_validator, model_validator
 
 from keyvault_csi.azure.workload_identity import MAX_CREDENTIALS
 from keyvault_csi.rules.model import Strict, input_keys
@@ -30,9 +30,11 @@ from keyvault_csi.rules.names import (
     IdentityResourceId,
     KeyVaultName,
     ResourceGroupName,
+    TenantId,
     dns_label_from,
 )
-from keyvault_csi.rules.objects import KeyVaultObject
+from keyvault_csi.rules.objects import KeyVaultObject, file_conflicts
+from keyvault_csi.rules.parameters import ADFS_TENANT, tenant_problem
 from keyvault_csi.rules.pod import (
     DEFAULT_IMAGE,
     check_mount_path,
@@ -48,6 +50,7 @@ from keyvault_csi.rules.secret_sync import (
     duplicate_secret_names,
     workload_sync_problems,
 )
+from keyvault_csi.rules.tags import AzureTags
 
 IdentityType = Literal["userAssigned", "systemAssigned", "kubelet", "workload"]
 PermissionModel = Literal["accessPolicy", "rbac", "auto"]
@@ -163,10 +166,10 @@ class PodSecuritySettings(Strict):
     ``runAsRoot: true`` is the one line for images that must start as root (the seeds' ``nginx``).
     """
 
-    run_as_root: bool = False
+    run_as_root: StrictBool = False
     run_as_user: int | None = None
-    read_only_root_filesystem: bool | None = None
-    allow_privilege_escalation: bool | None = None
+    read_only_root_filesystem: StrictBool | None = None
+    allow_privilege_escalation: StrictBool | None = None
     add_capabilities: list[str] | None = None
     seccomp_profile: str | None = None
 
@@ -251,10 +254,7 @@ class WorkloadSettings(Strict):
 
     @model_validator(mode="after")
     def _files_and_cloud(self) -> WorkloadSettings:
-        problems = [
-            f"objects {indexes} all write the file {name!r}; give them distinct objectAlias values"
-            for name, indexes in _duplicates((o.file_name, i) for i, o in enumerate(self.objects))
-        ]
+        problems = file_conflicts(self.objects)
         if self.cloud_name.lower() == "azurestackcloud" and not self.cloud_env_file_name:
             problems.append("cloudName AzureStackCloud needs cloudEnvFileName (the JSON file of the stack's endpoints)")
         if problems:
@@ -275,14 +275,14 @@ class WorkloadSettings(Strict):
 class Settings(Strict):
     """One environment: the vault, the identity, the nodes it goes on, and the workloads."""
 
-    tenant_id: Guid
+    tenant_id: TenantId
     key_vault: KeyVaultSettings
     identity: IdentitySettings
     nodes: NodeSettings | None = None
     workloads: list[WorkloadSettings] = Field(min_length=1)
     location: str | None = None
-    tags: dict[str, str] = {}
-    protect: bool = False
+    tags: AzureTags = {}
+    protect: StrictBool = False
     arm_endpoint: str = ""
     environment: Literal["public", "usgovernment", "china"] = "public"
     kubernetes: KubernetesSettings | None = None
@@ -354,6 +354,10 @@ def _cross_checks(raw: Mapping[str, Any], prefix: str) -> list[str]:
     for i, workload in enumerate(workloads):
         problems += workload_sync_problems(workload, f"{prefix}workloads[{i}]")
     problems += duplicate_secret_names(enumerate(workloads), prefix)
+    tenant = raw.get("tenantId")
+    if tenant == ADFS_TENANT:  # docs/azure-rules.md §tenantID: 'adfs' needs Azure Stack Hub in every workload
+        problem = tenant_problem(tenant, [str(w.get("cloudName") or "") for w in workloads])
+        problems += [f"{prefix}tenantId: {problem}"] if problem else []
     return problems
 
 
