@@ -25,9 +25,10 @@ from keyvault_csi.azure.identity import ManagedIdentity, ManagedIdentityArgs
 from keyvault_csi.azure.keyvault_access import KeyVaultAccess
 from keyvault_csi.azure.workload_identity import POD_LABELS, WorkloadIdentity
 from keyvault_csi.kubernetes.env import container_env, container_env_from
+from keyvault_csi.kubernetes.placement import settings_placement, workload_placement
 from keyvault_csi.kubernetes.pod import SecretsStorePod
 from keyvault_csi.kubernetes.secret_provider_class import SecretProviderClass
-from keyvault_csi.node_identity.assignments import NodeArgs, NodeIdentityAssignments
+from keyvault_csi.node_identity.assignments import NodeIdentityAssignments, nodes_from_settings
 from keyvault_csi.settings.model import Settings, validate_settings
 
 TYPE = "keyvault-csi:index:AksKeyVaultSecrets"
@@ -49,6 +50,7 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
     pods: dict[str, SecretsStorePod]
     identity_client_id: pulumi.Output[str]
     principal_ids: dict[str, pulumi.Output[str]]
+    node_placement: dict[str, Any]
 
     def __init__(
         self, name: str, args: AksKeyVaultSecretsArgs | Settings, opts: pulumi.ResourceOptions | None = None
@@ -60,6 +62,8 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
         )
         self.identity_client_id = self.identity.client_id
         self.nodes = self._assign_to_nodes(name, settings)
+        # nodeSelector/affinity for users' own Pods (secrets_store_volume) in the node-identity modes.
+        self.node_placement = settings_placement(settings)
         self.workload_identity = self._federate(name, settings)
         self.principal_ids = (
             dict(self.nodes.principal_ids)
@@ -121,18 +125,15 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
     def _assign_to_nodes(self, name: str, settings: Settings) -> NodeIdentityAssignments | None:
         if settings.identity.type in ("kubelet", "workload") or settings.nodes is None:
             return None
-        nodes: list[NodeArgs] = []
-        for kind, ref in settings.nodes.all():
-            node: NodeArgs = {"kind": kind, "resourceGroup": ref.resourceGroup, "name": ref.name}  # type: ignore[typeddict-item]
-            if ref.subscriptionId:
-                node["subscriptionId"] = ref.subscriptionId
-            nodes.append(node)
+        nodes = nodes_from_settings(settings.nodes)
         system = settings.identity.type == "systemAssigned"
         return NodeIdentityAssignments(
             f"{name}-nodes",
             {
                 "nodes": nodes,
                 **({} if system else {"userAssignedIdentityId": self.identity.resource_id}),
+                # An identity created here is ours on any node it shows up on (issue 11.10).
+                **({"ownedIdentityIds": [self.identity.resource_id]} if _created_identity(settings) else {}),
                 "systemAssigned": system,
                 "armEndpoint": settings.armEndpoint,
                 "environment": settings.environment,
@@ -191,11 +192,18 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
                 "securityContext": workload.pod.security_args(),
                 "resources": workload.pod.resources_args(),
                 **({"writablePaths": workload.pod.writablePaths} if workload.pod.writablePaths is not None else {}),
+                **workload_placement(settings, workload),  # only on pools that carry the node identity
                 **account,
                 "dependsOn": waits_for,
             },
             pulumi.ResourceOptions(parent=self),
         )
+
+
+def _created_identity(settings: Settings) -> bool:
+    """True when this stack creates the user-assigned identity (name + resourceGroup, no resourceId)."""
+    identity = settings.identity
+    return identity.type == "userAssigned" and identity.resourceId is None and identity.name is not None
 
 
 def _identity_args(settings: Settings) -> ManagedIdentityArgs:

@@ -227,7 +227,7 @@ def credential_for(settings: ArmSettings, env: Mapping[str, str] = os.environ) -
 RETRYABLE_STATUS = frozenset({409, 429, 500, 502, 503, 504})
 
 
-class DeadlineRetryPolicy(RetryPolicy):
+class DeadlineRetryPolicy(RetryPolicy[Any, Any]):
     """azure-core's RetryPolicy with one deadline for every request of a node write.
 
     The SDK policy does the work: ``Retry-After`` in seconds or as an HTTP date, exponential backoff

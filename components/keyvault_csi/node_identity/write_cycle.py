@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import tenacity
 from azure.core import MatchConditions
@@ -158,6 +158,7 @@ class _Restart(ArmError):
         self.delay = delay
 
 
+T = TypeVar("T")
 RETRYABLE_STATUS = arm_client.RETRYABLE_STATUS
 # Enough for a few concurrent writers; each cycle is one GET (two without an etag) and one PATCH.
 MAX_CYCLES = 8
@@ -192,7 +193,7 @@ def _give_up(node: NodeRef, settings: ArmSettings, policy: DeadlineRetryPolicy, 
     return ArmError(node, code, f"gave up after {attempts} attempts in {settings.timeout:g}s: {error.message}")
 
 
-def _arm_call(node: NodeRef, settings: ArmSettings, policy: DeadlineRetryPolicy, call: Callable[[], Any]) -> Any:
+def _arm_call(node: NodeRef, settings: ArmSettings, policy: DeadlineRetryPolicy, call: Callable[[], T]) -> T:
     """One SDK call (its transient faults already retried by ``policy``), errors named after the node."""
     try:
         return call()
@@ -318,7 +319,7 @@ def _write_cycle(
     return _arm_call(node, settings, policy, lambda: _reraise(failed))  # named after the node
 
 
-def _reraise(error: Exception) -> Any:
+def _reraise(error: Exception) -> NoReturn:
     raise error
 
 

@@ -6,7 +6,8 @@ building go through ``azure.mgmt.core.tools`` (the SDK's own reader of ARM ids);
 we check what ARM enforces for the parts we name: a GUID subscription, the resource group rule,
 the name rule of the resource type, and no child segments. ARM compares provider namespaces and
 types case-insensitively (docs/azure-rules.md §ids), so those match in any case and come back in
-canonical casing. Pure: no Pulumi import.
+canonical casing. Pure: no Pulumi import; azure.mgmt.core loads on first use (the policy pack
+imports these rules without the Azure SDK).
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from azure.mgmt.core.tools import is_valid_resource_id, parse_resource_id, resource_id
 
 GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 # ARM: 1-90 of letters, digits, '_', '-', '.', '(' and ')', not ending with '.'.
@@ -52,6 +52,8 @@ class ArmId:
 
     @property
     def id(self) -> str:
+        from azure.mgmt.core.tools import resource_id
+
         return resource_id(
             subscription=self.subscription_id,
             resource_group=self.resource_group,
@@ -72,6 +74,8 @@ class ArmId:
 
 
 def _parse(value: object, namespace: str, types: tuple[str, ...], name_rule: re.Pattern[str]) -> ArmId | None:
+    from azure.mgmt.core.tools import is_valid_resource_id, parse_resource_id
+
     if not isinstance(value, str) or not value.startswith("/") or not is_valid_resource_id(value):
         return None
     parts: Mapping[str, object] = parse_resource_id(value)
@@ -101,6 +105,8 @@ def parse_node_id(value: object) -> ArmId:
 
 def node_id(subscription_id: str, resource_group: str, kind: str, name: str) -> str:
     """Build a node's id (``kind``: ``virtualMachineScaleSets`` or ``virtualMachines``)."""
+    from azure.mgmt.core.tools import resource_id
+
     return resource_id(
         subscription=subscription_id, resource_group=resource_group, namespace=COMPUTE, type=kind, name=name
     )
@@ -129,6 +135,8 @@ def is_identity_id(value: object) -> bool:
 
 
 def identity_id(subscription_id: str, resource_group: str, name: str) -> str:
+    from azure.mgmt.core.tools import resource_id
+
     return resource_id(
         subscription=subscription_id,
         resource_group=resource_group,
@@ -166,6 +174,8 @@ def validate_subscription(value: object) -> str:
 
 def managed_cluster_path(subscription_id: str, resource_group: str, name: str) -> str:
     """The ARM path of an AKS managed cluster (for the discovery GET)."""
+    from azure.mgmt.core.tools import resource_id
+
     return resource_id(
         subscription=subscription_id,
         resource_group=resource_group,

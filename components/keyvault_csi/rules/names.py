@@ -96,6 +96,9 @@ ClusterName = Annotated[
 IdentityResourceId = Annotated[str, AfterValidator(arm_ids.validate_identity_id)]
 
 
+AgentPoolName = Annotated[str, AfterValidator(arm_ids.validate_agent_pool)]
+
+
 def parse_identity_resource_id(resource_id: str) -> tuple[str, str, str]:
     """(subscription, resource group, name) of a user-assigned identity's ARM id."""
     parsed = arm_ids.parse_identity_id(resource_id)

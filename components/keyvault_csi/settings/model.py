@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 from keyvault_csi.azure.workload_identity import MAX_CREDENTIALS
 from keyvault_csi.rules.names import (
     CLOUD_NAMES,
+    AgentPoolName,
     ClusterName,
     ComputeName,
     DnsLabel,
@@ -129,12 +130,38 @@ class IdentitySettings(_Strict):
         return self
 
 
+class ScaleSetRef(ComputeRef):
+    """A node pool's scale set; ``agentPool`` names its pool so Pods are placed there (never guessed)."""
+
+    agentPool: AgentPoolName | None = None
+
+
 class NodeSettings(_Strict):
-    scaleSets: list[ComputeRef] = []
+    scaleSets: list[ScaleSetRef] = []
     virtualMachines: list[ComputeRef] = []
+    cluster: ClusterRef | None = None
+    """The AKS cluster of ``agentPools`` (its scale sets are found by pool name at deploy time)."""
+    agentPools: list[AgentPoolName] = []
+
+    @model_validator(mode="after")
+    def _pools_need_a_cluster(self) -> NodeSettings:
+        problems = []
+        if self.agentPools and self.cluster is None:
+            problems.append("agentPools needs cluster: {resourceGroup, name} (the AKS cluster the pools belong to)")
+        problems += [
+            f"agentPools: {pool!r} is listed {n} times" for pool, n in Counter(self.agentPools).items() if n > 1
+        ]
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
 
     def all(self) -> list[tuple[str, ComputeRef]]:
         return [("vmss", ref) for ref in self.scaleSets] + [("vm", ref) for ref in self.virtualMachines]
+
+    def pools(self) -> list[str]:
+        """Pools known to carry the identity: ``agentPools`` plus scale sets' explicit ``agentPool``."""
+        named = [*self.agentPools, *(ref.agentPool for ref in self.scaleSets if ref.agentPool)]
+        return list(dict.fromkeys(named))
 
 
 class KubernetesSettings(_Strict):
@@ -184,6 +211,10 @@ class PodSettings(_Strict):
     securityContext: PodSecuritySettings = PodSecuritySettings()
     resources: PodResources = PodResources()
     writablePaths: list[str] | None = None
+    nodeSelector: dict[str, str] | None = None
+    """Merged over the pool placement (node-identity modes) and ``kubernetes.io/os``."""
+    affinity: dict[str, Any] | None = None
+    """A Kubernetes Affinity (its own spelling), replacing the pool placement's."""
 
     @model_validator(mode="after")
     def _hardening_overrides(self) -> PodSettings:
@@ -294,6 +325,8 @@ def _cross_checks(raw: Mapping[str, Any], prefix: str) -> list[str]:
         else {}
     )
     node_count = sum(len(v) for v in node_lists.values() if isinstance(v, list))
+    pools = nodes.get("agentPools") if nodes else None
+    node_count += len(pools) if isinstance(pools, list) else 0
     kind = identity.get("type")
     if kind == "kubelet" and raw.get("nodes") is not None:
         problems.append(
@@ -305,7 +338,7 @@ def _cross_checks(raw: Mapping[str, Any], prefix: str) -> list[str]:
         )
     elif kind in ("userAssigned", "systemAssigned") and node_count == 0:
         problems.append(
-            f"{prefix}nodes: identity type {kind} needs at least one entry in nodes.scaleSets or nodes.virtualMachines"
+            f"{prefix}nodes: identity type {kind} needs at least one entry in nodes.scaleSets, nodes.virtualMachines or nodes.agentPools"
         )
     for (node_kind, rg, name), indexes in _duplicates(
         ((node_kind, str(ref.get("resourceGroup", "")).lower(), str(ref.get("name", "")).lower()), i)
