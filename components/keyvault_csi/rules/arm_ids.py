@@ -16,7 +16,6 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-
 GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 # ARM: 1-90 of letters, digits, '_', '-', '.', '(' and ')', not ending with '.'.
 RESOURCE_GROUP = re.compile(r"^[-\w.()]{0,89}[-\w()]$")
