@@ -52,7 +52,7 @@ def _cluster(pool: PoolRef, settings: arm_client.ArmSettings, policy: arm_client
             response = pipeline.send_request(request)
             response.read()
     except AzureError as error:
-        raise DiscoveryError(f"{pool.label}: reading the cluster failed: {error.message}") from error
+        raise DiscoveryError(f"{pool.label}: reading the cluster failed: {error.message}") from None
     if response.status_code == 404:
         where = f"resource group {pool.cluster_resource_group!r} of subscription {pool.subscription_id}"
         raise DiscoveryError(f"{pool.label}: the cluster {pool.cluster_name!r} does not exist in {where}")
@@ -87,7 +87,7 @@ def discover_scale_set(pool: PoolRef, settings: arm_client.ArmSettings) -> ArmId
             ]
     except HttpResponseError as error:
         code = getattr(error.error, "code", None) or error.status_code
-        raise DiscoveryError(f"{pool.label}: listing scale sets in resource group {node_group!r}: {code}") from error
+        raise DiscoveryError(f"{pool.label}: listing scale sets in resource group {node_group!r}: {code}") from None
     if not found:
         raise DiscoveryError(
             f"{pool.label}: no scale set tagged {POOL_TAG}={pool.agent_pool} in resource group {node_group!r}"

@@ -144,6 +144,7 @@ class ArmError(RuntimeError):
         super().__init__(f"{node.id}: {code}: {message}")
         self.node = node
         self.code = code
+        self.detail = message
 
 
 class NodeNotFound(ArmError):
@@ -347,19 +348,25 @@ def change_node_identity(
     write = _Write(tuple(add), tuple(remove), enable_system, disable_system)
     deadline = time.monotonic() + settings.timeout
     policy = arm_client.retry_policy(settings, deadline)
+    restarts = 0
+
+    def stop(state: tenacity.RetryCallState) -> bool:
+        # Waiting for a running operation is bounded by the deadline only; re-reads also by MAX_CYCLES.
+        nonlocal restarts
+        error = state.outcome.exception() if state.outcome else None
+        restarts += 0 if isinstance(error, _Restart) and error.delay else 1
+        return restarts >= MAX_CYCLES or time.monotonic() + _cycle_wait(state) >= deadline
+
     retrying = tenacity.Retrying(
-        retry=tenacity.retry_if_exception_type(_Restart),
-        stop=tenacity.stop_after_attempt(MAX_CYCLES) | tenacity.stop_before_delay(settings.timeout),
-        wait=_cycle_wait,
-        reraise=True,
+        retry=tenacity.retry_if_exception_type(_Restart), stop=stop, wait=_cycle_wait, reraise=True
     )
     with node_lock(node), arm_client.compute_client(node.subscription_id, settings, policy) as client:
         ops = _operations(client, node)
         try:
             after = retrying(_write_cycle, ops, node, write, settings, policy, deadline)
         except _Restart as error:
-            cycles = retrying.statistics.get("attempt_number", MAX_CYCLES)
-            raise ArmError(node, error.code, f"gave up after {cycles} write cycles: {error}") from error
+            cycles = retrying.statistics.get("attempt_number", restarts)
+            raise ArmError(node, error.code, f"gave up after {cycles} write cycles: {error.detail}") from error
     return write.result(after)
 
 
