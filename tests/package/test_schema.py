@@ -46,7 +46,8 @@ def typed_dict_of(ref: str) -> type:
 
 
 def refs(prop: dict[str, Any]) -> list[str]:
-    found = [prop["$ref"]] if "$ref" in prop else []
+    # pulumi.json#/Any (a free-form value such as a Pod affinity) is the schema's own, not one of ours.
+    found = [prop["$ref"]] if str(prop.get("$ref", "")).startswith("#/types/") else []
     for nested in ("items", "additionalProperties"):
         if nested in prop:
             found += refs(prop[nested])

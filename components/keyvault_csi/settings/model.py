@@ -21,6 +21,7 @@ from keyvault_csi.azure.workload_identity import MAX_CREDENTIALS
 from keyvault_csi.rules.model import Strict, input_keys
 from keyvault_csi.rules.names import (
     CLOUD_NAMES,
+    AgentPoolName,
     ClusterName,
     ComputeName,
     DnsLabel,
@@ -138,12 +139,38 @@ class IdentitySettings(Strict):
         return self
 
 
+class ScaleSetRef(ComputeRef):
+    """A node pool's scale set; ``agentPool`` names its pool so Pods are placed there (never guessed)."""
+
+    agent_pool: AgentPoolName | None = None
+
+
 class NodeSettings(Strict):
-    scale_sets: list[ComputeRef] = []
+    scale_sets: list[ScaleSetRef] = []
     virtual_machines: list[ComputeRef] = []
+    cluster: ClusterRef | None = None
+    """The AKS cluster of ``agentPools`` (its scale sets are found by pool name at deploy time)."""
+    agent_pools: list[AgentPoolName] = []
+
+    @model_validator(mode="after")
+    def _pools_need_a_cluster(self) -> NodeSettings:
+        problems = []
+        if self.agent_pools and self.cluster is None:
+            problems.append("agentPools needs cluster: {resourceGroup, name} (the AKS cluster the pools belong to)")
+        problems += [
+            f"agentPools: {pool!r} is listed {n} times" for pool, n in Counter(self.agent_pools).items() if n > 1
+        ]
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
 
     def all(self) -> list[tuple[str, ComputeRef]]:
         return [("vmss", ref) for ref in self.scale_sets] + [("vm", ref) for ref in self.virtual_machines]
+
+    def pools(self) -> list[str]:
+        """Pools known to carry the identity: ``agentPools`` plus scale sets' explicit ``agentPool``."""
+        named = [*self.agent_pools, *(ref.agent_pool for ref in self.scale_sets if ref.agent_pool)]
+        return list(dict.fromkeys(named))
 
 
 class KubernetesSettings(Strict):
@@ -193,6 +220,10 @@ class PodSettings(Strict):
     security_context: PodSecuritySettings = PodSecuritySettings()
     resources: PodResources = PodResources()
     writable_paths: list[str] | None = None
+    node_selector: dict[str, str] | None = None
+    """Merged over the pool placement (node-identity modes) and ``kubernetes.io/os``."""
+    affinity: dict[str, Any] | None = None
+    """A Kubernetes Affinity (its own spelling), replacing the pool placement's."""
 
     @model_validator(mode="after")
     def _hardening_overrides(self) -> PodSettings:
@@ -300,6 +331,8 @@ def _cross_checks(raw: Mapping[str, Any], prefix: str) -> list[str]:
         else {}
     )
     node_count = sum(len(v) for v in node_lists.values() if isinstance(v, list))
+    pools = nodes.get("agentPools") if nodes else None
+    node_count += len(pools) if isinstance(pools, list) else 0
     kind = identity.get("type")
     if kind == "kubelet" and raw.get("nodes") is not None:
         problems.append(
@@ -311,7 +344,7 @@ def _cross_checks(raw: Mapping[str, Any], prefix: str) -> list[str]:
         )
     elif kind in ("userAssigned", "systemAssigned") and node_count == 0:
         problems.append(
-            f"{prefix}nodes: identity type {kind} needs at least one entry in nodes.scaleSets or nodes.virtualMachines"
+            f"{prefix}nodes: identity type {kind} needs at least one entry in nodes.scaleSets, nodes.virtualMachines or nodes.agentPools"
         )
     for (node_kind, rg, name), indexes in _duplicates(
         ((node_kind, str(ref.get("resourceGroup", "")).lower(), str(ref.get("name", "")).lower()), i)
