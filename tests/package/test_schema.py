@@ -46,7 +46,8 @@ def typed_dict_of(ref: str) -> type:
 
 
 def refs(prop: dict[str, Any]) -> list[str]:
-    found = [prop["$ref"]] if "$ref" in prop else []
+    # Pulumi's own types (pulumi.json#/Any: driver.values, free-form chart values) are not ours.
+    found = [prop["$ref"]] if "$ref" in prop and prop["$ref"].startswith("#/types/") else []
     for nested in ("items", "additionalProperties"):
         if nested in prop:
             found += refs(prop[nested])

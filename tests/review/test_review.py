@@ -47,6 +47,7 @@ EXAMPLES = [
     "examples/system-assigned-msi",
     "examples/kubelet-identity",
     "examples/workload-identity",
+    "examples/helm-driver",
 ]
 UPDATE_GOLDEN = os.environ.get("KEYVAULT_CSI_UPDATE_GOLDEN") == "1"
 
