@@ -116,7 +116,7 @@ class Graph:
             for u in expand(urn):
                 if u == target.urn:
                     return True
-                if u not in seen:
+                if u == urn or u not in seen:  # the resource itself was just marked seen
                     todo.extend(index[u].dependencies)
                     todo.extend(d for deps in index[u].property_dependencies.values() for d in deps)
         return False
