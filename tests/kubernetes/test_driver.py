@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pulumi
 import pytest
 
@@ -101,8 +103,10 @@ def test_every_class_waits_for_the_release_and_pods_through_their_class() -> Non
     assert all(graph.depends_on(pod, release) for pod in graph.by_type(POD))
 
 
-def test_install_none_declares_no_driver_and_says_it_is_assumed(capsys: pytest.CaptureFixture[str]) -> None:
-    graph = run_program(base_settings("kubelet"))
+def test_install_none_declares_no_driver_and_says_it_is_assumed(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO):  # the mock engine logs pulumi.log.info through the root logger
+        graph = run_program(base_settings("kubelet"))
+    assert ASSUMED in caplog.messages
     assert graph.by_type(DRIVER) == [] and graph.by_type(RELEASE) == []
     assert all(spc.dependencies == [] for spc in graph.by_type(SPC))
     assert driver_note(graph) == f"Driver: {ASSUMED}"
