@@ -183,3 +183,20 @@ def test_aks_addon_identity_without_the_add_on_fails_with_the_fix() -> None:
     message = str(caught.value)
     assert "AKS cluster rg-aks/aks does not run the azure-keyvault-secrets-provider add-on" in message
     assert "az aks enable-addons --addons azure-keyvault-secrets-provider -g rg-aks -n aks" in message
+
+
+@pytest.mark.parametrize(
+    ("stack", "line"),
+    [
+        (
+            "examples/helm-driver",
+            "Driver: Helm release csi-secrets-store-provider-azure (chart csi-secrets-store-provider-azure 1.8.2) in kube-system",
+        ),
+        ("examples/kubelet-identity", f"Driver: {ASSUMED}"),
+    ],
+)
+def test_make_plan_says_where_the_driver_comes_from(stack, line, tmp_path, capsys: pytest.CaptureFixture[str]) -> None:
+    from tools.review.plan import main as plan_main
+
+    assert plan_main(["--stack", stack, "--out", str(tmp_path)]) == 0
+    assert line in capsys.readouterr().out.splitlines()
