@@ -242,7 +242,9 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
         return answer, []
 
 
-def addon_answer(cluster: str, *, enabled: bool = True, rotation: bool = False, poll_interval: str = "2m") -> dict:
+def addon_answer(
+    cluster: str, *, enabled: bool = True, rotation: bool = False, poll_interval: str = "2m"
+) -> dict[str, Any]:
     """An ``azureKeyvaultSecretsProvider`` add-on profile as ARM returns it, identity as placeholders."""
     addon = f"azurekeyvaultsecretsprovider-{cluster}"
     return {
