@@ -91,7 +91,7 @@ class Identity(TypedDict):
     """Who reads the vault on the Pods' behalf."""
 
     type: str
-    """userAssigned (name + resourceGroup, or resourceId), systemAssigned, kubelet (cluster) or workload (name + resourceGroup + cluster)."""
+    """userAssigned (name + resourceGroup, or resourceId), systemAssigned, kubelet (cluster), workload (name + resourceGroup + cluster) or aksAddon (cluster: the AKS Key Vault add-on's identity)."""
     name: NotRequired[str]
     """Name of the user-assigned identity to create (userAssigned, workload)."""
     resourceGroup: NotRequired[str]
@@ -99,7 +99,7 @@ class Identity(TypedDict):
     resourceId: NotRequired[str]
     """ARM id of an existing user-assigned identity to reuse (userAssigned only)."""
     cluster: NotRequired[AksCluster]
-    """The AKS cluster: its kubelet identity (kubelet) or its OIDC issuer (workload)."""
+    """The AKS cluster: its kubelet identity (kubelet), its OIDC issuer (workload) or its add-on identity (aksAddon)."""
 
 
 class VaultObject(TypedDict):
@@ -236,6 +236,35 @@ class WorkloadPod(TypedDict):
     """A Kubernetes Affinity (nodeAffinity, podAffinity, ...), replacing the pool placement's."""
 
 
+class WorkloadDeployment(TypedDict):
+    """An apps/v1 Deployment whose Pod template is the hardened Pod; rolled when the mounted objects change."""
+
+    replicas: NotRequired[int]
+    """Number of Pods; default 1."""
+    name: NotRequired[str]
+    """Deployment name (DNS-1123 subdomain); default the workload name."""
+    image: NotRequired[str]
+    """Container image; default nginxinc/nginx-unprivileged."""
+    mountPath: NotRequired[str]
+    """Absolute path of the mounted objects; default /mnt/secrets-store."""
+    os: NotRequired[str]
+    """linux (default) or windows: the node OS the Pod is pinned to."""
+    env: NotRequired[list[EnvVar]]
+    """Container environment variables."""
+    envFrom: NotRequired[list[EnvFromSecret]]
+    """Synced Secrets whose keys all become environment variables."""
+    securityContext: NotRequired[PodSecurity]
+    """Overrides of the hardened security defaults."""
+    resources: NotRequired[PodResources]
+    """Container requests and limits."""
+    writablePaths: NotRequired[list[str]]
+    """Absolute paths that get a writable emptyDir under the read-only root filesystem; default /tmp on Linux."""
+    nodeSelector: NotRequired[dict[str, str]]
+    """Node labels the Pods require, merged over the pool placement (kubernetes.azure.com/agentpool)."""
+    affinity: NotRequired[dict[str, Any]]
+    """A Kubernetes Affinity (nodeAffinity, podAffinity, ...), replacing the pool placement's."""
+
+
 class Workload(TypedDict):
     """One application namespace's SecretProviderClass, and optionally a Pod that mounts it."""
 
@@ -257,6 +286,36 @@ class Workload(TypedDict):
     """Kubernetes Secrets synced from the mounted files."""
     pod: NotRequired[WorkloadPod]
     """A Pod that mounts the class; none if omitted (mount it into your own workload)."""
+    deployment: NotRequired[WorkloadDeployment]
+    """A Deployment that mounts the class (instead of pod); name defaults to the workload name."""
+
+
+class DriverRotation(TypedDict):
+    """Rotation: the driver re-reads the vault and rewrites the mounted files."""
+
+    enabled: NotRequired[bool]
+    """Rotate mounted objects; default true when rotation is set."""
+    pollInterval: NotRequired[str]
+    """Go duration between reads, e.g. 2m (the default)."""
+
+
+class Driver(TypedDict):
+    """Where the Secrets Store CSI driver and its Azure provider come from (docs/driver.md)."""
+
+    install: NotRequired[str]
+    """none (default: assumed installed), helm (declare the provider's chart in kube-system) or aksAddon (verify the AKS add-on)."""
+    chartVersion: NotRequired[str]
+    """helm: version of csi-secrets-store-provider-azure; default 1.8.2."""
+    values: NotRequired[dict[str, Any]]
+    """helm: extra chart values, merged under the ones keyvault-csi sets."""
+    rotation: NotRequired[DriverRotation]
+    """helm: sets the driver's rotation values; aksAddon: verified on the add-on."""
+    syncSecret: NotRequired[bool]
+    """helm: the driver's syncSecret.enabled; default on when a workload has secretObjects."""
+    windows: NotRequired[bool]
+    """helm: Windows DaemonSets of provider and driver; default on when a Pod runs on Windows."""
+    cluster: NotRequired[AksCluster]
+    """aksAddon: the cluster whose add-on is verified; default identity.cluster, else kubernetes.cluster."""
 
 
 class AksKeyVaultSecretsArgs(TypedDict):
@@ -282,3 +341,5 @@ class AksKeyVaultSecretsArgs(TypedDict):
     """ARM endpoint override for the node identity writes (Azure Stack, tests)."""
     environment: NotRequired[str]
     """Azure environment of the node identity writes: public (default), usgovernment or china."""
+    driver: NotRequired[Driver]
+    """Where the Secrets Store CSI driver comes from: none (assumed), helm or aksAddon."""

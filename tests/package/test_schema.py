@@ -46,7 +46,7 @@ def typed_dict_of(ref: str) -> type:
 
 
 def refs(prop: dict[str, Any]) -> list[str]:
-    # pulumi.json#/Any (a free-form value such as a Pod affinity) is the schema's own, not one of ours.
+    # Pulumi's own types (pulumi.json#/Any: a Pod affinity, driver.values) are the schema's, not ours.
     found = [prop["$ref"]] if str(prop.get("$ref", "")).startswith("#/types/") else []
     for nested in ("items", "additionalProperties"):
         if nested in prop:

@@ -48,6 +48,7 @@ EXAMPLES = [
     "examples/kubelet-identity",
     "examples/workload-identity",
     "examples/agent-pools",
+    "examples/helm-driver",
 ]
 UPDATE_GOLDEN = os.environ.get("KEYVAULT_CSI_UPDATE_GOLDEN") == "1"
 

@@ -21,6 +21,8 @@ from pathlib import Path
 import pulumi
 import yaml
 
+from keyvault_csi.kubernetes.driver import ASSUMED
+from keyvault_csi.kubernetes.driver import TYPE as DRIVER_TYPE
 from keyvault_csi.testing.mockgraph import Graph, RecordedResource, evaluate
 from tools.review.base_ref import BaseRefError, BaseRender
 from tools.review.plan_compare import compare_stack, head_label
@@ -68,6 +70,18 @@ def render_tree(graph: Graph) -> str:
     return "\n".join(lines)
 
 
+def driver_note(graph: Graph) -> str:
+    """Where the stack's Secrets Store CSI driver comes from (docs/driver.md), one line."""
+    drivers = [r for r in graph.resources if r.type == DRIVER_TYPE]
+    if not drivers:
+        return f"Driver: {ASSUMED}"
+    releases = [r for r in graph.resources if r.parent == drivers[0].urn and r.type == "kubernetes:helm.sh/v3:Release"]
+    if releases:
+        inputs = releases[0].inputs
+        return f"Driver: Helm release {inputs['name']} (chart {inputs['chart']} {inputs['version']}) in {inputs['namespace']}"
+    return "Driver: the AKS azure-keyvault-secrets-provider add-on (verified on the managed cluster at preview)"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stack", default="dev", help="dev, prod, examples/user-assigned-msi or a stack file path")
@@ -88,6 +102,7 @@ def main(argv: list[str] | None = None) -> int:
         label = stack_label(args.stack)
         print(f"Stack {label}: {len(graph.resources)} resources\n")
         print(render_tree(graph))
+        print(f"\n{driver_note(graph)}")
         plan = render_plan(graph, label)
         write_plan(plan, Path(args.out) / label)
         print(f"\nOutputs: {yaml.safe_dump(graph.stack_outputs, sort_keys=True, default_flow_style=True).strip()}")

@@ -29,6 +29,8 @@ def kubernetes_manifests(graph: Graph) -> dict[str, dict]:
         manifest = {
             k: resource.inputs[k] for k in ("apiVersion", "kind", "metadata", "spec", "data") if k in resource.inputs
         }
+        if "kind" not in manifest:  # a Helm release is no object of its own: its inputs are in graph.json
+            continue
         metadata = manifest.get("metadata", {})
         file_name = f"{manifest['kind'].lower()}-{metadata.get('namespace', 'default')}-{metadata['name']}.yaml"
         manifests[file_name] = manifest
@@ -45,6 +47,14 @@ def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
 
 
 _ManifestDumper.add_representer(str, _represent_str)
+
+
+def _represent_float(dumper: yaml.SafeDumper, value: float) -> yaml.Node:
+    # The engine carries every number as a double; Kubernetes reads replicas: 2, as a person writes it.
+    return dumper.represent_int(int(value)) if value.is_integer() else dumper.represent_float(value)
+
+
+_ManifestDumper.add_representer(float, _represent_float)
 
 
 def manifest_yaml(manifest: dict) -> str:

@@ -1,6 +1,6 @@
 """The Azure identity that reads the vault on the workloads' behalf (seed step 1).
 
-Four sources, one shape of outputs:
+Five sources, one shape of outputs:
 
 * ``userAssigned`` — declare a ``managedidentity.UserAssignedIdentity`` (name + resourceGroup) or
   look up an existing one (resourceId); it must then be put on the nodes.
@@ -8,18 +8,22 @@ Four sources, one shape of outputs:
   cluster): AKS already put it on every node, so nothing is created or assigned.
 * ``workload`` — a created user-assigned identity, federated with the Pods' service accounts
   (:mod:`keyvault_csi.azure.workload_identity`) instead of being put on the nodes.
+* ``aksAddon`` — the identity AKS created for the ``azureKeyvaultSecretsProvider`` add-on
+  (``addonProfiles.azureKeyvaultSecretsProvider.identity``): AKS put it on the nodes, so, like
+  ``kubelet``, nothing is created or assigned (docs/azure-rules.md §6).
 * ``systemAssigned`` — the nodes' own identities: there is no single principal; the node
   assignment turns them on and reports one principal per node.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Literal, NotRequired, TypedDict
+from collections.abc import Callable, Mapping
+from typing import Any, Literal, NotRequired, TypedDict
 
 import pulumi
 from pulumi_azure_native import containerservice, managedidentity
 
+from keyvault_csi.rules.driver import addon_profile, enable_addon_fix
 from keyvault_csi.rules.names import parse_identity_resource_id
 
 TYPE = "keyvault-csi:index:ManagedIdentity"
@@ -31,14 +35,14 @@ class ClusterArgs(TypedDict):
 
 
 class ManagedIdentityArgs(TypedDict):
-    type: Literal["userAssigned", "systemAssigned", "kubelet", "workload"]
+    type: Literal["userAssigned", "systemAssigned", "kubelet", "workload", "aksAddon"]
     name: NotRequired[str]
     """Name of the user-assigned identity to create (with ``resourceGroup``)."""
     resourceGroup: NotRequired[str]
     resourceId: NotRequired[str]
     """ARM id of an existing user-assigned identity to reuse."""
     cluster: NotRequired[ClusterArgs]
-    """The AKS cluster whose kubelet identity is used (type ``kubelet``)."""
+    """The AKS cluster whose kubelet (type ``kubelet``) or add-on (type ``aksAddon``) identity is used."""
     location: NotRequired[pulumi.Input[str]]
     tags: NotRequired[Mapping[str, str]]
     protect: NotRequired[bool]
@@ -98,6 +102,18 @@ class ManagedIdentity(pulumi.ComponentResource):
             self.client_id = kubelet.apply(lambda k: k.client_id)
             self.principal_id = kubelet.apply(lambda k: k.object_id)
             self.resource_id = None
+        elif kind == "aksAddon":
+            cluster = containerservice.get_managed_cluster_output(
+                resource_group_name=args["cluster"]["resourceGroup"],
+                resource_name=args["cluster"]["name"],
+                opts=pulumi.InvokeOutputOptions(parent=self),
+            )
+            addon = cluster.addon_profiles.apply(
+                _addon_identity(args["cluster"]["resourceGroup"], args["cluster"]["name"])
+            )
+            self.client_id = addon.apply(lambda a: a.client_id)
+            self.principal_id = addon.apply(lambda a: a.object_id)
+            self.resource_id = None
         else:
             self.client_id = pulumi.Output.from_input("")
             self.principal_id = None
@@ -116,5 +132,20 @@ def _kubelet_identity(cluster: str):
                 "(a service-principal cluster); use identity type userAssigned or systemAssigned"
             )
         return kubelet
+
+    return pick
+
+
+def _addon_identity(resource_group: str, cluster: str) -> Callable[[Mapping[str, Any] | None], Any]:
+    def pick(profiles: Mapping[str, Any] | None) -> Any:
+        profile = addon_profile(profiles)
+        identity = profile.identity if profile is not None and profile.enabled else None
+        if identity is None or not identity.client_id:
+            raise pulumi.RunError(
+                f"identity.cluster: AKS cluster {resource_group}/{cluster} does not run the azure-keyvault-secrets-provider "
+                "add-on (no addonProfiles.azureKeyvaultSecretsProvider.identity), so it has no add-on identity; "
+                f"enable it: {enable_addon_fix(resource_group, cluster)}"
+            )
+        return identity
 
     return pick

@@ -25,7 +25,7 @@ def settings_placement(settings: Settings) -> dict[str, Any]:
 def workload_placement(settings: Settings, workload: WorkloadSettings) -> dict[str, Any]:
     """``nodeSelector``/``affinity`` args of the workload's SecretsStorePod; warns (once per workload)
     when its Pod could land on a node without the identity and no pool is known."""
-    pod = workload.pod
+    pod = workload.pod or workload.deployment  # a Deployment template is placed like a Pod
     selector = pod.node_selector if pod else None
     affinity = pod.affinity if pod else None
     pools = identity_pools(settings)

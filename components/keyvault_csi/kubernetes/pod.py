@@ -161,6 +161,39 @@ def check_pod(args: SecretsStorePodArgs) -> CheckedPod:
     return CheckedPod(args, os, mount_path, security, writable, resources)
 
 
+def pod_labels(args: SecretsStorePodArgs) -> dict[str, str]:
+    """The Pod's labels: the project's defaults under the caller's."""
+    return {**DEFAULT_LABELS, **args.get("labels", {})}
+
+
+def pod_spec(pod: CheckedPod, secret_provider_class: pulumi.Input[str]) -> core.PodSpecArgs:
+    """The hardened Pod spec mounting ``secret_provider_class`` read-only: a bare Pod's and a Deployment's template."""
+    args = pod.args
+    volume, mount = secrets_store_volume(secret_provider_class, mount_path=pod.mount_path)
+    scratch, scratch_mounts = _scratch_volumes(pod.writable)
+    pod_context, container_context = pod_security(pod.os, pod.security)
+    return core.PodSpecArgs(
+        containers=[
+            _container(
+                args.get("containerName") or DEFAULT_CONTAINER_NAME,
+                args["image"],
+                [mount, *scratch_mounts],
+                args.get("env", ()),
+                args.get("envFrom", ()),
+                container_context,
+                pod.resources,
+            )
+        ],
+        volumes=[volume, *scratch],
+        security_context=pod_context,
+        node_selector={"kubernetes.io/os": pod.os, **args.get("nodeSelector", {})},
+        affinity=_affinity(args.get("affinity")),
+        # spec.os lets the API server and admission check OS-specific fields for this OS.
+        os=core.PodOSArgs(name=pod.os),
+        service_account_name=args.get("serviceAccountName"),
+    )
+
+
 def declare_pod(
     name: str,
     pod: CheckedPod,
@@ -170,37 +203,11 @@ def declare_pod(
 ) -> core.Pod:
     """The ``v1`` Pod itself, as a child of ``parent``, mounting ``secret_provider_class`` read-only."""
     args = pod.args
-    volume, mount = secrets_store_volume(secret_provider_class, mount_path=pod.mount_path)
-    scratch, scratch_mounts = _scratch_volumes(pod.writable)
-    pod_context, container_context = pod_security(pod.os, pod.security)
     return core.Pod(
         name,
         # An explicit name: Pulumi would otherwise append a random suffix.
-        metadata={
-            "name": args["podName"],
-            "namespace": args["namespace"],
-            "labels": {**DEFAULT_LABELS, **args.get("labels", {})},
-        },
-        spec=core.PodSpecArgs(
-            containers=[
-                _container(
-                    args.get("containerName") or DEFAULT_CONTAINER_NAME,
-                    args["image"],
-                    [mount, *scratch_mounts],
-                    args.get("env", ()),
-                    args.get("envFrom", ()),
-                    container_context,
-                    pod.resources,
-                )
-            ],
-            volumes=[volume, *scratch],
-            security_context=pod_context,
-            node_selector={"kubernetes.io/os": pod.os, **args.get("nodeSelector", {})},
-            affinity=_affinity(args.get("affinity")),
-            # spec.os lets the API server and admission check OS-specific fields for this OS.
-            os=core.PodOSArgs(name=pod.os),
-            service_account_name=args.get("serviceAccountName"),
-        ),
+        metadata={"name": args["podName"], "namespace": args["namespace"], "labels": pod_labels(args)},
+        spec=pod_spec(pod, secret_provider_class),
         # Only parent and the explicit dependencies: the component's own options stay on it.
         opts=pulumi.ResourceOptions(parent=parent, depends_on=[*args.get("dependsOn", []), *depends_on]),
     )

@@ -346,31 +346,35 @@ def workload_sync_problems(workload: Mapping[str, Any], path: str) -> list[str]:
                     f"{where}: type kubernetes.io/tls splits one PEM file into tls.crt and tls.key; {name!r} must be "
                     "objectType secret on the certificate's name, objectFormat pem (objectType cert has no private key)"
                 )
-    pod = workload.get("pod") if isinstance(workload.get("pod"), Mapping) else {}
-    for i, env in enumerate(_mappings(pod.get("env"))):
-        ref = env.get("secretKeyRef")
-        if not isinstance(ref, Mapping) or not isinstance(ref.get("name"), str):
-            continue
-        where = f"{path}.pod.env[{i}].secretKeyRef"
-        secret, key = ref["name"], ref.get("key")
-        if secret not in synced:
+    # A bare Pod or a Deployment's Pod template: the same env rules.
+    for template in ("pod", "deployment"):
+        pod = workload.get(template) if isinstance(workload.get(template), Mapping) else {}
+        for i, env in enumerate(_mappings(pod.get("env"))):
+            ref = env.get("secretKeyRef")
+            if not isinstance(ref, Mapping) or not isinstance(ref.get("name"), str):
+                continue
+            where = f"{path}.{template}.env[{i}].secretKeyRef"
+            secret, key = ref["name"], ref.get("key")
+            if secret not in synced:
+                problems.append(
+                    f"{where}.name: {secret!r} is not a Secret this workload syncs; allowed: {', '.join(sorted(map(repr, synced))) or 'none (add secretObjects)'}"
+                )
+            elif key not in synced[secret]:
+                problems.append(
+                    f"{where}.key: {key!r} is not a key of the synced Secret {secret!r}; allowed: {', '.join(sorted(map(repr, synced[secret])))}"
+                )
+        for i, env_from in enumerate(_mappings(pod.get("envFrom"))):
+            ref = env_from.get("secretRef")
+            if isinstance(ref, Mapping) and isinstance(ref.get("name"), str) and ref["name"] not in synced:
+                problems.append(
+                    f"{path}.{template}.envFrom[{i}].secretRef.name: {ref['name']!r} is not a Secret this workload syncs; "
+                    f"allowed: {', '.join(sorted(map(repr, synced))) or 'none (add secretObjects)'}"
+                )
+        names = [str(e.get("name")) for e in _mappings(pod.get("env"))]
+        for name in sorted({n for n in names if names.count(n) > 1}):
             problems.append(
-                f"{where}.name: {secret!r} is not a Secret this workload syncs; allowed: {', '.join(sorted(map(repr, synced))) or 'none (add secretObjects)'}"
+                f"{path}.{template}.env: {name!r} is set {names.count(name)} times; the last would silently win"
             )
-        elif key not in synced[secret]:
-            problems.append(
-                f"{where}.key: {key!r} is not a key of the synced Secret {secret!r}; allowed: {', '.join(sorted(map(repr, synced[secret])))}"
-            )
-    for i, env_from in enumerate(_mappings(pod.get("envFrom"))):
-        ref = env_from.get("secretRef")
-        if isinstance(ref, Mapping) and isinstance(ref.get("name"), str) and ref["name"] not in synced:
-            problems.append(
-                f"{path}.pod.envFrom[{i}].secretRef.name: {ref['name']!r} is not a Secret this workload syncs; "
-                f"allowed: {', '.join(sorted(map(repr, synced))) or 'none (add secretObjects)'}"
-            )
-    names = [str(e.get("name")) for e in _mappings(pod.get("env"))]
-    for name in sorted({n for n in names if names.count(n) > 1}):
-        problems.append(f"{path}.pod.env: {name!r} is set {names.count(name)} times; the last would silently win")
     return problems
 
 

@@ -18,6 +18,7 @@ import pulumi
 from pydantic import BaseModel, Field, SecretStr, StrictBool, ValidationError, field_validator, model_validator
 
 from keyvault_csi.azure.workload_identity import MAX_CREDENTIALS
+from keyvault_csi.rules.driver import duration_seconds
 from keyvault_csi.rules.model import Strict, input_keys
 from keyvault_csi.rules.names import (
     CLOUD_NAMES,
@@ -52,8 +53,9 @@ from keyvault_csi.rules.secret_sync import (
     workload_sync_problems,
 )
 from keyvault_csi.rules.tags import AzureTags
+from keyvault_csi.settings.driver import driver_problems
 
-IdentityType = Literal["userAssigned", "systemAssigned", "kubelet", "workload"]
+IdentityType = Literal["userAssigned", "systemAssigned", "kubelet", "workload", "aksAddon"]
 PermissionModel = Literal["accessPolicy", "rbac", "auto"]
 NodeOs = Literal["linux", "windows"]
 
@@ -116,10 +118,10 @@ class IdentitySettings(Strict):
                 )
             elif existing and given & {"name", "resourceGroup"}:
                 problems.append("resourceId names an existing identity; drop name/resourceGroup")
-        elif self.type == "kubelet":
+        elif self.type in ("kubelet", "aksAddon"):
             if given != {"cluster"}:
                 problems.append(
-                    f"type kubelet takes only cluster: {{resourceGroup, name}}; got {sorted(given) or 'none'}"
+                    f"type {self.type} takes only cluster: {{resourceGroup, name}}; got {sorted(given) or 'none'}"
                 )
         elif self.type == "workload":
             if given != {"name", "resourceGroup", "cluster"}:
@@ -253,6 +255,12 @@ class PodSettings(Strict):
         return self
 
 
+class DeploymentSettings(PodSettings):
+    """An ``apps/v1`` Deployment whose Pod template is the hardened Pod (docs/driver.md "Deployments")."""
+
+    replicas: int = Field(default=1, ge=0)
+
+
 class WorkloadSettings(Strict):
     name: DnsLabel
     namespace: DnsLabel = "default"
@@ -263,6 +271,7 @@ class WorkloadSettings(Strict):
     objects: list[KeyVaultObject] = Field(min_length=1)
     secret_objects: list[SecretObject] = []
     pod: PodSettings | None = None
+    deployment: DeploymentSettings | None = None
 
     @field_validator("service_account")
     @classmethod
@@ -286,6 +295,8 @@ class WorkloadSettings(Strict):
     @model_validator(mode="after")
     def _files_and_cloud(self) -> WorkloadSettings:
         problems = file_conflicts(self.objects)
+        if self.pod is not None and self.deployment is not None:
+            problems.append("set pod or deployment, not both (a Deployment's Pods mount the class)")
         if self.cloud_name.lower() == "azurestackcloud" and not self.cloud_env_file_name:
             problems.append("cloudName AzureStackCloud needs cloudEnvFileName (the JSON file of the stack's endpoints)")
         if problems:
@@ -298,9 +309,47 @@ class WorkloadSettings(Strict):
     def pod_name(self) -> str:
         return (self.pod.name if self.pod else None) or default_pod_name(self.name)
 
+    def deployment_name(self) -> str:
+        return (self.deployment.name if self.deployment else None) or self.name
+
     def service_account_name(self) -> str:
         """The workload identity service account: ``serviceAccount``, else the workload's name."""
         return self.service_account or self.name
+
+
+class RotationSettings(Strict):
+    """Rotation of mounted objects: the driver re-reads Key Vault every ``pollInterval`` (Go duration)."""
+
+    enabled: bool = True
+    poll_interval: str | None = None
+
+    @field_validator("poll_interval")
+    @classmethod
+    def _go_duration(cls, value: str | None) -> str | None:
+        if value is not None and duration_seconds(value) <= 0:
+            raise ValueError(f"{value!r} must be a positive duration")
+        return value
+
+    @model_validator(mode="after")
+    def _interval_needs_rotation(self) -> RotationSettings:
+        if not self.enabled and self.poll_interval is not None:
+            raise ValueError("pollInterval is only used with enabled: true; drop it")
+        return self
+
+
+class DriverSettings(Strict):
+    """Where the Secrets Store CSI driver and its Azure provider come from: see docs/driver.md."""
+
+    install: Literal["none", "helm", "aksAddon"] = "none"
+    chart_version: str | None = Field(default=None, pattern=r"^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$")
+    values: dict[str, Any] | None = None
+    rotation: RotationSettings | None = None
+    sync_secret: bool | None = None
+    """Default: on when a workload has secretObjects."""
+    windows: bool | None = None
+    """Default: on when a Pod or Deployment runs on Windows."""
+    cluster: ClusterRef | None = None
+    """install aksAddon: default identity.cluster, else kubernetes.cluster."""
 
 
 class Settings(Strict):
@@ -317,6 +366,7 @@ class Settings(Strict):
     arm_endpoint: str = ""
     environment: Literal["public", "usgovernment", "china"] = "public"
     kubernetes: KubernetesSettings | None = None
+    driver: DriverSettings = DriverSettings()
 
 
 def _cross_checks(raw: Mapping[str, Any], prefix: str) -> list[str]:
@@ -334,6 +384,7 @@ def _cross_checks(raw: Mapping[str, Any], prefix: str) -> list[str]:
     pools = nodes.get("agentPools") if nodes else None
     node_count += len(pools) if isinstance(pools, list) else 0
     kind = identity.get("type")
+    problems += driver_problems(raw, prefix)
     if kind == "kubelet" and raw.get("nodes") is not None:
         problems.append(
             f"{prefix}nodes: refused for identity type kubelet (AKS already put the kubelet identity on the nodes)"

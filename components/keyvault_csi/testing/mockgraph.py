@@ -116,7 +116,7 @@ class Graph:
             for u in expand(urn):
                 if u == target.urn:
                     return True
-                if u not in seen:
+                if u == urn or u not in seen:  # the resource itself was just marked seen
                     todo.extend(index[u].dependencies)
                     todo.extend(d for deps in index[u].property_dependencies.values() for d in deps)
         return False
@@ -183,11 +183,19 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
     of vault name to ``enableRbacAuthorization`` (unknown vaults answer ``False``).
     ``clusters_without_oidc`` names AKS clusters whose ``getManagedCluster`` answer has no OIDC
     issuer (``oidcIssuerProfile: {enabled: false}``, as before ``--enable-oidc-issuer``).
+    ``aks_addons`` maps a cluster name to its ``azureKeyvaultSecretsProvider`` add-on profile
+    (``None``: no add-on); other clusters run the add-on with rotation off (:func:`addon_answer`).
     """
 
-    def __init__(self, vault_rbac: Mapping[str, bool] | None = None, clusters_without_oidc: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        vault_rbac: Mapping[str, bool] | None = None,
+        clusters_without_oidc: Iterable[str] = (),
+        aks_addons: Mapping[str, Mapping[str, Any] | None] | None = None,
+    ) -> None:
         self.vault_rbac = dict(vault_rbac or {})
         self.clusters_without_oidc = frozenset(clusters_without_oidc)
+        self.aks_addons = dict(aks_addons or {})
         self.invokes: list[RecordedInvoke] = []
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
@@ -229,7 +237,30 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
             and inputs["resourceName"] in self.clusters_without_oidc
         ):
             answer["oidcIssuerProfile"] = {"enabled": False}
+        if (
+            args.token == "azure-native:containerservice:getManagedCluster"
+            and inputs["resourceName"] in self.aks_addons
+        ):
+            profile = self.aks_addons[inputs["resourceName"]]
+            answer["addonProfiles"] = {"azureKeyvaultSecretsProvider": profile} if profile is not None else {}
         return answer, []
+
+
+def addon_answer(
+    cluster: str, *, enabled: bool = True, rotation: bool = False, poll_interval: str = "2m"
+) -> dict[str, Any]:
+    """An ``azureKeyvaultSecretsProvider`` add-on profile as ARM returns it, identity as placeholders."""
+    addon = f"azurekeyvaultsecretsprovider-{cluster}"
+    return {
+        "enabled": enabled,
+        "config": {"enableSecretRotation": str(rotation).lower(), "rotationPollInterval": poll_interval},
+        "identity": {
+            "clientId": placeholder(addon, "clientId"),
+            "objectId": placeholder(addon, "objectId"),
+            "resourceId": f"/subscriptions/{PLACEHOLDER_SUBSCRIPTION}/resourceGroups/MC_{cluster}"
+            f"/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{addon}",
+        },
+    }
 
 
 def _invoke_answer(token: str, inputs: dict[str, Any], vault_rbac: Mapping[str, bool]) -> dict:
@@ -275,6 +306,7 @@ def _invoke_answer(token: str, inputs: dict[str, Any], vault_rbac: Mapping[str, 
                 }
             },
             "oidcIssuerProfile": {"enabled": True, "issuerURL": placeholder(cluster, "oidcIssuerURL")},
+            "addonProfiles": {"azureKeyvaultSecretsProvider": addon_answer(cluster)},
         }
     if token == "azure-native:containerservice:listManagedClusterUserCredentials":
         kubeconfig = f"# {placeholder(inputs['resourceName'], 'kubeconfig')}\n"
@@ -303,13 +335,14 @@ def evaluate(
     stack: str = "test",
     vault_rbac: Mapping[str, bool] | None = None,
     clusters_without_oidc: Iterable[str] = (),
+    aks_addons: Mapping[str, Mapping[str, Any] | None] | None = None,
 ) -> Graph:
     """Run ``program`` once under the mock runtime and return the graph it declared.
 
     ``config`` maps full keys (``keyvault-csi:tenantId``) to values; objects are passed as JSON
     like the CLI does. Mocks are set per call, so evaluations never leak into each other.
     """
-    mocks = PlaceholderMocks(vault_rbac, clusters_without_oidc)
+    mocks = PlaceholderMocks(vault_rbac, clusters_without_oidc, aks_addons)
     monitor = _RecordingMonitor(mocks)
     pulumi.runtime.settings.reset_options()  # type: ignore[attr-defined]
     pulumi.runtime.set_all_config(
