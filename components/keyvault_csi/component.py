@@ -16,6 +16,8 @@ Nothing else waits: node writes and grants run side by side, and classes do not 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pulumi
 
 from keyvault_csi.args import AksKeyVaultSecretsArgs
@@ -54,13 +56,22 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
     principal_ids: dict[str, pulumi.Output[str]]
 
     def __init__(
-        self, name: str, args: AksKeyVaultSecretsArgs | Settings, opts: pulumi.ResourceOptions | None = None
+        self,
+        name: str,
+        args: AksKeyVaultSecretsArgs | Settings,
+        opts: pulumi.ResourceOptions | None = None,
+        *,
+        subscription_providers: Mapping[str, pulumi.ProviderResource] | None = None,
     ) -> None:
+        """``subscription_providers``: azure-native providers by subscription ID for a vault or an
+        existing identity in another subscription (otherwise declared as children, docs/existing-grants.md)."""
         settings = args if isinstance(args, Settings) else validate_settings(args)
         super().__init__(TYPE, name, None, opts)
-        self.identity = ManagedIdentity(
-            f"{name}-identity", _identity_args(settings), pulumi.ResourceOptions(parent=self)
-        )
+        identity_args = _identity_args(settings)
+        identity_args["environment"] = settings.environment
+        if subscription_providers:
+            identity_args["subscriptionProviders"] = subscription_providers
+        self.identity = ManagedIdentity(f"{name}-identity", identity_args, pulumi.ResourceOptions(parent=self))
         self.identity_client_id = self.identity.client_id
         self.nodes = self._assign_to_nodes(name, settings)
         self.workload_identity = self._federate(name, settings)
@@ -76,8 +87,16 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
                 "resourceGroup": settings.key_vault.resource_group,
                 "tenantId": settings.tenant_id,
                 "objects": [obj for w in settings.workloads for obj in w.objects],
-                "principals": self.principal_ids,
+                # A principal read at preview is checked against the vault's existing entries.
+                "principals": (
+                    {"identity": self.identity.known_principal_id}
+                    if self.identity.known_principal_id and settings.identity.type != "systemAssigned"
+                    else self.principal_ids
+                ),
                 "permissionModel": settings.key_vault.permission_model,
+                "environment": settings.environment,
+                **({"location": settings.location} if settings.location else {}),
+                **({"subscriptionProviders": subscription_providers} if subscription_providers else {}),
                 **(
                     {"subscriptionId": settings.key_vault.subscription_id} if settings.key_vault.subscription_id else {}
                 ),

@@ -10,6 +10,11 @@ Four sources, one shape of outputs:
   (:mod:`keyvault_csi.azure.workload_identity`) instead of being put on the nodes.
 * ``systemAssigned`` — the nodes' own identities: there is no single principal; the node
   assignment turns them on and reports one principal per node.
+
+An existing identity (``resourceId``) in another subscription is read from that subscription,
+through a provider for it (:mod:`keyvault_csi.azure.subscriptions`). Existing and kubelet
+identities are read with plain invokes, so their principal is known at preview
+(``known_principal_id``): Key Vault grants check it against the vault's existing entries.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from typing import Literal, NotRequired, TypedDict
 import pulumi
 from pulumi_azure_native import containerservice, managedidentity
 
+from keyvault_csi.azure.subscriptions import provider_for_subscription
 from keyvault_csi.rules.names import parse_identity_resource_id
 
 TYPE = "keyvault-csi:index:ManagedIdentity"
@@ -40,6 +46,11 @@ class ManagedIdentityArgs(TypedDict):
     cluster: NotRequired[ClusterArgs]
     """The AKS cluster whose kubelet identity is used (type ``kubelet``)."""
     location: NotRequired[pulumi.Input[str]]
+    environment: NotRequired[str]
+    """``environment`` (cloud) of a provider declared for another subscription (as the program's)."""
+    subscriptionProviders: NotRequired[Mapping[str, pulumi.ProviderResource]]
+    """Explicit azure-native providers by subscription ID; one for ``resourceId``'s subscription is
+    used instead of declaring a provider child."""
     tags: NotRequired[Mapping[str, str]]
     protect: NotRequired[bool]
     """Protect a created identity from deletion (its client ID is baked into running pods)."""
@@ -60,10 +71,15 @@ class ManagedIdentity(pulumi.ComponentResource):
     client_id: pulumi.Output[str]
     principal_id: pulumi.Output[str] | None
     resource_id: pulumi.Output[str] | None
+    known_principal_id: str | None
+    """The principal as a plain string when it was read at preview (existing and kubelet identities)."""
+    identity_provider: pulumi.ProviderResource | None
+    """The provider for ``resourceId``'s subscription, when it is not the inherited one."""
 
     def __init__(self, name: str, args: ManagedIdentityArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(TYPE, name, None, opts)
         kind = args["type"]
+        self.known_principal_id, self.identity_provider = None, None
         # workload identity creates its identity like userAssigned; it is federated, not put on nodes.
         if kind in ("userAssigned", "workload") and "resourceId" not in args:
             identity = managedidentity.UserAssignedIdentity(
@@ -80,23 +96,35 @@ class ManagedIdentity(pulumi.ComponentResource):
             )
             self.client_id, self.principal_id, self.resource_id = identity.client_id, identity.principal_id, identity.id
         elif kind == "userAssigned":
-            _, resource_group, identity_name = parse_identity_resource_id(args["resourceId"])
-            existing = managedidentity.get_user_assigned_identity_output(
+            subscription, resource_group, identity_name = parse_identity_resource_id(args["resourceId"])
+            # The lookup takes no subscription: it reads in its provider's (FACTS §2 other subscriptions).
+            self.identity_provider = provider_for_subscription(
+                self,
+                f"{name}-identity",
+                subscription,
+                explicit=args.get("subscriptionProviders"),
+                location=args.get("location"),
+                environment=args.get("environment"),
+            )
+            existing = managedidentity.get_user_assigned_identity(
                 resource_group_name=resource_group,
                 resource_name=identity_name,
-                opts=pulumi.InvokeOutputOptions(parent=self),
+                opts=pulumi.InvokeOptions(parent=self, provider=self.identity_provider),
             )
-            self.client_id, self.principal_id = existing.client_id, existing.principal_id
+            self.known_principal_id = existing.principal_id
+            self.client_id = pulumi.Output.from_input(existing.client_id)
+            self.principal_id = pulumi.Output.from_input(existing.principal_id)
             self.resource_id = pulumi.Output.from_input(args["resourceId"])
         elif kind == "kubelet":
-            cluster = containerservice.get_managed_cluster_output(
+            cluster = containerservice.get_managed_cluster(
                 resource_group_name=args["cluster"]["resourceGroup"],
                 resource_name=args["cluster"]["name"],
-                opts=pulumi.InvokeOutputOptions(parent=self),
+                opts=pulumi.InvokeOptions(parent=self),
             )
-            kubelet = cluster.identity_profile.apply(_kubelet_identity(args["cluster"]["name"]))
-            self.client_id = kubelet.apply(lambda k: k.client_id)
-            self.principal_id = kubelet.apply(lambda k: k.object_id)
+            kubelet = _kubelet_identity(args["cluster"]["name"])(cluster.identity_profile)
+            self.known_principal_id = kubelet.object_id
+            self.client_id = pulumi.Output.from_input(kubelet.client_id)
+            self.principal_id = pulumi.Output.from_input(kubelet.object_id)
             self.resource_id = None
         else:
             self.client_id = pulumi.Output.from_input("")

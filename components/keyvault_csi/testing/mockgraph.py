@@ -48,6 +48,7 @@ class RecordedResource:
     # Paths ("kubeconfig", "spec.data.token") of values the engine would get as secrets.
     secret_inputs: list[str] = dataclasses.field(default_factory=list)
     secret_outputs: list[str] = dataclasses.field(default_factory=list)
+    import_id: str = ""  # the `import` resource option (adopting an existing object)
 
 
 @dataclasses.dataclass
@@ -153,6 +154,7 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
                 outputs=_plain(registration.state, secret_outputs) if registration else {},
                 secret_inputs=secret_inputs,
                 secret_outputs=secret_outputs,
+                import_id=request.importId,
             )
         )
         return response
@@ -183,11 +185,22 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
     of vault name to ``enableRbacAuthorization`` (unknown vaults answer ``False``).
     ``clusters_without_oidc`` names AKS clusters whose ``getManagedCluster`` answer has no OIDC
     issuer (``oidcIssuerProfile: {enabled: false}``, as before ``--enable-oidc-issuer``).
+    ``vault_access_policies`` maps a vault name to the ``properties.accessPolicies`` entries its
+    ``getVault`` answer carries (camelCase, as ARM returns them); ``client_subscription`` is the
+    subscription ``getClientConfig`` answers (the provider's).
     """
 
-    def __init__(self, vault_rbac: Mapping[str, bool] | None = None, clusters_without_oidc: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        vault_rbac: Mapping[str, bool] | None = None,
+        clusters_without_oidc: Iterable[str] = (),
+        vault_access_policies: Mapping[str, list[dict[str, Any]]] | None = None,
+        client_subscription: str = PLACEHOLDER_SUBSCRIPTION,
+    ) -> None:
         self.vault_rbac = dict(vault_rbac or {})
         self.clusters_without_oidc = frozenset(clusters_without_oidc)
+        self.vault_access_policies = dict(vault_access_policies or {})
+        self.client_subscription = client_subscription
         self.invokes: list[RecordedInvoke] = []
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
@@ -225,6 +238,10 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
             and inputs["resourceName"] in self.clusters_without_oidc
         ):
             answer["oidcIssuerProfile"] = {"enabled": False}
+        if args.token == "azure-native:keyvault:getVault" and inputs["vaultName"] in self.vault_access_policies:
+            answer["properties"]["accessPolicies"] = self.vault_access_policies[inputs["vaultName"]]
+        if args.token == "azure-native:authorization:getClientConfig":
+            answer["subscriptionId"] = self.client_subscription
         return answer, []
 
 
@@ -299,13 +316,15 @@ def evaluate(
     stack: str = "test",
     vault_rbac: Mapping[str, bool] | None = None,
     clusters_without_oidc: Iterable[str] = (),
+    vault_access_policies: Mapping[str, list[dict[str, Any]]] | None = None,
+    client_subscription: str = PLACEHOLDER_SUBSCRIPTION,
 ) -> Graph:
     """Run ``program`` once under the mock runtime and return the graph it declared.
 
     ``config`` maps full keys (``keyvault-csi:tenantId``) to values; objects are passed as JSON
     like the CLI does. Mocks are set per call, so evaluations never leak into each other.
     """
-    mocks = PlaceholderMocks(vault_rbac, clusters_without_oidc)
+    mocks = PlaceholderMocks(vault_rbac, clusters_without_oidc, vault_access_policies, client_subscription)
     monitor = _RecordingMonitor(mocks)
     pulumi.runtime.settings.reset_options()  # type: ignore[attr-defined]
     pulumi.runtime.set_all_config(
