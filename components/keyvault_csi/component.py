@@ -69,8 +69,7 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
         super().__init__(TYPE, name, None, opts)
         identity_args = _identity_args(settings)
         identity_args["environment"] = settings.environment
-        if subscription_providers:
-            identity_args["subscriptionProviders"] = subscription_providers
+        identity_args["subscriptionProviders"] = subscription_providers
         self.identity = ManagedIdentity(f"{name}-identity", identity_args, pulumi.ResourceOptions(parent=self))
         self.identity_client_id = self.identity.client_id
         self.nodes = self._assign_to_nodes(name, settings)
@@ -95,8 +94,8 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
                 ),
                 "permissionModel": settings.key_vault.permission_model,
                 "environment": settings.environment,
-                **({"location": settings.location} if settings.location else {}),
-                **({"subscriptionProviders": subscription_providers} if subscription_providers else {}),
+                "location": settings.location,
+                "subscriptionProviders": subscription_providers,
                 **(
                     {"subscriptionId": settings.key_vault.subscription_id} if settings.key_vault.subscription_id else {}
                 ),

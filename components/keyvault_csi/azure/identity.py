@@ -48,7 +48,7 @@ class ManagedIdentityArgs(TypedDict):
     location: NotRequired[pulumi.Input[str]]
     environment: NotRequired[str]
     """``environment`` (cloud) of a provider declared for another subscription (as the program's)."""
-    subscriptionProviders: NotRequired[Mapping[str, pulumi.ProviderResource]]
+    subscriptionProviders: NotRequired[Mapping[str, pulumi.ProviderResource] | None]
     """Explicit azure-native providers by subscription ID; one for ``resourceId``'s subscription is
     used instead of declaring a provider child."""
     tags: NotRequired[Mapping[str, str]]
@@ -121,10 +121,10 @@ class ManagedIdentity(pulumi.ComponentResource):
                 resource_name=args["cluster"]["name"],
                 opts=pulumi.InvokeOptions(parent=self),
             )
-            kubelet = _kubelet_identity(args["cluster"]["name"])(cluster.identity_profile)
-            self.known_principal_id = kubelet.object_id
-            self.client_id = pulumi.Output.from_input(kubelet.client_id)
-            self.principal_id = pulumi.Output.from_input(kubelet.object_id)
+            client_id, object_id = _kubelet_identity(args["cluster"]["name"], cluster.identity_profile)
+            self.known_principal_id = object_id
+            self.client_id = pulumi.Output.from_input(client_id)
+            self.principal_id = pulumi.Output.from_input(object_id)
             self.resource_id = None
         else:
             self.client_id = pulumi.Output.from_input("")
@@ -135,14 +135,14 @@ class ManagedIdentity(pulumi.ComponentResource):
         )
 
 
-def _kubelet_identity(cluster: str):
-    def pick(profile):
-        kubelet = (profile or {}).get("kubeletidentity")
-        if kubelet is None:
-            raise pulumi.RunError(
-                f"identity.cluster: AKS cluster {cluster!r} has no identityProfile.kubeletidentity "
-                "(a service-principal cluster); use identity type userAssigned or systemAssigned"
-            )
-        return kubelet
-
-    return pick
+def _kubelet_identity(
+    cluster: str, profile: Mapping[str, containerservice.outputs.UserAssignedIdentityManagedClusterResponse] | None
+) -> tuple[str, str]:
+    """(client ID, object ID) of the cluster's kubelet identity, read at preview."""
+    kubelet = (profile or {}).get("kubeletidentity")
+    if kubelet is None or not kubelet.client_id or not kubelet.object_id:
+        raise pulumi.RunError(
+            f"identity.cluster: AKS cluster {cluster!r} has no identityProfile.kubeletidentity "
+            "(a service-principal cluster); use identity type userAssigned or systemAssigned"
+        )
+    return kubelet.client_id, kubelet.object_id

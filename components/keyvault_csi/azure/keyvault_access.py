@@ -19,7 +19,8 @@ adopted, never replaced (:mod:`keyvault_csi.rules.existing_grants`, docs/existin
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Literal, NotRequired, TypedDict
+from functools import partial
+from typing import Any, Literal, NotRequired, TypedDict
 
 import pulumi
 from pulumi_azure_native import authorization, keyvault
@@ -54,10 +55,10 @@ class KeyVaultAccessArgs(TypedDict):
     subscriptionId: NotRequired[pulumi.Input[str]]
     """The vault's subscription (RBAC scope; access policies and ``auto`` go through a provider for
     it when it is not the inherited provider's); default: the Azure provider's."""
-    subscriptionProviders: NotRequired[Mapping[str, pulumi.ProviderResource]]
+    subscriptionProviders: NotRequired[Mapping[str, pulumi.ProviderResource] | None]
     """Explicit azure-native providers by subscription ID; one for ``subscriptionId`` is used
     instead of declaring a provider child."""
-    location: NotRequired[pulumi.Input[str]]
+    location: NotRequired[pulumi.Input[str] | None]
     """``location`` of a declared provider (as the program's provider)."""
     environment: NotRequired[str]
     """``environment`` (cloud) of a declared provider (as the program's provider)."""
@@ -139,59 +140,69 @@ class KeyVaultAccess(pulumi.ComponentResource):
         previous: pulumi.Resource | None = None
         for key, principal_id in sorted(args["principals"].items()):
             retain = args.get("retainOnDelete", args.get("protect", False))
-            permissions: dict[str, list[str]] = needed
-            tenant: pulumi.Input[str] = args["tenantId"]
-            application: dict[str, str] = {}
+            policy: keyvault.AccessPolicyEntryArgsDict = {
+                "tenant_id": args["tenantId"],
+                "object_id": principal_id,
+                "permissions": _permissions(needed),
+            }
             import_id: str | None = None
             entry = find_entry(entries, principal_id) if isinstance(principal_id, str) else None
-            if entry is not None and isinstance(principal_id, str):
+            if entry is not None:
                 # azure-native refuses to create an entry that exists, and its delete drops the whole
                 # entry: import it, keep every permission it has, never delete it (existing-grants.md).
-                adoption = adopt(entry, needed)
-                permissions, tenant, retain = adoption.permissions, entry.tenant_id, True
-                if entry.application_id:
-                    application = {"application_id": entry.application_id}
-                import_id = access_policy_import_id(
-                    self._vault_subscription(args), args["resourceGroup"], args["vaultName"], entry.object_id
-                )
-                self.adopted[key] = import_id
-                pulumi.log.warn(
-                    f"Key Vault {args['vaultName']!r}: principal {entry.object_id} ({key}) already has an access "
-                    f"policy ({describe(entry.permissions)}); adopting it"
-                    + (f" and adding {describe(adoption.added)}" if adoption.added else " unchanged")
-                    + ". It is retained on destroy (remove it with `az keyvault delete-policy` once nothing needs it). "
-                    "To grant by hand instead: "
-                    + set_policy_command(
-                        args["vaultName"],
-                        args["resourceGroup"],
-                        entry.object_id,
-                        adoption.permissions,
-                        _plain(args.get("subscriptionId")),
+                policy, import_id = self._adopt(key, entry, needed, args)
+                retain = True
+            self.grants.append(
+                keyvault.AccessPolicy(
+                    f"{name}-{key}",
+                    resource_group_name=args["resourceGroup"],
+                    vault_name=args["vaultName"],
+                    policy=policy,
+                    opts=pulumi.ResourceOptions(
+                        parent=self,
+                        provider=self.vault_provider,
+                        protect=args.get("protect", False),
+                        retain_on_delete=retain,
+                        import_=import_id,
+                        # ARM rejects concurrent writes to one vault's policy list: one at a time.
+                        depends_on=[previous] if previous else None,
                     ),
-                    resource=self,
                 )
-            policy = keyvault.AccessPolicy(
-                f"{name}-{key}",
-                resource_group_name=args["resourceGroup"],
-                vault_name=args["vaultName"],
-                policy={
-                    "tenant_id": tenant,
-                    "object_id": entry.object_id if entry else principal_id,
-                    "permissions": permissions,
-                    **application,
-                },
-                opts=pulumi.ResourceOptions(
-                    parent=self,
-                    provider=self.vault_provider,
-                    protect=args.get("protect", False),
-                    retain_on_delete=retain,
-                    import_=import_id,
-                    # ARM rejects concurrent writes to one vault's policy list: one at a time.
-                    depends_on=[previous] if previous else None,
-                ),
             )
-            self.grants.append(policy)
-            previous = policy
+            previous = self.grants[-1]
+
+    def _adopt(
+        self, key: str, entry: ExistingEntry, needed: dict[str, list[str]], args: KeyVaultAccessArgs
+    ) -> tuple[keyvault.AccessPolicyEntryArgsDict, str]:
+        """The policy that adopts ``entry`` (its permissions plus ours) and the id to import it by."""
+        adoption = adopt(entry, needed)
+        policy: keyvault.AccessPolicyEntryArgsDict = {
+            "tenant_id": entry.tenant_id,
+            "object_id": entry.object_id,
+            "permissions": _permissions(adoption.permissions),
+        }
+        if entry.application_id:
+            policy["application_id"] = entry.application_id
+        import_id = access_policy_import_id(
+            self._vault_subscription(args), args["resourceGroup"], args["vaultName"], entry.object_id
+        )
+        self.adopted[key] = import_id
+        fix = set_policy_command(
+            args["vaultName"],
+            args["resourceGroup"],
+            entry.object_id,
+            adoption.permissions,
+            _plain(args.get("subscriptionId")),
+        )
+        pulumi.log.warn(
+            f"Key Vault {args['vaultName']!r}: principal {entry.object_id} ({key}) already has an access policy "
+            f"({describe(entry.permissions)}); adopting it "
+            + (f"and adding {describe(adoption.added)}" if adoption.added else "unchanged")
+            + ". It is retained on destroy (remove it with `az keyvault delete-policy` once nothing needs it). "
+            f"To grant by hand instead: {fix}",
+            resource=self,
+        )
+        return policy, import_id
 
     def _role_assignments(self, name: str, args: KeyVaultAccessArgs) -> None:
         subscription = pulumi.Output.from_input(
@@ -212,14 +223,10 @@ class KeyVaultAccess(pulumi.ComponentResource):
                         f"{name}-{key}-{short}",
                         principal_id=principal_id,
                         principal_type="ServicePrincipal",
-                        role_definition_id=subscription.apply(
-                            lambda sub, guid=role_guid: (
-                                f"/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/{guid}"
-                            )
-                        ),
+                        role_definition_id=subscription.apply(partial(_role_definition_id, role_guid)),
                         scope=scope,
                         role_assignment_name=pulumi.Output.all(scope, principal_id).apply(
-                            lambda v, guid=role_guid: role_assignment_name(v[0], v[1], guid)
+                            partial(_assignment_name, role_guid)
                         ),
                         description=f"keyvault-csi: {role_name} for {key}",
                         opts=pulumi.ResourceOptions(
@@ -249,3 +256,19 @@ def _entry(raw: object) -> ExistingEntry:
             if getattr(permissions, family, None)
         },
     )
+
+
+def _permissions(permissions: Mapping[str, Sequence[str]]) -> keyvault.PermissionsArgsDict:
+    typed: keyvault.PermissionsArgsDict = {}
+    for family in FAMILIES:
+        if family in permissions:
+            typed[family] = list(permissions[family])  # type: ignore[literal-required]  # family is one of the four keys
+    return typed
+
+
+def _role_definition_id(role_guid: str, subscription: str) -> str:
+    return f"/subscriptions/{subscription}/providers/Microsoft.Authorization/roleDefinitions/{role_guid}"
+
+
+def _assignment_name(role_guid: str, values: list[Any]) -> str:
+    return role_assignment_name(str(values[0]), str(values[1]), role_guid)
