@@ -95,7 +95,8 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
                 "permissionModel": settings.key_vault.permission_model,
                 "environment": settings.environment,
                 "location": settings.location,
-                "subscriptionProviders": subscription_providers,
+                # A vault in the identity's other subscription reuses the provider declared for it.
+                "subscriptionProviders": self.identity.subscription_providers,
                 **(
                     {"subscriptionId": settings.key_vault.subscription_id} if settings.key_vault.subscription_id else {}
                 ),

@@ -177,3 +177,21 @@ def test_plan_graph_shows_the_extra_provider_and_who_uses_it() -> None:
     assert entries[extra["parent"]]["type"] == KEY_VAULT
     (policy,) = [r for r in entries.values() if r["type"] == ACCESS_POLICY]
     assert policy["provider"] == extra["urn"]
+
+
+def test_vault_and_identity_in_the_same_other_subscription_share_one_provider() -> None:
+    settings = vault_in(OTHER, "accessPolicy", "existing")
+    settings["identity"]["resourceId"] = identity_id("id-shared").replace(SUBSCRIPTION, OTHER)
+    graph = run_program(settings, client_subscription=SUBSCRIPTION)
+    (extra,) = [p for p in providers(graph) if p.name != "azure-native"]
+    assert graph.by_urn()[extra.parent].type == MANAGED_IDENTITY
+    (policy,) = graph.by_type(ACCESS_POLICY)
+    assert urn_of(policy.provider) == extra.urn
+
+
+def test_kubelet_mode_refuses_a_cluster_without_a_kubelet_identity() -> None:
+    from keyvault_csi.azure.identity import _kubelet_identity
+
+    for profile in (None, {}):
+        with pytest.raises(pulumi.RunError, match=r"AKS cluster 'aks' has no identityProfile.kubeletidentity"):
+            _kubelet_identity("aks", profile)

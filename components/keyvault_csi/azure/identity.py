@@ -75,11 +75,14 @@ class ManagedIdentity(pulumi.ComponentResource):
     """The principal as a plain string when it was read at preview (existing and kubelet identities)."""
     identity_provider: pulumi.ProviderResource | None
     """The provider for ``resourceId``'s subscription, when it is not the inherited one."""
+    subscription_providers: dict[str, pulumi.ProviderResource]
+    """The explicit providers plus the one declared here, by subscription: siblings reuse them."""
 
     def __init__(self, name: str, args: ManagedIdentityArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(TYPE, name, None, opts)
         kind = args["type"]
         self.known_principal_id, self.identity_provider = None, None
+        self.subscription_providers = dict(args.get("subscriptionProviders") or {})
         # workload identity creates its identity like userAssigned; it is federated, not put on nodes.
         if kind in ("userAssigned", "workload") and "resourceId" not in args:
             identity = managedidentity.UserAssignedIdentity(
@@ -111,6 +114,8 @@ class ManagedIdentity(pulumi.ComponentResource):
                 resource_name=identity_name,
                 opts=pulumi.InvokeOptions(parent=self, provider=self.identity_provider),
             )
+            if self.identity_provider is not None:
+                self.subscription_providers.setdefault(subscription.lower(), self.identity_provider)
             self.known_principal_id = existing.principal_id
             self.client_id = pulumi.Output.from_input(existing.client_id)
             self.principal_id = pulumi.Output.from_input(existing.principal_id)
