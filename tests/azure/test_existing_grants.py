@@ -151,3 +151,16 @@ def test_policies_stay_chained_when_one_is_adopted() -> None:
     a, b = sorted(graph.by_type(ACCESS_POLICY), key=lambda r: r.name)
     assert a.import_id and not b.import_id  # b is an Output: not known at preview, not looked up
     assert graph.depends_on(b, a)  # ARM ConflictError: one write to the vault at a time
+
+
+def test_import_id_uses_the_writing_providers_own_subscription_string() -> None:
+    """A policy this stack created has the provider's spelling in its id; a different one would make
+    the import option replace it (delete = remove the entry)."""
+    settings = base_settings("kubelet")
+    settings["keyVault"]["subscriptionId"] = OTHER.upper()  # same subscription as the provider, other case
+    graph = run_program(
+        settings, client_subscription=OTHER, vault_access_policies={"kvname": [entry(KUBELET_OID, secrets=["get"])]}
+    )
+    assert [r.name for r in graph.by_type("pulumi:providers:azure-native")] == ["azure-native"]
+    (policy,) = graph.by_type(ACCESS_POLICY)
+    assert policy.import_id == f"/subscriptions/{OTHER}{VAULT}/accessPolicy/{KUBELET_OID}"

@@ -128,11 +128,11 @@ class KeyVaultAccess(pulumi.ComponentResource):
             return []
         return [_entry(e) for e in (self._read_vault().properties.access_policies or [])]
 
-    def _vault_subscription(self, args: KeyVaultAccessArgs) -> str:
-        given = _plain(args.get("subscriptionId"))
-        if given:
-            return given
-        return authorization.get_client_config(opts=pulumi.InvokeOptions(parent=self)).subscription_id
+    def _vault_subscription(self) -> str:
+        """The subscription the writing provider puts into the ids it assigns (exactly its string)."""
+        return authorization.get_client_config(
+            opts=pulumi.InvokeOptions(parent=self, provider=self.vault_provider)
+        ).subscription_id
 
     def _access_policies(self, name: str, args: KeyVaultAccessArgs) -> None:
         needed = access_policy_permissions(args["objects"])
@@ -184,7 +184,7 @@ class KeyVaultAccess(pulumi.ComponentResource):
         if entry.application_id:
             policy["application_id"] = entry.application_id
         import_id = access_policy_import_id(
-            self._vault_subscription(args), args["resourceGroup"], args["vaultName"], entry.object_id
+            self._vault_subscription(), args["resourceGroup"], args["vaultName"], entry.object_id
         )
         self.adopted[key] = import_id
         fix = set_policy_command(

@@ -187,7 +187,8 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
     issuer (``oidcIssuerProfile: {enabled: false}``, as before ``--enable-oidc-issuer``).
     ``vault_access_policies`` maps a vault name to the ``properties.accessPolicies`` entries its
     ``getVault`` answer carries (camelCase, as ARM returns them); ``client_subscription`` is the
-    subscription ``getClientConfig`` answers (the provider's).
+    subscription ``getClientConfig`` answers through a provider declared without a
+    ``subscriptionId`` (one declared with it answers that one, as azure-native does).
     """
 
     def __init__(
@@ -201,6 +202,7 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
         self.clusters_without_oidc = frozenset(clusters_without_oidc)
         self.vault_access_policies = dict(vault_access_policies or {})
         self.client_subscription = client_subscription
+        self.provider_subscriptions: dict[str, str] = {}  # azure-native provider id -> its subscriptionId
         self.invokes: list[RecordedInvoke] = []
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
@@ -223,6 +225,8 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
             node = str(outputs.get("nodeId", args.name)).rsplit("/", 1)[-1]
             system = bool(outputs.get("systemAssigned"))
             outputs["principalId"] = placeholder(node, "systemAssignedPrincipalId") if system else ""
+        elif args.typ == "pulumi:providers:azure-native" and outputs.get("subscriptionId"):
+            self.provider_subscriptions[resource_id] = str(outputs["subscriptionId"])
         elif args.typ.startswith("azure-native:") and "name" not in outputs:
             outputs["name"] = args.name
         if "id" not in outputs:
@@ -241,7 +245,8 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
         if args.token == "azure-native:keyvault:getVault" and inputs["vaultName"] in self.vault_access_policies:
             answer["properties"]["accessPolicies"] = self.vault_access_policies[inputs["vaultName"]]
         if args.token == "azure-native:authorization:getClientConfig":
-            answer["subscriptionId"] = self.client_subscription
+            provider_id = (args.provider or "").rsplit("::", 1)[-1]
+            answer["subscriptionId"] = self.provider_subscriptions.get(provider_id, self.client_subscription)
         return answer, []
 
 
