@@ -14,7 +14,7 @@ import pulumi
 import pytest
 
 from keyvault_csi.settings.model import validate_settings
-from keyvault_csi.testing.mockgraph import DYNAMIC_NODE_IDENTITY, Graph, evaluate
+from keyvault_csi.testing.mockgraph import DYNAMIC_NODE_IDENTITY, PLACEHOLDER_SUBSCRIPTION, Graph, evaluate
 from tools.review.plan import evaluate_stack
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -112,15 +112,24 @@ def run_program(
     stack: str = "test",
     clusters_without_oidc: tuple[str, ...] = (),
     aks_addons: dict[str, Any] | None = None,
+    vault_access_policies: dict[str, list[dict[str, Any]]] | None = None,
+    client_subscription: str = PLACEHOLDER_SUBSCRIPTION,
+    extra_config: dict[str, str] | None = None,
 ) -> Graph:
-    """Evaluate ``__main__.py`` with ``settings`` as stack config (``aks_addons``: see ``PlaceholderMocks``)."""
+    """Evaluate ``__main__.py`` with ``settings`` as stack config.
+
+    The Azure provider answers ``client_subscription`` (default: the mock's placeholder); ``vault_access_policies`` are
+    the entries a vault already has (by vault name); ``aks_addons``: see ``PlaceholderMocks``.
+    """
     return evaluate(
         lambda: runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__"),
-        as_stack_config(settings),
+        as_stack_config(settings) | (extra_config or {}),
         stack=stack,
         vault_rbac=vault_rbac,
         clusters_without_oidc=clusters_without_oidc,
         aks_addons=aks_addons,
+        vault_access_policies=vault_access_policies,
+        client_subscription=client_subscription,
     )
 
 

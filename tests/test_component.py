@@ -10,12 +10,14 @@ import yaml
 
 from keyvault_csi.rules.grants import ROLE_ASSIGNMENT_NAMESPACE, role_assignment_name
 from keyvault_csi.testing.mockgraph import DYNAMIC_NODE_IDENTITY, Graph, RecordedResource
+from keyvault_csi.testing.mockgraph import PLACEHOLDER_SUBSCRIPTION as PLACEHOLDER
 from tests.support import (
     ACCESS_POLICY,
     IDENTITY,
     POD,
     ROLE_ASSIGNMENT,
     SPC,
+    SUBSCRIPTION,
     TOP,
     base_settings,
     run_program,
@@ -34,8 +36,10 @@ def grants(graph: Graph) -> list[RecordedResource]:
 
 @pytest.fixture(scope="module")
 def graphs() -> dict[str, Graph]:
+    # The existing identity lives in the provider's subscription (another one: tests/azure/test_subscriptions.py).
     return {
-        mode: run_program(base_settings(mode)) for mode in ("userAssigned", "existing", "systemAssigned", "kubelet")
+        mode: run_program(base_settings(mode), client_subscription=SUBSCRIPTION if mode == "existing" else PLACEHOLDER)
+        for mode in ("userAssigned", "existing", "systemAssigned", "kubelet")
     }
 
 

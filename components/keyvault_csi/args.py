@@ -82,7 +82,7 @@ class KeyVault(TypedDict):
     resourceGroup: str
     """Resource group of the vault."""
     subscriptionId: NotRequired[str]
-    """Subscription of the vault (the scope of RBAC grants); default: the Azure provider's."""
+    """Subscription of the vault (the scope of RBAC grants; reads and access policies go through a provider for it); default: the Azure provider's."""
     permissionModel: NotRequired[str]
     """accessPolicy, rbac, or auto (default: read the vault's enableRbacAuthorization)."""
 

@@ -18,6 +18,7 @@ workload's Deployment waits for what its Pod would (docs/driver.md).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import pulumi
@@ -66,14 +67,22 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
     node_placement: dict[str, Any]
 
     def __init__(
-        self, name: str, args: AksKeyVaultSecretsArgs | Settings, opts: pulumi.ResourceOptions | None = None
+        self,
+        name: str,
+        args: AksKeyVaultSecretsArgs | Settings,
+        opts: pulumi.ResourceOptions | None = None,
+        *,
+        subscription_providers: Mapping[str, pulumi.ProviderResource] | None = None,
     ) -> None:
+        """``subscription_providers``: azure-native providers by subscription ID for a vault or an
+        existing identity in another subscription (otherwise declared as children, docs/existing-grants.md)."""
         settings = args if isinstance(args, Settings) else validate_settings(args)
         super().__init__(TYPE, name, None, opts)
         self.driver = self._declare_driver(name, settings)
-        self.identity = ManagedIdentity(
-            f"{name}-identity", _identity_args(settings), pulumi.ResourceOptions(parent=self)
-        )
+        identity_args = _identity_args(settings)
+        identity_args["environment"] = settings.environment
+        identity_args["subscriptionProviders"] = subscription_providers
+        self.identity = ManagedIdentity(f"{name}-identity", identity_args, pulumi.ResourceOptions(parent=self))
         self.identity_client_id = self.identity.client_id
         self.nodes = self._assign_to_nodes(name, settings)
         # nodeSelector/affinity for users' own Pods (secrets_store_volume) in the node-identity modes.
@@ -91,8 +100,17 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
                 "resourceGroup": settings.key_vault.resource_group,
                 "tenantId": settings.tenant_id,
                 "objects": [obj for w in settings.workloads for obj in w.objects],
-                "principals": self.principal_ids,
+                # A principal read at preview is checked against the vault's existing entries.
+                "principals": (
+                    {"identity": self.identity.known_principal_id}
+                    if self.identity.known_principal_id and settings.identity.type != "systemAssigned"
+                    else self.principal_ids
+                ),
                 "permissionModel": settings.key_vault.permission_model,
+                "environment": settings.environment,
+                "location": settings.location,
+                # A vault in the identity's other subscription reuses the provider declared for it.
+                "subscriptionProviders": self.identity.subscription_providers,
                 **(
                     {"subscriptionId": settings.key_vault.subscription_id} if settings.key_vault.subscription_id else {}
                 ),

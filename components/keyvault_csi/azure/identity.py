@@ -13,6 +13,11 @@ Five sources, one shape of outputs:
   ``kubelet``, nothing is created or assigned (docs/azure-rules.md §6).
 * ``systemAssigned`` — the nodes' own identities: there is no single principal; the node
   assignment turns them on and reports one principal per node.
+
+An existing identity (``resourceId``) in another subscription is read from that subscription,
+through a provider for it (:mod:`keyvault_csi.azure.subscriptions`). Existing and kubelet
+identities are read with plain invokes, so their principal is known at preview
+(``known_principal_id``): Key Vault grants check it against the vault's existing entries.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from typing import Any, Literal, NotRequired, TypedDict
 import pulumi
 from pulumi_azure_native import containerservice, managedidentity
 
+from keyvault_csi.azure.subscriptions import provider_for_subscription
 from keyvault_csi.rules.driver import addon_profile, enable_addon_fix
 from keyvault_csi.rules.names import parse_identity_resource_id
 
@@ -44,6 +50,11 @@ class ManagedIdentityArgs(TypedDict):
     cluster: NotRequired[ClusterArgs]
     """The AKS cluster whose kubelet (type ``kubelet``) or add-on (type ``aksAddon``) identity is used."""
     location: NotRequired[pulumi.Input[str]]
+    environment: NotRequired[str]
+    """``environment`` (cloud) of a provider declared for another subscription (as the program's)."""
+    subscriptionProviders: NotRequired[Mapping[str, pulumi.ProviderResource] | None]
+    """Explicit azure-native providers by subscription ID; one for ``resourceId``'s subscription is
+    used instead of declaring a provider child."""
     tags: NotRequired[Mapping[str, str]]
     protect: NotRequired[bool]
     """Protect a created identity from deletion (its client ID is baked into running pods)."""
@@ -64,10 +75,18 @@ class ManagedIdentity(pulumi.ComponentResource):
     client_id: pulumi.Output[str]
     principal_id: pulumi.Output[str] | None
     resource_id: pulumi.Output[str] | None
+    known_principal_id: str | None
+    """The principal as a plain string when it was read at preview (existing and kubelet identities)."""
+    identity_provider: pulumi.ProviderResource | None
+    """The provider for ``resourceId``'s subscription, when it is not the inherited one."""
+    subscription_providers: dict[str, pulumi.ProviderResource]
+    """The explicit providers plus the one declared here, by subscription: siblings reuse them."""
 
     def __init__(self, name: str, args: ManagedIdentityArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(TYPE, name, None, opts)
         kind = args["type"]
+        self.known_principal_id, self.identity_provider = None, None
+        self.subscription_providers = dict(args.get("subscriptionProviders") or {})
         # workload identity creates its identity like userAssigned; it is federated, not put on nodes.
         if kind in ("userAssigned", "workload") and "resourceId" not in args:
             identity = managedidentity.UserAssignedIdentity(
@@ -84,23 +103,37 @@ class ManagedIdentity(pulumi.ComponentResource):
             )
             self.client_id, self.principal_id, self.resource_id = identity.client_id, identity.principal_id, identity.id
         elif kind == "userAssigned":
-            _, resource_group, identity_name = parse_identity_resource_id(args["resourceId"])
-            existing = managedidentity.get_user_assigned_identity_output(
+            subscription, resource_group, identity_name = parse_identity_resource_id(args["resourceId"])
+            # The lookup takes no subscription: it reads in its provider's (FACTS §2 other subscriptions).
+            self.identity_provider = provider_for_subscription(
+                self,
+                f"{name}-identity",
+                subscription,
+                explicit=args.get("subscriptionProviders"),
+                location=args.get("location"),
+                environment=args.get("environment"),
+            )
+            existing = managedidentity.get_user_assigned_identity(
                 resource_group_name=resource_group,
                 resource_name=identity_name,
-                opts=pulumi.InvokeOutputOptions(parent=self),
+                opts=pulumi.InvokeOptions(parent=self, provider=self.identity_provider),
             )
-            self.client_id, self.principal_id = existing.client_id, existing.principal_id
+            if self.identity_provider is not None:
+                self.subscription_providers.setdefault(subscription.lower(), self.identity_provider)
+            self.known_principal_id = existing.principal_id
+            self.client_id = pulumi.Output.from_input(existing.client_id)
+            self.principal_id = pulumi.Output.from_input(existing.principal_id)
             self.resource_id = pulumi.Output.from_input(args["resourceId"])
         elif kind == "kubelet":
-            cluster = containerservice.get_managed_cluster_output(
+            cluster = containerservice.get_managed_cluster(
                 resource_group_name=args["cluster"]["resourceGroup"],
                 resource_name=args["cluster"]["name"],
-                opts=pulumi.InvokeOutputOptions(parent=self),
+                opts=pulumi.InvokeOptions(parent=self),
             )
-            kubelet = cluster.identity_profile.apply(_kubelet_identity(args["cluster"]["name"]))
-            self.client_id = kubelet.apply(lambda k: k.client_id)
-            self.principal_id = kubelet.apply(lambda k: k.object_id)
+            client_id, object_id = _kubelet_identity(args["cluster"]["name"], cluster.identity_profile)
+            self.known_principal_id = object_id
+            self.client_id = pulumi.Output.from_input(client_id)
+            self.principal_id = pulumi.Output.from_input(object_id)
             self.resource_id = None
         elif kind == "aksAddon":
             cluster = containerservice.get_managed_cluster_output(
@@ -123,17 +156,17 @@ class ManagedIdentity(pulumi.ComponentResource):
         )
 
 
-def _kubelet_identity(cluster: str):
-    def pick(profile):
-        kubelet = (profile or {}).get("kubeletidentity")
-        if kubelet is None:
-            raise pulumi.RunError(
-                f"identity.cluster: AKS cluster {cluster!r} has no identityProfile.kubeletidentity "
-                "(a service-principal cluster); use identity type userAssigned or systemAssigned"
-            )
-        return kubelet
-
-    return pick
+def _kubelet_identity(
+    cluster: str, profile: Mapping[str, containerservice.outputs.UserAssignedIdentityManagedClusterResponse] | None
+) -> tuple[str, str]:
+    """(client ID, object ID) of the cluster's kubelet identity, read at preview."""
+    kubelet = (profile or {}).get("kubeletidentity")
+    if kubelet is None or not kubelet.client_id or not kubelet.object_id:
+        raise pulumi.RunError(
+            f"identity.cluster: AKS cluster {cluster!r} has no identityProfile.kubeletidentity "
+            "(a service-principal cluster); use identity type userAssigned or systemAssigned"
+        )
+    return kubelet.client_id, kubelet.object_id
 
 
 def _addon_identity(resource_group: str, cluster: str) -> Callable[[Mapping[str, Any] | None], Any]:

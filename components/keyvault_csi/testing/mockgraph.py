@@ -48,6 +48,7 @@ class RecordedResource:
     # Paths ("kubeconfig", "spec.data.token") of values the engine would get as secrets.
     secret_inputs: list[str] = dataclasses.field(default_factory=list)
     secret_outputs: list[str] = dataclasses.field(default_factory=list)
+    import_id: str = ""  # the `import` resource option (adopting an existing object)
 
 
 @dataclasses.dataclass
@@ -153,6 +154,7 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
                 outputs=_plain(registration.state, secret_outputs) if registration else {},
                 secret_inputs=secret_inputs,
                 secret_outputs=secret_outputs,
+                import_id=request.importId,
             )
         )
         return response
@@ -185,6 +187,10 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
     issuer (``oidcIssuerProfile: {enabled: false}``, as before ``--enable-oidc-issuer``).
     ``aks_addons`` maps a cluster name to its ``azureKeyvaultSecretsProvider`` add-on profile
     (``None``: no add-on); other clusters run the add-on with rotation off (:func:`addon_answer`).
+    ``vault_access_policies`` maps a vault name to the ``properties.accessPolicies`` entries its
+    ``getVault`` answer carries (camelCase, as ARM returns them); ``client_subscription`` is the
+    subscription ``getClientConfig`` answers through a provider declared without a
+    ``subscriptionId`` (one declared with it answers that one, as azure-native does).
     """
 
     def __init__(
@@ -192,10 +198,15 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
         vault_rbac: Mapping[str, bool] | None = None,
         clusters_without_oidc: Iterable[str] = (),
         aks_addons: Mapping[str, Mapping[str, Any] | None] | None = None,
+        vault_access_policies: Mapping[str, list[dict[str, Any]]] | None = None,
+        client_subscription: str = PLACEHOLDER_SUBSCRIPTION,
     ) -> None:
         self.vault_rbac = dict(vault_rbac or {})
         self.clusters_without_oidc = frozenset(clusters_without_oidc)
         self.aks_addons = dict(aks_addons or {})
+        self.vault_access_policies = dict(vault_access_policies or {})
+        self.client_subscription = client_subscription
+        self.provider_subscriptions: dict[str, str] = {}  # azure-native provider id -> its subscriptionId
         self.invokes: list[RecordedInvoke] = []
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
@@ -222,6 +233,8 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
             node = str(outputs.get("nodeId", args.name)).rsplit("/", 1)[-1]
             system = bool(outputs.get("systemAssigned"))
             outputs["principalId"] = placeholder(node, "systemAssignedPrincipalId") if system else ""
+        elif args.typ == "pulumi:providers:azure-native" and outputs.get("subscriptionId"):
+            self.provider_subscriptions[resource_id] = str(outputs["subscriptionId"])
         elif args.typ.startswith("azure-native:") and "name" not in outputs:
             outputs["name"] = args.name
         if "id" not in outputs:
@@ -243,6 +256,11 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
         ):
             profile = self.aks_addons[inputs["resourceName"]]
             answer["addonProfiles"] = {"azureKeyvaultSecretsProvider": profile} if profile is not None else {}
+        if args.token == "azure-native:keyvault:getVault" and inputs["vaultName"] in self.vault_access_policies:
+            answer["properties"]["accessPolicies"] = self.vault_access_policies[inputs["vaultName"]]
+        if args.token == "azure-native:authorization:getClientConfig":
+            provider_id = (args.provider or "").rsplit("::", 1)[-1]
+            answer["subscriptionId"] = self.provider_subscriptions.get(provider_id, self.client_subscription)
         return answer, []
 
 
@@ -336,13 +354,21 @@ def evaluate(
     vault_rbac: Mapping[str, bool] | None = None,
     clusters_without_oidc: Iterable[str] = (),
     aks_addons: Mapping[str, Mapping[str, Any] | None] | None = None,
+    vault_access_policies: Mapping[str, list[dict[str, Any]]] | None = None,
+    client_subscription: str = PLACEHOLDER_SUBSCRIPTION,
 ) -> Graph:
     """Run ``program`` once under the mock runtime and return the graph it declared.
 
     ``config`` maps full keys (``keyvault-csi:tenantId``) to values; objects are passed as JSON
     like the CLI does. Mocks are set per call, so evaluations never leak into each other.
     """
-    mocks = PlaceholderMocks(vault_rbac, clusters_without_oidc, aks_addons)
+    mocks = PlaceholderMocks(
+        vault_rbac,
+        clusters_without_oidc,
+        aks_addons=aks_addons,
+        vault_access_policies=vault_access_policies,
+        client_subscription=client_subscription,
+    )
     monitor = _RecordingMonitor(mocks)
     pulumi.runtime.settings.reset_options()  # type: ignore[attr-defined]
     pulumi.runtime.set_all_config(
