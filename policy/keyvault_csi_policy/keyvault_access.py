@@ -1,7 +1,7 @@
 """Key Vault grants: read-only, scoped to one vault, and access-policy writes to a vault in order.
 
 The CSI driver's Azure provider only reads: ``get`` (``list`` for ``objectVersionHistory > 1``) in
-the access-policy model, the Key Vault *User roles in the RBAC model (FACTS §2). A broader grant
+the access-policy model, the Key Vault *User roles in the RBAC model (docs/azure-rules.md §kv-least-privilege). A broader grant
 is a standing risk nobody notices because everything still works.
 """
 
@@ -29,7 +29,7 @@ VAULT = "azure-native:keyvault:Vault"
 ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
 READ_FAMILIES = ("secrets", "keys", "certificates")
 READ_PERMISSIONS = frozenset({"get", "list"})
-# The roles the provider needs (FACTS §2), by role definition GUID.
+# The roles the provider needs (docs/azure-rules.md §kv-least-privilege), by role definition GUID.
 USER_ROLES: Mapping[str, str] = {
     "4633458b-17de-408a-b874-0445c86b69e6": "Key Vault Secrets User",
     "12338af0-0e69-4776-bea7-57ae8d297424": "Key Vault Crypto User",
