@@ -2,7 +2,7 @@
 
 Prints seconds and peak Python memory (tracemalloc) per size; each size runs in a fresh process so
 imports and caches of one size do not flatter the next. Target: 100 workloads in under 3 s, cost
-growing linearly. Usage: ``.venv/bin/python benchmarks/program_scale.py [sizes...]``.
+growing linearly. Usage, from the repository root: ``.venv/bin/python -m benchmarks.program_scale [sizes...]``.
 """
 
 from __future__ import annotations
@@ -12,12 +12,13 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 SIZES = (1, 10, 100, 1000)
 
 
-def settings_for(workloads: int) -> dict:
+def settings_for(workloads: int) -> dict[str, Any]:
     from tests.support import base_settings
 
     settings = base_settings("userAssigned")
@@ -29,7 +30,7 @@ def settings_for(workloads: int) -> dict:
     return settings
 
 
-def measure(workloads: int) -> dict:
+def measure(workloads: int) -> dict[str, Any]:
     """Wall seconds of one evaluation (imports excluded) and, from another, peak traced MiB."""
     import tracemalloc
 
@@ -60,12 +61,11 @@ def main(argv: list[str]) -> int:
     rows = []
     for size in sizes:
         out = subprocess.run(
-            [sys.executable, __file__, "--one", str(size)],
+            [sys.executable, "-m", "benchmarks.program_scale", "--one", str(size)],
             cwd=ROOT,
             capture_output=True,
             text=True,
             check=True,
-            env={"PYTHONPATH": str(ROOT), "PATH": ""},
         )
         rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
     print(f"{'workloads':>9} {'resources':>9} {'seconds':>8} {'s/workload':>10} {'peak MiB':>9}")
@@ -79,5 +79,4 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(ROOT))
     sys.exit(main(sys.argv[1:]))

@@ -16,9 +16,10 @@ ROOT = Path(__file__).resolve().parents[1]
 RULES_DOC = ROOT / "docs" / "azure-rules.md"
 
 SECTION = re.compile(r"^## §([a-z0-9-]+)\b", re.MULTILINE)
+ALIASES = re.compile(r"^Also cited as: (.*)$", re.MULTILINE)
 # "docs/azure-rules.md §a", "azure-rules.md §a, §b and §c", "§a to §b": every § right after the path.
-CITATION = re.compile(r"azure-rules\.md((?:(?:\s*,\s*|\s+and\s+|\s+to\s+|\s+)§[a-z0-9-]+)+)")
-ANCHOR = re.compile(r"§([a-z0-9-]+)")
+CITATION = re.compile(r"azure-rules\.md((?:(?:\s*,\s*|\s+and\s+|\s+to\s+|\s+)§[A-Za-z0-9-]+)+)")
+ANCHOR = re.compile(r"§([A-Za-z0-9-]+)")
 # Spelled in two parts so that this file does not match itself.
 OLD_CITATION = re.compile("FACTS" + r"(?:\s+§|\s+section\s+\d)")
 SOURCE_LINK = re.compile(r"^Source: .*https://", re.MULTILINE)
@@ -53,6 +54,14 @@ def sections(text: str) -> dict[str, str]:
     return found
 
 
+def anchors(text: str) -> set[str]:
+    """Every name a rule answers to: its ``## §anchor`` and its "Also cited as" names."""
+    names = set(sections(text))
+    for line in ALIASES.findall(text):
+        names.update(ANCHOR.findall(line))
+    return names
+
+
 def citations(text: str) -> list[str]:
     return [anchor for group in CITATION.findall(text) for anchor in ANCHOR.findall(group)]
 
@@ -61,6 +70,12 @@ def test_citation_parser_reads_lists_and_ranges() -> None:
     text = "see docs/azure-rules.md §vmss-identity-merge, §identity-type and §lro; docs/azure-rules.md §a to §b."
     assert citations(text) == ["vmss-identity-merge", "identity-type", "lro", "a", "b"]
     assert citations("azure-rules.md without an anchor, then §stray") == []
+    assert citations("(docs/azure-rules.md §objectAlias)") == ["objectAlias"]
+
+
+def test_aliases_name_their_section() -> None:
+    text = "## §objects-clean-paths — x\n\nAlso cited as: §objectAlias.\n\nSource: https://example.org\n"
+    assert anchors(text) == {"objects-clean-paths", "objectAlias"}
 
 
 def test_every_section_has_a_source_link() -> None:
@@ -71,7 +86,7 @@ def test_every_section_has_a_source_link() -> None:
 
 
 def test_every_cited_anchor_exists() -> None:
-    defined = set(sections(RULES_DOC.read_text()))
+    defined = anchors(RULES_DOC.read_text())
     broken = []
     for path in repository_text_files():
         if path.resolve() == Path(__file__).resolve():
@@ -85,7 +100,7 @@ def test_every_cited_anchor_exists() -> None:
 
 def test_cross_references_inside_the_doc_exist() -> None:
     text = RULES_DOC.read_text()
-    defined = set(sections(text))
+    defined = anchors(text)
     referenced = set(ANCHOR.findall(SECTION.sub("", text)))
     assert referenced <= defined, f"undefined cross references: {sorted(referenced - defined)}"
 
