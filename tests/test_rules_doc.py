@@ -6,6 +6,7 @@ cannot leave README.md or docs/*.md pointing at nothing.
 
 from __future__ import annotations
 
+import importlib
 import re
 import subprocess
 from pathlib import Path
@@ -127,3 +128,29 @@ def test_module_paths_in_user_docs_exist(doc: str) -> None:
     path = ROOT / doc if doc == "README.md" else ROOT / "docs" / doc
     missing = sorted({m for m in DOC_PATH.findall(path.read_text()) if not (ROOT / m).is_file()})
     assert not missing, f"{doc} names files that do not exist: {missing}"
+
+
+DOTTED = re.compile(r"\b((?:keyvault_csi|tools\.review)(?:\.[A-Za-z_]\w*)+)")
+
+
+def resolves(dotted: str) -> bool:
+    """``dotted`` names a module, or an attribute of the longest module prefix."""
+    parts = dotted.split(".")
+    for cut in range(len(parts), 0, -1):
+        try:
+            target: object = importlib.import_module(".".join(parts[:cut]))
+        except ImportError:
+            continue
+        for name in parts[cut:]:
+            if not hasattr(target, name):
+                return False
+            target = getattr(target, name)
+        return True
+    return False
+
+
+def test_dotted_names_in_user_docs_resolve() -> None:
+    docs = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    broken = sorted({f"{d.name}: {n}" for d in docs for n in DOTTED.findall(d.read_text()) if not resolves(n)})
+    assert not broken, f"names that no longer import: {broken}"
+    assert resolves("keyvault_csi.rules.objects.parse_objects") and not resolves("keyvault_csi.config")
