@@ -77,6 +77,7 @@ def handwritten_program(workloads: int) -> Callable[[], None]:
                 {
                     "nodeId": pulumi.Output.concat("/subscriptions/", subscription, "/", node),
                     "userAssignedIdentities": [identity_id],
+                    "ownedIdentities": [identity_id],
                     "systemAssigned": False,
                     "environment": "public",
                 },

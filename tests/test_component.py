@@ -166,9 +166,8 @@ def test_rbac_vault_gets_minimal_roles_scoped_to_the_vault() -> None:
     scope = "/subscriptions/<subscriptionId>/resourceGroups/rg-secrets/providers/Microsoft.KeyVault/vaults/kvname"
     assert sorted(r.inputs["roleDefinitionId"].rsplit("/", 1)[-1] for r in roles) == sorted(
         [
-            "4633458b-17de-408a-b874-0445c86b69e6",
-            "12338af0-0e69-4776-bea7-57ae8d297424",
-            "db79e9a7-68ee-4b58-9aeb-b90e7c24fcba",
+            "4633458b-17de-408a-b874-0445c86b69e6",  # Key Vault Secrets User: the secret
+            "21090545-7ca7-4776-b22c-e363652d74d2",  # Key Vault Reader: the key and the cert, one assignment
         ]
     )
     for role in roles:

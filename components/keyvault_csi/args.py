@@ -14,7 +14,7 @@ key. So this module keeps to what the analyzer accepts:
 :mod:`keyvault_csi.settings.model` (same keys, same required ones).
 """
 
-from typing import NotRequired, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 
 class AksCluster(TypedDict):
@@ -37,13 +37,41 @@ class ComputeNode(TypedDict):
     """Subscription of the node; default: the Azure provider's."""
 
 
+class ScaleSetNode(TypedDict):
+    """A node pool's VM scale set."""
+
+    resourceGroup: str
+    """Resource group of the scale set (for AKS node pools: the MC_* node resource group)."""
+    name: str
+    """Name of the scale set."""
+    subscriptionId: NotRequired[str]
+    """Subscription of the node; default: the Azure provider's."""
+    agentPool: NotRequired[str]
+    """The AKS pool this scale set backs: Pods are then placed on that pool (never guessed from the name)."""
+
+
+class NodeCluster(TypedDict):
+    """The AKS cluster whose agent pools are named in agentPools."""
+
+    resourceGroup: str
+    """Resource group of the managed cluster."""
+    name: str
+    """Name of the managed cluster."""
+    subscriptionId: NotRequired[str]
+    """Subscription of the cluster; default: the Azure provider's."""
+
+
 class Nodes(TypedDict):
     """Where a userAssigned or systemAssigned identity is put (refused for kubelet and workload)."""
 
-    scaleSets: NotRequired[list[ComputeNode]]
+    scaleSets: NotRequired[list[ScaleSetNode]]
     """VM scale sets, one per node pool."""
     virtualMachines: NotRequired[list[ComputeNode]]
     """VMs of an AvailabilitySet cluster."""
+    cluster: NotRequired[NodeCluster]
+    """The AKS cluster of agentPools."""
+    agentPools: NotRequired[list[str]]
+    """AKS agent pools by name; each pool's scale set is found at deploy time (tag aks-managed-poolName)."""
 
 
 class KeyVault(TypedDict):
@@ -202,6 +230,10 @@ class WorkloadPod(TypedDict):
     """Container requests and limits."""
     writablePaths: NotRequired[list[str]]
     """Absolute paths that get a writable emptyDir under the read-only root filesystem; default /tmp on Linux."""
+    nodeSelector: NotRequired[dict[str, str]]
+    """Node labels the Pod requires, merged over the pool placement (kubernetes.azure.com/agentpool)."""
+    affinity: NotRequired[dict[str, Any]]
+    """A Kubernetes Affinity (nodeAffinity, podAffinity, ...), replacing the pool placement's."""
 
 
 class Workload(TypedDict):

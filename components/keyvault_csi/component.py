@@ -16,6 +16,8 @@ Nothing else waits: node writes and grants run side by side, and classes do not 
 
 from __future__ import annotations
 
+from typing import Any
+
 import pulumi
 
 from keyvault_csi.args import AksKeyVaultSecretsArgs
@@ -23,10 +25,11 @@ from keyvault_csi.azure.identity import ManagedIdentity, ManagedIdentityArgs
 from keyvault_csi.azure.keyvault_access import KeyVaultAccess
 from keyvault_csi.azure.workload_identity import POD_LABELS, WorkloadIdentity
 from keyvault_csi.kubernetes.env import container_env, container_env_from
+from keyvault_csi.kubernetes.placement import settings_placement, workload_placement
 from keyvault_csi.kubernetes.pod import SecretsStorePodArgs
 from keyvault_csi.kubernetes.secret_provider_class import SecretProviderClassArgs
 from keyvault_csi.kubernetes.workload import Workload, WorkloadArgs
-from keyvault_csi.node_identity.assignments import NodeArgs, NodeIdentityAssignments
+from keyvault_csi.node_identity.assignments import NodeIdentityAssignments, nodes_from_settings
 from keyvault_csi.settings.model import Settings, WorkloadSettings, validate_settings
 
 TYPE = "keyvault-csi:index:AksKeyVaultSecrets"
@@ -52,6 +55,7 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
     """The workload that declares each Pod, by ``namespace/pod``."""
     identity_client_id: pulumi.Output[str]
     principal_ids: dict[str, pulumi.Output[str]]
+    node_placement: dict[str, Any]
 
     def __init__(
         self, name: str, args: AksKeyVaultSecretsArgs | Settings, opts: pulumi.ResourceOptions | None = None
@@ -63,6 +67,8 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
         )
         self.identity_client_id = self.identity.client_id
         self.nodes = self._assign_to_nodes(name, settings)
+        # nodeSelector/affinity for users' own Pods (secrets_store_volume) in the node-identity modes.
+        self.node_placement = settings_placement(settings)
         self.workload_identity = self._federate(name, settings)
         self.principal_ids = (
             dict(self.nodes.principal_ids)
@@ -126,18 +132,15 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
     def _assign_to_nodes(self, name: str, settings: Settings) -> NodeIdentityAssignments | None:
         if settings.identity.type in ("kubelet", "workload") or settings.nodes is None:
             return None
-        nodes: list[NodeArgs] = []
-        for kind, ref in settings.nodes.all():
-            node: NodeArgs = {"kind": kind, "resourceGroup": ref.resource_group, "name": ref.name}  # type: ignore[typeddict-item]
-            if ref.subscription_id:
-                node["subscriptionId"] = ref.subscription_id
-            nodes.append(node)
+        nodes = nodes_from_settings(settings.nodes)
         system = settings.identity.type == "systemAssigned"
         return NodeIdentityAssignments(
             f"{name}-nodes",
             {
                 "nodes": nodes,
                 **({} if system else {"userAssignedIdentityId": self.identity.resource_id}),
+                # An identity created here is ours on any node it shows up on (issue 11.10).
+                **({"ownedIdentityIds": [self.identity.resource_id]} if _created_identity(settings) else {}),
                 "systemAssigned": system,
                 "armEndpoint": settings.arm_endpoint,
                 "environment": settings.environment,
@@ -182,6 +185,7 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
                 # Hardened defaults (keyvault_csi.rules.pod) under the workload's overrides.
                 "securityContext": workload.pod.security_args(),
                 "resources": workload.pod.resources_args(),
+                **workload_placement(settings, workload),  # only on pools that carry the node identity
             }
             if workload.pod.writable_paths is not None:
                 pod_args["writablePaths"] = workload.pod.writable_paths
@@ -200,6 +204,12 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
         self.secret_provider_classes[f"{workload.namespace}/{class_name}"] = component
         if workload.pod is not None:
             self.pods[f"{workload.namespace}/{pod_name}"] = component
+
+
+def _created_identity(settings: Settings) -> bool:
+    """True when this stack creates the user-assigned identity (name + resourceGroup, no resourceId)."""
+    identity = settings.identity
+    return identity.type == "userAssigned" and identity.resource_id is None and identity.name is not None
 
 
 def _identity_args(settings: Settings) -> ManagedIdentityArgs:

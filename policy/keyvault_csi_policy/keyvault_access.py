@@ -1,7 +1,8 @@
 """Key Vault grants: read-only, scoped to one vault, and access-policy writes to a vault in order.
 
 The CSI driver's Azure provider only reads: ``get`` (``list`` for ``objectVersionHistory > 1``) in
-the access-policy model, the Key Vault *User roles in the RBAC model (docs/azure-rules.md §kv-least-privilege). A broader grant
+the access-policy model, Key Vault Secrets User and Key Vault Reader in the RBAC model (docs/azure-rules.md §kv-least-privilege,
+``keyvault_csi.rules.grants``). A broader grant
 is a standing risk nobody notices because everything still works.
 """
 
@@ -23,26 +24,23 @@ from pulumi_policy import (
 
 from ._graph import DependencyGraph
 from ._props import UNKNOWN, dig, known_str, plain
+from ._shared import BROADER_READ_ROLES, READER_ROLES
 
 ACCESS_POLICY = "azure-native:keyvault:AccessPolicy"
 VAULT = "azure-native:keyvault:Vault"
 ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
 READ_FAMILIES = ("secrets", "keys", "certificates")
 READ_PERMISSIONS = frozenset({"get", "list"})
-# The roles the provider needs (docs/azure-rules.md §kv-least-privilege), by role definition GUID.
-USER_ROLES: Mapping[str, str] = {
-    "4633458b-17de-408a-b874-0445c86b69e6": "Key Vault Secrets User",
-    "12338af0-0e69-4776-bea7-57ae8d297424": "Key Vault Crypto User",
-    "db79e9a7-68ee-4b58-9aeb-b90e7c24fcba": "Key Vault Certificate User",
-}
+# The roles the provider needs (docs/azure-rules.md §kv-least-privilege), by role definition GUID: one definition, in rules.grants.
+USER_ROLES: Mapping[str, str] = READER_ROLES
 # Other built-in Key Vault data-plane roles: never needed by the CSI driver.
 OTHER_KEY_VAULT_ROLES: Mapping[str, str] = {
     "00482a5a-887f-4fb3-b363-3b7fe8e74483": "Key Vault Administrator",
     "b86a8fe4-44ce-4948-aee5-eccb2c155cd7": "Key Vault Secrets Officer",
     "14b46e9e-c2b7-41b4-b07b-48a6ebf60603": "Key Vault Crypto Officer",
     "a4417e6f-fecd-4de8-b567-7b0420556985": "Key Vault Certificates Officer",
-    "21090545-7ca7-4776-b22c-e363652d74d2": "Key Vault Reader",
     "e147488a-f6f5-4113-8e2d-b22465e65bf6": "Key Vault Crypto Service Encryption User",
+    **{guid: name for guid, (name, _) in BROADER_READ_ROLES.items()},
 }
 OBJECT_FAMILY = {"secret": "secrets", "key": "keys", "cert": "certificates"}
 _VAULT_SCOPE = re.compile(
@@ -141,9 +139,10 @@ def role_problem(scope: Any, role_definition_id: Any) -> str | None:
     if _VAULT_SCOPE.match(scope):
         if guid in USER_ROLES:
             return None
+        more = f" grants {BROADER_READ_ROLES[guid][1]}" if guid in BROADER_READ_ROLES else ""
         return (
-            f"{role} on a Key Vault scope ({scope}); fix: assign only Key Vault Secrets User, Crypto User or "
-            f"Certificate User ({', '.join(sorted(USER_ROLES))}) to a CSI reader"
+            f"{role} on a Key Vault scope ({scope}){more}; fix: assign only "
+            f"{' or '.join(f'{name} ({g})' for g, name in USER_ROLES.items())} to a CSI reader"
         )
     if _WIDE_SCOPE.match(scope) and (guid in USER_ROLES or guid in OTHER_KEY_VAULT_ROLES):
         return (
@@ -273,7 +272,7 @@ ACCESS_POLICY_POLICY = ResourceValidationPolicy(
 )
 ROLE_ASSIGNMENT_POLICY = ResourceValidationPolicy(
     name="keyvault-role-assignment-user-roles-at-vault-scope",
-    description="On a Key Vault scope only the Key Vault Secrets/Crypto/Certificate User roles; no Key Vault data role wider than one vault.",
+    description="On a Key Vault scope only Key Vault Secrets User (secrets) and Key Vault Reader (keys, certs); no Key Vault data role wider than one vault.",
     validate=_validate_role_assignment,
     enforcement_level=EnforcementLevel.MANDATORY,
     config_schema=_EXEMPT_SCHEMA,

@@ -17,13 +17,14 @@ from __future__ import annotations
 import typing
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import NotRequired, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 import pulumi
 from pulumi_kubernetes.core import v1 as core
 
 from keyvault_csi.kubernetes.secret_provider_class import DEFAULT_LABELS
 from keyvault_csi.kubernetes.security import pod_security
+from keyvault_csi.rules.placement import placement_problems
 from keyvault_csi.rules.pod import (
     CSI_DRIVER,
     DEFAULT_CONTAINER_NAME,
@@ -94,6 +95,11 @@ def _scratch_volumes(paths: Sequence[str]) -> tuple[list[core.VolumeArgs], list[
     return volumes, [core.VolumeMountArgs(name=n, mount_path=p) for n, p in zip(names, paths, strict=True)]
 
 
+def _affinity(affinity: Mapping[str, Any] | None) -> Any:
+    # Kubernetes spelling passes through the SDK unchanged (label keys inside stay as written).
+    return dict(affinity) if affinity is not None else None
+
+
 class SecretsStorePodArgs(TypedDict):
     """Arguments of :class:`SecretsStorePod` (camelCase, as in a stack's config).
 
@@ -119,6 +125,10 @@ class SecretsStorePodArgs(TypedDict):
     writablePaths: NotRequired[Sequence[str]]
     """``emptyDir`` scratch directories; default ``/tmp`` when the root filesystem is read-only."""
     labels: NotRequired[Mapping[str, str]]
+    nodeSelector: NotRequired[Mapping[str, str]]
+    """Merged over ``kubernetes.io/os``, e.g. ``{"kubernetes.azure.com/agentpool": "nodepool1"}`` (rules.placement)."""
+    affinity: NotRequired[Mapping[str, Any]]
+    """A Kubernetes ``Affinity`` in its own spelling (``nodeAffinity``, ...), passed through."""
     dependsOn: NotRequired[Sequence[pulumi.Resource]]
 
 
@@ -145,6 +155,7 @@ def check_pod(args: SecretsStorePodArgs) -> CheckedPod:
     writable = list(args.get("writablePaths", default_writable_paths(os, security)))
     resources, problems = resolve_resources(os, args.get("resources"))
     problems = security_problems(os, security) + problems + writable_path_problems(os, writable, mount_path)
+    problems += placement_problems(args.get("nodeSelector"), args.get("affinity"))
     if problems:
         raise ValueError("; ".join(problems))
     return CheckedPod(args, os, mount_path, security, writable, resources)
@@ -184,7 +195,8 @@ def declare_pod(
             ],
             volumes=[volume, *scratch],
             security_context=pod_context,
-            node_selector={"kubernetes.io/os": pod.os},
+            node_selector={"kubernetes.io/os": pod.os, **args.get("nodeSelector", {})},
+            affinity=_affinity(args.get("affinity")),
             # spec.os lets the API server and admission check OS-specific fields for this OS.
             os=core.PodOSArgs(name=pod.os),
             service_account_name=args.get("serviceAccountName"),

@@ -11,9 +11,9 @@ value that a YAML 1.1 or 1.2 reader could take for a number, boolean or null (``
 
 from __future__ import annotations
 
+import itertools
 import re
 import typing
-from collections import Counter
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -48,8 +48,34 @@ _STRING_FIELDS = (
 )
 
 
+# The driver's atomic writer (driver pkg/util/fileutil/atomic_writer.go validatePath): per path
+# segment and per path, in bytes (Go's len).
+MAX_SEGMENT_BYTES = 255
+MAX_PATH_BYTES = 4096
+
+
+def go_clean(path: str) -> str:
+    """Go's ``filepath.Clean`` for ``/``-separated paths (Linux nodes), which the driver compares with.
+
+    Unlike ``posixpath.normpath`` it keeps no leading ``//``: ``//a`` cleans to ``/a``.
+    """
+    rooted = path.startswith("/")
+    parts: list[str] = []
+    for segment in path.split("/"):
+        if segment in ("", "."):
+            continue
+        if segment == "..":
+            if parts and parts[-1] != "..":
+                parts.pop()
+            elif not rooted:
+                parts.append("..")
+            continue
+        parts.append(segment)
+    return ("/" if rooted else "") + "/".join(parts) or "."
+
+
 def _alias_problem(alias: str) -> str | None:
-    """Why the provider (Linux or Windows node) would refuse ``alias`` as a file name, if it would."""
+    """Why the provider or the driver (Linux or Windows node) would refuse ``alias`` as a file path, if it would."""
     if not alias:
         return "must not be empty"
     if alias != alias.strip():
@@ -61,6 +87,18 @@ def _alias_problem(alias: str) -> str | None:
     # The provider refuses any '..', even inside a segment such as 'a..b'.
     if ".." in alias:
         return "must not contain '..'"
+    # The driver refuses a path that filepath.Clean would change (docs/azure-rules.md §objectAlias).
+    clean = go_clean(alias)
+    if clean != alias or alias == ".":
+        hint = "" if alias == "." else f" (it would be {clean!r})"
+        return (
+            f"must be a clean path: no empty segment ('a//b'), no '.' segment ('./a', 'a/./b'), no trailing '/'{hint}"
+        )
+    too_long = [s for s in alias.split("/") if len(s.encode()) > MAX_SEGMENT_BYTES]
+    if too_long:
+        return f"has a path segment of {len(too_long[0].encode())} bytes; allowed: at most {MAX_SEGMENT_BYTES} bytes per segment"
+    if len(alias.encode()) > MAX_PATH_BYTES:
+        return f"is {len(alias.encode())} bytes long; allowed: at most {MAX_PATH_BYTES} bytes"
     return None
 
 
@@ -158,6 +196,51 @@ class KeyVaultObject(Strict):
         return (self.object_version_history or 0) > 1
 
 
+def _version_index(segment: str, history: int) -> bool:
+    """True if the provider may write ``<file>/<segment>`` for an object with that history (index 0..N)."""
+    return segment.isascii() and segment.isdigit() and str(int(segment)) == segment and int(segment) <= history
+
+
+def file_conflicts(objects: Sequence[KeyVaultObject], indexes: Sequence[int] | None = None) -> list[str]:
+    """Objects of one class whose files collide under the mount (docs/azure-rules.md §objectAlias).
+
+    Two objects writing one path collapse silently in the driver's map; a file that is also the
+    directory of another object's file fails the write. An object with ``objectVersionHistory``
+    N > 1 writes the directory ``<file>`` with the files ``<file>/0`` .. ``<file>/N``.
+    ``indexes`` names the objects in the messages (default: their positions).
+    """
+    places = list(indexes) if indexes is not None else list(range(len(objects)))
+    entries = [
+        (at, o.file_name, o.object_version_history if o.needs_list else None)
+        for at, o in zip(places, objects, strict=True)
+    ]
+    by_file: dict[str, list[int]] = {}
+    for at, name, _ in entries:
+        by_file.setdefault(name, []).append(at)
+    problems = [
+        f"objects {ats} all write the file {name!r}; give them distinct objectAlias values"
+        for name, ats in by_file.items()
+        if len(ats) > 1
+    ]
+    for first, second in itertools.combinations(entries, 2):
+        for (x, outer, history), (y, inner, _) in ((first, second), (second, first)):
+            if not inner.startswith(outer + "/"):
+                continue
+            if history is None:
+                problems.append(
+                    f"objects[{x}] writes the file {outer!r}, which objects[{y}] ({inner!r}) needs as a directory; "
+                    "give them distinct objectAlias values"
+                )
+                continue
+            segment = inner[len(outer) + 1 :].split("/", 1)[0]
+            if _version_index(segment, history):
+                problems.append(
+                    f"objects[{x}] (objectVersionHistory {history}) writes its versions as {outer!r}/0..{history}, "
+                    f"and objects[{y}] writes {inner!r} there; give them distinct objectAlias values"
+                )
+    return problems
+
+
 class _Dumper(yaml.SafeDumper):
     """PyYAML's safe dumper with the seeds' layout; private so PyYAML's globals stay untouched."""
 
@@ -202,11 +285,9 @@ def render_objects(objects: Sequence[KeyVaultObject]) -> str:
     """
     if not objects:
         raise ValueError("objects must not be empty; give at least one Key Vault object to mount")
-    clashes = sorted(name for name, count in Counter(o.file_name for o in objects).items() if count > 1)
-    if clashes:
-        raise ValueError(
-            f"several objects write the same file {', '.join(map(repr, clashes))}; give them distinct objectAlias values"
-        )
+    conflicts = file_conflicts(objects)
+    if conflicts:
+        raise ValueError("; ".join(conflicts))
     return _dump({"array": [_dump(o.model_dump(exclude_none=True)) for o in objects]})
 
 

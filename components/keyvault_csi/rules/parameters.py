@@ -9,11 +9,50 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from keyvault_csi.rules.names import CLOUD_NAMES, KEY_VAULT_NAME
+from keyvault_csi.rules.names import CLOUD_NAMES, GUID, KEY_VAULT_NAME
 from keyvault_csi.rules.objects import KeyVaultObject, render_objects
 
 # A parameter value: a plain string, or a Pulumi Output that resolves to one (this layer imports no Pulumi).
 Value = Any
+
+
+# Azure Stack Hub with AD FS: the provider's documented tenantID (website configurations/custom-environments.md).
+ADFS_TENANT = "adfs"
+AZURE_STACK_CLOUD = "AzureStackCloud"
+
+
+def tenant_problem(tenant_id: str, cloud_names: Sequence[str]) -> str | None:
+    """Why ``tenant_id`` is refused for classes with these ``cloudName`` values, or None.
+
+    A GUID everywhere; ``adfs`` only if every class is ``AzureStackCloud`` (docs/azure-rules.md §tenantID).
+    """
+    if GUID.match(tenant_id):
+        return None
+    if tenant_id == ADFS_TENANT:
+        others = sorted({c or "AzurePublicCloud" for c in cloud_names if c.lower() != AZURE_STACK_CLOUD.lower()})
+        if not others:
+            return None
+        return (
+            f"'adfs' is only for Azure Stack Hub with AD FS: every workload needs cloudName {AZURE_STACK_CLOUD}; "
+            f"got {', '.join(others)}"
+        )
+    return f"{tenant_id!r} is not a tenant ID; allowed: a GUID, or 'adfs' with cloudName {AZURE_STACK_CLOUD}"
+
+
+# Go's strconv.ParseBool, which the provider applies to the use* flags after strings.TrimSpace
+# (provider pkg/provider/types/parameters.go); an empty value is false.
+GO_TRUE = ("1", "t", "T", "TRUE", "true", "True")
+GO_FALSE = ("0", "f", "F", "FALSE", "false", "False")
+
+
+def parse_flag(value: str) -> bool:
+    """A ``use*`` flag as the provider reads it; ``ValueError`` where the provider fails the mount."""
+    text = value.strip()
+    if text == "" or text in GO_FALSE:
+        return False
+    if text in GO_TRUE:
+        return True
+    raise ValueError(f'strconv.ParseBool: parsing "{text}": invalid syntax')
 
 
 def _flag(value: bool) -> str:
@@ -28,6 +67,9 @@ def _check_common(keyvault_name: str, tenant_id: str, cloud_name: str, cloud_env
         )
     if not tenant_id.strip():
         raise ValueError("tenantID must not be empty; give the tenant ID of the Key Vault")
+    # The GUID rule is the settings' (tenantId); here only the AD FS tenant's cloud.
+    if tenant_id == ADFS_TENANT and cloud_name.lower() != AZURE_STACK_CLOUD.lower():
+        raise ValueError(f"tenantID {tenant_problem(tenant_id, [cloud_name])}")
     if cloud_name and cloud_name.lower() not in {c.lower() for c in CLOUD_NAMES}:
         raise ValueError(
             f'cloudName {cloud_name!r} is not allowed; use "" (AzurePublicCloud) or one of: {", ".join(CLOUD_NAMES)}'

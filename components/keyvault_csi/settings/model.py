@@ -15,12 +15,13 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
 import pulumi
-from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, Field, SecretStr, StrictBool, ValidationError, field_validator, model_validator
 
 from keyvault_csi.azure.workload_identity import MAX_CREDENTIALS
 from keyvault_csi.rules.model import Strict, input_keys
 from keyvault_csi.rules.names import (
     CLOUD_NAMES,
+    AgentPoolName,
     ClusterName,
     ComputeName,
     DnsLabel,
@@ -30,9 +31,11 @@ from keyvault_csi.rules.names import (
     IdentityResourceId,
     KeyVaultName,
     ResourceGroupName,
+    TenantId,
     dns_label_from,
 )
-from keyvault_csi.rules.objects import KeyVaultObject
+from keyvault_csi.rules.objects import KeyVaultObject, file_conflicts
+from keyvault_csi.rules.parameters import ADFS_TENANT, tenant_problem
 from keyvault_csi.rules.pod import (
     DEFAULT_IMAGE,
     check_mount_path,
@@ -48,6 +51,7 @@ from keyvault_csi.rules.secret_sync import (
     duplicate_secret_names,
     workload_sync_problems,
 )
+from keyvault_csi.rules.tags import AzureTags
 
 IdentityType = Literal["userAssigned", "systemAssigned", "kubelet", "workload"]
 PermissionModel = Literal["accessPolicy", "rbac", "auto"]
@@ -135,12 +139,38 @@ class IdentitySettings(Strict):
         return self
 
 
+class ScaleSetRef(ComputeRef):
+    """A node pool's scale set; ``agentPool`` names its pool so Pods are placed there (never guessed)."""
+
+    agent_pool: AgentPoolName | None = None
+
+
 class NodeSettings(Strict):
-    scale_sets: list[ComputeRef] = []
+    scale_sets: list[ScaleSetRef] = []
     virtual_machines: list[ComputeRef] = []
+    cluster: ClusterRef | None = None
+    """The AKS cluster of ``agentPools`` (its scale sets are found by pool name at deploy time)."""
+    agent_pools: list[AgentPoolName] = []
+
+    @model_validator(mode="after")
+    def _pools_need_a_cluster(self) -> NodeSettings:
+        problems = []
+        if self.agent_pools and self.cluster is None:
+            problems.append("agentPools needs cluster: {resourceGroup, name} (the AKS cluster the pools belong to)")
+        problems += [
+            f"agentPools: {pool!r} is listed {n} times" for pool, n in Counter(self.agent_pools).items() if n > 1
+        ]
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
 
     def all(self) -> list[tuple[str, ComputeRef]]:
         return [("vmss", ref) for ref in self.scale_sets] + [("vm", ref) for ref in self.virtual_machines]
+
+    def pools(self) -> list[str]:
+        """Pools known to carry the identity: ``agentPools`` plus scale sets' explicit ``agentPool``."""
+        named = [*self.agent_pools, *(ref.agent_pool for ref in self.scale_sets if ref.agent_pool)]
+        return list(dict.fromkeys(named))
 
 
 class KubernetesSettings(Strict):
@@ -163,10 +193,10 @@ class PodSecuritySettings(Strict):
     ``runAsRoot: true`` is the one line for images that must start as root (the seeds' ``nginx``).
     """
 
-    run_as_root: bool = False
+    run_as_root: StrictBool = False
     run_as_user: int | None = None
-    read_only_root_filesystem: bool | None = None
-    allow_privilege_escalation: bool | None = None
+    read_only_root_filesystem: StrictBool | None = None
+    allow_privilege_escalation: StrictBool | None = None
     add_capabilities: list[str] | None = None
     seccomp_profile: str | None = None
 
@@ -190,6 +220,10 @@ class PodSettings(Strict):
     security_context: PodSecuritySettings = PodSecuritySettings()
     resources: PodResources = PodResources()
     writable_paths: list[str] | None = None
+    node_selector: dict[str, str] | None = None
+    """Merged over the pool placement (node-identity modes) and ``kubernetes.io/os``."""
+    affinity: dict[str, Any] | None = None
+    """A Kubernetes Affinity (its own spelling), replacing the pool placement's."""
 
     @model_validator(mode="after")
     def _hardening_overrides(self) -> PodSettings:
@@ -251,10 +285,7 @@ class WorkloadSettings(Strict):
 
     @model_validator(mode="after")
     def _files_and_cloud(self) -> WorkloadSettings:
-        problems = [
-            f"objects {indexes} all write the file {name!r}; give them distinct objectAlias values"
-            for name, indexes in _duplicates((o.file_name, i) for i, o in enumerate(self.objects))
-        ]
+        problems = file_conflicts(self.objects)
         if self.cloud_name.lower() == "azurestackcloud" and not self.cloud_env_file_name:
             problems.append("cloudName AzureStackCloud needs cloudEnvFileName (the JSON file of the stack's endpoints)")
         if problems:
@@ -275,14 +306,14 @@ class WorkloadSettings(Strict):
 class Settings(Strict):
     """One environment: the vault, the identity, the nodes it goes on, and the workloads."""
 
-    tenant_id: Guid
+    tenant_id: TenantId
     key_vault: KeyVaultSettings
     identity: IdentitySettings
     nodes: NodeSettings | None = None
     workloads: list[WorkloadSettings] = Field(min_length=1)
     location: str | None = None
-    tags: dict[str, str] = {}
-    protect: bool = False
+    tags: AzureTags = {}
+    protect: StrictBool = False
     arm_endpoint: str = ""
     environment: Literal["public", "usgovernment", "china"] = "public"
     kubernetes: KubernetesSettings | None = None
@@ -300,6 +331,8 @@ def _cross_checks(raw: Mapping[str, Any], prefix: str) -> list[str]:
         else {}
     )
     node_count = sum(len(v) for v in node_lists.values() if isinstance(v, list))
+    pools = nodes.get("agentPools") if nodes else None
+    node_count += len(pools) if isinstance(pools, list) else 0
     kind = identity.get("type")
     if kind == "kubelet" and raw.get("nodes") is not None:
         problems.append(
@@ -311,7 +344,7 @@ def _cross_checks(raw: Mapping[str, Any], prefix: str) -> list[str]:
         )
     elif kind in ("userAssigned", "systemAssigned") and node_count == 0:
         problems.append(
-            f"{prefix}nodes: identity type {kind} needs at least one entry in nodes.scaleSets or nodes.virtualMachines"
+            f"{prefix}nodes: identity type {kind} needs at least one entry in nodes.scaleSets, nodes.virtualMachines or nodes.agentPools"
         )
     for (node_kind, rg, name), indexes in _duplicates(
         ((node_kind, str(ref.get("resourceGroup", "")).lower(), str(ref.get("name", "")).lower()), i)
@@ -354,6 +387,10 @@ def _cross_checks(raw: Mapping[str, Any], prefix: str) -> list[str]:
     for i, workload in enumerate(workloads):
         problems += workload_sync_problems(workload, f"{prefix}workloads[{i}]")
     problems += duplicate_secret_names(enumerate(workloads), prefix)
+    tenant = raw.get("tenantId")
+    if tenant == ADFS_TENANT:  # docs/azure-rules.md §tenantID: 'adfs' needs Azure Stack Hub in every workload
+        problem = tenant_problem(tenant, [str(w.get("cloudName") or "") for w in workloads])
+        problems += [f"{prefix}tenantId: {problem}"] if problem else []
     return problems
 
 

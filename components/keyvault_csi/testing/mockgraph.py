@@ -207,6 +207,10 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
             )
         elif args.typ == DYNAMIC_NODE_IDENTITY:
             outputs.pop("__provider", None)
+            if outputs.get("agentPool") and not outputs.get("nodeId"):
+                # Discovered at deploy time from the cluster; the plan shows where it will be found.
+                pool = f"{outputs.get('clusterName')}/{outputs['agentPool']}"
+                outputs["nodeId"] = outputs["discoveredNodeId"] = placeholder(pool, "scaleSetId")
             node = str(outputs.get("nodeId", args.name)).rsplit("/", 1)[-1]
             system = bool(outputs.get("systemAssigned"))
             outputs["principalId"] = placeholder(node, "systemAssignedPrincipalId") if system else ""
