@@ -38,10 +38,11 @@ preview up destroy: venv
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PULUMI) $@ --stack $(STACK) $(if $(filter preview,$@),--diff,) \
 		$(if $(filter-out destroy,$@),--policy-pack policy,)
 
-## make bench: program evaluation at 1-1000 workloads, node identity writes against the local ARM server
+## make bench: program evaluation at 1-1000 workloads, ours vs a hand-written program, node identity writes against the local ARM server
 bench: venv
-	$(PY) benchmarks/program_scale.py
-	$(PY) benchmarks/node_identity.py
+	$(PY) -m benchmarks.program_scale
+	$(PY) -m benchmarks.handwritten
+	$(PY) -m benchmarks.node_identity
 
 clean:
 	rm -rf $(VENV) build .pytest_cache

@@ -6,7 +6,7 @@ identities: a deploy (P creates in parallel threads, as the Pulumi engine runs P
 resources), a no-op update (must write nothing) and a refresh (one GET per node).
 Targets: PATCHes = P whatever W is; deploy wall time close to one async operation.
 
-    .venv/bin/python benchmarks/node_identity.py
+    .venv/bin/python -m benchmarks.node_identity   # from the repository root
 
 Prints a table, then one JSON line for the largest case.
 """

@@ -1,7 +1,7 @@
 """Key Vault grants: read-only, scoped to one vault, and access-policy writes to a vault in order.
 
 The CSI driver's Azure provider only reads: ``get`` (``list`` for ``objectVersionHistory > 1``) in
-the access-policy model, Key Vault Secrets User and Key Vault Reader in the RBAC model (FACTS §2,
+the access-policy model, Key Vault Secrets User and Key Vault Reader in the RBAC model (docs/azure-rules.md §kv-least-privilege,
 ``keyvault_csi.rules.grants``). A broader grant
 is a standing risk nobody notices because everything still works.
 """
@@ -31,7 +31,7 @@ VAULT = "azure-native:keyvault:Vault"
 ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
 READ_FAMILIES = ("secrets", "keys", "certificates")
 READ_PERMISSIONS = frozenset({"get", "list"})
-# The roles the provider needs (FACTS §2), by role definition GUID: one definition, in rules.grants.
+# The roles the provider needs (docs/azure-rules.md §kv-least-privilege), by role definition GUID: one definition, in rules.grants.
 USER_ROLES: Mapping[str, str] = READER_ROLES
 # Other built-in Key Vault data-plane roles: never needed by the CSI driver.
 OTHER_KEY_VAULT_ROLES: Mapping[str, str] = {

@@ -1,4 +1,4 @@
-"""Advisory: an identity put on a scale set that AKS manages (the support caveat, FACTS §3)."""
+"""Advisory: an identity put on a scale set that AKS manages (the support caveat, docs/azure-rules.md §aks-support-caveat)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Every SecretProviderClass in the stack, ours or hand-written: what the Azure provider will read.
 
 The provider reads ``spec.parameters`` by exact, case-sensitive key and ignores any other key
-without a word; mistakes surface only as a Pod stuck in ``ContainerCreating`` (FACTS §1). This
+without a word; mistakes surface only as a Pod stuck in ``ContainerCreating`` (docs/azure-rules.md §pod-failed-mount). This
 policy reports each such mistake with the fix, at preview.
 """
 

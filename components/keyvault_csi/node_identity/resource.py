@@ -1,6 +1,6 @@
 """``NodeIdentityAssignment``: managed identities on an AKS node pool's scale set (or a VM), as a resource.
 
-No Pulumi provider manages identities on AKS-owned scale sets (FACTS section 3), so this is a
+No Pulumi provider manages identities on AKS-owned scale sets (docs/azure-rules.md §vmss-no-iac), so this is a
 dynamic provider over :mod:`keyvault_csi.node_identity.write_cycle`. It only ever removes what it added itself:
 an identity that was already on the node before (the kubelet identity, add-ons, another stack)
 is never recorded as ours, and the node's system-assigned identity is turned off on delete only if

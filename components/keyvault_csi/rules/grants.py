@@ -13,7 +13,7 @@ from keyvault_csi.rules.objects import KeyVaultObject
 # /certificates/{name}/{version}: certificates/read); listing versions needs the same read. Key
 # Vault Reader's data actions are vaults/*/read + secrets/readMetadata/action: keys/read and
 # certificates/read, no secret value, no private-key operation. Crypto User would add
-# decrypt/sign/unwrap with every key, Certificate User every secret's value (docs/azure-rules.md §2).
+# decrypt/sign/unwrap with every key, Certificate User every secret's value (docs/azure-rules.md §kv-least-privilege).
 SECRETS_USER = ("Key Vault Secrets User", "4633458b-17de-408a-b874-0445c86b69e6")
 KEY_VAULT_READER = ("Key Vault Reader", "21090545-7ca7-4776-b22c-e363652d74d2")
 # objectType -> (access-policy permission family, built-in role name, role definition GUID)

@@ -2,7 +2,7 @@
 
 Serves just enough of ARM for ``azure-mgmt-compute`` to talk to it unmodified: GET/PATCH of
 ``Microsoft.Compute/virtualMachineScaleSets/{name}`` and ``virtualMachines/{name}`` plus the
-``Azure-AsyncOperation`` status endpoint. It applies ARM's identity merge rules (FACTS section 3)
+``Azure-AsyncOperation`` status endpoint. It applies ARM's identity merge rules (docs/azure-rules.md §vmss-identity-merge, §identity-type, §lro)
 strictly, so a client sending a wrong ``type`` loses identities here exactly as it would on Azure:
 
 * a key left out of ``userAssignedIdentities`` is kept, ``null`` removes it;
