@@ -1,4 +1,4 @@
-"""Vaults that already have an access-policy entry for our principal (FACTS §2 vaults that already have grants).
+"""Vaults that already have an access-policy entry for our principal (docs/azure-rules.md §kv-existing-grants).
 
 azure-native's AccessPolicy refuses to create an entry that exists and its delete removes the
 whole entry, so an entry found at preview is imported, declared with the union of its permissions

@@ -1,4 +1,4 @@
-"""A vault or an existing identity in another subscription (FACTS §2 other subscriptions).
+"""A vault or an existing identity in another subscription (docs/azure-rules.md §kv-other-subscriptions).
 
 ``keyvault.getVault``, ``keyvault.AccessPolicy`` and ``managedidentity.getUserAssignedIdentity``
 act in their provider's subscription: for another one the component uses a provider for it, its

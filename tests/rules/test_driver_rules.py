@@ -1,4 +1,4 @@
-"""Pure driver rules: Go durations, the chart's values, the add-on check (docs/azure-rules.md §6)."""
+"""Pure driver rules: Go durations, the chart's values, the add-on check (docs/azure-rules.md §driver-addon, §driver-helm)."""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ Five sources, one shape of outputs:
   (:mod:`keyvault_csi.azure.workload_identity`) instead of being put on the nodes.
 * ``aksAddon`` — the identity AKS created for the ``azureKeyvaultSecretsProvider`` add-on
   (``addonProfiles.azureKeyvaultSecretsProvider.identity``): AKS put it on the nodes, so, like
-  ``kubelet``, nothing is created or assigned (docs/azure-rules.md §6).
+  ``kubelet``, nothing is created or assigned (docs/azure-rules.md §driver-addon, §driver-helm).
 * ``systemAssigned`` — the nodes' own identities: there is no single principal; the node
   assignment turns them on and reports one principal per node.
 
@@ -104,7 +104,7 @@ class ManagedIdentity(pulumi.ComponentResource):
             self.client_id, self.principal_id, self.resource_id = identity.client_id, identity.principal_id, identity.id
         elif kind == "userAssigned":
             subscription, resource_group, identity_name = parse_identity_resource_id(args["resourceId"])
-            # The lookup takes no subscription: it reads in its provider's (FACTS §2 other subscriptions).
+            # The lookup takes no subscription: it reads in its provider's (docs/azure-rules.md §kv-other-subscriptions).
             self.identity_provider = provider_for_subscription(
                 self,
                 f"{name}-identity",

@@ -35,7 +35,7 @@ PLAIN_SETTINGS = (
     "useMsi",
     "useOidc",
 )
-# ... and the secret ones, read as secrets (FACTS §5: require_secret-style getters).
+# ... and the secret ones, read as secrets (docs/azure-rules.md §pulumi-stack-config).
 SECRET_SETTINGS = ("clientSecret", "clientCertificatePassword", "oidcToken", "oidcRequestToken")
 _BOOLEAN = {"disableInstanceDiscovery", "disablePulumiPartnerId", "useDefaultAzureCredential", "useMsi", "useOidc"}
 

@@ -4,7 +4,7 @@ The Pod template is the bare Pod's (:func:`keyvault_csi.kubernetes.pod.pod_spec`
 hardening, mount and node placement), plus a template annotation with the digest of what the class
 mounts (:mod:`keyvault_csi.rules.rollout`), so a change of the objects rolls the Pods: the driver
 mounts only at Pod start. Synced Secrets (``secretObjects``) are owned by the ReplicaSet, not a Pod
-(docs/azure-rules.md §1 "secretObjects").
+(docs/azure-rules.md §sync-lifetime).
 """
 
 from __future__ import annotations

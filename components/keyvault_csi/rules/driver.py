@@ -1,4 +1,4 @@
-"""Where the Secrets Store CSI driver and its Azure provider come from (docs/azure-rules.md §6).
+"""Where the Secrets Store CSI driver and its Azure provider come from (docs/azure-rules.md §driver-addon, §driver-helm).
 
 Pure rules, no Pulumi: the Helm chart's identity and values, Go durations for the rotation poll
 interval, and the check of a managed cluster's ``azureKeyvaultSecretsProvider`` add-on profile.
