@@ -25,7 +25,7 @@ from keyvault_csi.testing.mockgraph import Graph, RecordedResource, evaluate
 from tools.review.base_ref import BaseRefError, BaseRender
 from tools.review.plan_compare import compare_stack, head_label
 from tools.review.plan_files import render_plan, write_plan
-from tools.review.stackfile import ROOT, load_stack_config, stack_label
+from tools.review.stackfile import ROOT, StackFileError, load_stack_config, stack_label
 
 PROJECT = "keyvault-csi"
 
@@ -82,6 +82,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         try:
             graph = evaluate_stack(args.stack)
+        except StackFileError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
         except pulumi.RunError as error:
             print(f"error: {error}", file=sys.stderr)
             return 1
