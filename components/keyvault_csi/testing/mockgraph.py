@@ -13,6 +13,7 @@ import atexit
 import base64
 import dataclasses
 import json
+import re
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -27,6 +28,10 @@ DYNAMIC_NODE_IDENTITY = "pulumi-python:dynamic:NodeIdentityAssignment"
 def placeholder(owner: str, field: str) -> str:
     """A value the cloud assigns at deploy time, shown as such."""
     return f"<{owner}.{field}>"
+
+
+# Every stand-in :func:`placeholder` and the invoke answers produce (``<id-app.clientId>``, ``<subscriptionId>``).
+PLACEHOLDER = re.compile(r"<(?:[A-Za-z0-9][-A-Za-z0-9_.]*\.[A-Za-z][A-Za-z0-9]*|subscriptionId|location)>")
 
 
 @dataclasses.dataclass
