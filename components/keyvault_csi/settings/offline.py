@@ -8,7 +8,7 @@ stand-in instead, and the settings errors recognise it to say why the value is r
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, TypeGuard
 
 _SECURE = re.compile(r"^<secret (?P<key>[^<>]+)>$")
 
@@ -18,7 +18,7 @@ def secure_placeholder(key: str) -> str:
     return f"<secret {key}>"
 
 
-def is_secure_placeholder(value: Any) -> bool:
+def is_secure_placeholder(value: Any) -> TypeGuard[str]:
     return isinstance(value, str) and _SECURE.match(value) is not None
 
 
