@@ -8,7 +8,6 @@ of GET and PATCH requests per node. Delays and backoffs are tiny so the module s
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import math
 import pickletools
@@ -30,6 +29,7 @@ from keyvault_csi.node_identity import discovery
 from keyvault_csi.node_identity import write_cycle as arm
 from keyvault_csi.node_identity.resource import NodeIdentityAssignment, NodeIdentityProvider
 from keyvault_csi.testing.arm_server import LOST, TOKEN, FakeArm, Fault, user_identity_value
+from keyvault_csi.testing.mockgraph import evaluate
 from tests.support import KUBELET, MC_RG, MONITORING, OURS, SUBSCRIPTION, VMSS, identity_id
 
 pytestmark = pytest.mark.arm
@@ -403,24 +403,20 @@ def test_resource_wire_names_and_python_outputs() -> None:
         def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
             return {}
 
-    asyncio.set_event_loop(asyncio.new_event_loop())  # an earlier mock run may have closed the current one
-    pulumi.runtime.set_mocks(Mocks())
-
-    @pulumi.runtime.test
-    def check() -> pulumi.Output[None]:
+    def program() -> None:
         resource = NodeIdentityAssignment("np1", {"nodeId": VMSS, "userAssignedIdentities": [OURS]})
+        pulumi.export(
+            "values",
+            pulumi.Output.all(
+                resource.node_id, resource.principal_id, resource.user_assigned_identities,
+                resource.system_assigned, resource.added_user_assigned_identities, resource.system_assigned_added,
+            ),
+        )  # fmt: skip
 
-        def verify(values: list[Any]) -> None:
-            assert values == [VMSS, "p", [OURS], False, [OURS], False]
-            assert sent["type"] == "pulumi-python:dynamic:NodeIdentityAssignment"
-            assert {"nodeId", "userAssignedIdentities", "systemAssigned", "armEndpoint", "environment"} <= set(sent)
-
-        return pulumi.Output.all(
-            resource.node_id, resource.principal_id, resource.user_assigned_identities,
-            resource.system_assigned, resource.added_user_assigned_identities, resource.system_assigned_added,
-        ).apply(verify)  # fmt: skip
-
-    check()
+    graph = evaluate(program, mocks=Mocks())
+    assert graph.stack_outputs["values"] == [VMSS, "p", [OURS], False, [OURS], False]
+    assert sent["type"] == "pulumi-python:dynamic:NodeIdentityAssignment"
+    assert {"nodeId", "userAssignedIdentities", "systemAssigned", "armEndpoint", "environment"} <= set(sent)
 
 
 # --- issue 11: concurrency, failed operations, poll faults ------------------------------------

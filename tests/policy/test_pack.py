@@ -254,7 +254,7 @@ def test_the_pack_serves_over_grpc_like_the_cli_runs_it() -> None:
             assert "did you mean 'userAssignedIdentityID'? fix: rename it" in diagnostic.message
     finally:
         process.terminate()
-        process.wait(timeout=10)
+        process.communicate(timeout=10)  # waits and closes the pipes
 
 
 def test_the_pack_loads_only_what_its_own_requirements_install() -> None:

@@ -54,6 +54,7 @@ from keyvault_csi.rules.secret_sync import (
 )
 from keyvault_csi.rules.tags import AzureTags
 from keyvault_csi.settings.driver import driver_problems
+from keyvault_csi.settings.offline import is_secure_placeholder, secure_value_problem
 
 IdentityType = Literal["userAssigned", "systemAssigned", "kubelet", "workload", "aksAddon"]
 PermissionModel = Literal["accessPolicy", "rbac", "auto"]
@@ -514,11 +515,46 @@ def _describe(error: Mapping[str, Any], prefix: str) -> str:
     if kind == "missing":
         return f"{path}: required but not set"
     message = str(error["msg"]).removeprefix("Value error, ")
+    if is_secure_placeholder(value):
+        return secure_value_problem(path, value, message)
+    if value is None and kind in (
+        "model_type",
+        "dict_type",
+    ):  # an empty list item (`- `) or `key:` with nothing after it
+        return f"{path}: is empty (null); expected a mapping{_required_keys(loc)}"
+    if loc and loc[-1] == "filePermission" and isinstance(value, int) and not isinstance(value, bool):
+        return _unquoted_permission(path, value)
     if kind.startswith("value_error") or kind == "assertion_error":
         return f"{path}: {message}"
     if _is_secret_field(loc):  # a kubeconfig must never reach the preview output
         return f"{path}: {message}; got a {type(value).__name__} (value not shown: secret)"
     return f"{path}: {message}; got {value!r}"
+
+
+def _required_keys(loc: list[Any]) -> str:
+    fields = _fields_along(loc)
+    model = _model_in(fields[-1].annotation) if fields else None
+    if model is None:
+        return ""
+    required = [f.alias or name for name, f in model.model_fields.items() if f.is_required()]
+    return f" with {', '.join(required)}" if required else ""
+
+
+def _unquoted_permission(path: str, value: int) -> str:
+    # YAML 1.1 (PyYAML) and go-yaml v3 (the Pulumi CLI) both read an unquoted 0440 as octal: 288.
+    octal = f"0{value:o}"
+    hint = f'filePermission: "{octal}"'
+    if (
+        str(value) != octal.lstrip("0")
+        and 0 <= value <= 0o777
+        and str(value).isdigit()
+        and set(str(value)) <= set("01234567")
+    ):
+        hint += f' (or "{value}" if you wrote {value})'
+    return (
+        f"{path}: got the number {value}; YAML reads an unquoted mode as a number ({octal} becomes {value}), "
+        f"quote it: {hint}"
+    )
 
 
 def _is_secret_field(loc: list[Any]) -> bool:

@@ -9,9 +9,12 @@ as visible placeholders such as ``<id-app.clientId>``, never as invented GUIDs.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import base64
 import dataclasses
 import json
+import re
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -19,15 +22,16 @@ import pulumi
 from pulumi.runtime import mocks as pulumi_mocks
 
 PLACEHOLDER_SUBSCRIPTION = "<subscriptionId>"
-# The idle loop the last evaluation left installed; closed by the next one (an unclosed loop that
-# the garbage collector finalizes after its socket pair logs "Invalid file descriptor: -1").
-_left_behind: list[asyncio.AbstractEventLoop] = []
 DYNAMIC_NODE_IDENTITY = "pulumi-python:dynamic:NodeIdentityAssignment"
 
 
 def placeholder(owner: str, field: str) -> str:
     """A value the cloud assigns at deploy time, shown as such."""
     return f"<{owner}.{field}>"
+
+
+# Every stand-in :func:`placeholder` and the invoke answers produce (``<id-app.clientId>``, ``<subscriptionId>``).
+PLACEHOLDER = re.compile(r"<(?:[A-Za-z0-9][-A-Za-z0-9_.]*\.[A-Za-z][A-Za-z0-9]*|subscriptionId|location)>")
 
 
 @dataclasses.dataclass
@@ -124,11 +128,47 @@ class Graph:
 
 
 class _RecordingMonitor(pulumi_mocks.MockMonitor):
+    """The SDK's mock monitor, recording each registration and owning the event loops its calls need.
+
+    The SDK calls the monitor from the worker threads of the program loop's executor; the mock
+    methods then create an event loop per worker thread that nobody closes, and the garbage
+    collector later finalizes it ("unclosed event loop", "Invalid file descriptor: -1"). Here each
+    worker thread gets its loop from :meth:`_thread_loop`, and :meth:`close_loops` closes them all.
+    """
+
     def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
         super().__init__(mocks)
         self.recorded: list[RecordedResource] = []
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._loops: list[asyncio.AbstractEventLoop] = []
+
+    def _thread_loop(self) -> None:
+        if getattr(self._local, "loop", None) is None:
+            self._local.loop = asyncio.new_event_loop()
+            asyncio.set_event_loop(self._local.loop)
+            with self._lock:
+                self._loops.append(self._local.loop)
+
+    def close_loops(self) -> None:
+        """Close the worker threads' loops (call once those threads are done)."""
+        with self._lock:
+            loops, self._loops = self._loops, []
+        for loop in loops:
+            loop.close()
+
+    def _on_thread_loop(self, method: Callable[[Any], Any], request: Any) -> Any:
+        self._thread_loop()
+        return method(request)
+
+    def Invoke(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        return self._on_thread_loop(super().Invoke, request)
+
+    def ReadResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        return self._on_thread_loop(super().ReadResource, request)
 
     def RegisterResource(self, request):  # noqa: N802 - gRPC method name
+        self._thread_loop()
         response = super().RegisterResource(request)
         if request.type == "pulumi:pulumi:Stack":
             return response
@@ -344,6 +384,37 @@ def _ignore_unretrieved(loop: asyncio.AbstractEventLoop, context: dict[str, Any]
         loop.default_exception_handler(context)
 
 
+def _close(loop: asyncio.AbstractEventLoop) -> None:
+    """Shut ``loop`` down as :func:`asyncio.run` does and uninstall it.
+
+    Tasks still pending (Outputs nobody awaited, or cut short by an error) are cancelled and
+    awaited, so none is destroyed pending; the executor's worker threads are joined.
+    """
+    pending = asyncio.all_tasks(loop)
+    for task in pending:
+        task.cancel()
+    loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+    loop.run_until_complete(loop.shutdown_asyncgens())
+    loop.run_until_complete(loop.shutdown_default_executor())
+    loop.close()
+    asyncio.set_event_loop(_idle_loop())
+
+
+_idle: list[asyncio.AbstractEventLoop] = []
+
+
+def _idle_loop() -> asyncio.AbstractEventLoop:
+    """The one loop left installed between evaluations (``Output.from_input`` in a test needs one).
+
+    Reused while open and closed at exit, so no loop is left for the garbage collector to finalize.
+    """
+    if not _idle or _idle[0].is_closed():
+        if not _idle:
+            atexit.register(lambda: _idle[0].close())
+        _idle[:] = [asyncio.new_event_loop()]
+    return _idle[0]
+
+
 def evaluate(
     program: Callable[[], None],
     config: Mapping[str, Any] | None = None,
@@ -356,13 +427,15 @@ def evaluate(
     aks_addons: Mapping[str, Mapping[str, Any] | None] | None = None,
     vault_access_policies: Mapping[str, list[dict[str, Any]]] | None = None,
     client_subscription: str = PLACEHOLDER_SUBSCRIPTION,
+    mocks: pulumi.runtime.Mocks | None = None,
 ) -> Graph:
     """Run ``program`` once under the mock runtime and return the graph it declared.
 
     ``config`` maps full keys (``keyvault-csi:tenantId``) to values; objects are passed as JSON
     like the CLI does. Mocks are set per call, so evaluations never leak into each other.
+    ``mocks`` replaces :class:`PlaceholderMocks` (then ``invokes`` stays empty).
     """
-    mocks = PlaceholderMocks(
+    mocks = mocks or PlaceholderMocks(
         vault_rbac,
         clusters_without_oidc,
         aks_addons=aks_addons,
@@ -375,10 +448,6 @@ def evaluate(
         {k: v if isinstance(v, str) else json.dumps(v) for k, v in (config or {}).items()},
         secret_keys or [],
     )
-    while _left_behind:
-        idle = _left_behind.pop()
-        if not idle.is_running() and not idle.is_closed():
-            idle.close()
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor)
@@ -398,12 +467,11 @@ def evaluate(
         raise
     finally:
         pulumi.runtime.set_all_config({}, [])
-        loop.close()
-        _left_behind.append(asyncio.new_event_loop())
-        asyncio.set_event_loop(_left_behind[-1])  # leave a usable loop for whoever runs next
+        _close(loop)
+        monitor.close_loops()
     return Graph(
         resources=monitor.recorded,
-        invokes=mocks.invokes,
+        invokes=mocks.invokes if isinstance(mocks, PlaceholderMocks) else [],
         stack_outputs=_plain(exported or {}),
         secret_stack_outputs=secret_exports,
     )
