@@ -36,7 +36,8 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
     """Identity, node assignments, Key Vault grants, SecretProviderClasses and Pods for one environment.
 
     Arguments are validated in full before any resource is declared (one ``RunError`` listing every
-    problem). Pass explicit providers with ``opts=ResourceOptions(providers=[azure, k8s])``; every
+    problem); the keys that name cloud objects may be Outputs of the embedding program, checked when
+    they resolve (``docs/embedding.md``). Pass explicit providers with ``opts=ResourceOptions(providers=[azure, k8s])``; every
     child and invoke uses them.
     """
 
@@ -56,7 +57,7 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: AksKeyVaultSecretsArgs | Settings, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        settings = args if isinstance(args, Settings) else validate_settings(args)
+        settings = args if isinstance(args, Settings) else validate_settings(args, component=True)
         super().__init__(TYPE, name, None, opts)
         self.identity = ManagedIdentity(
             f"{name}-identity", _identity_args(settings), pulumi.ResourceOptions(parent=self)

@@ -218,7 +218,7 @@ def test_construct_declares_the_python_graph_under_the_package_component() -> No
 
 def test_construct_refuses_outputs_and_bad_values_before_declaring_anything() -> None:
     inputs = base_settings("workload")
-    inputs["keyVault"] = {**inputs["keyVault"], "name": pulumi.Output.from_input("kvname")}
+    inputs["identity"] = {**inputs["identity"], "type": pulumi.Output.from_input("workload")}
     errors: list[Exception] = []
     provider = ComponentProvider([AksKeyVaultSecrets], PACKAGE, None, VERSION)
 
@@ -230,7 +230,7 @@ def test_construct_refuses_outputs_and_bad_values_before_declaring_anything() ->
                 errors.append(error)
 
     assert evaluate(program).resources == []
-    assert "args.keyVault.name: is an Output" in str(errors[0]) and "known at preview" in str(errors[0])
+    assert "identity.type: must be a plain value, not an Output: it decides which resources" in str(errors[0])
     assert "tenantId: 'contoso' is not valid" in str(errors[1])
 
 

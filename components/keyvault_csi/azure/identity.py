@@ -20,22 +20,23 @@ from typing import Literal, NotRequired, TypedDict
 import pulumi
 from pulumi_azure_native import containerservice, managedidentity
 
+from keyvault_csi.outputs import checked, plain
 from keyvault_csi.rules.names import parse_identity_resource_id
 
 TYPE = "keyvault-csi:index:ManagedIdentity"
 
 
 class ClusterArgs(TypedDict):
-    resourceGroup: str
-    name: str
+    resourceGroup: pulumi.Input[str]
+    name: pulumi.Input[str]
 
 
 class ManagedIdentityArgs(TypedDict):
     type: Literal["userAssigned", "systemAssigned", "kubelet", "workload"]
-    name: NotRequired[str]
+    name: NotRequired[pulumi.Input[str]]
     """Name of the user-assigned identity to create (with ``resourceGroup``)."""
-    resourceGroup: NotRequired[str]
-    resourceId: NotRequired[str]
+    resourceGroup: NotRequired[pulumi.Input[str]]
+    resourceId: NotRequired[pulumi.Input[str]]
     """ARM id of an existing user-assigned identity to reuse."""
     cluster: NotRequired[ClusterArgs]
     """The AKS cluster whose kubelet identity is used (type ``kubelet``)."""
@@ -80,7 +81,15 @@ class ManagedIdentity(pulumi.ComponentResource):
             )
             self.client_id, self.principal_id, self.resource_id = identity.client_id, identity.principal_id, identity.id
         elif kind == "userAssigned":
-            _, resource_group, identity_name = parse_identity_resource_id(args["resourceId"])
+            # An Output (an identity this program creates) carries its dependency into the look-up.
+            resource_id = args["resourceId"]
+            if isinstance(resource_id, str):
+                _, resource_group, identity_name = parse_identity_resource_id(resource_id)
+            else:
+                parts = checked(
+                    pulumi.Output.from_input(resource_id), parse_identity_resource_id, "identity.resourceId"
+                )
+                resource_group, identity_name = parts.apply(lambda p: p[1]), parts.apply(lambda p: p[2])
             existing = managedidentity.get_user_assigned_identity_output(
                 resource_group_name=resource_group,
                 resource_name=identity_name,
@@ -94,7 +103,7 @@ class ManagedIdentity(pulumi.ComponentResource):
                 resource_name=args["cluster"]["name"],
                 opts=pulumi.InvokeOutputOptions(parent=self),
             )
-            kubelet = cluster.identity_profile.apply(_kubelet_identity(args["cluster"]["name"]))
+            kubelet = cluster.identity_profile.apply(_kubelet_identity(plain(args["cluster"]["name"])))
             self.client_id = kubelet.apply(lambda k: k.client_id)
             self.principal_id = kubelet.apply(lambda k: k.object_id)
             self.resource_id = None
@@ -107,12 +116,12 @@ class ManagedIdentity(pulumi.ComponentResource):
         )
 
 
-def _kubelet_identity(cluster: str):
+def _kubelet_identity(cluster: str | None):
     def pick(profile):
         kubelet = (profile or {}).get("kubeletidentity")
         if kubelet is None:
             raise pulumi.RunError(
-                f"identity.cluster: AKS cluster {cluster!r} has no identityProfile.kubeletidentity "
+                f"identity.cluster: AKS cluster {cluster or '(an Output)'!r} has no identityProfile.kubeletidentity "
                 "(a service-principal cluster); use identity type userAssigned or systemAssigned"
             )
         return kubelet

@@ -26,9 +26,10 @@ TYPE = "keyvault-csi:index:KeyVaultAccess"
 
 
 class KeyVaultAccessArgs(TypedDict):
-    vaultName: str
-    resourceGroup: str
-    tenantId: str
+    vaultName: pulumi.Input[str]
+    resourceGroup: pulumi.Input[str]
+    """Vault name and resource group: Outputs (a vault this program creates) need an explicit permissionModel."""
+    tenantId: pulumi.Input[str]
     objects: Sequence[KeyVaultObject]
     """Every object the principals mount: decides the permissions / roles."""
     principals: Mapping[str, pulumi.Input[str]]
@@ -62,9 +63,16 @@ class KeyVaultAccess(pulumi.ComponentResource):
         model = args.get("permissionModel", "auto")
         if model != "auto":
             return model
+        vault_name, resource_group = args["vaultName"], args["resourceGroup"]
+        if not isinstance(vault_name, str) or not isinstance(resource_group, str):
+            # The choice decides which resources exist: it cannot wait for a deployment.
+            raise pulumi.RunError(
+                "permissionModel 'auto' reads the vault before anything is declared, but its name or resource "
+                "group is an Output; set permissionModel to accessPolicy or rbac"
+            )
         vault = keyvault.get_vault(
-            resource_group_name=args["resourceGroup"],
-            vault_name=args["vaultName"],
+            resource_group_name=resource_group,
+            vault_name=vault_name,
             opts=pulumi.InvokeOptions(parent=self),
         )
         return "rbac" if vault.properties.enable_rbac_authorization else "accessPolicy"
@@ -94,11 +102,8 @@ class KeyVaultAccess(pulumi.ComponentResource):
             args.get("subscriptionId")
             or authorization.get_client_config_output(opts=pulumi.InvokeOutputOptions(parent=self)).subscription_id
         )
-        scope = subscription.apply(
-            lambda sub: (
-                f"/subscriptions/{sub}/resourceGroups/{args['resourceGroup']}"
-                f"/providers/Microsoft.KeyVault/vaults/{args['vaultName']}"
-            )
+        scope = pulumi.Output.all(subscription, args["resourceGroup"], args["vaultName"]).apply(
+            lambda v: f"/subscriptions/{v[0]}/resourceGroups/{v[1]}/providers/Microsoft.KeyVault/vaults/{v[2]}"
         )
         for key, principal_id in sorted(args["principals"].items()):
             for role_name, role_guid in required_roles(args["objects"]):

@@ -22,9 +22,11 @@ COMPUTE_TYPES = {"vmss": "virtualMachineScaleSets", "vm": "virtualMachines"}
 
 class NodeArgs(TypedDict):
     kind: Literal["vmss", "vm"]
-    resourceGroup: str
+    resourceGroup: pulumi.Input[str]
+    """An Output (such as a cluster's ``node_resource_group``) makes the node's writes wait for it."""
     name: str
-    subscriptionId: NotRequired[str]
+    """Plain: it keys the node's resource."""
+    subscriptionId: NotRequired[pulumi.Input[str]]
 
 
 class NodeIdentityAssignmentsArgs(TypedDict):
@@ -38,8 +40,14 @@ class NodeIdentityAssignmentsArgs(TypedDict):
 
 
 def node_key(node: NodeArgs) -> str:
-    """Stable, readable key of a node, used in resource names and output maps."""
-    return f"{node['kind']}-{node['resourceGroup']}-{node['name']}".lower()
+    """Stable, readable key of a node, used in resource names and output maps.
+
+    A resource group given as an Output cannot be part of a name: the key is then kind and name.
+    """
+    group = node["resourceGroup"]
+    return (
+        f"{node['kind']}-{group}-{node['name']}" if isinstance(group, str) else f"{node['kind']}-{node['name']}"
+    ).lower()
 
 
 class NodeIdentityAssignments(pulumi.ComponentResource):
@@ -66,7 +74,8 @@ class NodeIdentityAssignments(pulumi.ComponentResource):
             node_id = pulumi.Output.concat(
                 "/subscriptions/",
                 subscription,
-                f"/resourceGroups/{node['resourceGroup']}",
+                "/resourceGroups/",
+                node["resourceGroup"],
                 f"/providers/Microsoft.Compute/{COMPUTE_TYPES[node['kind']]}/{node['name']}",
             )
             identities = [args["userAssignedIdentityId"]] if args.get("userAssignedIdentityId") is not None else []

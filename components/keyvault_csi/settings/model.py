@@ -21,15 +21,9 @@ from keyvault_csi.azure.workload_identity import MAX_CREDENTIALS
 from keyvault_csi.rules.model import Strict, input_keys
 from keyvault_csi.rules.names import (
     CLOUD_NAMES,
-    ClusterName,
     ComputeName,
     DnsLabel,
     DnsSubdomain,
-    Guid,
-    IdentityName,
-    IdentityResourceId,
-    KeyVaultName,
-    ResourceGroupName,
     dns_label_from,
 )
 from keyvault_csi.rules.objects import KeyVaultObject
@@ -48,6 +42,16 @@ from keyvault_csi.rules.secret_sync import (
     duplicate_secret_names,
     workload_sync_problems,
 )
+from keyvault_csi.settings.inputs import (
+    ClusterNameInput,
+    GuidInput,
+    IdentityNameInput,
+    IdentityResourceIdInput,
+    KeyVaultNameInput,
+    ResourceGroupInput,
+    computed_problems,
+    defer_outputs,
+)
 
 IdentityType = Literal["userAssigned", "systemAssigned", "kubelet", "workload"]
 PermissionModel = Literal["accessPolicy", "rbac", "auto"]
@@ -57,9 +61,9 @@ NodeOs = Literal["linux", "windows"]
 class ResourceRef(Strict):
     """An Azure resource named by resource group and name (subscription: the provider's unless set)."""
 
-    resource_group: ResourceGroupName
+    resource_group: ResourceGroupInput
     name: str = Field(min_length=1)
-    subscription_id: Guid | None = None
+    subscription_id: GuidInput | None = None
 
 
 class ComputeRef(ResourceRef):
@@ -71,13 +75,13 @@ class ComputeRef(ResourceRef):
 class ClusterRef(ResourceRef):
     """An AKS managed cluster."""
 
-    name: ClusterName
+    name: ClusterNameInput  # type: ignore[assignment]  # a cluster's name may be an Output; a node's may not
 
 
 class KeyVaultSettings(Strict):
-    name: KeyVaultName
-    resource_group: ResourceGroupName
-    subscription_id: Guid | None = None
+    name: KeyVaultNameInput
+    resource_group: ResourceGroupInput
+    subscription_id: GuidInput | None = None
     permission_model: PermissionModel = "auto"
 
 
@@ -85,9 +89,9 @@ class IdentitySettings(Strict):
     """Which identity reads the vault: see the README's "Identity modes"."""
 
     type: IdentityType
-    name: IdentityName | None = None
-    resource_group: ResourceGroupName | None = None
-    resource_id: IdentityResourceId | None = None
+    name: IdentityNameInput | None = None
+    resource_group: ResourceGroupInput | None = None
+    resource_id: IdentityResourceIdInput | None = None
     cluster: ClusterRef | None = None
 
     @model_validator(mode="after")
@@ -253,7 +257,9 @@ class WorkloadSettings(Strict):
     def _files_and_cloud(self) -> WorkloadSettings:
         problems = [
             f"objects {indexes} all write the file {name!r}; give them distinct objectAlias values"
-            for name, indexes in _duplicates((o.file_name, i) for i, o in enumerate(self.objects))
+            for name, indexes in _duplicates(
+                (o.file_name, i) for i, o in enumerate(self.objects) if o.object_alias or isinstance(o.object_name, str)
+            )
         ]
         if self.cloud_name.lower() == "azurestackcloud" and not self.cloud_env_file_name:
             problems.append("cloudName AzureStackCloud needs cloudEnvFileName (the JSON file of the stack's endpoints)")
@@ -261,8 +267,13 @@ class WorkloadSettings(Strict):
             raise ValueError("; ".join(problems))
         return self
 
-    def class_name(self, vault: str) -> str:
-        return self.secret_provider_class or default_class_name(vault, self.name)
+    def class_name(self, vault: str | pulumi.Output[str]) -> str:
+        if self.secret_provider_class:
+            return self.secret_provider_class
+        if isinstance(vault, str):
+            return default_class_name(vault, self.name)
+        # validate_settings requires secretProviderClass when the vault name is an Output.
+        raise ValueError(f"workload {self.name!r}: set secretProviderClass (keyVault.name is an Output)")
 
     def pod_name(self) -> str:
         return (self.pod.name if self.pod else None) or default_pod_name(self.name)
@@ -275,7 +286,7 @@ class WorkloadSettings(Strict):
 class Settings(Strict):
     """One environment: the vault, the identity, the nodes it goes on, and the workloads."""
 
-    tenant_id: Guid
+    tenant_id: GuidInput
     key_vault: KeyVaultSettings
     identity: IdentitySettings
     nodes: NodeSettings | None = None
@@ -392,16 +403,23 @@ def _duplicates(pairs: Iterable[tuple[Any, int]]) -> list[tuple[Any, list[int]]]
     return [(key, indexes) for key, indexes in seen.items() if len(indexes) > 1]
 
 
-def validate_settings(raw: Mapping[str, Any], *, prefix: str = "") -> Settings:
+def validate_settings(raw: Mapping[str, Any], *, prefix: str = "", component: bool = False) -> Settings:
     """Validate ``raw`` (camelCase keys) into :class:`Settings` or raise one RunError listing every problem.
 
     ``prefix`` is prepended to key paths: ``"keyvault-csi:"`` for stack config, ``""`` for component args.
+    Outputs are taken where a key is input-capable (checked when they resolve), refused elsewhere;
+    ``component``: the arguments of a component, which take no ``kubernetes`` key.
     """
-    problems = _cross_checks(raw, prefix)
+    raw, problems, refused = defer_outputs(raw, prefix, _field_at, _describe)
+    problems += _cross_checks(raw, prefix) + computed_problems(raw, prefix)
+    if component and "kubernetes" in raw:
+        problems.append(_COMPONENT_KUBERNETES)
     try:
         settings = Settings.model_validate(dict(raw))
     except ValidationError as error:
-        problems = [_describe(e, prefix) for e in error.errors(include_url=False)] + problems
+        problems = [
+            _describe(e, prefix) for e in error.errors(include_url=False) if tuple(e["loc"]) not in refused
+        ] + problems
     else:
         if not problems:
             return settings
@@ -431,6 +449,18 @@ def _describe(error: Mapping[str, Any], prefix: str) -> str:
     if _is_secret_field(loc):  # a kubeconfig must never reach the preview output
         return f"{path}: {message}; got a {type(value).__name__} (value not shown: secret)"
     return f"{path}: {message}; got {value!r}"
+
+
+_COMPONENT_KUBERNETES = (
+    "kubernetes: only the keyvault-csi program reads it (from stack config); a component uses the Kubernetes "
+    "provider it is given: AksKeyVaultSecrets(name, args, pulumi.ResourceOptions(providers=[azure, k8s]))"
+)
+
+
+def _field_at(loc: list[Any]) -> Any:
+    """The pydantic field at a key path, or None if the path leaves the model."""
+    fields = _fields_along(loc)
+    return fields[-1] if fields and len(fields) == len([p for p in loc if not isinstance(p, int)]) else None
 
 
 def _is_secret_field(loc: list[Any]) -> bool:
