@@ -219,13 +219,17 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list]:
         inputs = _plain(dict(args.args))
         self.invokes.append(RecordedInvoke(token=args.token, args=inputs, provider=args.provider))
-        answer = _invoke_answer(args.token, inputs, self.vault_rbac)
+        return self.answer(args.token, inputs), []
+
+    def answer(self, token: str, inputs: dict[str, Any]) -> dict[str, Any]:
+        """The answer to one invoke (``inputs`` as plain data); subclasses override it."""
+        answer = _invoke_answer(token, inputs, self.vault_rbac)
         if (
-            args.token == "azure-native:containerservice:getManagedCluster"
+            token == "azure-native:containerservice:getManagedCluster"
             and inputs["resourceName"] in self.clusters_without_oidc
         ):
             answer["oidcIssuerProfile"] = {"enabled": False}
-        return answer, []
+        return answer
 
 
 def _invoke_answer(token: str, inputs: dict[str, Any], vault_rbac: Mapping[str, bool]) -> dict:
@@ -271,6 +275,7 @@ def _invoke_answer(token: str, inputs: dict[str, Any], vault_rbac: Mapping[str, 
                 }
             },
             "oidcIssuerProfile": {"enabled": True, "issuerURL": placeholder(cluster, "oidcIssuerURL")},
+            "nodeResourceGroup": f"MC_{inputs['resourceGroupName']}_{cluster}_<location>",
         }
     if token == "azure-native:containerservice:listManagedClusterUserCredentials":
         kubeconfig = f"# {placeholder(inputs['resourceName'], 'kubeconfig')}\n"
@@ -299,13 +304,15 @@ def evaluate(
     stack: str = "test",
     vault_rbac: Mapping[str, bool] | None = None,
     clusters_without_oidc: Iterable[str] = (),
+    mocks: PlaceholderMocks | None = None,
 ) -> Graph:
     """Run ``program`` once under the mock runtime and return the graph it declared.
 
     ``config`` maps full keys (``keyvault-csi:tenantId``) to values; objects are passed as JSON
     like the CLI does. Mocks are set per call, so evaluations never leak into each other.
+    ``mocks``: answers to use instead (``keyvault_csi.testing.KeyVaultCsiMocks``); its invokes are recorded.
     """
-    mocks = PlaceholderMocks(vault_rbac, clusters_without_oidc)
+    mocks = mocks if mocks is not None else PlaceholderMocks(vault_rbac, clusters_without_oidc)
     monitor = _RecordingMonitor(mocks)
     pulumi.runtime.settings.reset_options()  # type: ignore[attr-defined]
     pulumi.runtime.set_all_config(
