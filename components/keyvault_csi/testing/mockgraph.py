@@ -275,7 +275,7 @@ def _invoke_answer(token: str, inputs: dict[str, Any], vault_rbac: Mapping[str, 
                 }
             },
             "oidcIssuerProfile": {"enabled": True, "issuerURL": placeholder(cluster, "oidcIssuerURL")},
-            "nodeResourceGroup": f"MC_{inputs['resourceGroupName']}_{cluster}_<location>",
+            "nodeResourceGroup": f"MC_{inputs['resourceGroupName']}_{cluster}_location",  # a valid name: it is checked
         }
     if token == "azure-native:containerservice:listManagedClusterUserCredentials":
         kubeconfig = f"# {placeholder(inputs['resourceName'], 'kubeconfig')}\n"

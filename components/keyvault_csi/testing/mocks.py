@@ -28,6 +28,9 @@ from keyvault_csi.testing.mockgraph import PLACEHOLDER_SUBSCRIPTION, Placeholder
 Answer = Mapping[str, Any] | Callable[[dict[str, Any]], Mapping[str, Any]]
 """An override: a mapping merged over the default answer, or a function of the inputs giving the answer."""
 
+# Subscription and tenant are GUIDs by default: keyvault-csi checks the values it is given, and a
+# resource ID or tenant from these mocks must pass those checks.
+ZERO_GUID = "00000000-0000-0000-0000-000000000000"
 CLIENT_CONFIG = "azure-native:authorization:getClientConfig"
 GET_MANAGED_CLUSTER = "azure-native:containerservice:getManagedCluster"
 # Azure-native resources whose ``name`` output is one of their inputs.
@@ -50,7 +53,7 @@ class KeyVaultCsiMocks(PlaceholderMocks):
     """Mocks for programs that embed keyvault-csi: every invoke of its components answered.
 
     ``subscription_id``, ``tenant_id``, ``client_id``, ``object_id``: what ``getClientConfig``
-    answers (the deployer). ``vault_rbac``: vault name -> ``enableRbacAuthorization`` for
+    answers (the deployer); the subscription also appears in every resource ID. ``vault_rbac``: vault name -> ``enableRbacAuthorization`` for
     ``getVault`` (``permissionModel: auto``). ``clusters_without_oidc``: clusters whose
     ``getManagedCluster`` has no OIDC issuer. ``invokes``: token -> :data:`Answer` overriding an
     invoke's answer; ``resources``: type token -> :data:`Answer` (of the resource's inputs)
@@ -60,8 +63,8 @@ class KeyVaultCsiMocks(PlaceholderMocks):
     def __init__(
         self,
         *,
-        subscription_id: str = PLACEHOLDER_SUBSCRIPTION,
-        tenant_id: str = "<deployer.tenantId>",
+        subscription_id: str = ZERO_GUID,
+        tenant_id: str = ZERO_GUID,
         client_id: str = "<deployer.clientId>",
         object_id: str = "<deployer.objectId>",
         vault_rbac: Mapping[str, bool] | None = None,
@@ -83,15 +86,25 @@ class KeyVaultCsiMocks(PlaceholderMocks):
         answer = super().answer(token, inputs)
         if token == CLIENT_CONFIG:
             answer |= self.client_config
-        if isinstance(answer.get("id"), str):
-            answer["id"] = answer["id"].replace(PLACEHOLDER_SUBSCRIPTION, self.client_config["subscriptionId"])
+        answer = {k: self._subscription(v) for k, v in answer.items()}
         return _override(answer, self.invoke_overrides.get(token), inputs)
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         resource_id, outputs = super().new_resource(args)
+        outputs = {k: self._subscription(v) for k, v in outputs.items()}
         outputs |= self.resource_outputs(args.typ, args.name, dict(args.inputs))
         outputs = _override(outputs, self.resource_overrides.get(args.typ), dict(args.inputs))
         return str(outputs.get("id", resource_id)), outputs
+
+    def _subscription(self, value: Any) -> Any:
+        """``value`` with the placeholder subscription of the shared answers replaced by this one's."""
+        if isinstance(value, str):
+            return value.replace(PLACEHOLDER_SUBSCRIPTION, self.client_config["subscriptionId"])
+        if isinstance(value, Mapping):
+            return {k: self._subscription(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self._subscription(v) for v in value]
+        return value
 
     def resource_outputs(self, typ: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
         """Outputs Azure computes for a resource of type ``typ`` (merged over its echoed inputs)."""
@@ -107,9 +120,12 @@ class KeyVaultCsiMocks(PlaceholderMocks):
             outputs["id"] = f"{prefix}/providers/{_ARM_TYPE[typ]}/{own}"
         if typ == "azure-native:containerservice:ManagedCluster":
             # The same shape getManagedCluster answers: kubelet identity, OIDC issuer, node resource group.
-            cluster = super().answer(GET_MANAGED_CLUSTER, {"resourceGroupName": group, "resourceName": own})
+            cluster = self.answer(GET_MANAGED_CLUSTER, {"resourceGroupName": group, "resourceName": own})
             outputs["identityProfile"] = cluster["identityProfile"]
-            outputs["nodeResourceGroup"] = inputs.get("nodeResourceGroup") or cluster["nodeResourceGroup"]
+            location = inputs.get("location")
+            outputs["nodeResourceGroup"] = inputs.get("nodeResourceGroup") or (
+                f"MC_{group}_{own}_{location}" if location else cluster["nodeResourceGroup"]
+            )
             if (inputs.get("oidcIssuerProfile") or {}).get("enabled"):
                 outputs["oidcIssuerProfile"] = cluster["oidcIssuerProfile"]
         if typ == "azure-native:keyvault:Vault":
