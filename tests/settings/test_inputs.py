@@ -201,7 +201,7 @@ def test_keys_that_shape_the_graph_are_refused_as_outputs_with_the_reason() -> N
         (
             lambda s: s["keyVault"].update(permissionModel="auto"),
             "keyVault.permissionModel: 'auto' reads the vault before anything is declared, but keyVault.name and "
-            "keyVault.resourceGroup is an Output; set permissionModel to accessPolicy or rbac",
+            "keyVault.resourceGroup are Outputs; set permissionModel to accessPolicy or rbac",
         ),
         (
             lambda s: s["workloads"][0].pop("secretProviderClass"),

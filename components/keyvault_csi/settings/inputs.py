@@ -106,7 +106,8 @@ def computed_problems(raw: Mapping[str, Any], prefix: str) -> list[str]:
     if computed and vault.get("permissionModel", "auto") == "auto":
         problems.append(
             f"{prefix}keyVault.permissionModel: 'auto' reads the vault before anything is declared, but "
-            f"keyVault.{' and keyVault.'.join(computed)} is an Output; set permissionModel to accessPolicy or "
+            f"{' and '.join(f'keyVault.{k}' for k in computed)} {'is an Output' if len(computed) == 1 else 'are Outputs'}; "
+            "set permissionModel to accessPolicy or "
             "rbac (the choice decides which resources exist)"
         )
     nodes = _mapping(raw.get("nodes"))

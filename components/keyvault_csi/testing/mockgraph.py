@@ -241,6 +241,7 @@ def _invoke_answer(token: str, inputs: dict[str, Any], vault_rbac: Mapping[str, 
             "name": name,
             "properties": {
                 "enableRbacAuthorization": vault_rbac.get(name, False),
+                "accessPolicies": [],
                 "tenantId": placeholder(name, "tenantId"),
                 "sku": {"family": "A", "name": "standard"},
             },
