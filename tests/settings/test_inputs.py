@@ -300,3 +300,26 @@ def test_the_component_declares_nothing_when_an_argument_is_refused() -> None:
 
     assert evaluate(program).resources == []
     assert len(errors) == 1 and "identity.type: must be a plain value" in errors[0]
+
+
+def test_a_secret_output_that_resolves_to_a_bad_value_is_not_shown() -> None:
+    def build() -> dict[str, Any]:
+        settings = computed_settings()
+        settings["tenantId"] = pulumi.Output.secret("s3cr3t-tenant")
+        return settings
+
+    with pytest.raises(pulumi.RunError) as caught:
+        embed(build)
+    message = str(caught.value)
+    assert "tenantId: <secret> is not valid; allowed: a GUID" in message, message
+    assert "s3cr3t" not in message and "(value not shown: secret)" in message
+
+
+def test_a_secret_output_stays_secret_in_the_class() -> None:
+    def build() -> dict[str, Any]:
+        settings = computed_settings()
+        settings["tenantId"] = pulumi.Output.secret(TENANT)
+        return settings
+
+    (spc,) = embed(build).by_type(SPC)
+    assert spc.secret_inputs == ["spec"]  # the engine gets the class's spec as a secret

@@ -47,7 +47,7 @@ class PendingOutput:
         self.path = _text(loc, prefix)
 
     def defer(self, check: Callable[[Any], Any]) -> pulumi.Output[Any]:
-        def resolved(value: Any) -> Any:
+        def resolved(value: Any, secret: bool) -> Any:
             try:
                 return check(value)
             except ValidationError as error:
@@ -55,9 +55,13 @@ class PendingOutput:
                     self._describe({**e, "loc": (*self.loc, *e["loc"])}, self.prefix)
                     for e in error.errors(include_url=False)
                 ]
+                if secret:  # a secret's value never reaches the preview output, even when it is wrong
+                    problems = [f"{p.replace(repr(value), '<secret>')} (value not shown: secret)" for p in problems]
                 raise pulumi.RunError(_render(problems)) from None
 
-        return self.output.apply(resolved)
+        # Output.all keeps the value's dependencies and its secretness.
+        secret = pulumi.Output.from_input(self.output.is_secret())
+        return pulumi.Output.all(self.output, secret).apply(lambda v: resolved(v[0], bool(v[1])))
 
     def __str__(self) -> str:  # in cross-checks: distinct per key, never equal to a plain value
         return f"<computed {self.path}>"
