@@ -11,13 +11,17 @@ a few seconds instead of a minute of installs; the tests assert where each impor
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import fcntl
 import json
+import os
 import shutil
 import subprocess
 import sys
 import sysconfig
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -65,8 +69,31 @@ def run(*args: Any, cwd: Path | None = None) -> str:
 
 
 @pytest.fixture(scope="module")
-def isolated(tmp_path_factory: pytest.TempPathFactory) -> Isolated:
-    base = tmp_path_factory.mktemp("embedded")
+def shared(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder every pytest-xdist worker of this session shares: the venv is built once."""
+    session = tmp_path_factory.getbasetemp()
+    folder = (session.parent if os.environ.get("PYTEST_XDIST_WORKER") else session) / "embedded"
+    folder.mkdir(exist_ok=True)
+    return folder
+
+
+@contextlib.contextmanager
+def locked(folder: Path) -> Iterator[None]:
+    with open(folder / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        yield
+
+
+@pytest.fixture(scope="module")
+def isolated(shared: Path) -> Isolated:
+    with locked(shared):
+        return build(shared)
+
+
+def build(base: Path) -> Isolated:
+    if (base / "ready").exists():  # another worker built it
+        (wheel,) = (base / "dist").glob("keyvault_csi-*.whl")
+        return Isolated(wheel=wheel, python=base / "venv" / "bin" / "python", venv=base / "venv", app=base / "app")
     # Build from a copy: an in-tree build would write build/ and egg-info into the checkout.
     source = base / "src"
     shutil.copytree(
@@ -95,16 +122,21 @@ def isolated(tmp_path_factory: pytest.TempPathFactory) -> Isolated:
     run(sys.executable, "-m", "venv", "--without-pip", venv)
     python = venv / "bin" / "python"
     run(sys.executable, "-m", "pip", "--python", python, "install", "--no-deps", "--no-index", "-q", wheel)
-    site = Path(run(python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])").strip())
+    site = venv / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" / "site-packages"
     (site / "zz_project_dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     app = base / "app"  # the example, outside the repository
     shutil.copytree(EXAMPLE, app, ignore=shutil.ignore_patterns("__pycache__", "venv"))
+    (base / "ready").touch()
     return Isolated(wheel=wheel, python=python, venv=venv, app=app)
 
 
 @pytest.fixture(scope="module")
-def evaluated(isolated: Isolated) -> dict[str, Any]:
-    return json.loads(run(isolated.python, "-c", RUNNER, cwd=isolated.app).splitlines()[-1])
+def evaluated(isolated: Isolated, shared: Path) -> dict[str, Any]:
+    result = shared / "evaluated.json"
+    with locked(shared):
+        if not result.exists():
+            result.write_text(run(isolated.python, "-c", RUNNER, cwd=isolated.app).splitlines()[-1])
+    return dict(json.loads(result.read_text()))
 
 
 @pytest.fixture(scope="module")
@@ -137,6 +169,9 @@ def test_the_class_carries_the_created_vaults_name_and_waits_for_it(graph: Graph
     parameters = spc.inputs["spec"]["parameters"]
     assert parameters["keyvaultName"] == "kv-shop" and parameters["tenantID"] == TENANT
     assert graph.depends_on(spc, vault)
+    # Its client ID comes from the look-up of the created identity: the class waits for it too.
+    assert graph.depends_on(spc, graph.one("azure-native:managedidentity:UserAssignedIdentity", "id-apps"))
+    assert parameters["userAssignedIdentityID"] == "<id-shop-apps.clientId>"
 
 
 def test_grants_are_scoped_to_the_created_vault(graph: Graph) -> None:

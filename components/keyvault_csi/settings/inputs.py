@@ -9,7 +9,7 @@ there is refused up front, with the reason. Rules of this file: ``docs/embedding
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Annotated, Any
 
 import pulumi
@@ -60,7 +60,8 @@ class PendingOutput:
                 raise pulumi.RunError(_render(problems)) from None
 
         # Output.all keeps the value's dependencies and its secretness.
-        secret = pulumi.Output.from_input(self.output.is_secret())
+        is_secret: Awaitable[bool] = self.output.is_secret()
+        secret: pulumi.Output[bool] = pulumi.Output.from_input(is_secret)
         return pulumi.Output.all(self.output, secret).apply(lambda v: resolved(v[0], bool(v[1])))
 
     def __str__(self) -> str:  # in cross-checks: distinct per key, never equal to a plain value
