@@ -323,3 +323,37 @@ def test_a_secret_output_stays_secret_in_the_class() -> None:
 
     (spc,) = embed(build).by_type(SPC)
     assert spc.secret_inputs == ["spec"]  # the engine gets the class's spec as a secret
+
+
+@pytest.mark.parametrize("kind", ["workload", "kubelet"])
+def test_identity_and_cluster_names_may_be_outputs(kind: str) -> None:
+    def build() -> dict[str, Any]:
+        settings = computed_settings(kind)
+        identity = settings["identity"]
+        identity["cluster"] = {"resourceGroup": out("rg-aks"), "name": out("aks-embedded")}
+        if kind == "workload":
+            identity["name"], identity["resourceGroup"] = out("id-embedded"), out("rg-identities")
+        return settings
+
+    graph = embed(build)
+    (lookup,) = [i for i in graph.invokes if i.token == "azure-native:containerservice:getManagedCluster"]
+    assert lookup.args == {"resourceGroupName": "rg-aks", "resourceName": "aks-embedded"}
+    (spc,) = graph.by_type(SPC)
+    parameters = spc.inputs["spec"]["parameters"]
+    if kind == "kubelet":
+        assert parameters["userAssignedIdentityID"] == "<aks-embedded-agentpool.clientId>"
+    else:
+        (credential,) = graph.by_type("azure-native:managedidentity:FederatedIdentityCredential")
+        assert credential.inputs["issuer"] == "<aks-embedded.oidcIssuerURL>"
+        assert credential.inputs["resourceName"] == "id-embedded"
+        assert parameters["clientID"] == "<id-embedded.clientId>"
+
+
+def test_a_cluster_without_oidc_named_by_outputs_is_reported_with_its_resolved_name() -> None:
+    def build() -> dict[str, Any]:
+        settings = computed_settings("workload")
+        settings["identity"]["cluster"] = {"resourceGroup": out("rg-aks"), "name": out("aks-old")}
+        return settings
+
+    with pytest.raises(pulumi.RunError, match="AKS cluster rg-aks/aks-old has no OIDC issuer"):
+        embed(build, clusters_without_oidc=("aks-old",))
