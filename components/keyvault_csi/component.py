@@ -37,8 +37,8 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
 
     Arguments are validated in full before any resource is declared (one ``RunError`` listing every
     problem); the keys that name cloud objects may be Outputs of the embedding program, checked when
-    they resolve (``docs/embedding.md``). Pass explicit providers with ``opts=ResourceOptions(providers=[azure, k8s])``; every
-    child and invoke uses them.
+    they resolve (``docs/embedding.md``). Pass explicit providers with
+    ``opts=ResourceOptions(providers=[azure, k8s])``; every child and invoke uses them.
     """
 
     identity: ManagedIdentity
