@@ -7,8 +7,9 @@ key. So this module keeps to what the analyzer accepts:
 * no ``from __future__ import annotations`` — the analyzer needs real types, not strings;
 * no ``Union`` or ``Literal`` — allowed values are named in the docstrings and checked, with the
   key path, by :mod:`keyvault_csi.settings.model`;
-* plain types, no ``pulumi.Input`` — every value is validated and shapes the graph before anything
-  is declared, so it must be known at preview.
+* ``pulumi.Input[str]`` only on the keys that name a cloud object (a value another resource may
+  compute, checked when it resolves: ``docs/embedding.md``); every other key is a plain type,
+  because it shapes the graph before anything is declared and must be known at preview.
 
 ``tests/test_plugin_schema.py`` checks that every key here matches the pydantic models in
 :mod:`keyvault_csi.settings.model` (same keys, same required ones).
@@ -16,35 +17,37 @@ key. So this module keeps to what the analyzer accepts:
 
 from typing import Any, NotRequired, TypedDict
 
+import pulumi
+
 
 class AksCluster(TypedDict):
     """An AKS managed cluster, read in the Azure provider's subscription."""
 
-    resourceGroup: str
+    resourceGroup: pulumi.Input[str]
     """Resource group of the managed cluster."""
-    name: str
+    name: pulumi.Input[str]
     """Name of the managed cluster."""
 
 
 class ComputeNode(TypedDict):
     """A VM scale set (one per AKS node pool) or a VM of an AvailabilitySet cluster."""
 
-    resourceGroup: str
+    resourceGroup: pulumi.Input[str]
     """Resource group of the scale set or VM (for AKS node pools: the MC_* node resource group)."""
     name: str
-    """Name of the scale set or VM."""
-    subscriptionId: NotRequired[str]
+    """Name of the scale set or VM (plain: it names the node's resource)."""
+    subscriptionId: NotRequired[pulumi.Input[str]]
     """Subscription of the node; default: the Azure provider's."""
 
 
 class ScaleSetNode(TypedDict):
     """A node pool's VM scale set."""
 
-    resourceGroup: str
+    resourceGroup: pulumi.Input[str]
     """Resource group of the scale set (for AKS node pools: the MC_* node resource group)."""
     name: str
-    """Name of the scale set."""
-    subscriptionId: NotRequired[str]
+    """Name of the scale set (plain: it names the node's resource)."""
+    subscriptionId: NotRequired[pulumi.Input[str]]
     """Subscription of the node; default: the Azure provider's."""
     agentPool: NotRequired[str]
     """The AKS pool this scale set backs: Pods are then placed on that pool (never guessed from the name)."""
@@ -53,9 +56,9 @@ class ScaleSetNode(TypedDict):
 class NodeCluster(TypedDict):
     """The AKS cluster whose agent pools are named in agentPools."""
 
-    resourceGroup: str
+    resourceGroup: pulumi.Input[str]
     """Resource group of the managed cluster."""
-    name: str
+    name: pulumi.Input[str]
     """Name of the managed cluster."""
     subscriptionId: NotRequired[str]
     """Subscription of the cluster; default: the Azure provider's."""
@@ -77,11 +80,11 @@ class Nodes(TypedDict):
 class KeyVault(TypedDict):
     """The Key Vault the objects are read from."""
 
-    name: str
+    name: pulumi.Input[str]
     """Vault name: 3-24 letters, digits and '-', starting with a letter, ending with a letter or digit, no '--'."""
-    resourceGroup: str
+    resourceGroup: pulumi.Input[str]
     """Resource group of the vault."""
-    subscriptionId: NotRequired[str]
+    subscriptionId: NotRequired[pulumi.Input[str]]
     """Subscription of the vault (the scope of RBAC grants; reads and access policies go through a provider for it); default: the Azure provider's."""
     permissionModel: NotRequired[str]
     """accessPolicy, rbac, or auto (default: read the vault's enableRbacAuthorization)."""
@@ -92,11 +95,11 @@ class Identity(TypedDict):
 
     type: str
     """userAssigned (name + resourceGroup, or resourceId), systemAssigned, kubelet (cluster), workload (name + resourceGroup + cluster) or aksAddon (cluster: the AKS Key Vault add-on's identity)."""
-    name: NotRequired[str]
+    name: NotRequired[pulumi.Input[str]]
     """Name of the user-assigned identity to create (userAssigned, workload)."""
-    resourceGroup: NotRequired[str]
+    resourceGroup: NotRequired[pulumi.Input[str]]
     """Resource group of the identity to create (userAssigned, workload)."""
-    resourceId: NotRequired[str]
+    resourceId: NotRequired[pulumi.Input[str]]
     """ARM id of an existing user-assigned identity to reuse (userAssigned only)."""
     cluster: NotRequired[AksCluster]
     """The AKS cluster: its kubelet identity (kubelet), its OIDC issuer (workload) or its add-on identity (aksAddon)."""
@@ -105,11 +108,11 @@ class Identity(TypedDict):
 class VaultObject(TypedDict):
     """One Key Vault secret, key or certificate to mount, with the Azure provider's field names."""
 
-    objectName: str
-    """Name of the object in Key Vault."""
+    objectName: pulumi.Input[str]
+    """Name of the object in Key Vault (an Output needs a plain objectAlias)."""
     objectType: str
     """secret, key or cert (a certificate's private key and chain: secret on the certificate's name)."""
-    objectVersion: NotRequired[str]
+    objectVersion: NotRequired[pulumi.Input[str]]
     """Version to mount; empty for the latest."""
     objectAlias: NotRequired[str]
     """File name to write instead of objectName (relative, no '..')."""
@@ -319,9 +322,9 @@ class Driver(TypedDict):
 
 
 class AksKeyVaultSecretsArgs(TypedDict):
-    """Arguments of AksKeyVaultSecrets: the stack configuration's keys (see Pulumi.yaml), as plain values."""
+    """Arguments of AksKeyVaultSecrets: the stack configuration's keys (see Pulumi.yaml); the names of cloud objects may be outputs of other resources."""
 
-    tenantId: str
+    tenantId: pulumi.Input[str]
     """Entra tenant ID (GUID) of the Key Vault."""
     keyVault: KeyVault
     """The vault the objects are read from."""

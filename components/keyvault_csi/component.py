@@ -44,8 +44,9 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
     """Identity, node assignments, Key Vault grants, SecretProviderClasses and Pods for one environment.
 
     Arguments are validated in full before any resource is declared (one ``RunError`` listing every
-    problem). Pass explicit providers with ``opts=ResourceOptions(providers=[azure, k8s])``; every
-    child and invoke uses them.
+    problem); the keys that name cloud objects may be Outputs of the embedding program, checked when
+    they resolve (``docs/embedding.md``). Pass explicit providers with
+    ``opts=ResourceOptions(providers=[azure, k8s])``; every child and invoke uses them.
     """
 
     identity: ManagedIdentity
@@ -76,7 +77,7 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
     ) -> None:
         """``subscription_providers``: azure-native providers by subscription ID for a vault or an
         existing identity in another subscription (otherwise declared as children, docs/existing-grants.md)."""
-        settings = args if isinstance(args, Settings) else validate_settings(args)
+        settings = args if isinstance(args, Settings) else validate_settings(args, component=True)
         super().__init__(TYPE, name, None, opts)
         self.driver = self._declare_driver(name, settings)
         identity_args = _identity_args(settings)

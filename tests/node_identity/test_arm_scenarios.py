@@ -49,7 +49,7 @@ def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeArm]
         arm_client.ENDPOINT_ENV: fake.url,
         arm_client.TOKEN_ENV: TOKEN,
         arm_client.CA_BUNDLE_ENV: fake.ca_bundle,
-        arm_client.TIMEOUT_ENV: "5",
+        arm_client.TIMEOUT_ENV: "30",  # a bound, not a speed: scenarios finish in well under a second
         arm_client.BACKOFF_ENV: "0.02",
         arm_client.POLL_INTERVAL_ENV: "0.02",
         # A service principal in the environment must lose to the static test token and never leak.

@@ -21,6 +21,7 @@ from pydantic import BaseModel
 
 from keyvault_csi import args as typed_args
 from keyvault_csi.package.component import PACKAGE, VERSION, AksKeyVaultSecrets
+from keyvault_csi.rules.inputs import input_capable
 from keyvault_csi.settings.model import Settings, validate_settings
 from keyvault_csi.testing.mockgraph import Graph, evaluate
 from tests.support import ROOT, base_settings
@@ -41,6 +42,11 @@ def schema() -> dict[str, Any]:
     return json.loads(json.dumps(spec.to_json()))
 
 
+def type_hints(typed: type) -> dict[str, Any]:
+    # pulumi.Input[str] keeps the forward reference "Output[T]" of pulumi's own alias.
+    return typing.get_type_hints(typed, localns={"Output": pulumi.Output, "T": Any})
+
+
 def typed_dict_of(ref: str) -> type:
     return getattr(typed_args, ref.rsplit(":", 1)[-1])
 
@@ -58,11 +64,42 @@ def test_schema_lists_every_argument_with_its_description(schema: dict[str, Any]
     resource = schema["resources"][TOKEN]
     assert resource["isComponent"] is True and resource["description"].startswith("Azure Key Vault secrets")
     inputs = resource["inputProperties"]
-    assert set(inputs) == set(typing.get_type_hints(typed_args.AksKeyVaultSecretsArgs))
+    assert set(inputs) == set(type_hints(typed_args.AksKeyVaultSecretsArgs))
     assert sorted(resource["requiredInputs"]) == sorted(typed_args.AksKeyVaultSecretsArgs.__required_keys__)
     for name, prop in inputs.items():
         assert prop.get("description"), f"input {name} has no description"
-        assert prop.get("plain") is True, f"input {name} must be plain: it is validated before anything is declared"
+        # Plain: validated and shaping the graph before anything is declared; tenantId may be an Output.
+        assert bool(prop.get("plain")) is (name != "tenantId"), name
+
+
+def test_exactly_the_input_capable_keys_take_outputs_in_the_schema(schema: dict[str, Any]) -> None:
+    """Every schema property that takes an Output is an ``InputOf`` field of the settings, and the reverse."""
+    in_schema: set[str] = set()
+    in_models: set[str] = set()
+
+    def walk_schema(properties: dict[str, Any], path: str) -> None:
+        for name, prop in properties.items():
+            if not prop.get("plain") and "$ref" not in prop and prop.get("type") == "string":
+                in_schema.add(f"{path}{name}")
+            for ref in refs(prop):
+                walk_schema(schema["types"][ref.removeprefix("#/types/")]["properties"], f"{path}{name}.")
+
+    def walk_model(model: type[BaseModel], path: str) -> None:
+        for attribute, field in model.model_fields.items():
+            name = field.alias or attribute
+            if (model.__name__, name) in NOT_IN_PACKAGE:
+                continue
+            if input_capable(field):
+                in_models.add(f"{path}{name}")
+            nested = _model_in(field.annotation)
+            if nested is not None:
+                walk_model(nested, f"{path}{name}.")
+
+    walk_schema(schema["resources"][TOKEN]["inputProperties"], "")
+    walk_model(Settings, "")
+    assert in_schema == in_models
+    assert {"tenantId", "keyVault.name", "nodes.scaleSets.resourceGroup", "workloads.objects.objectName"} <= in_models
+    assert not {"identity.type", "nodes.scaleSets.name", "workloads.name"} & in_schema
 
 
 def test_every_nested_type_is_described_key_by_key(schema: dict[str, Any]) -> None:
@@ -75,7 +112,7 @@ def test_every_nested_type_is_described_key_by_key(schema: dict[str, Any]) -> No
         seen.add(token)
         spec, source = schema["types"][token], typed_dict_of(token)
         assert spec.get("description"), f"type {token} has no description"
-        assert set(spec["properties"]) == set(typing.get_type_hints(source)), token
+        assert set(spec["properties"]) == set(type_hints(source)), token
         assert sorted(spec.get("required", [])) == sorted(source.__required_keys__), token
         for name, prop in spec["properties"].items():
             assert prop.get("description"), f"{token}.{name} has no description"
@@ -126,7 +163,7 @@ def test_typed_arguments_match_the_config_models() -> None:
     problems: list[str] = []
 
     def compare(model: type[BaseModel], typed: type, path: str) -> None:
-        hints = typing.get_type_hints(typed)
+        hints = type_hints(typed)
         for attribute, field in model.model_fields.items():
             name = field.alias or attribute  # the argument key (camelCase)
             if (model.__name__, name) in NOT_IN_PACKAGE:
@@ -219,7 +256,7 @@ def test_construct_declares_the_python_graph_under_the_package_component() -> No
 
 def test_construct_refuses_outputs_and_bad_values_before_declaring_anything() -> None:
     inputs = base_settings("workload")
-    inputs["keyVault"] = {**inputs["keyVault"], "name": pulumi.Output.from_input("kvname")}
+    inputs["identity"] = {**inputs["identity"], "type": pulumi.Output.from_input("workload")}
     errors: list[Exception] = []
     provider = ComponentProvider([AksKeyVaultSecrets], PACKAGE, None, VERSION)
 
@@ -231,7 +268,7 @@ def test_construct_refuses_outputs_and_bad_values_before_declaring_anything() ->
                 errors.append(error)
 
     assert evaluate(program).resources == []
-    assert "args.keyVault.name: is an Output" in str(errors[0]) and "known at preview" in str(errors[0])
+    assert "identity.type: must be a plain value, not an Output: it decides which resources" in str(errors[0])
     assert "tenantId: 'contoso' is not a tenant ID" in str(errors[1])
 
 
@@ -287,3 +324,17 @@ def test_typescript_example_uses_the_package_as_the_schema_describes(schema: dic
     assert state["serviceAccounts"] == ["shop/storefront"]
     (spc,) = graph.by_type("kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass")
     assert [s["type"] for s in spc.inputs["spec"]["secretObjects"]] == ["Opaque", "kubernetes.io/tls"]
+
+
+def test_construct_takes_an_output_for_a_key_that_names_a_cloud_object() -> None:
+    """Another language passes the vault's name as an Output: the class carries it once resolved."""
+    provider = ComponentProvider([AksKeyVaultSecrets], PACKAGE, None, VERSION)
+
+    def program() -> None:
+        inputs = base_settings("workload")
+        inputs["keyVault"] = {**inputs["keyVault"], "name": pulumi.Output.from_input("kv-other").apply(str)}
+        inputs["workloads"][0]["secretProviderClass"] = "nginx-secrets"
+        provider.construct("app", TOKEN, inputs, pulumi.ResourceOptions())
+
+    (spc,) = evaluate(program).by_type("kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass")
+    assert spc.inputs["spec"]["parameters"]["keyvaultName"] == "kv-other"

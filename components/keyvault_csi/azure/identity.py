@@ -29,6 +29,7 @@ import pulumi
 from pulumi_azure_native import containerservice, managedidentity
 
 from keyvault_csi.azure.subscriptions import provider_for_subscription
+from keyvault_csi.outputs import checked, plain
 from keyvault_csi.rules.driver import addon_profile, enable_addon_fix
 from keyvault_csi.rules.names import parse_identity_resource_id
 
@@ -36,16 +37,16 @@ TYPE = "keyvault-csi:index:ManagedIdentity"
 
 
 class ClusterArgs(TypedDict):
-    resourceGroup: str
-    name: str
+    resourceGroup: pulumi.Input[str]
+    name: pulumi.Input[str]
 
 
 class ManagedIdentityArgs(TypedDict):
     type: Literal["userAssigned", "systemAssigned", "kubelet", "workload", "aksAddon"]
-    name: NotRequired[str]
+    name: NotRequired[pulumi.Input[str]]
     """Name of the user-assigned identity to create (with ``resourceGroup``)."""
-    resourceGroup: NotRequired[str]
-    resourceId: NotRequired[str]
+    resourceGroup: NotRequired[pulumi.Input[str]]
+    resourceId: NotRequired[pulumi.Input[str]]
     """ARM id of an existing user-assigned identity to reuse."""
     cluster: NotRequired[ClusterArgs]
     """The AKS cluster whose kubelet (type ``kubelet``) or add-on (type ``aksAddon``) identity is used."""
@@ -103,37 +104,42 @@ class ManagedIdentity(pulumi.ComponentResource):
             )
             self.client_id, self.principal_id, self.resource_id = identity.client_id, identity.principal_id, identity.id
         elif kind == "userAssigned":
-            subscription, resource_group, identity_name = parse_identity_resource_id(args["resourceId"])
-            # The lookup takes no subscription: it reads in its provider's (docs/azure-rules.md §kv-other-subscriptions).
-            self.identity_provider = provider_for_subscription(
-                self,
-                f"{name}-identity",
-                subscription,
-                explicit=args.get("subscriptionProviders"),
-                location=args.get("location"),
-                environment=args.get("environment"),
-            )
-            existing = managedidentity.get_user_assigned_identity(
-                resource_group_name=resource_group,
-                resource_name=identity_name,
-                opts=pulumi.InvokeOptions(parent=self, provider=self.identity_provider),
-            )
-            if self.identity_provider is not None:
-                self.subscription_providers.setdefault(subscription.lower(), self.identity_provider)
-            self.known_principal_id = existing.principal_id
-            self.client_id = pulumi.Output.from_input(existing.client_id)
-            self.principal_id = pulumi.Output.from_input(existing.principal_id)
-            self.resource_id = pulumi.Output.from_input(args["resourceId"])
+            resource_id = args["resourceId"]
+            if isinstance(resource_id, str):
+                self._read_existing(name, resource_id, args)
+            else:
+                # An Output (an identity this program creates) carries its dependency into the look-up;
+                # its subscription is not known at preview, so it is read in the inherited provider's.
+                parts = checked(
+                    pulumi.Output.from_input(resource_id), parse_identity_resource_id, "identity.resourceId"
+                )
+                found = managedidentity.get_user_assigned_identity_output(
+                    resource_group_name=parts.apply(lambda p: p[1]),
+                    resource_name=parts.apply(lambda p: p[2]),
+                    opts=pulumi.InvokeOutputOptions(parent=self),
+                )
+                self.client_id, self.principal_id = found.client_id, found.principal_id
+                self.resource_id = pulumi.Output.from_input(resource_id)
         elif kind == "kubelet":
-            cluster = containerservice.get_managed_cluster(
-                resource_group_name=args["cluster"]["resourceGroup"],
-                resource_name=args["cluster"]["name"],
-                opts=pulumi.InvokeOptions(parent=self),
-            )
-            client_id, object_id = _kubelet_identity(args["cluster"]["name"], cluster.identity_profile)
-            self.known_principal_id = object_id
-            self.client_id = pulumi.Output.from_input(client_id)
-            self.principal_id = pulumi.Output.from_input(object_id)
+            group, cluster_name = args["cluster"]["resourceGroup"], args["cluster"]["name"]
+            if isinstance(group, str) and isinstance(cluster_name, str):
+                # Read at preview, so the principal is known to the grants (existing access-policy entries).
+                cluster = containerservice.get_managed_cluster(
+                    resource_group_name=group, resource_name=cluster_name, opts=pulumi.InvokeOptions(parent=self)
+                )
+                client_id, object_id = _kubelet_identity(cluster_name, cluster.identity_profile)
+                self.known_principal_id = object_id
+                self.client_id = pulumi.Output.from_input(client_id)
+                self.principal_id = pulumi.Output.from_input(object_id)
+            else:  # a cluster the program creates: read once its name is known
+                found = containerservice.get_managed_cluster_output(
+                    resource_group_name=group, resource_name=cluster_name, opts=pulumi.InvokeOutputOptions(parent=self)
+                )
+                kubelet = found.identity_profile.apply(
+                    lambda profile: _kubelet_identity(plain(cluster_name) or "(an Output)", profile)
+                )
+                self.client_id = kubelet.apply(lambda k: k[0])
+                self.principal_id = kubelet.apply(lambda k: k[1])
             self.resource_id = None
         elif kind == "aksAddon":
             cluster = containerservice.get_managed_cluster_output(
@@ -142,7 +148,10 @@ class ManagedIdentity(pulumi.ComponentResource):
                 opts=pulumi.InvokeOutputOptions(parent=self),
             )
             addon = cluster.addon_profiles.apply(
-                _addon_identity(args["cluster"]["resourceGroup"], args["cluster"]["name"])
+                _addon_identity(
+                    plain(args["cluster"]["resourceGroup"]) or "(an Output)",
+                    plain(args["cluster"]["name"]) or "(an Output)",
+                )
             )
             self.client_id = addon.apply(lambda a: a.client_id)
             self.principal_id = addon.apply(lambda a: a.object_id)
@@ -154,6 +163,30 @@ class ManagedIdentity(pulumi.ComponentResource):
         self.register_outputs(
             {"clientId": self.client_id, "principalId": self.principal_id, "resourceId": self.resource_id}
         )
+
+    def _read_existing(self, name: str, resource_id: str, args: ManagedIdentityArgs) -> None:
+        """Read an existing identity named by a plain ID at preview, in its own subscription."""
+        subscription, resource_group, identity_name = parse_identity_resource_id(resource_id)
+        # The lookup takes no subscription: it reads in its provider's (docs/azure-rules.md §kv-other-subscriptions).
+        self.identity_provider = provider_for_subscription(
+            self,
+            f"{name}-identity",
+            subscription,
+            explicit=args.get("subscriptionProviders"),
+            location=args.get("location"),
+            environment=args.get("environment"),
+        )
+        existing = managedidentity.get_user_assigned_identity(
+            resource_group_name=resource_group,
+            resource_name=identity_name,
+            opts=pulumi.InvokeOptions(parent=self, provider=self.identity_provider),
+        )
+        if self.identity_provider is not None:
+            self.subscription_providers.setdefault(subscription.lower(), self.identity_provider)
+        self.known_principal_id = existing.principal_id
+        self.client_id = pulumi.Output.from_input(existing.client_id)
+        self.principal_id = pulumi.Output.from_input(existing.principal_id)
+        self.resource_id = pulumi.Output.from_input(resource_id)
 
 
 def _kubelet_identity(

@@ -42,9 +42,10 @@ TYPE = "keyvault-csi:index:KeyVaultAccess"
 
 
 class KeyVaultAccessArgs(TypedDict):
-    vaultName: str
-    resourceGroup: str
-    tenantId: str
+    vaultName: pulumi.Input[str]
+    resourceGroup: pulumi.Input[str]
+    """Vault name and resource group: Outputs (a vault this program creates) need an explicit permissionModel."""
+    tenantId: pulumi.Input[str]
     objects: Sequence[KeyVaultObject]
     """Every object the principals mount: decides the permissions / roles."""
     principals: Mapping[str, pulumi.Input[str]]
@@ -120,12 +121,21 @@ class KeyVaultAccess(pulumi.ComponentResource):
         model = args.get("permissionModel", "auto")
         if model != "auto":
             return model
+        vault_name, resource_group = args["vaultName"], args["resourceGroup"]
+        if not isinstance(vault_name, str) or not isinstance(resource_group, str):
+            # The choice decides which resources exist: it cannot wait for a deployment.
+            raise pulumi.RunError(
+                "permissionModel 'auto' reads the vault before anything is declared, but its name or resource "
+                "group is an Output; set permissionModel to accessPolicy or rbac"
+            )
         return "rbac" if self._read_vault().properties.enable_rbac_authorization else "accessPolicy"
 
     def _existing_entries(self, args: KeyVaultAccessArgs) -> list[ExistingEntry]:
         """The vault's access-policy entries; read only when some principal is known at preview."""
         if not any(isinstance(p, str) for p in args["principals"].values()):
             return []
+        if not (isinstance(args["vaultName"], str) and isinstance(args["resourceGroup"], str)):
+            return []  # a vault this program creates (an Output) has only the entries we declare
         return [_entry(e) for e in (self._read_vault().properties.access_policies or [])]
 
     def _vault_subscription(self) -> str:
@@ -209,11 +219,8 @@ class KeyVaultAccess(pulumi.ComponentResource):
             args.get("subscriptionId")
             or authorization.get_client_config_output(opts=pulumi.InvokeOutputOptions(parent=self)).subscription_id
         )
-        scope = subscription.apply(
-            lambda sub: (
-                f"/subscriptions/{sub}/resourceGroups/{args['resourceGroup']}"
-                f"/providers/Microsoft.KeyVault/vaults/{args['vaultName']}"
-            )
+        scope = pulumi.Output.all(subscription, args["resourceGroup"], args["vaultName"]).apply(
+            lambda v: f"/subscriptions/{v[0]}/resourceGroups/{v[1]}/providers/Microsoft.KeyVault/vaults/{v[2]}"
         )
         for key, principal_id in sorted(args["principals"].items()):
             for role_name, role_guid in required_roles(args["objects"]):

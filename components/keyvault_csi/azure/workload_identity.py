@@ -44,9 +44,9 @@ class ServiceAccountRef(TypedDict):
 class WorkloadIdentityArgs(TypedDict):
     """Arguments of :class:`WorkloadIdentity` (camelCase, as in a stack's config)."""
 
-    identityName: str
+    identityName: pulumi.Input[str]
     """Name of the user-assigned identity the credentials are created under."""
-    identityResourceGroup: str
+    identityResourceGroup: pulumi.Input[str]
     clientId: pulumi.Input[str]
     """Client ID of that identity: the ServiceAccount annotation."""
     cluster: ClusterArgs
@@ -96,11 +96,15 @@ class WorkloadIdentity(pulumi.ComponentResource):
     def __init__(self, name: str, args: WorkloadIdentityArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(TYPE, name, None, opts)
         cluster = args["cluster"]
-        self.issuer_url = containerservice.get_managed_cluster_output(
+        profile = containerservice.get_managed_cluster_output(
             resource_group_name=cluster["resourceGroup"],
             resource_name=cluster["name"],
             opts=pulumi.InvokeOutputOptions(parent=self),
-        ).oidc_issuer_profile.apply(_issuer_url(cluster))
+        ).oidc_issuer_profile
+        # The cluster's names may be Outputs: the message names them once known.
+        self.issuer_url = pulumi.Output.all(cluster["resourceGroup"], cluster["name"]).apply(
+            lambda names: profile.apply(_issuer_url({"resourceGroup": names[0], "name": names[1]}))
+        )
         self.service_accounts, self.credentials = {}, {}
         previous: pulumi.Resource | None = None
         refs = sorted({(ref["namespace"], ref["name"]) for ref in args["serviceAccounts"]})

@@ -13,8 +13,9 @@ from typing import Any, NotRequired, TypedDict
 import pulumi
 from pulumi_kubernetes import apiextensions
 
+from keyvault_csi.outputs import checked, objects_parameter
 from keyvault_csi.rules.objects import KeyVaultObject
-from keyvault_csi.rules.parameters import provider_parameters
+from keyvault_csi.rules.parameters import LATER_CHECKS, provider_parameters
 from keyvault_csi.rules.secret_sync import SecretObject, check_sync_sources
 
 TYPE = "keyvault-csi:index:SecretProviderClass"
@@ -30,9 +31,10 @@ class SecretProviderClassArgs(TypedDict):
 
     namespace: str
     className: str
-    keyvaultName: str
-    tenantId: str
+    keyvaultName: pulumi.Input[str]
+    tenantId: pulumi.Input[str]
     objects: Sequence[KeyVaultObject]
+    """Objects whose objectName/objectVersion are Outputs are rendered once those resolve."""
     userAssignedIdentityId: NotRequired[pulumi.Input[str]]
     clientId: NotRequired[pulumi.Input[str]]
     cloudName: NotRequired[str]
@@ -52,7 +54,11 @@ def check_secret_provider_class(args: SecretProviderClassArgs) -> dict[str, Any]
         client_id=args.get("clientId"),
         cloud_name=args.get("cloudName") or "",
         cloud_env_file_name=args.get("cloudEnvFileName") or "",
+        render=objects_parameter,
     )
+    # Outputs are checked by the same rules when they resolve.
+    for key, check in LATER_CHECKS.items():
+        parameters[key] = checked(parameters[key], check, f"SecretProviderClass {args['className']!r}")
     check_sync_sources(args["objects"], args.get("secretObjects", ()))
     return parameters
 

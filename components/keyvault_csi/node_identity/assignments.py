@@ -26,13 +26,14 @@ COMPUTE_TYPES = {"vmss": "virtualMachineScaleSets", "vm": "virtualMachines"}
 
 class NodeArgs(TypedDict):
     kind: Literal["vmss", "vm", "pool"]
-    resourceGroup: str
-    """The node's resource group; for a pool, the cluster's."""
+    resourceGroup: pulumi.Input[str]
+    """The node's resource group; for a pool, the cluster's. An Output (such as a cluster's
+    ``node_resource_group``) makes the node's writes wait for it."""
     name: str
-    """The scale set's or VM's name; for a pool, the agent pool's."""
-    clusterName: NotRequired[str]
+    """The scale set's or VM's name; for a pool, the agent pool's. Plain: it keys the node's resource."""
+    clusterName: NotRequired[pulumi.Input[str]]
     """Pools only: the AKS cluster."""
-    subscriptionId: NotRequired[str]
+    subscriptionId: NotRequired[pulumi.Input[str]]
 
 
 class NodeIdentityAssignmentsArgs(TypedDict):
@@ -75,10 +76,17 @@ def nodes_from_settings(nodes: NodeSettings) -> list[NodeArgs]:
 
 
 def node_key(node: NodeArgs) -> str:
-    """Stable, readable key of a node, used in resource names and output maps."""
-    if node["kind"] == "pool":
-        return f"pool-{node['resourceGroup']}-{node.get('clusterName', '')}-{node['name']}".lower()
-    return f"{node['kind']}-{node['resourceGroup']}-{node['name']}".lower()
+    """Stable, readable key of a node, used in resource names and output maps.
+
+    A resource group given as an Output cannot be part of a name: the key is then kind and name.
+    """
+    group = node["resourceGroup"]
+    if node["kind"] == "pool":  # pool names are plain; the cluster's names may be Outputs
+        parts = [part for part in (group, node.get("clusterName", "")) if isinstance(part, str)]
+        return "-".join(["pool", *parts, node["name"]]).lower()
+    return (
+        f"{node['kind']}-{group}-{node['name']}" if isinstance(group, str) else f"{node['kind']}-{node['name']}"
+    ).lower()
 
 
 def _target(node: NodeArgs, subscription: pulumi.Input[str]) -> NodeIdentityAssignmentArgs:
@@ -94,7 +102,8 @@ def _target(node: NodeArgs, subscription: pulumi.Input[str]) -> NodeIdentityAssi
         "nodeId": pulumi.Output.concat(
             "/subscriptions/",
             subscription,
-            f"/resourceGroups/{node['resourceGroup']}",
+            "/resourceGroups/",
+            node["resourceGroup"],
             f"/providers/Microsoft.Compute/{COMPUTE_TYPES[node['kind']]}/{node['name']}",
         )
     }

@@ -23,7 +23,7 @@ VERSION = "0.1.0"
 
 
 class AksKeyVaultSecrets(pulumi.ComponentResource):
-    """Azure Key Vault secrets, keys and certificates in AKS Pods through the Secrets Store CSI driver: the identity (user-assigned, the nodes' own, the kubelet's, or workload identity), its Key Vault grants (least privilege), SecretProviderClasses, synced Secrets and Pods, declared as one dependency graph. Every argument is validated before anything is declared and must be known at preview."""
+    """Azure Key Vault secrets, keys and certificates in AKS Pods through the Secrets Store CSI driver: the identity (user-assigned, the nodes' own, the kubelet's, or workload identity), its Key Vault grants (least privilege), SecretProviderClasses, synced Secrets and Pods, declared as one dependency graph. Every argument is validated before anything is declared; the names of cloud objects may be outputs of other resources (checked when known), every other argument must be known at preview."""
 
     identity_client_id: pulumi.Output[str]
     """Client ID of the identity that reads the vault (empty for the nodes' system-assigned identities)."""
@@ -38,7 +38,7 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: AksKeyVaultSecretsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         # Validated before anything is registered: a bad argument declares nothing.
-        settings = validate_settings(_plain_values(args, "args"))
+        settings = validate_settings(_plain_values(args), component=True)
         super().__init__(TYPE, name, None, opts)
         graph = _Graph(name, settings, pulumi.ResourceOptions(parent=self))
         self.identity_client_id = graph.identity_client_id
@@ -58,19 +58,13 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
         )
 
 
-def _plain_values(value: Any, path: str) -> Any:
-    """``value`` with every Output refused (validation and resource names need known values at
-    preview) and whole floats back to integers."""
-    if isinstance(value, pulumi.Output):
-        raise pulumi.RunError(
-            f"{path}: is an Output (a secret, or a value known only after another resource is deployed); "
-            "AksKeyVaultSecrets needs every argument as a plain value known at preview, because it is "
-            "validated and names resources before anything is declared"
-        )
+def _plain_values(value: Any) -> Any:
+    """``value`` with whole floats back to integers; Outputs are left to ``validate_settings``, which
+    takes them where a key names a cloud object and refuses them where a key shapes the graph."""
     if isinstance(value, dict):
-        return {key: _plain_values(item, f"{path}.{key}") for key, item in value.items()}
+        return {key: _plain_values(item) for key, item in value.items()}
     if isinstance(value, list):
-        return [_plain_values(item, f"{path}[{i}]") for i, item in enumerate(value)]
+        return [_plain_values(item) for item in value]
     # Numbers cross the wire as floats, and pulumi 3.272's construct converts an integer input with
     # int() but then stores the float anyway. Every number of this schema is an integer.
     if isinstance(value, float) and value.is_integer():

@@ -15,12 +15,13 @@ import itertools
 import re
 import typing
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import StrictInt, ValidationInfo, field_validator, model_validator
+from pydantic import AfterValidator, StrictInt, ValidationInfo, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
+from keyvault_csi.rules.inputs import InputOf, Later, is_later
 from keyvault_csi.rules.model import Strict
 
 OBJECT_NAME = re.compile(r"^[0-9A-Za-z-]{1,127}$")
@@ -102,6 +103,29 @@ def _alias_problem(alias: str) -> str | None:
     return None
 
 
+def _object_name(value: str) -> str:
+    if not OBJECT_NAME.match(value):
+        raise ValueError(
+            f"{value!r} is not a Key Vault object name; allowed: 1-127 characters of letters, digits and '-'"
+        )
+    return value
+
+
+def _object_version(value: str) -> str:
+    if not OBJECT_VERSION.match(value):
+        raise ValueError(
+            f'{value!r} is not a Key Vault object version; allowed: "" (latest) or 32 hexadecimal characters'
+        )
+    return value
+
+
+ObjectName = Annotated[str, AfterValidator(_object_name)]
+ObjectVersion = Annotated[str, AfterValidator(_object_version)]
+# Input-capable: a plain value, or an Output of the embedding program checked by the same rule.
+ObjectNameInput = Annotated[str | Later, InputOf(ObjectName)]
+ObjectVersionInput = Annotated[str | Later, InputOf(ObjectVersion)]
+
+
 class KeyVaultObject(Strict):
     """One Key Vault secret, key or certificate to write into the mounted volume.
 
@@ -110,9 +134,9 @@ class KeyVaultObject(Strict):
     gives only the public leaf certificate; ``key`` only the public key.
     """
 
-    object_name: str
+    object_name: ObjectNameInput
     object_type: ObjectType
-    object_version: str = ""
+    object_version: ObjectVersionInput = ""
     object_alias: str | None = None
     object_format: ObjectFormat | None = None
     object_encoding: ObjectEncoding | None = None
@@ -127,24 +151,6 @@ class KeyVaultObject(Strict):
         allowed = _ALLOWED[to_camel(info.field_name or "")]
         if value is not None and value not in allowed:
             raise ValueError(f"{value!r} is not allowed; use one of: {', '.join(allowed)}")
-        return value
-
-    @field_validator("object_name")
-    @classmethod
-    def _name(cls, value: str) -> str:
-        if not OBJECT_NAME.match(value):
-            raise ValueError(
-                f"{value!r} is not a Key Vault object name; allowed: 1-127 characters of letters, digits and '-'"
-            )
-        return value
-
-    @field_validator("object_version")
-    @classmethod
-    def _version(cls, value: str) -> str:
-        if not OBJECT_VERSION.match(value):
-            raise ValueError(
-                f'{value!r} is not a Key Vault object version; allowed: "" (latest) or 32 hexadecimal characters'
-            )
         return value
 
     @field_validator("object_alias")
@@ -187,8 +193,17 @@ class KeyVaultObject(Strict):
 
     @property
     def file_name(self) -> str:
-        """The file the provider writes under the mount path (a directory of versions if history > 1)."""
-        return self.object_alias or self.object_name
+        """The file the provider writes under the mount path (a directory of versions if history > 1).
+
+        An object whose name is an Output needs an alias (the settings refuse it otherwise).
+        """
+        if self.object_alias or isinstance(self.object_name, str):
+            return self.object_alias or str(self.object_name)
+        raise ValueError("objectAlias is required when objectName is an Output: the file name must be known")
+
+    def later_fields(self) -> dict[str, Later]:
+        """The fields given as Outputs, by attribute name (empty for a plain object)."""
+        return {k: v for k, v in self.__dict__.items() if is_later(v)}
 
     @property
     def needs_list(self) -> bool:

@@ -6,7 +6,7 @@ keys are written here once, from the provider's own spelling.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from keyvault_csi.rules.names import CLOUD_NAMES, GUID, KEY_VAULT_NAME
@@ -59,17 +59,34 @@ def _flag(value: bool) -> str:
     return "true" if value else "false"
 
 
-def _check_common(keyvault_name: str, tenant_id: str, cloud_name: str, cloud_env_file_name: str) -> None:
-    if not KEY_VAULT_NAME.match(keyvault_name) or "--" in keyvault_name:
+def check_keyvault_name(keyvault_name: str) -> str:
+    if not isinstance(keyvault_name, str) or not KEY_VAULT_NAME.match(keyvault_name) or "--" in keyvault_name:
         raise ValueError(
             f"keyvaultName {keyvault_name!r} is not a Key Vault name; allowed: 3-24 letters, digits and '-', "
             "starting with a letter, ending with a letter or digit, no '--'"
         )
-    if not tenant_id.strip():
+    return keyvault_name
+
+
+def check_tenant_id(tenant_id: str) -> str:
+    if not isinstance(tenant_id, str) or not tenant_id.strip():
         raise ValueError("tenantID must not be empty; give the tenant ID of the Key Vault")
-    # The GUID rule is the settings' (tenantId); here only the AD FS tenant's cloud.
-    if tenant_id == ADFS_TENANT and cloud_name.lower() != AZURE_STACK_CLOUD.lower():
-        raise ValueError(f"tenantID {tenant_problem(tenant_id, [cloud_name])}")
+    return tenant_id
+
+
+# The checks a value known only later (an Output) gets when it resolves, by parameter.
+LATER_CHECKS: dict[str, Callable[[str], str]] = {"keyvaultName": check_keyvault_name, "tenantID": check_tenant_id}
+
+
+def _check_common(keyvault_name: Value, tenant_id: Value, cloud_name: str, cloud_env_file_name: str) -> None:
+    # Outputs are checked by the component when they resolve (LATER_CHECKS).
+    if isinstance(keyvault_name, str):
+        check_keyvault_name(keyvault_name)
+    if isinstance(tenant_id, str):
+        check_tenant_id(tenant_id)
+        # The GUID rule is the settings' (tenantId); here only the AD FS tenant's cloud.
+        if tenant_id == ADFS_TENANT and cloud_name.lower() != AZURE_STACK_CLOUD.lower():
+            raise ValueError(f"tenantID {tenant_problem(tenant_id, [cloud_name])}")
     if cloud_name and cloud_name.lower() not in {c.lower() for c in CLOUD_NAMES}:
         raise ValueError(
             f'cloudName {cloud_name!r} is not allowed; use "" (AzurePublicCloud) or one of: {", ".join(CLOUD_NAMES)}'
@@ -109,13 +126,14 @@ def _workload_identity(client_id: Value) -> dict[str, Value]:
 
 def provider_parameters(
     *,
-    keyvault_name: str,
-    tenant_id: str,
+    keyvault_name: Value,
+    tenant_id: Value,
     objects: Sequence[KeyVaultObject],
     user_assigned_identity_id: Value | None = None,
     client_id: Value | None = None,
     cloud_name: str = "",
     cloud_env_file_name: str = "",
+    render: Callable[[Sequence[KeyVaultObject]], Value] = render_objects,
 ) -> dict[str, Value]:
     """``spec.parameters`` for the Azure provider, in one of its two identity modes.
 
@@ -123,7 +141,8 @@ def provider_parameters(
     identity on the nodes, or ``""`` for the nodes' system-assigned identity.
     ``client_id``: workload identity mode, the client ID federated with the Pod's service account.
     Exactly one of the two is given. ``cloud_env_file_name`` is the environment file on the nodes
-    that ``AzureStackCloud`` reads. Every value is a string, as the CRD requires.
+    that ``AzureStackCloud`` reads. Every value is a string, as the CRD requires. ``render`` writes
+    the ``objects`` parameter (the component passes one that waits for objects given as Outputs).
     """
     if user_assigned_identity_id is not None and client_id is None:
         parameters = _vm_identity(user_assigned_identity_id)
@@ -135,7 +154,7 @@ def provider_parameters(
         )
     _check_common(keyvault_name, tenant_id, cloud_name, cloud_env_file_name)
     # tenantID, never the deprecated tenantId that the seeds still show.
-    parameters |= {"keyvaultName": keyvault_name, "tenantID": tenant_id, "objects": render_objects(objects)}
+    parameters |= {"keyvaultName": keyvault_name, "tenantID": tenant_id, "objects": render(objects)}
     if cloud_name:
         parameters["cloudName"] = cloud_name
     if cloud_env_file_name:

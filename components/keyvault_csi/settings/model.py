@@ -23,16 +23,9 @@ from keyvault_csi.rules.model import Strict, input_keys
 from keyvault_csi.rules.names import (
     CLOUD_NAMES,
     AgentPoolName,
-    ClusterName,
     ComputeName,
     DnsLabel,
     DnsSubdomain,
-    Guid,
-    IdentityName,
-    IdentityResourceId,
-    KeyVaultName,
-    ResourceGroupName,
-    TenantId,
     dns_label_from,
 )
 from keyvault_csi.rules.objects import KeyVaultObject, file_conflicts
@@ -54,6 +47,17 @@ from keyvault_csi.rules.secret_sync import (
 )
 from keyvault_csi.rules.tags import AzureTags
 from keyvault_csi.settings.driver import driver_problems
+from keyvault_csi.settings.inputs import (
+    ClusterNameInput,
+    GuidInput,
+    IdentityNameInput,
+    IdentityResourceIdInput,
+    KeyVaultNameInput,
+    ResourceGroupInput,
+    TenantIdInput,
+    computed_problems,
+    defer_outputs,
+)
 from keyvault_csi.settings.offline import is_secure_placeholder, secure_value_problem
 
 IdentityType = Literal["userAssigned", "systemAssigned", "kubelet", "workload", "aksAddon"]
@@ -64,9 +68,9 @@ NodeOs = Literal["linux", "windows"]
 class ResourceRef(Strict):
     """An Azure resource named by resource group and name (subscription: the provider's unless set)."""
 
-    resource_group: ResourceGroupName
+    resource_group: ResourceGroupInput
     name: str = Field(min_length=1)
-    subscription_id: Guid | None = None
+    subscription_id: GuidInput | None = None
 
 
 class ComputeRef(ResourceRef):
@@ -78,13 +82,13 @@ class ComputeRef(ResourceRef):
 class ClusterRef(ResourceRef):
     """An AKS managed cluster."""
 
-    name: ClusterName
+    name: ClusterNameInput  # type: ignore[assignment]  # a cluster's name may be an Output; a node's may not
 
 
 class KeyVaultSettings(Strict):
-    name: KeyVaultName
-    resource_group: ResourceGroupName
-    subscription_id: Guid | None = None
+    name: KeyVaultNameInput
+    resource_group: ResourceGroupInput
+    subscription_id: GuidInput | None = None
     permission_model: PermissionModel = "auto"
 
 
@@ -92,9 +96,9 @@ class IdentitySettings(Strict):
     """Which identity reads the vault: see the README's "Identity modes"."""
 
     type: IdentityType
-    name: IdentityName | None = None
-    resource_group: ResourceGroupName | None = None
-    resource_id: IdentityResourceId | None = None
+    name: IdentityNameInput | None = None
+    resource_group: ResourceGroupInput | None = None
+    resource_id: IdentityResourceIdInput | None = None
     cluster: ClusterRef | None = None
 
     @model_validator(mode="after")
@@ -295,7 +299,7 @@ class WorkloadSettings(Strict):
 
     @model_validator(mode="after")
     def _files_and_cloud(self) -> WorkloadSettings:
-        problems = file_conflicts(self.objects)
+        problems = file_conflicts([o for o in self.objects if o.object_alias or isinstance(o.object_name, str)])
         if self.pod is not None and self.deployment is not None:
             problems.append("set pod or deployment, not both (a Deployment's Pods mount the class)")
         if self.cloud_name.lower() == "azurestackcloud" and not self.cloud_env_file_name:
@@ -304,8 +308,13 @@ class WorkloadSettings(Strict):
             raise ValueError("; ".join(problems))
         return self
 
-    def class_name(self, vault: str) -> str:
-        return self.secret_provider_class or default_class_name(vault, self.name)
+    def class_name(self, vault: str | pulumi.Output[str]) -> str:
+        if self.secret_provider_class:
+            return self.secret_provider_class
+        if isinstance(vault, str):
+            return default_class_name(vault, self.name)
+        # validate_settings requires secretProviderClass when the vault name is an Output.
+        raise ValueError(f"workload {self.name!r}: set secretProviderClass (keyVault.name is an Output)")
 
     def pod_name(self) -> str:
         return (self.pod.name if self.pod else None) or default_pod_name(self.name)
@@ -356,7 +365,7 @@ class DriverSettings(Strict):
 class Settings(Strict):
     """One environment: the vault, the identity, the nodes it goes on, and the workloads."""
 
-    tenant_id: TenantId
+    tenant_id: TenantIdInput
     key_vault: KeyVaultSettings
     identity: IdentitySettings
     nodes: NodeSettings | None = None
@@ -481,16 +490,23 @@ def _duplicates(pairs: Iterable[tuple[Any, int]]) -> list[tuple[Any, list[int]]]
     return [(key, indexes) for key, indexes in seen.items() if len(indexes) > 1]
 
 
-def validate_settings(raw: Mapping[str, Any], *, prefix: str = "") -> Settings:
+def validate_settings(raw: Mapping[str, Any], *, prefix: str = "", component: bool = False) -> Settings:
     """Validate ``raw`` (camelCase keys) into :class:`Settings` or raise one RunError listing every problem.
 
     ``prefix`` is prepended to key paths: ``"keyvault-csi:"`` for stack config, ``""`` for component args.
+    Outputs are taken where a key is input-capable (checked when they resolve), refused elsewhere;
+    ``component``: the arguments of a component, which take no ``kubernetes`` key.
     """
-    problems = _cross_checks(raw, prefix)
+    raw, problems, refused = defer_outputs(raw, prefix, _field_at, _describe)
+    problems += _cross_checks(raw, prefix) + computed_problems(raw, prefix)
+    if component and "kubernetes" in raw:
+        problems.append(_COMPONENT_KUBERNETES)
     try:
         settings = Settings.model_validate(dict(raw))
     except ValidationError as error:
-        problems = [_describe(e, prefix) for e in error.errors(include_url=False)] + problems
+        problems = [
+            _describe(e, prefix) for e in error.errors(include_url=False) if tuple(e["loc"]) not in refused
+        ] + problems
     else:
         if not problems:
             return settings
@@ -555,6 +571,18 @@ def _unquoted_permission(path: str, value: int) -> str:
         f"{path}: got the number {value}; YAML reads an unquoted mode as a number ({octal} becomes {value}), "
         f"quote it: {hint}"
     )
+
+
+_COMPONENT_KUBERNETES = (
+    "kubernetes: only the keyvault-csi program reads it (from stack config); a component uses the Kubernetes "
+    "provider it is given: AksKeyVaultSecrets(name, args, pulumi.ResourceOptions(providers=[azure, k8s]))"
+)
+
+
+def _field_at(loc: list[Any]) -> Any:
+    """The pydantic field at a key path, or None if the path leaves the model."""
+    fields = _fields_along(loc)
+    return fields[-1] if fields and len(fields) == len([p for p in loc if not isinstance(p, int)]) else None
 
 
 def _is_secret_field(loc: list[Any]) -> bool:

@@ -284,24 +284,29 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list]:
         inputs = _plain(dict(args.args))
         self.invokes.append(RecordedInvoke(token=args.token, args=inputs, provider=args.provider))
-        answer = _invoke_answer(args.token, inputs, self.vault_rbac)
+        answer = self.answer(args.token, inputs)
+        if args.token == "azure-native:authorization:getClientConfig":
+            # A provider declared with a subscriptionId answers that one, as azure-native does.
+            provider_id = (args.provider or "").rsplit("::", 1)[-1]
+            answer["subscriptionId"] = self.provider_subscriptions.get(provider_id, answer["subscriptionId"])
+        return answer, []
+
+    def answer(self, token: str, inputs: dict[str, Any]) -> dict[str, Any]:
+        """The answer to one invoke (``inputs`` as plain data); subclasses override it."""
+        answer = _invoke_answer(token, inputs, self.vault_rbac)
         if (
-            args.token == "azure-native:containerservice:getManagedCluster"
+            token == "azure-native:containerservice:getManagedCluster"
             and inputs["resourceName"] in self.clusters_without_oidc
         ):
             answer["oidcIssuerProfile"] = {"enabled": False}
-        if (
-            args.token == "azure-native:containerservice:getManagedCluster"
-            and inputs["resourceName"] in self.aks_addons
-        ):
+        if token == "azure-native:containerservice:getManagedCluster" and inputs["resourceName"] in self.aks_addons:
             profile = self.aks_addons[inputs["resourceName"]]
             answer["addonProfiles"] = {"azureKeyvaultSecretsProvider": profile} if profile is not None else {}
-        if args.token == "azure-native:keyvault:getVault" and inputs["vaultName"] in self.vault_access_policies:
+        if token == "azure-native:keyvault:getVault" and inputs["vaultName"] in self.vault_access_policies:
             answer["properties"]["accessPolicies"] = self.vault_access_policies[inputs["vaultName"]]
-        if args.token == "azure-native:authorization:getClientConfig":
-            provider_id = (args.provider or "").rsplit("::", 1)[-1]
-            answer["subscriptionId"] = self.provider_subscriptions.get(provider_id, self.client_subscription)
-        return answer, []
+        if token == "azure-native:authorization:getClientConfig":
+            answer["subscriptionId"] = self.client_subscription
+        return answer
 
 
 def addon_answer(
@@ -330,6 +335,7 @@ def _invoke_answer(token: str, inputs: dict[str, Any], vault_rbac: Mapping[str, 
             "name": name,
             "properties": {
                 "enableRbacAuthorization": vault_rbac.get(name, False),
+                "accessPolicies": [],
                 "tenantId": placeholder(name, "tenantId"),
                 "sku": {"family": "A", "name": "standard"},
             },
@@ -365,6 +371,7 @@ def _invoke_answer(token: str, inputs: dict[str, Any], vault_rbac: Mapping[str, 
             },
             "oidcIssuerProfile": {"enabled": True, "issuerURL": placeholder(cluster, "oidcIssuerURL")},
             "addonProfiles": {"azureKeyvaultSecretsProvider": addon_answer(cluster)},
+            "nodeResourceGroup": f"MC_{inputs['resourceGroupName']}_{cluster}_location",  # a valid name: it is checked
         }
     if token == "azure-native:containerservice:listManagedClusterUserCredentials":
         kubeconfig = f"# {placeholder(inputs['resourceName'], 'kubeconfig')}\n"
@@ -427,20 +434,24 @@ def evaluate(
     aks_addons: Mapping[str, Mapping[str, Any] | None] | None = None,
     vault_access_policies: Mapping[str, list[dict[str, Any]]] | None = None,
     client_subscription: str = PLACEHOLDER_SUBSCRIPTION,
-    mocks: pulumi.runtime.Mocks | None = None,
+    mocks: PlaceholderMocks | None = None,
 ) -> Graph:
     """Run ``program`` once under the mock runtime and return the graph it declared.
 
     ``config`` maps full keys (``keyvault-csi:tenantId``) to values; objects are passed as JSON
     like the CLI does. Mocks are set per call, so evaluations never leak into each other.
-    ``mocks`` replaces :class:`PlaceholderMocks` (then ``invokes`` stays empty).
+    ``mocks``: answers to use instead (``keyvault_csi.testing.KeyVaultCsiMocks``); its invokes are recorded.
     """
-    mocks = mocks or PlaceholderMocks(
-        vault_rbac,
-        clusters_without_oidc,
-        aks_addons=aks_addons,
-        vault_access_policies=vault_access_policies,
-        client_subscription=client_subscription,
+    mocks = (
+        mocks
+        if mocks is not None
+        else PlaceholderMocks(
+            vault_rbac,
+            clusters_without_oidc,
+            aks_addons=aks_addons,
+            vault_access_policies=vault_access_policies,
+            client_subscription=client_subscription,
+        )
     )
     monitor = _RecordingMonitor(mocks)
     pulumi.runtime.settings.reset_options()  # type: ignore[attr-defined]

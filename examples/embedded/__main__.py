@@ -1,0 +1,58 @@
+"""A platform program: resource group, network, AKS, Key Vault and an identity, then keyvault-csi.
+
+keyvault-csi's AksKeyVaultSecrets takes what this program creates as Outputs (the vault's name,
+the identity's resource ID, the cluster's node resource group, the tenant): each is checked by
+keyvault-csi's rule when it resolves, and what reads it waits for the resource that made it.
+Every resource and invoke uses the explicit providers (default providers are disabled).
+"""
+
+import pulumi
+import pulumi_azure_native as azure_native
+from pulumi_azure_native import authorization, managedidentity, resources
+from pulumi_kubernetes.provider import Provider as KubernetesProvider
+
+from components import Cluster, Network, Vault
+from keyvault_csi import AksKeyVaultSecrets
+
+config = pulumi.Config("platform")
+prefix = config.get("prefix") or "shop"
+# The pools' scale sets are named by AKS (aks-<pool>-<hash>-vmss, `az vmss list -g <node resource
+# group>`). Listing them here is the interim until keyvault-csi discovers them by pool name.
+scale_sets = config.get_object("scaleSets") or ["aks-system-12345678-vmss", "aks-apps-12345678-vmss"]
+
+azure = azure_native.Provider("azure", location=pulumi.Config("azure-native").get("location"))
+on_azure = pulumi.ResourceOptions(provider=azure)
+client = authorization.get_client_config_output(opts=pulumi.InvokeOutputOptions(provider=azure))
+
+group = resources.ResourceGroup("rg", resource_group_name=f"rg-{prefix}", opts=on_azure)
+net = Network(prefix, group.name, opts=pulumi.ResourceOptions(providers=[azure]))
+cluster = Cluster(prefix, group.name, net.subnet_id, opts=pulumi.ResourceOptions(providers=[azure]))
+vault = Vault(prefix, group.name, client.tenant_id, opts=pulumi.ResourceOptions(providers=[azure]))
+identity = managedidentity.UserAssignedIdentity(
+    "id-apps", resource_name_=f"id-{prefix}-apps", resource_group_name=group.name, opts=on_azure
+)
+kubernetes = KubernetesProvider("aks", kubeconfig=cluster.kubeconfig)
+
+secrets = AksKeyVaultSecrets(
+    "apps",
+    {
+        "tenantId": client.tenant_id,
+        "keyVault": {"name": vault.name, "resourceGroup": group.name, "permissionModel": "rbac"},
+        "identity": {"type": "userAssigned", "resourceId": identity.id},
+        "nodes": {"scaleSets": [{"resourceGroup": cluster.node_resource_group, "name": name} for name in scale_sets]},
+        "workloads": [
+            {
+                "name": "web",
+                "namespace": "default",
+                "secretProviderClass": "web-secrets",  # a computed vault name cannot name the class
+                "objects": [{"objectName": "db-password", "objectType": "secret"}],
+                "pod": {"image": "nginxinc/nginx-unprivileged"},
+            }
+        ],
+    },
+    pulumi.ResourceOptions(providers=[azure, kubernetes]),
+)
+
+pulumi.export("vaultName", vault.name)
+pulumi.export("identityClientId", secrets.identity_client_id)
+pulumi.export("secretProviderClasses", sorted(secrets.secret_provider_classes))
