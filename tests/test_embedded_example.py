@@ -185,22 +185,19 @@ def test_grants_are_scoped_to_the_created_vault(graph: Graph) -> None:
     assert graph.depends_on(grant, vault)
 
 
-def test_the_created_identity_goes_on_the_pools_scale_sets_after_the_cluster(graph: Graph) -> None:
+def test_the_created_identity_goes_on_the_named_pool_after_the_cluster(graph: Graph) -> None:
     cluster = graph.one("azure-native:containerservice:ManagedCluster", "shop")
     identity = graph.one("azure-native:managedidentity:UserAssignedIdentity", "id-apps")
-    nodes = graph.by_type(NODE_IDENTITY)
-    assert sorted(n.name for n in nodes) == [
-        "apps-nodes-vmss-aks-apps-12345678-vmss",
-        "apps-nodes-vmss-aks-system-12345678-vmss",
-    ]
-    for node in nodes:
-        assert f"/resourceGroups/{cluster.outputs['nodeResourceGroup']}/" in node.inputs["nodeId"]
-        assert node.inputs["userAssignedIdentities"] == [identity.outputs["id"]]
-        assert graph.depends_on(node, cluster) and graph.depends_on(node, identity)
+    (node,) = graph.by_type(NODE_IDENTITY)
+    assert (node.inputs["agentPool"], node.inputs["clusterName"]) == ("apps", cluster.outputs["name"])
+    assert node.inputs["userAssignedIdentities"] == [identity.outputs["id"]]
+    assert graph.depends_on(node, cluster) and graph.depends_on(node, identity)
     (lookup,) = [i for i in graph.invokes if i.token == "azure-native:managedidentity:getUserAssignedIdentity"]
     assert lookup.args == {"resourceGroupName": "rg-shop", "resourceName": "id-shop-apps"}
     (pod,) = graph.by_type(POD)
-    assert all(graph.depends_on(pod, node) for node in nodes)
+    assert graph.depends_on(pod, node)
+    # Only the pool that carries the identity: a Pod on the system pool would fail its mount.
+    assert pod.inputs["spec"]["nodeSelector"] == {"kubernetes.io/os": "linux", "kubernetes.azure.com/agentpool": "apps"}
 
 
 def test_nothing_uses_a_default_provider(graph: Graph) -> None:

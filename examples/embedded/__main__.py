@@ -1,8 +1,9 @@
 """A platform program: resource group, network, AKS, Key Vault and an identity, then keyvault-csi.
 
 keyvault-csi's AksKeyVaultSecrets takes what this program creates as Outputs (the vault's name,
-the identity's resource ID, the cluster's node resource group, the tenant): each is checked by
-keyvault-csi's rule when it resolves, and what reads it waits for the resource that made it.
+the identity's resource ID, the cluster's name, the tenant): each is checked by keyvault-csi's rule
+when it resolves, and what reads it waits for the resource that made it. The identity goes on the
+"apps" pool only (found by name at deploy time), and the Pods are scheduled there.
 Every resource and invoke uses the explicit providers (default providers are disabled).
 """
 
@@ -16,9 +17,8 @@ from keyvault_csi import AksKeyVaultSecrets
 
 config = pulumi.Config("platform")
 prefix = config.get("prefix") or "shop"
-# The pools' scale sets are named by AKS (aks-<pool>-<hash>-vmss, `az vmss list -g <node resource
-# group>`). Listing them here is the interim until keyvault-csi discovers them by pool name.
-scale_sets = config.get_object("scaleSets") or ["aks-system-12345678-vmss", "aks-apps-12345678-vmss"]
+# AKS names the pools' scale sets aks-<pool>-<hash>-vmss; keyvault-csi finds them by pool name.
+pools = config.get_object("identityPools") or ["apps"]
 
 azure = azure_native.Provider("azure", location=pulumi.Config("azure-native").get("location"))
 on_azure = pulumi.ResourceOptions(provider=azure)
@@ -39,7 +39,7 @@ secrets = AksKeyVaultSecrets(
         "tenantId": client.tenant_id,
         "keyVault": {"name": vault.name, "resourceGroup": group.name, "permissionModel": "rbac"},
         "identity": {"type": "userAssigned", "resourceId": identity.id},
-        "nodes": {"scaleSets": [{"resourceGroup": cluster.node_resource_group, "name": name} for name in scale_sets]},
+        "nodes": {"cluster": {"resourceGroup": group.name, "name": cluster.name}, "agentPools": pools},
         "workloads": [
             {
                 "name": "web",
