@@ -21,6 +21,7 @@ import pulumi
 from pulumi_azure_native import containerservice
 from pulumi_kubernetes.helm import v3 as helm
 
+from keyvault_csi.outputs import plain
 from keyvault_csi.rules.driver import (
     CHART,
     CHART_REPOSITORY,
@@ -45,8 +46,8 @@ ASSUMED = (
 
 
 class DriverClusterArgs(TypedDict):
-    resourceGroup: str
-    name: str
+    resourceGroup: pulumi.Input[str]
+    name: pulumi.Input[str]
 
 
 class DriverRotationArgs(TypedDict):
@@ -135,8 +136,9 @@ def _check_addon(
         problem = addon_problem(
             bool(profile is not None and profile.enabled),
             profile.config if profile is not None else None,
-            resource_group=cluster["resourceGroup"],
-            cluster=cluster["name"],
+            # A cluster named by Outputs is named in the fix by placeholders the user fills in.
+            resource_group=plain(cluster["resourceGroup"]) or "<resource group>",
+            cluster=plain(cluster["name"]) or "<cluster>",
             rotation=rotation,
             poll_interval=poll_interval,
         )

@@ -73,14 +73,16 @@ class Workload(pulumi.ComponentResource):
             self,
             args.get("classDependsOn", ()),
         )
-        self.class_name = self.secret_provider_class.metadata.apply(lambda metadata: metadata["name"])
-        self.namespace = self.secret_provider_class.metadata.apply(lambda metadata: metadata["namespace"])
+        # CustomResource declares its fields dynamically; the metadata we gave comes back as a dict.
+        metadata: pulumi.Output[dict[str, str]] = self.secret_provider_class.metadata  # type: ignore[attr-defined]  # dynamic attribute
+        self.class_name = metadata.apply(lambda m: m["name"])
+        self.namespace = metadata.apply(lambda m: m["namespace"])
         self.pod, self.pod_name = None, None
         if pod is not None:
             self.pod = declare_pod(
                 args.get("podResourceName") or f"{name}-pod", pod, self.class_name, self, args.get("podDependsOn", ())
             )
-            self.pod_name = self.pod.metadata.apply(lambda metadata: metadata.name)
+            self.pod_name = self.pod.metadata.apply(lambda metadata: metadata.name or "")
         self.deployment, self.deployment_name = None, None
         if deployment is not None:
             digest = objects_digest(parameters["objects"], [s.manifest() for s in class_args.get("secretObjects", ())])

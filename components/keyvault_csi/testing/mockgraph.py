@@ -20,6 +20,7 @@ from typing import Any
 
 import pulumi
 from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime.stack import Stack
 
 PLACEHOLDER_SUBSCRIPTION = "<subscriptionId>"
 DYNAMIC_NODE_IDENTITY = "pulumi-python:dynamic:NodeIdentityAssignment"
@@ -167,9 +168,9 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
     def ReadResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
         return self._on_thread_loop(super().ReadResource, request)
 
-    def RegisterResource(self, request):  # noqa: N802 - gRPC method name
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
         self._thread_loop()
-        response = super().RegisterResource(request)
+        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]  # untyped in the SDK
         if request.type == "pulumi:pulumi:Stack":
             return response
         registration = self.resources.get(response.urn)
@@ -211,7 +212,7 @@ def _plain(value: Any, secrets: list[str] | None = None, path: str = "") -> Any:
         return {
             k: _plain(v, secrets, f"{path}.{k}" if path else str(k))
             for k, v in value.items()
-            if k != pulumi.runtime.rpc._special_sig_key  # type: ignore[attr-defined]
+            if k != pulumi.runtime.rpc._special_sig_key
         }
     if isinstance(value, (list, tuple)):
         return [_plain(v, secrets, f"{path}[{i}]") for i, v in enumerate(value)]
@@ -249,7 +250,7 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
         self.provider_subscriptions: dict[str, str] = {}  # azure-native provider id -> its subscriptionId
         self.invokes: list[RecordedInvoke] = []
 
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         outputs = dict(args.inputs)
         resource_id = f"{args.name}-id"
         if args.typ == "azure-native:managedidentity:UserAssignedIdentity":
@@ -281,7 +282,7 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
             outputs["id"] = resource_id
         return resource_id, outputs
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list]:
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
         inputs = _plain(dict(args.args))
         self.invokes.append(RecordedInvoke(token=args.token, args=inputs, provider=args.provider))
         answer = self.answer(args.token, inputs)
@@ -326,7 +327,7 @@ def addon_answer(
     }
 
 
-def _invoke_answer(token: str, inputs: dict[str, Any], vault_rbac: Mapping[str, bool]) -> dict:
+def _invoke_answer(token: str, inputs: dict[str, Any], vault_rbac: Mapping[str, bool]) -> dict[str, Any]:
     if token == "azure-native:keyvault:getVault":
         name = inputs["vaultName"]
         return {
@@ -454,7 +455,7 @@ def evaluate(
         )
     )
     monitor = _RecordingMonitor(mocks)
-    pulumi.runtime.settings.reset_options()  # type: ignore[attr-defined]
+    pulumi.runtime.settings.reset_options()
     pulumi.runtime.set_all_config(
         {k: v if isinstance(v, str) else json.dumps(v) for k, v in (config or {}).items()},
         secret_keys or [],
@@ -464,7 +465,8 @@ def evaluate(
     pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor)
     try:
         root = pulumi.runtime.get_root_resource()
-        loop.run_until_complete(pulumi.runtime.stack.run_pulumi_func(program))  # type: ignore[attr-defined]
+        assert isinstance(root, Stack)  # set_mocks registered it
+        loop.run_until_complete(pulumi.runtime.stack.run_pulumi_func(program))
         exported = loop.run_until_complete(pulumi.Output.from_input(dict(root.outputs)).future())
         secret_exports = sorted(
             key
