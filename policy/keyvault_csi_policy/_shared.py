@@ -7,9 +7,25 @@ Azure SDK), so the pack's virtualenv stays small: it installs ``keyvault-csi`` w
 
 from __future__ import annotations
 
-from keyvault_csi.rules import names as naming
+from keyvault_csi.rules.grants import FAMILIES, OTHER_KEY_VAULT_ROLES, READ_PERMISSIONS, USER_ROLES
 from keyvault_csi.rules.model import input_keys
-from keyvault_csi.rules.names import KEY_VAULT_NAME
-from keyvault_csi.rules.objects import KeyVaultObject, parse_objects
+from keyvault_csi.rules.names import cloud_env_file_problem, cloud_name_problem, key_vault_name_problem
+from keyvault_csi.rules.objects import KeyVaultObject, parse_objects, shared_file_problems
+from keyvault_csi.rules.parameters import DEPRECATED_PARAMETERS, IDENTITY_FLAGS, PARAMETER_KEYS
 
-__all__ = ["KEY_VAULT_NAME", "KeyVaultObject", "input_keys", "naming", "parse_objects"]
+__all__ = [
+    "DEPRECATED_PARAMETERS",
+    "IDENTITY_FLAGS",
+    "FAMILIES",
+    "OTHER_KEY_VAULT_ROLES",
+    "READ_PERMISSIONS",
+    "PARAMETER_KEYS",
+    "USER_ROLES",
+    "KeyVaultObject",
+    "cloud_env_file_problem",
+    "cloud_name_problem",
+    "input_keys",
+    "key_vault_name_problem",
+    "parse_objects",
+    "shared_file_problems",
+]

@@ -23,28 +23,13 @@ from pulumi_policy import (
 
 from ._graph import DependencyGraph
 from ._props import UNKNOWN, dig, known_str, plain
+from ._shared import FAMILIES, OTHER_KEY_VAULT_ROLES, READ_PERMISSIONS, USER_ROLES
 
 ACCESS_POLICY = "azure-native:keyvault:AccessPolicy"
 VAULT = "azure-native:keyvault:Vault"
 ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
-READ_FAMILIES = ("secrets", "keys", "certificates")
-READ_PERMISSIONS = frozenset({"get", "list"})
-# The roles the provider needs (FACTS §2), by role definition GUID.
-USER_ROLES: Mapping[str, str] = {
-    "4633458b-17de-408a-b874-0445c86b69e6": "Key Vault Secrets User",
-    "12338af0-0e69-4776-bea7-57ae8d297424": "Key Vault Crypto User",
-    "db79e9a7-68ee-4b58-9aeb-b90e7c24fcba": "Key Vault Certificate User",
-}
-# Other built-in Key Vault data-plane roles: never needed by the CSI driver.
-OTHER_KEY_VAULT_ROLES: Mapping[str, str] = {
-    "00482a5a-887f-4fb3-b363-3b7fe8e74483": "Key Vault Administrator",
-    "b86a8fe4-44ce-4948-aee5-eccb2c155cd7": "Key Vault Secrets Officer",
-    "14b46e9e-c2b7-41b4-b07b-48a6ebf60603": "Key Vault Crypto Officer",
-    "a4417e6f-fecd-4de8-b567-7b0420556985": "Key Vault Certificates Officer",
-    "21090545-7ca7-4776-b22c-e363652d74d2": "Key Vault Reader",
-    "e147488a-f6f5-4113-8e2d-b22465e65bf6": "Key Vault Crypto Service Encryption User",
-}
-OBJECT_FAMILY = {"secret": "secrets", "key": "keys", "cert": "certificates"}
+READ_FAMILIES = tuple(FAMILIES.values())
+OBJECT_FAMILY = FAMILIES
 _VAULT_SCOPE = re.compile(
     r"^/subscriptions/[^/]+/resourcegroups/(?P<rg>[^/]+)/providers/microsoft\.keyvault/vaults/(?P<vault>[^/]+)(?P<below>/.*)?$",
     re.IGNORECASE,

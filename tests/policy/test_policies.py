@@ -264,7 +264,7 @@ OBJECT_CASES = [
     ),
     (
         "array:\n  - |\n    objectName: a\n    objectType: secret\n  - |\n    objectName: b\n    objectType: key\n    objectAlias: a\n",
-        ["2 objects write the file 'a'", "distinct objectAlias"],
+        ["2 objects [0, 1] write the file 'a'", "fix: give them distinct objectAlias"],
     ),
     ("array: []\n", ["lists no object"]),
 ]

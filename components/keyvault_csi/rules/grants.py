@@ -13,6 +13,20 @@ GRANTS: Mapping[str, tuple[str, str, str]] = {
     "key": ("keys", "Key Vault Crypto User", "12338af0-0e69-4776-bea7-57ae8d297424"),
     "cert": ("certificates", "Key Vault Certificate User", "db79e9a7-68ee-4b58-9aeb-b90e7c24fcba"),
 }
+# Derived views of GRANTS for readers of declared grants (the policy pack).
+FAMILIES: Mapping[str, str] = {object_type: grant[0] for object_type, grant in GRANTS.items()}
+USER_ROLES: Mapping[str, str] = {guid: role for _, role, guid in GRANTS.values()}
+# The permissions the provider ever needs on a family (FACTS §2): get, and list for version history.
+READ_PERMISSIONS = frozenset({"get", "list"})
+# Other built-in Key Vault data-plane roles: never needed by the CSI driver.
+OTHER_KEY_VAULT_ROLES: Mapping[str, str] = {
+    "00482a5a-887f-4fb3-b363-3b7fe8e74483": "Key Vault Administrator",
+    "b86a8fe4-44ce-4948-aee5-eccb2c155cd7": "Key Vault Secrets Officer",
+    "14b46e9e-c2b7-41b4-b07b-48a6ebf60603": "Key Vault Crypto Officer",
+    "a4417e6f-fecd-4de8-b567-7b0420556985": "Key Vault Certificates Officer",
+    "21090545-7ca7-4776-b22c-e363652d74d2": "Key Vault Reader",
+    "e147488a-f6f5-4113-8e2d-b22465e65bf6": "Key Vault Crypto Service Encryption User",
+}
 # Fixed namespace so the same (scope, principal, role) always names the same assignment.
 ROLE_ASSIGNMENT_NAMESPACE = uuid.UUID("5f0f3c1e-7a57-4b8e-9d6e-6b657976617c")
 

@@ -49,12 +49,39 @@ def _rule(pattern: re.Pattern[str], allowed: str, *, max_len: int | None = None)
     return AfterValidator(check)
 
 
-def _key_vault_name(value: str) -> str:
-    allowed = (
-        "3-24 characters of letters, digits and '-', starting with a letter, ending with a letter or digit, no '--'"
-    )
+KEY_VAULT_NAME_ALLOWED = (
+    "3-24 characters of letters, digits and '-', starting with a letter, ending with a letter or digit, no '--'"
+)
+
+
+def key_vault_name_problem(value: str) -> str | None:
+    """Why Azure refuses ``value`` as a Key Vault name (FACTS §1 keyvaultName), or None.
+
+    Azure's rule, stricter than the provider's: settings, the class parameters and the policy pack use it.
+    """
     if not KEY_VAULT_NAME.match(value) or "--" in value:
-        raise ValueError(f"{value!r} is not a valid Key Vault name; allowed: {allowed}")
+        return f"{value!r} is not a Key Vault name; allowed: {KEY_VAULT_NAME_ALLOWED}"
+    return None
+
+
+def cloud_name_problem(cloud_name: str) -> str | None:
+    """Why the provider refuses ``cloud_name`` (``""`` is AzurePublicCloud; case-insensitive), or None."""
+    if cloud_name and cloud_name.lower() not in {c.lower() for c in CLOUD_NAMES}:
+        return f"{cloud_name!r} is not a cloud the Azure provider knows; allowed: '' (AzurePublicCloud) or {', '.join(CLOUD_NAMES)}"
+    return None
+
+
+def cloud_env_file_problem(cloud_name: str, cloud_env_file_name: str | None) -> str | None:
+    """AzureStackCloud reads its endpoints from a file on the nodes, so it needs ``cloudEnvFileName``."""
+    if cloud_name.lower() == "azurestackcloud" and not cloud_env_file_name:
+        return "cloudName 'AzureStackCloud' needs cloudEnvFileName: the path of the Azure Stack environment file on the nodes"
+    return None
+
+
+def _key_vault_name(value: str) -> str:
+    problem = key_vault_name_problem(value)
+    if problem:
+        raise ValueError(problem)
     return value
 
 

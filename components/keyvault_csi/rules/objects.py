@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import re
 import typing
-from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, Literal
 
 import yaml
@@ -202,12 +201,23 @@ def render_objects(objects: Sequence[KeyVaultObject]) -> str:
     """
     if not objects:
         raise ValueError("objects must not be empty; give at least one Key Vault object to mount")
-    clashes = sorted(name for name, count in Counter(o.file_name for o in objects).items() if count > 1)
+    clashes = shared_file_problems(enumerate(objects))
     if clashes:
-        raise ValueError(
-            f"several objects write the same file {', '.join(map(repr, clashes))}; give them distinct objectAlias values"
-        )
+        raise ValueError("; ".join(clashes))
     return _dump({"array": [_dump(o.model_dump(exclude_none=True)) for o in objects]})
+
+
+def shared_file_problems(objects: Iterable[tuple[int, KeyVaultObject]], fix: str = "") -> list[str]:
+    """One problem per file that several of the (index, object) pairs write (FACTS §1 objectAlias:
+    the provider keeps one of them, silently); ``fix`` is put before the remedy (the policy's ``"fix: "``)."""
+    indexes: dict[str, list[int]] = {}
+    for index, obj in objects:
+        indexes.setdefault(obj.file_name, []).append(index)
+    return [
+        f"{len(where)} objects {where} write the file {name!r}; {fix}give them distinct objectAlias values"
+        for name, where in sorted(indexes.items())
+        if len(where) > 1
+    ]
 
 
 def parse_objects(text: str) -> list[dict[str, Any]]:

@@ -6,11 +6,37 @@ keys are written here once, from the provider's own spelling.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from keyvault_csi.rules.names import CLOUD_NAMES, KEY_VAULT_NAME
+from keyvault_csi.rules.names import cloud_env_file_problem, cloud_name_problem, key_vault_name_problem
 from keyvault_csi.rules.objects import KeyVaultObject, render_objects
+
+# Every key the Azure provider (v1.8) reads (FACTS §1); it ignores any other key without a word.
+IDENTITY_FLAGS = ("usePodIdentity", "useVMManagedIdentity", "useAzureTokenProxy")
+PARAMETER_KEYS = (
+    "keyvaultName",
+    "tenantID",
+    *IDENTITY_FLAGS,
+    "userAssignedIdentityID",
+    "clientID",
+    "cloudName",
+    "cloudEnvFileName",
+    "objects",
+)
+# Spellings the provider still reads as a fallback but documents as deprecated.
+DEPRECATED_PARAMETERS: Mapping[str, str] = {"tenantId": "tenantID"}
+# Parameters rendered from other settings, and the setting each comes from: people copy them from
+# hand-written classes, so the settings refuse them with this pointer.
+DERIVED_PARAMETERS: Mapping[str, str] = {
+    "userAssignedIdentityID": "identity (the client ID of that identity)",
+    "clientID": "identity",
+    "useVMManagedIdentity": "identity",
+    "usePodIdentity": "identity",
+    "useAzureTokenProxy": "identity",
+    "keyvaultName": "keyVault.name",
+    "tenantID": "tenantId",
+}
 
 # A parameter value: a plain string, or a Pulumi Output that resolves to one (this layer imports no Pulumi).
 Value = Any
@@ -21,21 +47,17 @@ def _flag(value: bool) -> str:
 
 
 def _check_common(keyvault_name: str, tenant_id: str, cloud_name: str, cloud_env_file_name: str) -> None:
-    if not KEY_VAULT_NAME.match(keyvault_name) or "--" in keyvault_name:
-        raise ValueError(
-            f"keyvaultName {keyvault_name!r} is not a Key Vault name; allowed: 3-24 letters, digits and '-', "
-            "starting with a letter, ending with a letter or digit, no '--'"
-        )
+    name_problem = key_vault_name_problem(keyvault_name)
+    if name_problem:
+        raise ValueError(f"keyvaultName {name_problem}")
     if not tenant_id.strip():
         raise ValueError("tenantID must not be empty; give the tenant ID of the Key Vault")
-    if cloud_name and cloud_name.lower() not in {c.lower() for c in CLOUD_NAMES}:
-        raise ValueError(
-            f'cloudName {cloud_name!r} is not allowed; use "" (AzurePublicCloud) or one of: {", ".join(CLOUD_NAMES)}'
-        )
-    if cloud_name.lower() == "azurestackcloud" and not cloud_env_file_name:
-        raise ValueError(
-            "cloudName 'AzureStackCloud' needs cloudEnvFileName: the path of the Azure Stack environment file on the nodes"
-        )
+    cloud_problem = cloud_name_problem(cloud_name)
+    if cloud_problem:
+        raise ValueError(f"cloudName {cloud_problem}")
+    file_problem = cloud_env_file_problem(cloud_name, cloud_env_file_name)
+    if file_problem:
+        raise ValueError(file_problem)
 
 
 def _check_client_id(key: str, value: Value) -> None:

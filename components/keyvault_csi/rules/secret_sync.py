@@ -24,7 +24,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from keyvault_csi.rules.model import Strict
-from keyvault_csi.rules.names import DnsSubdomain
+from keyvault_csi.rules.names import DNS_SUBDOMAIN, DnsSubdomain
 from keyvault_csi.rules.objects import KeyVaultObject
 
 # Types the driver maps (secretutil.GetSecretType); any other string silently becomes Opaque.
@@ -48,7 +48,6 @@ TLS_KEYS = ("tls.crt", "tls.key")
 SECRET_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
 ENV_NAME = re.compile(r"^[-._a-zA-Z][-._a-zA-Z0-9]*$")
 _LABEL_NAME = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)$")
-_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 
 
 def _secret_key_problem(key: str) -> str | None:
@@ -63,7 +62,7 @@ def _secret_key_problem(key: str) -> str | None:
 def _qualified_name_problem(name: str) -> str | None:
     """Kubernetes' rule for label and annotation keys: ``[prefix/]name``."""
     prefix, _, short = name.rpartition("/")
-    if prefix and (len(prefix) > 253 or not _DNS_SUBDOMAIN.match(prefix)):
+    if prefix and (len(prefix) > 253 or not DNS_SUBDOMAIN.match(prefix)):
         return f"{name!r} has an invalid prefix {prefix!r}; allowed: a DNS-1123 subdomain such as example.com"
     if not short or len(short) > 63 or not _LABEL_NAME.match(short):
         return (

@@ -20,7 +20,6 @@ from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validat
 from keyvault_csi.azure.workload_identity import MAX_CREDENTIALS
 from keyvault_csi.rules.model import Strict, input_keys
 from keyvault_csi.rules.names import (
-    CLOUD_NAMES,
     ClusterName,
     ComputeName,
     DnsLabel,
@@ -30,9 +29,12 @@ from keyvault_csi.rules.names import (
     IdentityResourceId,
     KeyVaultName,
     ResourceGroupName,
+    cloud_env_file_problem,
+    cloud_name_problem,
     dns_label_from,
 )
-from keyvault_csi.rules.objects import KeyVaultObject
+from keyvault_csi.rules.objects import KeyVaultObject, shared_file_problems
+from keyvault_csi.rules.parameters import DERIVED_PARAMETERS
 from keyvault_csi.rules.pod import (
     DEFAULT_IMAGE,
     check_mount_path,
@@ -243,20 +245,17 @@ class WorkloadSettings(Strict):
     @field_validator("cloud_name")
     @classmethod
     def _known_cloud(cls, value: str) -> str:
-        if value and value.lower() not in {c.lower() for c in CLOUD_NAMES}:
-            raise ValueError(
-                f"{value!r} is not a cloud the Azure provider knows; allowed: '' or {', '.join(CLOUD_NAMES)}"
-            )
+        problem = cloud_name_problem(value)
+        if problem:
+            raise ValueError(problem)
         return value
 
     @model_validator(mode="after")
     def _files_and_cloud(self) -> WorkloadSettings:
-        problems = [
-            f"objects {indexes} all write the file {name!r}; give them distinct objectAlias values"
-            for name, indexes in _duplicates((o.file_name, i) for i, o in enumerate(self.objects))
-        ]
-        if self.cloud_name.lower() == "azurestackcloud" and not self.cloud_env_file_name:
-            problems.append("cloudName AzureStackCloud needs cloudEnvFileName (the JSON file of the stack's endpoints)")
+        problems = shared_file_problems(enumerate(self.objects))
+        stack_file = cloud_env_file_problem(self.cloud_name, self.cloud_env_file_name)
+        if stack_file:
+            problems.append(stack_file)
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -438,15 +437,8 @@ def _is_secret_field(loc: list[Any]) -> bool:
     return any(SecretStr in (a, *typing.get_args(a)) for a in annotations)
 
 
-# Provider parameters people copy from hand-written classes; keyvault-csi renders them itself.
-_DERIVED_PARAMETERS = {
-    "userassignedidentityid": "keyvault-csi:identity (the client ID of that identity)",
-    "clientid": "keyvault-csi:identity",
-    "usevmmanagedidentity": "keyvault-csi:identity",
-    "usepodidentity": "keyvault-csi:identity",
-    "keyvaultname": "keyvault-csi:keyVault.name",
-    "tenantid": "keyvault-csi:tenantId",
-}
+# Provider parameters people copy from hand-written classes (any spelling); keyvault-csi renders them itself.
+_DERIVED_PARAMETERS = {key.lower(): f"keyvault-csi:{source}" for key, source in DERIVED_PARAMETERS.items()}
 
 _VALIDATOR_LOCS = {"function-after[check()]"}
 

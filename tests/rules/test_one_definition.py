@@ -1,0 +1,120 @@
+"""Each rule is defined once in ``keyvault_csi.rules``: the settings, the class parameters and the
+policy pack report the same rule with the same words, because they call the same function."""
+
+from __future__ import annotations
+
+import pulumi
+import pytest
+
+from keyvault_csi.rules import grants, names, objects, parameters
+from keyvault_csi.rules.objects import KeyVaultObject, render_objects, shared_file_problems
+from keyvault_csi.rules.parameters import provider_parameters
+from keyvault_csi.rules.secret_sync import SecretObject
+from keyvault_csi.settings.model import validate_settings
+from policy.keyvault_csi_policy import keyvault_access, secret_provider_class
+from tests.support import TENANT, base_settings
+
+CLIENT = "00000000-0000-0000-0000-0000000000aa"
+OBJECT = KeyVaultObject.model_validate({"objectName": "db", "objectType": "secret"})
+
+
+def settings_error(mutate) -> str:
+    raw = base_settings("userAssigned")
+    mutate(raw)
+    with pytest.raises(pulumi.RunError) as caught:
+        validate_settings(raw, prefix="keyvault-csi:")
+    return str(caught.value)
+
+
+def class_error(**overrides) -> str:
+    arguments = {"keyvault_name": "kvname", "tenant_id": TENANT, "objects": [OBJECT], "client_id": CLIENT}
+    with pytest.raises(ValueError) as caught:
+        provider_parameters(**(arguments | overrides))
+    return str(caught.value)
+
+
+def policy_problems(**parameters_) -> list[str]:
+    spec = {"provider": "azure", "parameters": {"keyvaultName": "kvname", "tenantID": TENANT, "clientID": CLIENT}}
+    spec["parameters"] |= {"objects": render_objects([OBJECT])} | parameters_
+    props = {"apiVersion": "secrets-store.csi.x-k8s.io/v1", "kind": "SecretProviderClass", "spec": spec}
+    return secret_provider_class.problems("kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass", props)
+
+
+@pytest.mark.parametrize("bad", ["kv", "1vault", "my--vault", "vault-", "v" * 25, "my_vault"])
+def test_key_vault_name_rule_is_one_function_for_settings_class_and_policy(bad: str) -> None:
+    problem = names.key_vault_name_problem(bad)
+    assert problem and repr(bad) in problem and names.KEY_VAULT_NAME_ALLOWED in problem
+    assert problem in settings_error(lambda raw: raw["keyVault"].update(name=bad))
+    assert problem in class_error(keyvault_name=bad)
+    (found,) = policy_problems(keyvaultName=bad)
+    assert problem in found and "fix:" in found
+
+
+@pytest.mark.parametrize("good", ["kvname", "a-b-c", "Vault1", "v" * 24])
+def test_key_vault_name_rule_accepts_azure_names(good: str) -> None:
+    assert names.key_vault_name_problem(good) is None
+    assert policy_problems(keyvaultName=good) == []
+
+
+def test_cloud_rules_are_one_function_for_settings_class_and_policy() -> None:
+    unknown = names.cloud_name_problem("AzureMoonCloud")
+    assert unknown and "AzureStackCloud" in unknown and "'' (AzurePublicCloud)" in unknown
+    assert names.cloud_name_problem("azurechinacloud") is None and names.cloud_name_problem("") is None
+    assert unknown in settings_error(lambda raw: raw["workloads"][0].update(cloudName="AzureMoonCloud"))
+    assert unknown in class_error(cloud_name="AzureMoonCloud")
+    assert any(unknown in p for p in policy_problems(cloudName="AzureMoonCloud"))
+    stack = names.cloud_env_file_problem("AzureStackCloud", None)
+    assert stack and names.cloud_env_file_problem("AzureStackCloud", "/etc/azs.json") is None
+    assert names.cloud_env_file_problem("AzureCloud", None) is None
+    assert stack in settings_error(lambda raw: raw["workloads"][0].update(cloudName="azurestackcloud"))
+    assert stack in class_error(cloud_name="AzureStackCloud")
+    assert any(stack in p and "fix:" in p for p in policy_problems(cloudName="AzureStackCloud"))
+
+
+def test_two_objects_writing_one_file_is_one_rule() -> None:
+    clash = [OBJECT, KeyVaultObject.model_validate({"objectName": "other", "objectType": "key", "objectAlias": "db"})]
+    (problem,) = shared_file_problems(enumerate(clash))
+    assert problem == "2 objects [0, 1] write the file 'db'; give them distinct objectAlias values"
+    assert shared_file_problems(enumerate([OBJECT])) == []
+    with pytest.raises(ValueError, match=r"2 objects \[0, 1\] write the file 'db'"):
+        render_objects(clash)
+    documents = [o.model_dump(exclude_none=True) for o in clash]
+    error = settings_error(lambda raw: raw["workloads"][0].update(objects=documents))
+    assert "keyvault-csi:workloads[0]: 2 objects [0, 1] write the file 'db'" in error
+    text = objects._dump({"array": [objects._dump(d) for d in documents]})
+    assert policy_problems(objects=text) == [
+        "2 objects [0, 1] write the file 'db'; fix: give them distinct objectAlias values"
+    ]
+
+
+def test_role_guids_and_families_come_from_the_grants_table() -> None:
+    assert keyvault_access.USER_ROLES is grants.USER_ROLES
+    assert grants.USER_ROLES == {guid: role for _, role, guid in grants.GRANTS.values()}
+    assert set(grants.USER_ROLES).isdisjoint(grants.OTHER_KEY_VAULT_ROLES)
+    assert keyvault_access.OBJECT_FAMILY is grants.FAMILIES
+    assert grants.FAMILIES == {"secret": "secrets", "key": "keys", "cert": "certificates"}
+    assert grants.required_roles([OBJECT]) == [("Key Vault Secrets User", "4633458b-17de-408a-b874-0445c86b69e6")]
+
+
+def test_parameter_names_are_one_list_for_the_class_the_settings_and_the_policy() -> None:
+    rendered = provider_parameters(
+        keyvault_name="kvname", tenant_id=TENANT, objects=[OBJECT], user_assigned_identity_id=CLIENT
+    )
+    assert set(rendered) <= set(parameters.PARAMETER_KEYS)
+    assert set(parameters.DERIVED_PARAMETERS) <= set(parameters.PARAMETER_KEYS)
+    assert secret_provider_class.PARAMETER_KEYS is parameters.PARAMETER_KEYS
+    for key, source in parameters.DERIVED_PARAMETERS.items():
+        for spelling in (key, key.lower(), key[0].upper() + key[1:]):
+            error = settings_error(lambda raw, k=spelling: raw["workloads"][0].update({k: "x"}))
+            assert f"workloads[0].{spelling}: unknown key" in error
+            assert f"derived from keyvault-csi:{source}" in error, error
+    # The policy names the provider's spelling for a misspelt key.
+    assert any("did you mean 'userAssignedIdentityID'" in p for p in policy_problems(userAssignedIdentityId=CLIENT))
+
+
+def test_secret_sync_uses_the_dns_subdomain_rule_of_names() -> None:
+    good = {"secretName": "s", "data": [{"objectName": "db", "key": "k"}]}
+    assert names.DNS_SUBDOMAIN.match("example.com")
+    SecretObject.model_validate(good | {"labels": {"example.com/team": "a"}})
+    with pytest.raises(ValueError, match="invalid prefix 'Example.com'"):
+        SecretObject.model_validate(good | {"labels": {"Example.com/team": "a"}})
