@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import pulumi
 
-from keyvault_csi.args import AksKeyVaultSecretsArgs
 from keyvault_csi.azure.identity import ManagedIdentity, ManagedIdentityArgs
 from keyvault_csi.azure.keyvault_access import KeyVaultAccess
 from keyvault_csi.azure.workload_identity import POD_LABELS, WorkloadIdentity
@@ -27,6 +26,7 @@ from keyvault_csi.kubernetes.pod import SecretsStorePodArgs
 from keyvault_csi.kubernetes.secret_provider_class import SecretProviderClassArgs
 from keyvault_csi.kubernetes.workload import Workload, WorkloadArgs
 from keyvault_csi.node_identity.assignments import NodeArgs, NodeIdentityAssignments
+from keyvault_csi.package.args import AksKeyVaultSecretsArgs
 from keyvault_csi.settings.model import Settings, WorkloadSettings, validate_settings
 
 TYPE = "keyvault-csi:index:AksKeyVaultSecrets"

@@ -19,6 +19,8 @@ class Strict(BaseModel):
         validate_by_alias=True,
         validate_by_name=False,
         serialize_by_alias=True,
+        # The docstring under a field is its description: the package schema is generated from it.
+        use_attribute_docstrings=True,
     )
 
 

@@ -86,17 +86,24 @@ class SecretObjectData(Strict):
     """One entry of the Secret: which mounted file goes under which key."""
 
     object_name: str = Field(min_length=1)
+    """The mounted file to copy: the object's objectAlias, else its objectName."""
     key: SecretDataKey
+    """Key in the Secret's data ([-._a-zA-Z0-9]+)."""
 
 
 class SecretObject(Strict):
     """One Kubernetes Secret the driver keeps in sync with the mounted objects (``spec.secretObjects[]``)."""
 
     secret_name: DnsSubdomain
+    """Name of the Secret (DNS-1123 subdomain), unique in the namespace."""
     type: str = "Opaque"
+    """Secret type; default Opaque (kubernetes.io/tls takes the keys tls.crt and tls.key)."""
     data: list[SecretObjectData] = Field(min_length=1)
+    """Which mounted file goes under which key."""
     labels: dict[str, str] = {}
+    """Labels of the Secret."""
     annotations: dict[str, str] = {}
+    """Annotations of the Secret."""
 
     @field_validator("type")
     @classmethod
@@ -171,15 +178,20 @@ class SecretKeyRef(Strict):
     """A key of a synced Secret."""
 
     name: DnsSubdomain
+    """The Secret's secretName."""
     key: SecretDataKey
+    """One of its data keys."""
 
 
 class EnvVar(Strict):
     """One container environment variable: a literal ``value`` or a synced Secret's key."""
 
     name: str
+    """Variable name."""
     value: str | None = None
+    """Literal value (not with secretKeyRef)."""
     secret_key_ref: SecretKeyRef | None = None
+    """Read the value from a Secret this workload syncs (not with value)."""
 
     @field_validator("name")
     @classmethod
@@ -198,14 +210,19 @@ class EnvVar(Strict):
 
 
 class SecretRef(Strict):
+    """A Secret this workload syncs."""
+
     name: DnsSubdomain
+    """The Secret's secretName."""
 
 
 class EnvFromSecret(Strict):
     """Every key of a synced Secret as environment variables, optionally prefixed."""
 
     secret_ref: SecretRef
+    """The synced Secret."""
     prefix: str = ""
+    """Prefix for every variable name."""
 
     @field_validator("prefix")
     @classmethod

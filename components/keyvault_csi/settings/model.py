@@ -12,12 +12,13 @@ import difflib
 import typing
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from typing import Any, Literal
+from typing import Any
 
 import pulumi
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
 
 from keyvault_csi.azure.workload_identity import MAX_CREDENTIALS
+from keyvault_csi.rules.choices import Environment, IdentityType, PermissionModel
 from keyvault_csi.rules.model import Strict, input_keys
 from keyvault_csi.rules.names import (
     ClusterName,
@@ -37,6 +38,7 @@ from keyvault_csi.rules.objects import KeyVaultObject, shared_file_problems
 from keyvault_csi.rules.parameters import DERIVED_PARAMETERS
 from keyvault_csi.rules.pod import (
     DEFAULT_IMAGE,
+    NodeOS,
     check_mount_path,
     default_mount_path,
     resolve_resources,
@@ -51,46 +53,58 @@ from keyvault_csi.rules.secret_sync import (
     workload_sync_problems,
 )
 
-IdentityType = Literal["userAssigned", "systemAssigned", "kubelet", "workload"]
-PermissionModel = Literal["accessPolicy", "rbac", "auto"]
-NodeOs = Literal["linux", "windows"]
-
 
 class ResourceRef(Strict):
     """An Azure resource named by resource group and name (subscription: the provider's unless set)."""
 
     resource_group: ResourceGroupName
+    """Resource group of the resource."""
     name: str = Field(min_length=1)
+    """Name of the resource."""
     subscription_id: Guid | None = None
+    """Subscription of the resource; default: the Azure provider's."""
 
 
 class ComputeRef(ResourceRef):
     """A VM scale set (one per AKS node pool) or a VM of an AvailabilitySet cluster."""
 
     name: ComputeName
+    """Name of the scale set or VM (for AKS node pools: in the MC_* node resource group)."""
 
 
 class ClusterRef(ResourceRef):
     """An AKS managed cluster."""
 
     name: ClusterName
+    """Name of the managed cluster."""
 
 
 class KeyVaultSettings(Strict):
+    """The Key Vault the objects are read from."""
+
     name: KeyVaultName
+    """Vault name: 3-24 letters, digits and '-', starting with a letter, ending with a letter or digit, no '--'."""
     resource_group: ResourceGroupName
+    """Resource group of the vault."""
     subscription_id: Guid | None = None
+    """Subscription of the vault (the scope of RBAC grants); default: the Azure provider's."""
     permission_model: PermissionModel = "auto"
+    """How the vault grants access; auto (default) reads the vault's enableRbacAuthorization."""
 
 
 class IdentitySettings(Strict):
     """Which identity reads the vault: see the README's "Identity modes"."""
 
     type: IdentityType
+    """userAssigned (name + resourceGroup, or resourceId), systemAssigned, kubelet (cluster) or workload (name + resourceGroup + cluster)."""
     name: IdentityName | None = None
+    """Name of the user-assigned identity to create (userAssigned, workload)."""
     resource_group: ResourceGroupName | None = None
+    """Resource group of the identity to create (userAssigned, workload)."""
     resource_id: IdentityResourceId | None = None
+    """ARM id of an existing user-assigned identity to reuse (userAssigned only)."""
     cluster: ClusterRef | None = None
+    """The AKS cluster: its kubelet identity (kubelet) or its OIDC issuer (workload)."""
 
     @model_validator(mode="after")
     def _fields_match_type(self) -> IdentitySettings:
@@ -138,8 +152,12 @@ class IdentitySettings(Strict):
 
 
 class NodeSettings(Strict):
+    """Where a userAssigned or systemAssigned identity is put (refused for kubelet and workload)."""
+
     scale_sets: list[ComputeRef] = []
+    """VM scale sets, one per node pool."""
     virtual_machines: list[ComputeRef] = []
+    """VMs of an AvailabilitySet cluster."""
 
     def all(self) -> list[tuple[str, ComputeRef]]:
         return [("vmss", ref) for ref in self.scale_sets] + [("vm", ref) for ref in self.virtual_machines]
@@ -149,8 +167,11 @@ class KubernetesSettings(Strict):
     """Where the Kubernetes objects go: a kubeconfig (secret), a named AKS cluster, or neither (ambient)."""
 
     kubeconfig: SecretStr | None = None
+    """Kubeconfig of the cluster (a secret)."""
     cluster: ClusterRef | None = None
+    """An AKS cluster whose admin credentials are read."""
     context: str | None = None
+    """Context of the kubeconfig to use."""
 
     @model_validator(mode="after")
     def _one_source(self) -> KubernetesSettings:
@@ -166,32 +187,50 @@ class PodSecuritySettings(Strict):
     """
 
     run_as_root: bool = False
+    """The image must start as root (such as nginx): drops runAsNonRoot and the read-only root filesystem."""
     run_as_user: int | None = None
+    """Linux: the UID to run as, for images whose USER is a name."""
     read_only_root_filesystem: bool | None = None
+    """Linux: read-only root filesystem (default true unless runAsRoot)."""
     allow_privilege_escalation: bool | None = None
+    """Linux: allow privilege escalation (default false)."""
     add_capabilities: list[str] | None = None
+    """Linux: capabilities added after dropping ALL, such as NET_BIND_SERVICE."""
     seccomp_profile: str | None = None
+    """Linux: RuntimeDefault (default) or Unconfined."""
 
 
 class PodResources(Strict):
     """Container requests/limits by resource (cpu, memory, ephemeral-storage), over the OS's defaults."""
 
     requests: dict[str, str] = {}
+    """Requests such as {cpu: 50m, memory: 64Mi}."""
     limits: dict[str, str] = {}
+    """Limits such as {cpu: 500m, memory: 128Mi}."""
 
 
 class PodSettings(Strict):
+    """A Pod that mounts the workload's class read-only (the driver syncs Secrets only while a Pod mounts it)."""
+
     name: DnsSubdomain | None = None
+    """Pod name (DNS-1123 subdomain); default <workload>-secrets-store-inline."""
     # Runs as a non-root user: the hardened defaults need no override.
     image: str = Field(default=DEFAULT_IMAGE, min_length=1, pattern=r"^\S+$")
+    """Container image; default nginxinc/nginx-unprivileged."""
     mount_path: str | None = None
-    """Default: /mnt/secrets-store on Linux, C:\\mnt\\secrets-store on Windows."""
-    os: NodeOs = "linux"
+    """Absolute path of the mounted objects; default /mnt/secrets-store (Windows: C:\\mnt\\secrets-store)."""
+    os: NodeOS = "linux"
+    """The node OS the Pod is pinned to; default linux."""
     env: list[EnvVar] = []
+    """Container environment variables."""
     env_from: list[EnvFromSecret] = []
+    """Synced Secrets whose keys all become environment variables."""
     security_context: PodSecuritySettings = PodSecuritySettings()
+    """Overrides of the hardened security defaults."""
     resources: PodResources = PodResources()
+    """Container requests and limits."""
     writable_paths: list[str] | None = None
+    """Absolute paths that get a writable emptyDir under the read-only root filesystem; default /tmp on Linux."""
 
     @model_validator(mode="after")
     def _hardening_overrides(self) -> PodSettings:
@@ -222,15 +261,26 @@ class PodSettings(Strict):
 
 
 class WorkloadSettings(Strict):
+    """One application namespace's SecretProviderClass, and optionally a Pod that mounts it."""
+
     name: DnsLabel
+    """Workload name (DNS-1123 label), unique; names the class, Pod and service account by default."""
     namespace: DnsLabel = "default"
+    """Kubernetes namespace of the class and Pod; default default."""
     secret_provider_class: DnsSubdomain | None = None
+    """Class name; default azure-<vault>-<name>."""
     service_account: DnsSubdomain | None = None
+    """Workload identity only: the Pod's service account (created and federated); default the workload name."""
     cloud_name: str = ""
+    """Azure cloud of the vault; empty for AzurePublicCloud."""
     cloud_env_file_name: str | None = None
+    """Environment file on the nodes, required with cloudName AzureStackCloud."""
     objects: list[KeyVaultObject] = Field(min_length=1)
+    """The Key Vault objects to mount (at least one)."""
     secret_objects: list[SecretObject] = []
+    """Kubernetes Secrets synced from the mounted files."""
     pod: PodSettings | None = None
+    """A Pod that mounts the class; none if omitted (mount it into your own workload)."""
 
     @field_validator("service_account")
     @classmethod
@@ -275,16 +325,27 @@ class Settings(Strict):
     """One environment: the vault, the identity, the nodes it goes on, and the workloads."""
 
     tenant_id: Guid
+    """Entra tenant ID (GUID) of the Key Vault."""
     key_vault: KeyVaultSettings
+    """The vault the objects are read from."""
     identity: IdentitySettings
+    """Who reads the vault: userAssigned, systemAssigned, kubelet or workload."""
     nodes: NodeSettings | None = None
+    """Scale sets and VMs that get the identity (userAssigned, systemAssigned)."""
     workloads: list[WorkloadSettings] = Field(min_length=1)
+    """The workloads, each with its SecretProviderClass (at least one)."""
     location: str | None = None
+    """Azure region of a created identity; default the Azure provider's."""
     tags: dict[str, str] = {}
+    """Azure tags for the resources this component creates."""
     protect: bool = False
+    """Protect the identity, Key Vault grants and federated credentials from deletion."""
     arm_endpoint: str = ""
-    environment: Literal["public", "usgovernment", "china"] = "public"
+    """ARM endpoint override for the node identity writes (Azure Stack, tests)."""
+    environment: Environment = "public"
+    """Azure environment of the node identity writes; default public."""
     kubernetes: KubernetesSettings | None = None
+    """Where the Kubernetes objects go: a kubeconfig, a named AKS cluster, or the ambient one."""
 
 
 def _cross_checks(raw: Mapping[str, Any], prefix: str) -> list[str]:

@@ -1,0 +1,13 @@
+"""Allowed values of the inputs, once: the settings validate with them, the components type their
+arguments with them, and the package schema's descriptions list them (``keyvault_csi.package.generate``)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+# Who reads the vault: see the README's "Identity modes".
+IdentityType = Literal["userAssigned", "systemAssigned", "kubelet", "workload"]
+# How the vault grants access; auto reads the vault's enableRbacAuthorization.
+PermissionModel = Literal["accessPolicy", "rbac", "auto"]
+# Azure environments of the node identity writes (azure-native:environment).
+Environment = Literal["public", "usgovernment", "china"]
