@@ -327,3 +327,27 @@ def test_generator_refuses_a_field_without_a_description() -> None:
 
     with pytest.raises(ValueError, match="Undocumented.some_key has no docstring"):
         generate._typed_dict(Undocumented, [])
+
+
+def test_component_arguments_reuse_the_generated_input_shapes() -> None:
+    """Component-specific argument TypedDicts nest the one shape of each input, not a copy."""
+    from keyvault_csi.azure.identity import ManagedIdentityArgs
+    from keyvault_csi.azure.keyvault_access import KeyVaultAccessArgs
+    from keyvault_csi.azure.workload_identity import WorkloadIdentityArgs
+    from keyvault_csi.kubernetes.pod import SecretsStorePodArgs
+    from keyvault_csi.node_identity.assignments import NodeArgs
+    from keyvault_csi.rules.choices import IdentityType, PermissionModel
+    from keyvault_csi.settings.model import IdentitySettings, KeyVaultSettings
+
+    assert typing.get_type_hints(ManagedIdentityArgs)["cluster"] is typed_args.AksCluster
+    assert typing.get_type_hints(WorkloadIdentityArgs)["cluster"] is typed_args.AksCluster
+    assert (
+        typing.get_type_hints(ManagedIdentityArgs)["type"]
+        == IdentityType
+        == IdentitySettings.model_fields["type"].annotation
+    )
+    permission = typing.get_type_hints(KeyVaultAccessArgs)["permissionModel"]
+    assert permission == PermissionModel == KeyVaultSettings.model_fields["permission_model"].annotation
+    pod = typing.get_type_hints(SecretsStorePodArgs)
+    assert (pod["securityContext"], pod["resources"]) == (typed_args.PodSecurity, typed_args.PodResources)
+    assert set(typing.get_type_hints(NodeArgs)) == set(typing.get_type_hints(typed_args.ComputeNode)) | {"kind"}

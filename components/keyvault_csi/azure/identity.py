@@ -15,29 +15,26 @@ Four sources, one shape of outputs:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Literal, NotRequired, TypedDict
+from typing import NotRequired, TypedDict
 
 import pulumi
 from pulumi_azure_native import containerservice, managedidentity
 
+from keyvault_csi.package.args import AksCluster
+from keyvault_csi.rules.choices import IdentityType
 from keyvault_csi.rules.names import parse_identity_resource_id
 
 TYPE = "keyvault-csi:index:ManagedIdentity"
 
 
-class ClusterArgs(TypedDict):
-    resourceGroup: str
-    name: str
-
-
 class ManagedIdentityArgs(TypedDict):
-    type: Literal["userAssigned", "systemAssigned", "kubelet", "workload"]
+    type: IdentityType
     name: NotRequired[str]
     """Name of the user-assigned identity to create (with ``resourceGroup``)."""
     resourceGroup: NotRequired[str]
     resourceId: NotRequired[str]
     """ARM id of an existing user-assigned identity to reuse."""
-    cluster: NotRequired[ClusterArgs]
+    cluster: NotRequired[AksCluster]
     """The AKS cluster whose kubelet identity is used (type ``kubelet``)."""
     location: NotRequired[pulumi.Input[str]]
     tags: NotRequired[Mapping[str, str]]

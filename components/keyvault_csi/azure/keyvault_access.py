@@ -14,11 +14,12 @@ A vault authorizes one way (``properties.enableRbacAuthorization``):
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Literal, NotRequired, TypedDict
+from typing import NotRequired, TypedDict
 
 import pulumi
 from pulumi_azure_native import authorization, keyvault
 
+from keyvault_csi.rules.choices import PermissionModel
 from keyvault_csi.rules.grants import access_policy_permissions, required_roles, role_assignment_name
 from keyvault_csi.rules.objects import KeyVaultObject
 
@@ -33,7 +34,7 @@ class KeyVaultAccessArgs(TypedDict):
     """Every object the principals mount: decides the permissions / roles."""
     principals: Mapping[str, pulumi.Input[str]]
     """Stable key (used in resource names) -> Entra object (principal) ID."""
-    permissionModel: NotRequired[Literal["accessPolicy", "rbac", "auto"]]
+    permissionModel: NotRequired[PermissionModel]
     subscriptionId: NotRequired[pulumi.Input[str]]
     """The vault's subscription (RBAC scope); default: the Azure provider's."""
     protect: NotRequired[bool]

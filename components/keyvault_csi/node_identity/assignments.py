@@ -15,16 +15,16 @@ import pulumi
 from pulumi_azure_native import authorization
 
 from keyvault_csi.node_identity.resource import NodeIdentityAssignment
+from keyvault_csi.package.args import ComputeNode
 
 TYPE = "keyvault-csi:index:NodeIdentityAssignments"
 COMPUTE_TYPES = {"vmss": "virtualMachineScaleSets", "vm": "virtualMachines"}
 
 
-class NodeArgs(TypedDict):
+class NodeArgs(ComputeNode):
+    """A scale set or VM (the input shape ``ComputeNode``) and which of the two it is."""
+
     kind: Literal["vmss", "vm"]
-    resourceGroup: str
-    name: str
-    subscriptionId: NotRequired[str]
 
 
 class NodeIdentityAssignmentsArgs(TypedDict):

@@ -149,7 +149,7 @@ class EnvFromSecret(TypedDict):
 
 
 class PodSecurity(TypedDict):
-    """Overrides of the Pod's hardened defaults (keyvault_csi.rules.pod.SecurityArgs); all optional."""
+    """Overrides of the Pod's hardened defaults (non-root, read-only root filesystem, no escalation, no capabilities)."""
 
     runAsRoot: NotRequired[bool]
     """The image must start as root (such as nginx): drops runAsNonRoot and the read-only root filesystem."""

@@ -12,7 +12,7 @@ import difflib
 import typing
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
@@ -52,6 +52,9 @@ from keyvault_csi.rules.secret_sync import (
     duplicate_secret_names,
     workload_sync_problems,
 )
+
+if TYPE_CHECKING:  # generated from the models below
+    from keyvault_csi.package import args as shapes
 
 
 class ResourceRef(Strict):
@@ -181,7 +184,7 @@ class KubernetesSettings(Strict):
 
 
 class PodSecuritySettings(Strict):
-    """Overrides of the Pod's hardened defaults (``keyvault_csi.rules.pod.SecurityArgs``); all optional.
+    """Overrides of the Pod's hardened defaults (non-root, read-only root filesystem, no escalation, no capabilities).
 
     ``runAsRoot: true`` is the one line for images that must start as root (the seeds' ``nginx``).
     """
@@ -244,11 +247,12 @@ class PodSettings(Strict):
             raise ValueError("; ".join(problems))
         return self
 
-    def security_args(self) -> dict[str, Any]:
-        return self.security_context.model_dump(exclude_none=True)  # camelCase keys (serialize_by_alias)
+    def security_args(self) -> shapes.PodSecurity:
+        # camelCase keys (serialize_by_alias): the generated shape of this very model.
+        return typing.cast("shapes.PodSecurity", self.security_context.model_dump(exclude_none=True))
 
-    def resources_args(self) -> dict[str, Any]:
-        return self.resources.model_dump()
+    def resources_args(self) -> shapes.PodResources:
+        return typing.cast("shapes.PodResources", self.resources.model_dump())
 
     def effective_mount_path(self) -> str:
         return self.mount_path or default_mount_path(self.os)
