@@ -128,7 +128,7 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
             return None
         nodes: list[NodeArgs] = []
         for kind, ref in settings.nodes.all():
-            node: NodeArgs = {"kind": kind, "resourceGroup": ref.resource_group, "name": ref.name}  # type: ignore[typeddict-item]
+            node: NodeArgs = {"kind": kind, "resourceGroup": ref.resource_group, "name": ref.name}
             if ref.subscription_id:
                 node["subscriptionId"] = ref.subscription_id
             nodes.append(node)

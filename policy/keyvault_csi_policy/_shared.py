@@ -11,9 +11,19 @@ from keyvault_csi.rules.grants import FAMILIES, OTHER_KEY_VAULT_ROLES, READ_PERM
 from keyvault_csi.rules.model import input_keys
 from keyvault_csi.rules.names import cloud_env_file_problem, cloud_name_problem, key_vault_name_problem
 from keyvault_csi.rules.objects import KeyVaultObject, parse_objects, shared_file_problems
-from keyvault_csi.rules.parameters import DEPRECATED_PARAMETERS, IDENTITY_FLAGS, PARAMETER_KEYS
+from keyvault_csi.rules.parameters import (
+    CRD_API_VERSION,
+    CRD_GROUP,
+    DEPRECATED_PARAMETERS,
+    IDENTITY_FLAGS,
+    PARAMETER_KEYS,
+)
+from keyvault_csi.rules.pod import CSI_DRIVER
 
 __all__ = [
+    "CRD_API_VERSION",
+    "CRD_GROUP",
+    "CSI_DRIVER",
     "DEPRECATED_PARAMETERS",
     "IDENTITY_FLAGS",
     "FAMILIES",

@@ -20,9 +20,9 @@ from pulumi_policy import (
 )
 
 from ._props import UNKNOWN, dig, known_str, plain
+from ._shared import CSI_DRIVER
 from .secret_provider_class import is_secret_provider_class
 
-CSI_DRIVER = "secrets-store.csi.k8s.io"
 # Where each workload kind keeps its pod spec.
 POD_SPEC_PATHS: Mapping[str, tuple[str, ...]] = {
     "kubernetes:core/v1:Pod": ("spec",),

@@ -17,6 +17,8 @@ from pydantic import ValidationError
 
 from ._props import UNKNOWN, dig, known_str, plain
 from ._shared import (
+    CRD_API_VERSION,
+    CRD_GROUP,
     DEPRECATED_PARAMETERS,
     IDENTITY_FLAGS,
     PARAMETER_KEYS,
@@ -29,8 +31,7 @@ from ._shared import (
     shared_file_problems,
 )
 
-GROUP = "secrets-store.csi.x-k8s.io"
-API_VERSION = f"{GROUP}/v1"
+GROUP, API_VERSION = CRD_GROUP, CRD_API_VERSION
 _TYPE = re.compile(rf"^kubernetes:{re.escape(GROUP)}/(?P<version>[^:]+):SecretProviderClass$")
 # Go's strconv.ParseBool, which the provider uses for the use* flags.
 _TRUE, _FALSE = {"1", "t", "T", "TRUE", "true", "True"}, {"0", "f", "F", "FALSE", "false", "False"}

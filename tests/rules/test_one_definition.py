@@ -118,3 +118,31 @@ def test_secret_sync_uses_the_dns_subdomain_rule_of_names() -> None:
     SecretObject.model_validate(good | {"labels": {"example.com/team": "a"}})
     with pytest.raises(ValueError, match="invalid prefix 'Example.com'"):
         SecretObject.model_validate(good | {"labels": {"Example.com/team": "a"}})
+
+
+def test_crd_version_and_csi_driver_are_one_constant_for_components_and_policy() -> None:
+    from keyvault_csi.kubernetes import secret_provider_class as component
+    from keyvault_csi.rules import pod
+    from policy.keyvault_csi_policy import pods
+
+    assert component.API_VERSION == secret_provider_class.API_VERSION == parameters.CRD_API_VERSION
+    assert parameters.CRD_API_VERSION == f"{parameters.CRD_GROUP}/v1" == "secrets-store.csi.x-k8s.io/v1"
+    assert pods.CSI_DRIVER is pod.CSI_DRIVER
+    (deprecated,) = secret_provider_class.problems(
+        "kubernetes:secrets-store.csi.x-k8s.io/v1alpha1:SecretProviderClass",
+        {"spec": {"provider": "azure", "parameters": {}}},
+    )[:1]
+    assert f"use apiVersion {parameters.CRD_API_VERSION!r}" in deprecated
+
+
+def test_node_kinds_are_one_literal_for_settings_and_the_node_component() -> None:
+    import typing
+
+    from keyvault_csi.node_identity.assignments import COMPUTE_TYPES, NodeArgs
+    from keyvault_csi.rules.choices import NodeKind
+    from keyvault_csi.settings.model import NodeSettings
+
+    assert set(COMPUTE_TYPES) == set(typing.get_args(NodeKind))
+    assert typing.get_type_hints(NodeArgs)["kind"] == NodeKind
+    nodes = NodeSettings.model_validate({"scaleSets": [{"resourceGroup": "mc", "name": "pool"}]})
+    assert [kind for kind, _ in nodes.all()] == ["vmss"]

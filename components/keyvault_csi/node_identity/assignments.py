@@ -9,22 +9,23 @@ and each node's principal ID is exposed for the Key Vault grants.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal, NotRequired, TypedDict
+from typing import NotRequired, TypedDict
 
 import pulumi
 from pulumi_azure_native import authorization
 
 from keyvault_csi.node_identity.resource import NodeIdentityAssignment
 from keyvault_csi.package.args import ComputeNode
+from keyvault_csi.rules.choices import NodeKind
 
 TYPE = "keyvault-csi:index:NodeIdentityAssignments"
-COMPUTE_TYPES = {"vmss": "virtualMachineScaleSets", "vm": "virtualMachines"}
+COMPUTE_TYPES: dict[NodeKind, str] = {"vmss": "virtualMachineScaleSets", "vm": "virtualMachines"}
 
 
 class NodeArgs(ComputeNode):
     """A scale set or VM (the input shape ``ComputeNode``) and which of the two it is."""
 
-    kind: Literal["vmss", "vm"]
+    kind: NodeKind
 
 
 class NodeIdentityAssignmentsArgs(TypedDict):

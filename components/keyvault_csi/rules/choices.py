@@ -9,5 +9,7 @@ from typing import Literal
 IdentityType = Literal["userAssigned", "systemAssigned", "kubelet", "workload"]
 # How the vault grants access; auto reads the vault's enableRbacAuthorization.
 PermissionModel = Literal["accessPolicy", "rbac", "auto"]
+# A node that gets the identity: a VM scale set (one per AKS node pool) or a VM.
+NodeKind = Literal["vmss", "vm"]
 # Azure environments of the node identity writes (azure-native:environment).
 Environment = Literal["public", "usgovernment", "china"]

@@ -12,6 +12,9 @@ from typing import Any
 from keyvault_csi.rules.names import cloud_env_file_problem, cloud_name_problem, key_vault_name_problem
 from keyvault_csi.rules.objects import KeyVaultObject, render_objects
 
+# The SecretProviderClass CRD (FACTS §1): v1alpha1 is deprecated, the schema is the same.
+CRD_GROUP = "secrets-store.csi.x-k8s.io"
+CRD_API_VERSION = f"{CRD_GROUP}/v1"
 # Every key the Azure provider (v1.8) reads (FACTS §1); it ignores any other key without a word.
 IDENTITY_FLAGS = ("usePodIdentity", "useVMManagedIdentity", "useAzureTokenProxy")
 PARAMETER_KEYS = (

@@ -18,7 +18,7 @@ import pulumi
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
 
 from keyvault_csi.azure.workload_identity import MAX_CREDENTIALS
-from keyvault_csi.rules.choices import Environment, IdentityType, PermissionModel
+from keyvault_csi.rules.choices import Environment, IdentityType, NodeKind, PermissionModel
 from keyvault_csi.rules.model import Strict, input_keys
 from keyvault_csi.rules.names import (
     ClusterName,
@@ -162,7 +162,7 @@ class NodeSettings(Strict):
     virtual_machines: list[ComputeRef] = []
     """VMs of an AvailabilitySet cluster."""
 
-    def all(self) -> list[tuple[str, ComputeRef]]:
+    def all(self) -> list[tuple[NodeKind, ComputeRef]]:
         return [("vmss", ref) for ref in self.scale_sets] + [("vm", ref) for ref in self.virtual_machines]
 
 
