@@ -13,7 +13,6 @@ from typing import Any
 
 from pulumi_policy import (
     EnforcementLevel,
-    PolicyConfigSchema,
     PolicyResource,
     ResourceValidationArgs,
     ResourceValidationPolicy,
@@ -22,7 +21,7 @@ from pulumi_policy import (
 )
 
 from ._graph import DependencyGraph
-from ._props import UNKNOWN, dig, known_str, plain
+from ._props import UNKNOWN, dig, known_str, plain, string_list_config
 from ._shared import FAMILIES, OTHER_KEY_VAULT_ROLES, READ_PERMISSIONS, USER_ROLES
 
 ACCESS_POLICY = "azure-native:keyvault:AccessPolicy"
@@ -38,15 +37,8 @@ _WIDE_SCOPE = re.compile(
     r"^(/|/subscriptions/[^/]+|/subscriptions/[^/]+/resourcegroups/[^/]+|/providers/microsoft\.management/managementgroups/[^/]+)/?$",
     re.IGNORECASE,
 )
-_EXEMPT_SCHEMA = PolicyConfigSchema(
-    properties={
-        "exemptPrincipalIds": {
-            "type": "array",
-            "items": {"type": "string"},
-            "default": [],
-            "description": "Object IDs that are not CSI readers (vault administrators, pipelines): not checked.",
-        }
-    }
+_EXEMPT_SCHEMA = string_list_config(
+    "exemptPrincipalIds", [], "Object IDs that are not CSI readers (vault administrators, pipelines): not checked."
 )
 _LEAST_PRIVILEGE_FIX = (
     "grant only get (list only for objects with objectVersionHistory > 1), or, if this principal is not a CSI "

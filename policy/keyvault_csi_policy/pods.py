@@ -11,7 +11,6 @@ from typing import Any
 
 from pulumi_policy import (
     EnforcementLevel,
-    PolicyConfigSchema,
     PolicyResource,
     ResourceValidationArgs,
     ResourceValidationPolicy,
@@ -19,7 +18,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from ._props import UNKNOWN, dig, known_str, plain
+from ._props import UNKNOWN, dig, known_str, plain, string_list_config
 from ._shared import CSI_DRIVER
 from .secret_provider_class import is_secret_provider_class
 
@@ -159,14 +158,7 @@ CLASS_IN_NAMESPACE_POLICY = StackValidationPolicy(
     description="The SecretProviderClass a Pod mounts is declared in the Pod's namespace.",
     validate=_validate_class_in_namespace,
     enforcement_level=EnforcementLevel.MANDATORY,
-    config_schema=PolicyConfigSchema(
-        properties={
-            "externalClasses": {
-                "type": "array",
-                "items": {"type": "string"},
-                "default": [],
-                "description": "'namespace/name' of classes another stack or tool manages.",
-            }
-        }
+    config_schema=string_list_config(
+        "externalClasses", [], "'namespace/name' of classes another stack or tool manages."
     ),
 )

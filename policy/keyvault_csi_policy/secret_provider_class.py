@@ -12,10 +12,10 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from pulumi_policy import EnforcementLevel, PolicyConfigSchema, ResourceValidationArgs, ResourceValidationPolicy
+from pulumi_policy import EnforcementLevel, ResourceValidationArgs, ResourceValidationPolicy
 from pydantic import ValidationError
 
-from ._props import UNKNOWN, dig, known_str, plain
+from ._props import UNKNOWN, dig, known_str, plain, string_list_config
 from ._shared import (
     CRD_API_VERSION,
     CRD_GROUP,
@@ -277,14 +277,7 @@ POLICY = ResourceValidationPolicy(
     ),
     validate=_validate,
     enforcement_level=EnforcementLevel.MANDATORY,
-    config_schema=PolicyConfigSchema(
-        properties={
-            "allowedProviders": {
-                "type": "array",
-                "items": {"type": "string"},
-                "default": ["azure"],
-                "description": "spec.provider values accepted; only azure classes get the parameter checks.",
-            }
-        }
+    config_schema=string_list_config(
+        "allowedProviders", ["azure"], "spec.provider values accepted; only azure classes get the parameter checks."
     ),
 )

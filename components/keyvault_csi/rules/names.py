@@ -7,6 +7,7 @@ as an ARM 400 or a Pod stuck in ``ContainerCreating``.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Annotated
 
 from pydantic import AfterValidator
@@ -38,15 +39,27 @@ IDENTITY_RESOURCE_ID = re.compile(
 )
 
 
-def _rule(pattern: re.Pattern[str], allowed: str, *, max_len: int | None = None):
+def refusing(problem_of: Callable[[str], str | None]) -> AfterValidator:
+    """A pydantic validator from a rule that says why it refuses a value (``None``: accepted)."""
+
     def check(value: str) -> str:
-        if not value:
-            raise ValueError(f"must not be empty; allowed: {allowed}")
-        if (max_len is not None and len(value) > max_len) or not pattern.match(value):
-            raise ValueError(f"{value!r} is not valid; allowed: {allowed}")
+        problem = problem_of(value)
+        if problem:
+            raise ValueError(problem)
         return value
 
     return AfterValidator(check)
+
+
+def _rule(pattern: re.Pattern[str], allowed: str, *, max_len: int | None = None) -> AfterValidator:
+    def problem(value: str) -> str | None:
+        if not value:
+            return f"must not be empty; allowed: {allowed}"
+        if (max_len is not None and len(value) > max_len) or not pattern.match(value):
+            return f"{value!r} is not valid; allowed: {allowed}"
+        return None
+
+    return refusing(problem)
 
 
 KEY_VAULT_NAME_ALLOWED = (
@@ -78,13 +91,6 @@ def cloud_env_file_problem(cloud_name: str, cloud_env_file_name: str | None) -> 
     return None
 
 
-def _key_vault_name(value: str) -> str:
-    problem = key_vault_name_problem(value)
-    if problem:
-        raise ValueError(problem)
-    return value
-
-
 def _resource_group(value: str) -> str:
     allowed = "1-90 characters of letters, digits, '_', '-', '.', '(' and ')', not ending with '.'"
     if not RESOURCE_GROUP.match(value) or value.endswith("."):
@@ -112,7 +118,7 @@ DnsSubdomain = Annotated[
         max_len=253,
     ),
 ]
-KeyVaultName = Annotated[str, AfterValidator(_key_vault_name)]
+KeyVaultName = Annotated[str, refusing(key_vault_name_problem)]
 ResourceGroupName = Annotated[str, AfterValidator(_resource_group)]
 ComputeName = Annotated[str, AfterValidator(_compute_name)]
 IdentityName = Annotated[

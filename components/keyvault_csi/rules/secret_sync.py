@@ -21,10 +21,10 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from keyvault_csi.rules.model import Strict
-from keyvault_csi.rules.names import DNS_SUBDOMAIN, DnsSubdomain
+from keyvault_csi.rules.names import DNS_SUBDOMAIN, DnsSubdomain, refusing
 from keyvault_csi.rules.objects import KeyVaultObject
 
 # Types the driver maps (secretutil.GetSecretType); any other string silently becomes Opaque.
@@ -72,14 +72,7 @@ def _qualified_name_problem(name: str) -> str | None:
     return None
 
 
-def _valid_secret_key(key: str) -> str:
-    problem = _secret_key_problem(key)
-    if problem:
-        raise ValueError(problem)
-    return key
-
-
-SecretDataKey = Annotated[str, AfterValidator(_valid_secret_key)]
+SecretDataKey = Annotated[str, refusing(_secret_key_problem)]
 
 
 class SecretObjectData(Strict):
