@@ -315,6 +315,10 @@ def test_schema_descriptions_come_from_the_models_and_list_literal_values(schema
     pod = schema["types"]["keyvault-csi:index:WorkloadPod"]["properties"]
     assert "C:\\mnt\\secrets-store" in pod["mountPath"]["description"]
     assert pod["os"]["description"].endswith("One of: linux, windows.")
+    from keyvault_csi.rules.secret_sync import SECRET_TYPES
+
+    secret_type = schema["types"]["keyvault-csi:index:SecretObject"]["properties"]["type"]["description"]
+    assert secret_type.endswith(f"One of: {', '.join(SECRET_TYPES)}.")
 
 
 def test_generator_refuses_a_field_without_a_description() -> None:

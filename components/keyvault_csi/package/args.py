@@ -103,7 +103,7 @@ class SecretObject(TypedDict):
     secretName: str
     """Name of the Secret (DNS-1123 subdomain), unique in the namespace."""
     type: NotRequired[str]
-    """Secret type; default Opaque (kubernetes.io/tls takes the keys tls.crt and tls.key)."""
+    """Secret type; default Opaque (kubernetes.io/tls takes the keys tls.crt and tls.key). One of: Opaque, kubernetes.io/tls, kubernetes.io/basic-auth, kubernetes.io/ssh-auth, kubernetes.io/dockerconfigjson, kubernetes.io/dockercfg."""
     data: list[SecretObjectData]
     """Which mounted file goes under which key."""
     labels: NotRequired[dict[str, str]]

@@ -18,8 +18,9 @@ Pod mounts the volume. Every mistake shows up only in the driver's logs or as a 
 from __future__ import annotations
 
 import re
+import typing
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -29,14 +30,15 @@ from keyvault_csi.rules.objects import KeyVaultObject
 
 # Types the driver maps (secretutil.GetSecretType); any other string silently becomes Opaque.
 # Service-account and bootstrap tokens are left out: Kubernetes fills or checks those itself.
-SECRET_TYPES = (
+SecretType = Literal[
     "Opaque",
     "kubernetes.io/tls",
     "kubernetes.io/basic-auth",
     "kubernetes.io/ssh-auth",
     "kubernetes.io/dockerconfigjson",
     "kubernetes.io/dockercfg",
-)
+]
+SECRET_TYPES: tuple[str, ...] = typing.get_args(SecretType)
 # Keys the API server requires per type (a Secret without them is refused, so nothing syncs).
 REQUIRED_KEYS: Mapping[str, tuple[str, ...]] = {
     "kubernetes.io/tls": ("tls.crt", "tls.key"),
@@ -89,7 +91,7 @@ class SecretObject(Strict):
 
     secret_name: DnsSubdomain
     """Name of the Secret (DNS-1123 subdomain), unique in the namespace."""
-    type: str = "Opaque"
+    type: SecretType = "Opaque"
     """Secret type; default Opaque (kubernetes.io/tls takes the keys tls.crt and tls.key)."""
     data: list[SecretObjectData] = Field(min_length=1)
     """Which mounted file goes under which key."""
@@ -98,9 +100,10 @@ class SecretObject(Strict):
     annotations: dict[str, str] = {}
     """Annotations of the Secret."""
 
-    @field_validator("type")
+    @field_validator("type", mode="before")
     @classmethod
-    def _type(cls, value: str) -> str:
+    def _type(cls, value: Any) -> Any:
+        # Before pydantic's own literal check, whose message does not say why it matters.
         if value not in SECRET_TYPES:
             raise ValueError(
                 f"{value!r} is not a Secret type the driver syncs (it would silently become Opaque); "
