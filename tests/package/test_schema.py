@@ -345,13 +345,14 @@ def test_component_arguments_reuse_the_generated_input_shapes() -> None:
 
     assert typing.get_type_hints(ManagedIdentityArgs)["cluster"] is typed_args.AksCluster
     assert typing.get_type_hints(WorkloadIdentityArgs)["cluster"] is typed_args.AksCluster
-    assert (
-        typing.get_type_hints(ManagedIdentityArgs)["type"]
-        == IdentityType
-        == IdentitySettings.model_fields["type"].annotation
-    )
-    permission = typing.get_type_hints(KeyVaultAccessArgs)["permissionModel"]
-    assert permission == PermissionModel == KeyVaultSettings.model_fields["permission_model"].annotation
+    shared: list[object] = [IdentityType, PermissionModel]  # the Literals of rules/choices.py
+    assert [typing.get_type_hints(ManagedIdentityArgs)["type"], IdentitySettings.model_fields["type"].annotation] == [
+        shared[0]
+    ] * 2
+    assert [
+        typing.get_type_hints(KeyVaultAccessArgs)["permissionModel"],
+        KeyVaultSettings.model_fields["permission_model"].annotation,
+    ] == [shared[1]] * 2
     pod = typing.get_type_hints(SecretsStorePodArgs)
     assert (pod["securityContext"], pod["resources"]) == (typed_args.PodSecurity, typed_args.PodResources)
     assert set(typing.get_type_hints(NodeArgs)) == set(typing.get_type_hints(typed_args.ComputeNode)) | {"kind"}

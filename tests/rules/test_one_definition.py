@@ -3,6 +3,10 @@ policy pack report the same rule with the same words, because they call the same
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from typing import Any
+
 import pulumi
 import pytest
 
@@ -18,7 +22,7 @@ CLIENT = "00000000-0000-0000-0000-0000000000aa"
 OBJECT = KeyVaultObject.model_validate({"objectName": "db", "objectType": "secret"})
 
 
-def settings_error(mutate) -> str:
+def settings_error(mutate: Callable[[dict[str, Any]], object]) -> str:
     raw = base_settings("userAssigned")
     mutate(raw)
     with pytest.raises(pulumi.RunError) as caught:
@@ -26,16 +30,25 @@ def settings_error(mutate) -> str:
     return str(caught.value)
 
 
-def class_error(**overrides) -> str:
-    arguments = {"keyvault_name": "kvname", "tenant_id": TENANT, "objects": [OBJECT], "client_id": CLIENT}
+def _set_in_workload(key: str, raw: dict[str, Any]) -> None:
+    raw["workloads"][0][key] = "x"
+
+
+def class_error(**overrides: Any) -> str:
+    arguments: dict[str, Any] = {
+        "keyvault_name": "kvname",
+        "tenant_id": TENANT,
+        "objects": [OBJECT],
+        "client_id": CLIENT,
+    }
     with pytest.raises(ValueError) as caught:
         provider_parameters(**(arguments | overrides))
     return str(caught.value)
 
 
-def policy_problems(**parameters_) -> list[str]:
-    spec = {"provider": "azure", "parameters": {"keyvaultName": "kvname", "tenantID": TENANT, "clientID": CLIENT}}
-    spec["parameters"] |= {"objects": render_objects([OBJECT])} | parameters_
+def policy_problems(**parameters_: Any) -> list[str]:
+    given = {"keyvaultName": "kvname", "tenantID": TENANT, "clientID": CLIENT, "objects": render_objects([OBJECT])}
+    spec = {"provider": "azure", "parameters": given | parameters_}
     props = {"apiVersion": "secrets-store.csi.x-k8s.io/v1", "kind": "SecretProviderClass", "spec": spec}
     return secret_provider_class.problems("kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass", props)
 
@@ -88,7 +101,8 @@ def test_two_objects_writing_one_file_is_one_rule() -> None:
 
 
 def test_role_guids_and_families_come_from_the_grants_table() -> None:
-    assert keyvault_access.USER_ROLES is grants.USER_ROLES
+    # vars(): the policy modules import these names, they do not re-export them.
+    assert vars(keyvault_access)["USER_ROLES"] is grants.USER_ROLES
     assert grants.USER_ROLES == {guid: role for _, role, guid in grants.GRANTS.values()}
     assert set(grants.USER_ROLES).isdisjoint(grants.OTHER_KEY_VAULT_ROLES)
     assert keyvault_access.OBJECT_FAMILY is grants.FAMILIES
@@ -102,10 +116,10 @@ def test_parameter_names_are_one_list_for_the_class_the_settings_and_the_policy(
     )
     assert set(rendered) <= set(parameters.PARAMETER_KEYS)
     assert set(parameters.DERIVED_PARAMETERS) <= set(parameters.PARAMETER_KEYS)
-    assert secret_provider_class.PARAMETER_KEYS is parameters.PARAMETER_KEYS
+    assert vars(secret_provider_class)["PARAMETER_KEYS"] is parameters.PARAMETER_KEYS
     for key, source in parameters.DERIVED_PARAMETERS.items():
         for spelling in (key, key.lower(), key[0].upper() + key[1:]):
-            error = settings_error(lambda raw, k=spelling: raw["workloads"][0].update({k: "x"}))
+            error = settings_error(functools.partial(_set_in_workload, spelling))
             assert f"workloads[0].{spelling}: unknown key" in error
             assert f"derived from keyvault-csi:{source}" in error, error
     # The policy names the provider's spelling for a misspelt key.
@@ -127,7 +141,7 @@ def test_crd_version_and_csi_driver_are_one_constant_for_components_and_policy()
 
     assert component.API_VERSION == secret_provider_class.API_VERSION == parameters.CRD_API_VERSION
     assert parameters.CRD_API_VERSION == f"{parameters.CRD_GROUP}/v1" == "secrets-store.csi.x-k8s.io/v1"
-    assert pods.CSI_DRIVER is pod.CSI_DRIVER
+    assert vars(pods)["CSI_DRIVER"] is pod.CSI_DRIVER
     (deprecated,) = secret_provider_class.problems(
         "kubernetes:secrets-store.csi.x-k8s.io/v1alpha1:SecretProviderClass",
         {"spec": {"provider": "azure", "parameters": {}}},
