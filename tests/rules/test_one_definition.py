@@ -160,3 +160,14 @@ def test_node_kinds_are_one_literal_for_settings_and_the_node_component() -> Non
     assert typing.get_type_hints(NodeArgs)["kind"] == NodeKind
     nodes = NodeSettings.model_validate({"scaleSets": [{"resourceGroup": "mc", "name": "pool"}]})
     assert [kind for kind, _ in nodes.all()] == ["vmss"]
+
+
+def test_repeated_groups_indexes_by_key_for_every_used_twice_rule() -> None:
+    from keyvault_csi.rules.model import repeated
+
+    assert repeated([("a", 0), ("b", 1), ("a", 2), ("c", 3), ("b", 4), ("a", 5)]) == [("a", [0, 2, 5]), ("b", [1, 4])]
+    assert repeated([("a", 0), ("b", 1)]) == []
+    two_names = base_settings("userAssigned")
+    two_names["workloads"].append({**two_names["workloads"][0], "pod": None, "secretProviderClass": "other"})
+    with pytest.raises(pulumi.RunError, match=r"workloads \[0, 1\]: the name 'nginx' is used more than once"):
+        validate_settings(two_names)

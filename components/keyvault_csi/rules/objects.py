@@ -20,7 +20,7 @@ import yaml
 from pydantic import StrictInt, ValidationInfo, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
-from keyvault_csi.rules.model import Strict
+from keyvault_csi.rules.model import Strict, repeated
 
 OBJECT_NAME = re.compile(r"^[0-9A-Za-z-]{1,127}$")
 OBJECT_VERSION = re.compile(r"^(|[0-9a-fA-F]{32})$")
@@ -218,13 +218,9 @@ def render_objects(objects: Sequence[KeyVaultObject]) -> str:
 def shared_file_problems(objects: Iterable[tuple[int, KeyVaultObject]], fix: str = "") -> list[str]:
     """One problem per file that several of the (index, object) pairs write (FACTS §1 objectAlias:
     the provider keeps one of them, silently); ``fix`` is put before the remedy (the policy's ``"fix: "``)."""
-    indexes: dict[str, list[int]] = {}
-    for index, obj in objects:
-        indexes.setdefault(obj.file_name, []).append(index)
     return [
         f"{len(where)} objects {where} write the file {name!r}; {fix}give them distinct objectAlias values"
-        for name, where in sorted(indexes.items())
-        if len(where) > 1
+        for name, where in sorted(repeated((obj.file_name, index) for index, obj in objects))
     ]
 
 

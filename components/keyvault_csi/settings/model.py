@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import typing
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import pulumi
@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validat
 from keyvault_csi.azure.workload_identity import MAX_CREDENTIALS
 from keyvault_csi.rules.choices import Environment, IdentityType, NodeKind, PermissionModel
 from keyvault_csi.rules.model import Strict, input_keys
+from keyvault_csi.rules.model import repeated as _duplicates
 from keyvault_csi.rules.names import (
     ClusterName,
     ComputeName,
@@ -412,8 +413,10 @@ def _cross_checks(raw: Mapping[str, Any], prefix: str) -> list[str]:
     )
     for (namespace, pod), indexes in _duplicates(pods):
         problems.append(f"{prefix}workloads {indexes}: Pod {pod!r} declared twice in namespace {namespace!r}")
-    for name, indexes in _duplicates((w.get("name"), i) for i, w in enumerate(workloads)):
-        problems.append(f"{prefix}workloads {indexes}: the name {name!r} is used more than once; names must be unique")
+    for reused, indexes in _duplicates((w.get("name"), i) for i, w in enumerate(workloads)):
+        problems.append(
+            f"{prefix}workloads {indexes}: the name {reused!r} is used more than once; names must be unique"
+        )
     problems += _workload_identity_checks(workloads, kind, prefix)
     for i, workload in enumerate(workloads):
         problems += workload_sync_problems(workload, f"{prefix}workloads[{i}]")
@@ -447,13 +450,6 @@ def default_class_name(vault: str, workload: str) -> str:
 
 def default_pod_name(workload: str) -> str:
     return f"{workload}-secrets-store-inline"
-
-
-def _duplicates(pairs: Iterable[tuple[Any, int]]) -> list[tuple[Any, list[int]]]:
-    seen: dict[Any, list[int]] = {}
-    for key, index in pairs:
-        seen.setdefault(key, []).append(index)
-    return [(key, indexes) for key, indexes in seen.items() if len(indexes) > 1]
 
 
 def validate_settings(raw: Mapping[str, Any], *, prefix: str = "") -> Settings:
