@@ -171,3 +171,23 @@ def test_repeated_groups_indexes_by_key_for_every_used_twice_rule() -> None:
     two_names["workloads"].append({**two_names["workloads"][0], "pod": None, "secretProviderClass": "other"})
     with pytest.raises(pulumi.RunError, match=r"workloads \[0, 1\]: the name 'nginx' is used more than once"):
         validate_settings(two_names)
+
+
+def test_seccomp_profiles_are_one_literal_for_settings_pod_rules_and_schema() -> None:
+    import typing
+
+    from keyvault_csi.rules import pod
+    from keyvault_csi.settings.model import PodSecuritySettings
+
+    assert pod.SECCOMP_PROFILES == typing.get_args(pod.SeccompProfile) == ("RuntimeDefault", "Unconfined")
+    problem = pod.seccomp_problem("Localhost")
+    assert problem == "'Localhost' is not allowed; use one of: RuntimeDefault, Unconfined"
+    assert pod.seccomp_problem("Unconfined") is None and pod.seccomp_problem(None) is None
+    assert pod.security_problems("linux", {"seccompProfile": "Localhost"}) == [
+        f"securityContext.seccompProfile: {problem}"
+    ]
+    error = settings_error(
+        lambda raw: raw["workloads"][0]["pod"].update(securityContext={"seccompProfile": "Localhost"})
+    )
+    assert f"workloads[0].pod.securityContext.seccompProfile: {problem}" in error
+    assert PodSecuritySettings.model_validate({"seccompProfile": "Unconfined"}).seccomp_profile == "Unconfined"

@@ -162,7 +162,7 @@ class PodSecurity(TypedDict):
     addCapabilities: NotRequired[list[str]]
     """Linux: capabilities added after dropping ALL, such as NET_BIND_SERVICE."""
     seccompProfile: NotRequired[str]
-    """Linux: RuntimeDefault (default) or Unconfined."""
+    """Linux: the container's seccomp profile; default RuntimeDefault. One of: RuntimeDefault, Unconfined."""
 
 
 class PodResources(TypedDict):

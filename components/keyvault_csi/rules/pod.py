@@ -9,6 +9,7 @@ validation, so a bad override fails at preview with its key path.
 from __future__ import annotations
 
 import re
+import typing
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Literal, cast
@@ -28,7 +29,8 @@ DEFAULT_IMAGE = "nginxinc/nginx-unprivileged"
 
 # Windows' unprivileged account in every Windows container image.
 WINDOWS_USER = "ContainerUser"
-SECCOMP_PROFILES = ("RuntimeDefault", "Unconfined")
+SeccompProfile = Literal["RuntimeDefault", "Unconfined"]
+SECCOMP_PROFILES: tuple[str, ...] = typing.get_args(SeccompProfile)
 # The API server rejects these with spec.os.name: windows.
 LINUX_ONLY_SETTINGS = (
     "runAsUser",
@@ -137,12 +139,17 @@ def security_problems(os: NodeOS, security: PodSecurity | None) -> list[str]:
             problems.append(
                 f"securityContext.addCapabilities: {capability!r} is not allowed; a capability name without CAP_, such as NET_BIND_SERVICE"
             )
-    seccomp = security.get("seccompProfile")
-    if seccomp is not None and seccomp not in SECCOMP_PROFILES:
-        problems.append(
-            f"securityContext.seccompProfile: {seccomp!r} is not allowed; use one of: {', '.join(SECCOMP_PROFILES)}"
-        )
+    seccomp = seccomp_problem(security.get("seccompProfile"))
+    if seccomp:
+        problems.append(f"securityContext.seccompProfile: {seccomp}")
     return problems
+
+
+def seccomp_problem(profile: object) -> str | None:
+    """Why the kubelet would refuse ``profile`` as the container's seccomp profile type, or None."""
+    if profile is not None and profile not in SECCOMP_PROFILES:
+        return f"{profile!r} is not allowed; use one of: {', '.join(SECCOMP_PROFILES)}"
+    return None
 
 
 def read_only_root(os: NodeOS, security: PodSecurity | None) -> bool:

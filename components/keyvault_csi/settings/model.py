@@ -40,9 +40,11 @@ from keyvault_csi.rules.parameters import DERIVED_PARAMETERS
 from keyvault_csi.rules.pod import (
     DEFAULT_IMAGE,
     NodeOS,
+    SeccompProfile,
     check_mount_path,
     default_mount_path,
     resolve_resources,
+    seccomp_problem,
     security_problems,
     writable_path_problems,
 )
@@ -200,8 +202,17 @@ class PodSecuritySettings(Strict):
     """Linux: allow privilege escalation (default false)."""
     add_capabilities: list[str] | None = None
     """Linux: capabilities added after dropping ALL, such as NET_BIND_SERVICE."""
-    seccomp_profile: str | None = None
-    """Linux: RuntimeDefault (default) or Unconfined."""
+    seccomp_profile: SeccompProfile | None = None
+    """Linux: the container's seccomp profile; default RuntimeDefault."""
+
+    @field_validator("seccomp_profile", mode="before")
+    @classmethod
+    def _seccomp(cls, value: Any) -> Any:
+        # Before pydantic's literal check: the Pod component's own rule and words.
+        problem = seccomp_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
 
 
 class PodResources(Strict):
