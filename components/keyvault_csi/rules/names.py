@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, BeforeValidator
 
 # cloudName values the Azure provider accepts (case-insensitive); AzureStackCloud also needs the
 # path of an environment file on the node (cloudEnvFileName).
@@ -39,19 +39,20 @@ IDENTITY_RESOURCE_ID = re.compile(
 )
 
 
-def refusing(problem_of: Callable[[str], str | None]) -> AfterValidator:
-    """A pydantic validator from a rule that says why it refuses a value (``None``: accepted)."""
+def refusing(problem_of: Callable[[Any], str | None], *, before: bool = False) -> AfterValidator | BeforeValidator:
+    """A pydantic validator from a rule that says why it refuses a value (``None``: accepted);
+    ``before``: ahead of pydantic's own type check (for a Literal, whose message names no reason)."""
 
-    def check(value: str) -> str:
+    def check(value: Any) -> Any:
         problem = problem_of(value)
         if problem:
             raise ValueError(problem)
         return value
 
-    return AfterValidator(check)
+    return BeforeValidator(check) if before else AfterValidator(check)
 
 
-def _rule(pattern: re.Pattern[str], allowed: str, *, max_len: int | None = None) -> AfterValidator:
+def _rule(pattern: re.Pattern[str], allowed: str, *, max_len: int | None = None) -> AfterValidator | BeforeValidator:
     def problem(value: str) -> str | None:
         if not value:
             return f"must not be empty; allowed: {allowed}"
@@ -127,6 +128,7 @@ IdentityName = Annotated[
 ClusterName = Annotated[
     str, _rule(CLUSTER_NAME, "1-63 characters of letters, digits, '-' and '_', starting and ending alphanumeric")
 ]
+CloudName = Annotated[str, refusing(cloud_name_problem)]
 IdentityResourceId = Annotated[
     str,
     _rule(

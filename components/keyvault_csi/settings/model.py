@@ -12,7 +12,7 @@ import difflib
 import typing
 from collections import Counter
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import pulumi
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
@@ -22,6 +22,7 @@ from keyvault_csi.rules.choices import Environment, IdentityType, NodeKind, Perm
 from keyvault_csi.rules.model import Strict, input_keys
 from keyvault_csi.rules.model import repeated as _duplicates
 from keyvault_csi.rules.names import (
+    CloudName,
     ClusterName,
     ComputeName,
     DnsLabel,
@@ -32,8 +33,8 @@ from keyvault_csi.rules.names import (
     KeyVaultName,
     ResourceGroupName,
     cloud_env_file_problem,
-    cloud_name_problem,
     dns_label_from,
+    refusing,
 )
 from keyvault_csi.rules.objects import KeyVaultObject, shared_file_problems
 from keyvault_csi.rules.parameters import DERIVED_PARAMETERS
@@ -202,17 +203,9 @@ class PodSecuritySettings(Strict):
     """Linux: allow privilege escalation (default false)."""
     add_capabilities: list[str] | None = None
     """Linux: capabilities added after dropping ALL, such as NET_BIND_SERVICE."""
-    seccomp_profile: SeccompProfile | None = None
+    # Checked before pydantic's literal check, in the Pod component's own words.
+    seccomp_profile: Annotated[SeccompProfile | None, refusing(seccomp_problem, before=True)] = None
     """Linux: the container's seccomp profile; default RuntimeDefault."""
-
-    @field_validator("seccomp_profile", mode="before")
-    @classmethod
-    def _seccomp(cls, value: Any) -> Any:
-        # Before pydantic's literal check: the Pod component's own rule and words.
-        problem = seccomp_problem(value)
-        if problem:
-            raise ValueError(problem)
-        return value
 
 
 class PodResources(Strict):
@@ -287,7 +280,7 @@ class WorkloadSettings(Strict):
     """Class name; default azure-<vault>-<name>."""
     service_account: DnsSubdomain | None = None
     """Workload identity only: the Pod's service account (created and federated); default the workload name."""
-    cloud_name: str = ""
+    cloud_name: CloudName = ""
     """Azure cloud of the vault; empty for AzurePublicCloud."""
     cloud_env_file_name: str | None = None
     """Environment file on the nodes, required with cloudName AzureStackCloud."""
@@ -306,14 +299,6 @@ class WorkloadSettings(Strict):
             raise ValueError(
                 "'default' is not allowed: Kubernetes already creates it in every namespace; name a dedicated service account"
             )
-        return value
-
-    @field_validator("cloud_name")
-    @classmethod
-    def _known_cloud(cls, value: str) -> str:
-        problem = cloud_name_problem(value)
-        if problem:
-            raise ValueError(problem)
         return value
 
     @model_validator(mode="after")
