@@ -36,7 +36,7 @@ class Identity(TypedDict):
     """Which identity reads the vault: see the README's "Identity modes"."""
 
     type: str
-    """userAssigned (name + resourceGroup, or resourceId), systemAssigned, kubelet (cluster) or workload (name + resourceGroup + cluster). One of: userAssigned, systemAssigned, kubelet, workload."""
+    """The mode: userAssigned takes name + resourceGroup or resourceId, kubelet takes cluster, workload takes name + resourceGroup + cluster. One of: userAssigned, systemAssigned, kubelet, workload."""
     name: NotRequired[str]
     """Name of the user-assigned identity to create (userAssigned, workload)."""
     resourceGroup: NotRequired[str]
@@ -73,15 +73,15 @@ class VaultObject(TypedDict):
     objectName: str
     """Name of the object in Key Vault."""
     objectType: str
-    """secret, key or cert (a certificate's private key and chain: secret on the certificate's name). One of: secret, key, cert."""
+    """What to read (a certificate's private key and chain: secret on the certificate's name). One of: secret, key, cert."""
     objectVersion: NotRequired[str]
     """Version to mount; empty for the latest."""
     objectAlias: NotRequired[str]
     """File name to write instead of objectName (relative, no '..')."""
     objectFormat: NotRequired[str]
-    """pem (default) or pfx; pfx only with objectType secret. One of: pem, pfx."""
+    """File format; default pem; pfx only with objectType secret. One of: pem, pfx."""
     objectEncoding: NotRequired[str]
-    """utf-8 (default), hex or base64; only with objectType secret. One of: utf-8, hex, base64."""
+    """Encoding of the secret's value; default utf-8; only with objectType secret. One of: utf-8, hex, base64."""
     objectVersionHistory: NotRequired[int]
     """Number of versions to write as <file>/<index>; above 1 also grants list."""
     filePermission: NotRequired[str]

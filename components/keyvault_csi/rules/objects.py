@@ -74,15 +74,15 @@ class KeyVaultObject(Strict):
     object_name: str
     """Name of the object in Key Vault."""
     object_type: ObjectType
-    """secret, key or cert (a certificate's private key and chain: secret on the certificate's name)."""
+    """What to read (a certificate's private key and chain: secret on the certificate's name)."""
     object_version: str = ""
     """Version to mount; empty for the latest."""
     object_alias: str | None = None
     """File name to write instead of objectName (relative, no '..')."""
     object_format: ObjectFormat | None = None
-    """pem (default) or pfx; pfx only with objectType secret."""
+    """File format; default pem; pfx only with objectType secret."""
     object_encoding: ObjectEncoding | None = None
-    """utf-8 (default), hex or base64; only with objectType secret."""
+    """Encoding of the secret's value; default utf-8; only with objectType secret."""
     object_version_history: StrictInt | None = None
     """Number of versions to write as <file>/<index>; above 1 also grants list."""
     file_permission: str | None = None

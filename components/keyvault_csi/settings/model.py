@@ -103,7 +103,7 @@ class IdentitySettings(Strict):
     """Which identity reads the vault: see the README's "Identity modes"."""
 
     type: IdentityType
-    """userAssigned (name + resourceGroup, or resourceId), systemAssigned, kubelet (cluster) or workload (name + resourceGroup + cluster)."""
+    """The mode: userAssigned takes name + resourceGroup or resourceId, kubelet takes cluster, workload takes name + resourceGroup + cluster."""
     name: IdentityName | None = None
     """Name of the user-assigned identity to create (userAssigned, workload)."""
     resource_group: ResourceGroupName | None = None
