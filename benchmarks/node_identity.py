@@ -6,7 +6,7 @@ identities: a deploy (P creates in parallel threads, as the Pulumi engine runs P
 resources), a no-op update (must write nothing) and a refresh (one GET per node).
 Targets: PATCHes = P whatever W is; deploy wall time close to one async operation.
 
-    .venv/bin/python benchmarks/node_identity.py
+    .venv/bin/python -m benchmarks.node_identity   # from the repository root
 
 Prints a table, then one JSON line for the largest case.
 """
@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -23,12 +22,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]  # the test server lives with the tests
-
-from keyvault_csi import arm_client  # noqa: E402
-from keyvault_csi.node_identity.resource import NodeIdentityProvider  # noqa: E402
-from keyvault_csi.testing.arm_server import TOKEN, FakeArm  # noqa: E402
+from keyvault_csi.node_identity import client as arm_client
+from keyvault_csi.node_identity.resource import NodeIdentityProvider
+from keyvault_csi.testing.arm_server import TOKEN, FakeArm
 
 LATENCY = 0.1
 OPERATION_SECONDS = 2.0

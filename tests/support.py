@@ -14,7 +14,7 @@ import pulumi
 import pytest
 
 from keyvault_csi.settings.model import validate_settings
-from keyvault_csi.testing.mockgraph import DYNAMIC_NODE_IDENTITY, Graph, evaluate
+from keyvault_csi.testing.mockgraph import DYNAMIC_NODE_IDENTITY, PLACEHOLDER_SUBSCRIPTION, Graph, evaluate
 from tools.review.plan import evaluate_stack
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,6 +33,9 @@ NODE_IDENTITY = DYNAMIC_NODE_IDENTITY
 SERVICE_ACCOUNT = "kubernetes:core/v1:ServiceAccount"
 SPC = "kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass"
 POD = "kubernetes:core/v1:Pod"
+DEPLOYMENT = "kubernetes:apps/v1:Deployment"
+RELEASE = "kubernetes:helm.sh/v3:Release"
+DRIVER = "keyvault-csi:index:CsiDriver"
 
 # ARM ids of the node-identity tests: a scale set that already carries AKS's own identities.
 SUBSCRIPTION = "00000000-0000-0000-0000-000000000001"
@@ -59,6 +62,7 @@ def base_settings(identity_type: str = "userAssigned") -> dict[str, Any]:
         "existing": {"type": "userAssigned", "resourceId": IDENTITY_ID},
         "systemAssigned": {"type": "systemAssigned"},
         "kubelet": {"type": "kubelet", "cluster": {"resourceGroup": "rg-aks", "name": "aks"}},
+        "aksAddon": {"type": "aksAddon", "cluster": {"resourceGroup": "rg-aks", "name": "aks"}},
         "workload": {
             "type": "workload",
             "name": "id-app",
@@ -82,7 +86,7 @@ def base_settings(identity_type: str = "userAssigned") -> dict[str, Any]:
             }
         ],
     }
-    if identity_type not in ("kubelet", "workload"):  # both refuse nodes
+    if identity_type not in ("kubelet", "workload", "aksAddon"):  # they refuse nodes
         settings["nodes"] = {
             "scaleSets": [
                 {"resourceGroup": "MC_rg_aks_westeurope", "name": "aks-nodepool1-12345678-vmss"},
@@ -107,14 +111,25 @@ def run_program(
     vault_rbac: dict[str, bool] | None = None,
     stack: str = "test",
     clusters_without_oidc: tuple[str, ...] = (),
+    aks_addons: dict[str, Any] | None = None,
+    vault_access_policies: dict[str, list[dict[str, Any]]] | None = None,
+    client_subscription: str = PLACEHOLDER_SUBSCRIPTION,
+    extra_config: dict[str, str] | None = None,
 ) -> Graph:
-    """Evaluate ``__main__.py`` with ``settings`` as stack config."""
+    """Evaluate ``__main__.py`` with ``settings`` as stack config.
+
+    The Azure provider answers ``client_subscription`` (default: the mock's placeholder); ``vault_access_policies`` are
+    the entries a vault already has (by vault name); ``aks_addons``: see ``PlaceholderMocks``.
+    """
     return evaluate(
         lambda: runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__"),
-        as_stack_config(settings),
+        as_stack_config(settings) | (extra_config or {}),
         stack=stack,
         vault_rbac=vault_rbac,
         clusters_without_oidc=clusters_without_oidc,
+        aks_addons=aks_addons,
+        vault_access_policies=vault_access_policies,
+        client_subscription=client_subscription,
     )
 
 

@@ -10,12 +10,14 @@ import yaml
 
 from keyvault_csi.rules.grants import ROLE_ASSIGNMENT_NAMESPACE, role_assignment_name
 from keyvault_csi.testing.mockgraph import DYNAMIC_NODE_IDENTITY, Graph, RecordedResource
+from keyvault_csi.testing.mockgraph import PLACEHOLDER_SUBSCRIPTION as PLACEHOLDER
 from tests.support import (
     ACCESS_POLICY,
     IDENTITY,
     POD,
     ROLE_ASSIGNMENT,
     SPC,
+    SUBSCRIPTION,
     TOP,
     base_settings,
     run_program,
@@ -34,8 +36,10 @@ def grants(graph: Graph) -> list[RecordedResource]:
 
 @pytest.fixture(scope="module")
 def graphs() -> dict[str, Graph]:
+    # The existing identity lives in the provider's subscription (another one: tests/azure/test_subscriptions.py).
     return {
-        mode: run_program(base_settings(mode)) for mode in ("userAssigned", "existing", "systemAssigned", "kubelet")
+        mode: run_program(base_settings(mode), client_subscription=SUBSCRIPTION if mode == "existing" else PLACEHOLDER)
+        for mode in ("userAssigned", "existing", "systemAssigned", "kubelet")
     }
 
 
@@ -166,9 +170,8 @@ def test_rbac_vault_gets_minimal_roles_scoped_to_the_vault() -> None:
     scope = "/subscriptions/<subscriptionId>/resourceGroups/rg-secrets/providers/Microsoft.KeyVault/vaults/kvname"
     assert sorted(r.inputs["roleDefinitionId"].rsplit("/", 1)[-1] for r in roles) == sorted(
         [
-            "4633458b-17de-408a-b874-0445c86b69e6",
-            "12338af0-0e69-4776-bea7-57ae8d297424",
-            "db79e9a7-68ee-4b58-9aeb-b90e7c24fcba",
+            "4633458b-17de-408a-b874-0445c86b69e6",  # Key Vault Secrets User: the secret
+            "21090545-7ca7-4776-b22c-e363652d74d2",  # Key Vault Reader: the key and the cert, one assignment
         ]
     )
     for role in roles:

@@ -36,6 +36,7 @@ _EXPORTS = {
     "SecretsStorePod": "keyvault_csi.kubernetes.pod",
     "SecretsStorePodArgs": "keyvault_csi.kubernetes.pod",
     "secrets_store_volume": "keyvault_csi.kubernetes.pod",
+    "node_placement": "keyvault_csi.rules.placement",
     "SecretProviderClass": "keyvault_csi.kubernetes.secret_provider_class",
     "SecretProviderClassArgs": "keyvault_csi.kubernetes.secret_provider_class",
     "provider_parameters": "keyvault_csi.rules.parameters",
@@ -76,6 +77,7 @@ __all__ = [
     "provider_parameters",
     "render_objects",
     "required_roles",
+    "node_placement",
     "secrets_store_volume",
     "validate_settings",
 ]
@@ -109,5 +111,6 @@ if TYPE_CHECKING:
     from keyvault_csi.rules.grants import access_policy_permissions, required_roles
     from keyvault_csi.rules.objects import KeyVaultObject, parse_objects, render_objects
     from keyvault_csi.rules.parameters import provider_parameters
+    from keyvault_csi.rules.placement import node_placement
     from keyvault_csi.rules.secret_sync import SecretObject
     from keyvault_csi.settings.model import Settings, validate_settings

@@ -12,20 +12,28 @@ annotation) and ─> FederatedIdentityCredential (chained per identity), and eac
 its own ServiceAccount and credential.
 
 Nothing else waits: node writes and grants run side by side, and classes do not wait for grants.
+With ``driver.install: helm`` every class also waits for the driver's Helm release (its CRD); a
+workload's Deployment waits for what its Pod would (docs/driver.md).
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
 
 import pulumi
 
 from keyvault_csi.azure.identity import ManagedIdentity, ManagedIdentityArgs
 from keyvault_csi.azure.keyvault_access import KeyVaultAccess
 from keyvault_csi.azure.workload_identity import POD_LABELS, WorkloadIdentity
+from keyvault_csi.kubernetes.deployment import SecretsStoreDeploymentArgs
+from keyvault_csi.kubernetes.driver import ASSUMED, CsiDriver, driver_args
 from keyvault_csi.kubernetes.env import container_env, container_env_from
+from keyvault_csi.kubernetes.placement import settings_placement, workload_placement
 from keyvault_csi.kubernetes.pod import SecretsStorePodArgs
 from keyvault_csi.kubernetes.secret_provider_class import SecretProviderClassArgs
 from keyvault_csi.kubernetes.workload import Workload, WorkloadArgs
-from keyvault_csi.node_identity.assignments import NodeArgs, NodeIdentityAssignments
+from keyvault_csi.node_identity.assignments import NodeIdentityAssignments, nodes_from_settings
 from keyvault_csi.package.args import AksKeyVaultSecretsArgs
 from keyvault_csi.settings.model import Settings, WorkloadSettings, validate_settings
 
@@ -50,19 +58,35 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
     """The workload that declares each class, by ``namespace/class``."""
     pods: dict[str, Workload]
     """The workload that declares each Pod, by ``namespace/pod``."""
+    deployments: dict[str, Workload]
+    """The workload that declares each Deployment, by ``namespace/deployment``."""
+    driver: CsiDriver | None
+    """The driver's Helm release or add-on check; ``None`` for ``driver.install: none``."""
     identity_client_id: pulumi.Output[str]
     principal_ids: dict[str, pulumi.Output[str]]
+    node_placement: dict[str, Any]
 
     def __init__(
-        self, name: str, args: AksKeyVaultSecretsArgs | Settings, opts: pulumi.ResourceOptions | None = None
+        self,
+        name: str,
+        args: AksKeyVaultSecretsArgs | Settings,
+        opts: pulumi.ResourceOptions | None = None,
+        *,
+        subscription_providers: Mapping[str, pulumi.ProviderResource] | None = None,
     ) -> None:
+        """``subscription_providers``: azure-native providers by subscription ID for a vault or an
+        existing identity in another subscription (otherwise declared as children, docs/existing-grants.md)."""
         settings = args if isinstance(args, Settings) else validate_settings(args)
         super().__init__(TYPE, name, None, opts)
-        self.identity = ManagedIdentity(
-            f"{name}-identity", _identity_args(settings), pulumi.ResourceOptions(parent=self)
-        )
+        self.driver = self._declare_driver(name, settings)
+        identity_args = _identity_args(settings)
+        identity_args["environment"] = settings.environment
+        identity_args["subscriptionProviders"] = subscription_providers
+        self.identity = ManagedIdentity(f"{name}-identity", identity_args, pulumi.ResourceOptions(parent=self))
         self.identity_client_id = self.identity.client_id
         self.nodes = self._assign_to_nodes(name, settings)
+        # nodeSelector/affinity for users' own Pods (secrets_store_volume) in the node-identity modes.
+        self.node_placement = settings_placement(settings)
         self.workload_identity = self._federate(name, settings)
         self.principal_ids = (
             dict(self.nodes.principal_ids)
@@ -76,8 +100,17 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
                 "resourceGroup": settings.key_vault.resource_group,
                 "tenantId": settings.tenant_id,
                 "objects": [obj for w in settings.workloads for obj in w.objects],
-                "principals": self.principal_ids,
+                # A principal read at preview is checked against the vault's existing entries.
+                "principals": (
+                    {"identity": self.identity.known_principal_id}
+                    if self.identity.known_principal_id and settings.identity.type != "systemAssigned"
+                    else self.principal_ids
+                ),
                 "permissionModel": settings.key_vault.permission_model,
+                "environment": settings.environment,
+                "location": settings.location,
+                # A vault in the identity's other subscription reuses the provider declared for it.
+                "subscriptionProviders": self.identity.subscription_providers,
                 **(
                     {"subscriptionId": settings.key_vault.subscription_id} if settings.key_vault.subscription_id else {}
                 ),
@@ -85,7 +118,7 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
             },
             pulumi.ResourceOptions(parent=self),
         )
-        self.workloads, self.secret_provider_classes, self.pods = {}, {}, {}
+        self.workloads, self.secret_provider_classes, self.pods, self.deployments = {}, {}, {}, {}
         for workload in settings.workloads:
             self._declare_workload(name, settings, workload)
         self.register_outputs(
@@ -94,9 +127,17 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
                 "principalIds": self.principal_ids,
                 "secretProviderClasses": sorted(self.secret_provider_classes),
                 "pods": sorted(self.pods),
+                "deployments": sorted(self.deployments),
                 "serviceAccounts": sorted(self.workload_identity.service_accounts) if self.workload_identity else [],
             }
         )
+
+    def _declare_driver(self, name: str, settings: Settings) -> CsiDriver | None:
+        args = driver_args(settings)
+        if args is None:
+            pulumi.log.info(ASSUMED, resource=self)
+            return None
+        return CsiDriver(f"{name}-driver", args, pulumi.ResourceOptions(parent=self))
 
     def _federate(self, name: str, settings: Settings) -> WorkloadIdentity | None:
         identity = settings.identity
@@ -124,20 +165,17 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
         )
 
     def _assign_to_nodes(self, name: str, settings: Settings) -> NodeIdentityAssignments | None:
-        if settings.identity.type in ("kubelet", "workload") or settings.nodes is None:
+        if settings.identity.type in ("kubelet", "workload", "aksAddon") or settings.nodes is None:
             return None
-        nodes: list[NodeArgs] = []
-        for kind, ref in settings.nodes.all():
-            node: NodeArgs = {"kind": kind, "resourceGroup": ref.resource_group, "name": ref.name}
-            if ref.subscription_id:
-                node["subscriptionId"] = ref.subscription_id
-            nodes.append(node)
+        nodes = nodes_from_settings(settings.nodes)
         system = settings.identity.type == "systemAssigned"
         return NodeIdentityAssignments(
             f"{name}-nodes",
             {
                 "nodes": nodes,
                 **({} if system else {"userAssignedIdentityId": self.identity.resource_id}),
+                # An identity created here is ours on any node it shows up on (issue 11.10).
+                **({"ownedIdentityIds": [self.identity.resource_id]} if _created_identity(settings) else {}),
                 "systemAssigned": system,
                 "armEndpoint": settings.arm_endpoint,
                 "environment": settings.environment,
@@ -167,39 +205,52 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
             "secretProviderClass": class_args,
             "classResourceName": f"{name}-{workload.namespace}-{class_name}",
         }
-        pod_name = workload.pod_name()
-        if workload.pod is not None:
+        if self.driver is not None and self.driver.release is not None:
+            args["classDependsOn"] = [self.driver.release]
+        pod_name = workload.deployment_name() if workload.deployment else workload.pod_name()
+        template = workload.pod or workload.deployment
+        if template is not None:
             waits_for: list[pulumi.Resource] = [self.access] + ([self.nodes] if self.nodes else [])
             pod_args: SecretsStorePodArgs = {
                 "namespace": workload.namespace,
                 "podName": pod_name,
-                "image": workload.pod.image,
-                "mountPath": workload.pod.effective_mount_path(),
-                "os": workload.pod.os,
+                "image": template.image,
+                "mountPath": template.effective_mount_path(),
+                "os": template.os,
                 "secretProviderClass": "",  # the workload's own class
-                "env": container_env(workload.pod.env),
-                "envFrom": container_env_from(workload.pod.env_from),
+                "env": container_env(template.env),
+                "envFrom": container_env_from(template.env_from),
                 # Hardened defaults (keyvault_csi.rules.pod) under the workload's overrides.
-                "securityContext": workload.pod.security_args(),
-                "resources": workload.pod.resources_args(),
+                "securityContext": template.security_args(),
+                "resources": template.resources_args(),
+                **workload_placement(settings, workload),  # only on pools that carry the node identity
             }
-            if workload.pod.writable_paths is not None:
-                pod_args["writablePaths"] = workload.pod.writable_paths
+            if template.writable_paths is not None:
+                pod_args["writablePaths"] = template.writable_paths
             if self.workload_identity:
                 sa = workload.service_account_name()
                 waits_for += self.workload_identity.waits_for(workload.namespace, sa)
                 pod_args["serviceAccountName"] = self.workload_identity.service_account_name(workload.namespace, sa)
                 pod_args["labels"] = POD_LABELS
-            args |= {
-                "pod": pod_args,
-                "podDependsOn": waits_for,
-                "podResourceName": f"{name}-{workload.namespace}-{pod_name}",
-            }
+            args |= {"podDependsOn": waits_for, "podResourceName": f"{name}-{workload.namespace}-{pod_name}"}
+            if workload.deployment is not None:
+                deployment_args: SecretsStoreDeploymentArgs = {**pod_args, "replicas": workload.deployment.replicas}
+                args["deployment"] = deployment_args
+            else:
+                args["pod"] = pod_args
         component = Workload(f"{name}-{workload.namespace}-{workload.name}", args, pulumi.ResourceOptions(parent=self))
         self.workloads[workload.name] = component
         self.secret_provider_classes[f"{workload.namespace}/{class_name}"] = component
         if workload.pod is not None:
             self.pods[f"{workload.namespace}/{pod_name}"] = component
+        if workload.deployment is not None:
+            self.deployments[f"{workload.namespace}/{pod_name}"] = component
+
+
+def _created_identity(settings: Settings) -> bool:
+    """True when this stack creates the user-assigned identity (name + resourceGroup, no resourceId)."""
+    identity = settings.identity
+    return identity.type == "userAssigned" and identity.resource_id is None and identity.name is not None
 
 
 def _identity_args(settings: Settings) -> ManagedIdentityArgs:

@@ -13,17 +13,23 @@ import pulumi_azure_native as azure_native
 from pulumi_azure_native import containerservice
 from pulumi_kubernetes.provider import Provider as KubernetesProvider
 
+from keyvault_csi.azure.subscriptions import azure_native_settings
 from keyvault_csi.settings.model import Settings
 
 
 def azure_provider(settings: Settings) -> azure_native.Provider:
-    """azure-native, configured from the stack's ``azure-native:*`` keys (explicit providers ignore them)."""
+    """azure-native, configured from the stack's ``azure-native:*`` keys (explicit providers ignore them).
+
+    Providers the components declare for other subscriptions copy the same settings
+    (:func:`keyvault_csi.azure.subscriptions.azure_native_settings`).
+    """
     azure_config = pulumi.Config("azure-native")
     return azure_native.Provider(
         "azure-native",
         location=settings.location,
         environment=settings.environment,
         subscription_id=azure_config.get("subscriptionId"),
+        **azure_native_settings(),
     )
 
 

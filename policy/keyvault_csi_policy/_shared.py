@@ -7,20 +7,22 @@ Azure SDK), so the pack's virtualenv stays small: it installs ``keyvault-csi`` w
 
 from __future__ import annotations
 
-from keyvault_csi.rules.grants import FAMILIES, OTHER_KEY_VAULT_ROLES, READ_PERMISSIONS, USER_ROLES
+from keyvault_csi.rules.grants import BROADER_READ_ROLES, FAMILIES, OTHER_KEY_VAULT_ROLES, READ_PERMISSIONS, USER_ROLES
 from keyvault_csi.rules.model import input_keys
 from keyvault_csi.rules.names import cloud_env_file_problem, cloud_name_problem, key_vault_name_problem
-from keyvault_csi.rules.objects import KeyVaultObject, parse_objects, shared_file_problems
+from keyvault_csi.rules.objects import KeyVaultObject, file_conflicts, parse_objects
 from keyvault_csi.rules.parameters import (
     CRD_API_VERSION,
     CRD_GROUP,
     DEPRECATED_PARAMETERS,
     IDENTITY_FLAGS,
     PARAMETER_KEYS,
+    parse_flag,
 )
 from keyvault_csi.rules.pod import CSI_DRIVER
 
 __all__ = [
+    "BROADER_READ_ROLES",
     "CRD_API_VERSION",
     "CRD_GROUP",
     "CSI_DRIVER",
@@ -34,8 +36,9 @@ __all__ = [
     "KeyVaultObject",
     "cloud_env_file_problem",
     "cloud_name_problem",
+    "file_conflicts",
     "input_keys",
     "key_vault_name_problem",
+    "parse_flag",
     "parse_objects",
-    "shared_file_problems",
 ]

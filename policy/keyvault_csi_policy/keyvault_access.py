@@ -1,7 +1,8 @@
 """Key Vault grants: read-only, scoped to one vault, and access-policy writes to a vault in order.
 
 The CSI driver's Azure provider only reads: ``get`` (``list`` for ``objectVersionHistory > 1``) in
-the access-policy model, the Key Vault *User roles in the RBAC model (FACTS §2). A broader grant
+the access-policy model, Key Vault Secrets User and Key Vault Reader in the RBAC model (docs/azure-rules.md §kv-least-privilege,
+``keyvault_csi.rules.grants``). A broader grant
 is a standing risk nobody notices because everything still works.
 """
 
@@ -22,7 +23,7 @@ from pulumi_policy import (
 
 from ._graph import DependencyGraph
 from ._props import UNKNOWN, dig, known_str, plain, string_list_config
-from ._shared import FAMILIES, OTHER_KEY_VAULT_ROLES, READ_PERMISSIONS, USER_ROLES
+from ._shared import BROADER_READ_ROLES, FAMILIES, OTHER_KEY_VAULT_ROLES, READ_PERMISSIONS, USER_ROLES
 
 ACCESS_POLICY = "azure-native:keyvault:AccessPolicy"
 VAULT = "azure-native:keyvault:Vault"
@@ -118,9 +119,10 @@ def role_problem(scope: Any, role_definition_id: Any) -> str | None:
     if _VAULT_SCOPE.match(scope):
         if guid in USER_ROLES:
             return None
+        more = f" grants {BROADER_READ_ROLES[guid][1]}" if guid in BROADER_READ_ROLES else ""
         return (
-            f"{role} on a Key Vault scope ({scope}); fix: assign only Key Vault Secrets User, Crypto User or "
-            f"Certificate User ({', '.join(sorted(USER_ROLES))}) to a CSI reader"
+            f"{role} on a Key Vault scope ({scope}){more}; fix: assign only "
+            f"{' or '.join(f'{name} ({g})' for g, name in USER_ROLES.items())} to a CSI reader"
         )
     if _WIDE_SCOPE.match(scope) and (guid in USER_ROLES or guid in OTHER_KEY_VAULT_ROLES):
         return (
@@ -250,7 +252,7 @@ ACCESS_POLICY_POLICY = ResourceValidationPolicy(
 )
 ROLE_ASSIGNMENT_POLICY = ResourceValidationPolicy(
     name="keyvault-role-assignment-user-roles-at-vault-scope",
-    description="On a Key Vault scope only the Key Vault Secrets/Crypto/Certificate User roles; no Key Vault data role wider than one vault.",
+    description="On a Key Vault scope only Key Vault Secrets User (secrets) and Key Vault Reader (keys, certs); no Key Vault data role wider than one vault.",
     validate=_validate_role_assignment,
     enforcement_level=EnforcementLevel.MANDATORY,
     config_schema=_EXEMPT_SCHEMA,

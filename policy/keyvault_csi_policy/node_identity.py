@@ -1,4 +1,4 @@
-"""Advisory: an identity put on a scale set that AKS manages (the support caveat, FACTS §3)."""
+"""Advisory: an identity put on a scale set that AKS manages (the support caveat, docs/azure-rules.md §aks-support-caveat)."""
 
 from __future__ import annotations
 
@@ -24,7 +24,11 @@ def aks_scale_set(node_id: str | None) -> tuple[str, str] | None:
 def _validate(args: ResourceValidationArgs, report_violation) -> None:
     if args.resource_type != NODE_IDENTITY:
         return
-    found = aks_scale_set(known_str(plain(args.props).get("nodeId")))
+    props = plain(args.props)
+    found = aks_scale_set(known_str(props.get("nodeId")))
+    pool = known_str(props.get("agentPool"))
+    if pool and not found:  # an agent pool by name: its scale set is AKS-managed by definition
+        found = (f"of agent pool {known_str(props.get('clusterName'))}", pool)
     if found:
         report_violation(
             f"identity assignment to the AKS-managed scale set {found[0]}/{found[1]}: AKS support discourages IaaS "

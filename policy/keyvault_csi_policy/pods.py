@@ -1,7 +1,7 @@
 """Pods (and pod templates) that mount the Secrets Store CSI driver: read-only, class in their namespace.
 
 The driver rejects a writable request and looks the class up in the Pod's own namespace; both
-mistakes show only as a ``FailedMount`` event on a Pod stuck in ``ContainerCreating`` (FACTS §1).
+mistakes show only as a ``FailedMount`` event on a Pod stuck in ``ContainerCreating`` (docs/azure-rules.md §pod-failed-mount).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Every SecretProviderClass in the stack, ours or hand-written: what the Azure provider will read.
 
 The provider reads ``spec.parameters`` by exact, case-sensitive key and ignores any other key
-without a word; mistakes surface only as a Pod stuck in ``ContainerCreating`` (FACTS §1). This
+without a word; mistakes surface only as a Pod stuck in ``ContainerCreating`` (docs/azure-rules.md §pod-failed-mount). This
 policy reports each such mistake with the fix, at preview.
 """
 
@@ -25,16 +25,15 @@ from ._shared import (
     KeyVaultObject,
     cloud_env_file_problem,
     cloud_name_problem,
+    file_conflicts,
     input_keys,
     key_vault_name_problem,
+    parse_flag,
     parse_objects,
-    shared_file_problems,
 )
 
 GROUP, API_VERSION = CRD_GROUP, CRD_API_VERSION
 _TYPE = re.compile(rf"^kubernetes:{re.escape(GROUP)}/(?P<version>[^:]+):SecretProviderClass$")
-# Go's strconv.ParseBool, which the provider uses for the use* flags.
-_TRUE, _FALSE = {"1", "t", "T", "TRUE", "true", "True"}, {"0", "f", "F", "FALSE", "false", "False"}
 
 
 def is_secret_provider_class(resource_type: str, props: Mapping[str, Any]) -> bool:
@@ -158,12 +157,17 @@ def _identity(parameters: Mapping[str, Any]) -> list[str]:
     found, true_flags = [], []
     for flag in IDENTITY_FLAGS:
         value = parameters.get(flag)
-        if value is None or value is UNKNOWN or not isinstance(value, str) or value == "":
+        if value is None or value is UNKNOWN or not isinstance(value, str):
             continue
-        if value in _TRUE:
-            true_flags.append(flag)
-        elif value not in _FALSE:
-            found.append(f'parameter {flag!r} is {value!r}; fix: use "true" or "false"')
+        # Trimmed, then Go's strconv.ParseBool: the provider fails the mount on anything else.
+        try:
+            if parse_flag(value):
+                true_flags.append(flag)
+        except ValueError as error:
+            found.append(
+                f"parameter {flag!r} is {value!r}: the provider fails the mount ({error}); "
+                'fix: use "true" or "false" (Go also reads 1/0, t/f, TRUE/FALSE, True/False)'
+            )
     if found:
         return found  # a flag the provider cannot parse fails the mount; the rest would only follow from it
     if len(true_flags) > 1:
@@ -173,16 +177,16 @@ def _identity(parameters: Mapping[str, Any]) -> list[str]:
     client_id = parameters.get("clientID")
     has_client_id = client_id is UNKNOWN or (isinstance(client_id, str) and client_id != "")
     if "useVMManagedIdentity" in true_flags and has_client_id:
+        # Provider pkg/provider/provider.go buildAuthConfig: a clientID makes it parse the driver's
+        # service-account token for api://AzureADTokenExchange, then VM identity mode ignores clientID.
         found.append(
-            'clientID is set together with useVMManagedIdentity "true": the provider then looks for a service-account '
-            "token and fails; fix: remove clientID (node identity: userAssignedIdentityID) or set "
+            'clientID is set together with useVMManagedIdentity "true": the mount uses the VM identity and ignores '
+            "clientID, and fails if the driver passes no service-account token for api://AzureADTokenExchange "
+            "(tokenRequests of the CSIDriver); fix: remove clientID (node identity: userAssignedIdentityID) or set "
             'useVMManagedIdentity "false" (workload identity)'
         )
-    if not true_flags and not has_client_id:
-        found.append(
-            'no identity: no use* flag is "true" and clientID is not set; fix: set useVMManagedIdentity "true" '
-            "(+ userAssignedIdentityID) or clientID (workload identity)"
-        )
+    # No flag true and no clientID is service-principal mode: the credentials come from the Pod
+    # volume's nodePublishSecretRef (provider pkg/auth/auth.go), a valid mode for hand-written classes.
     user_assigned = parameters.get("userAssignedIdentityID")
     if isinstance(user_assigned, str) and user_assigned.startswith("/"):
         found.append(
@@ -224,13 +228,14 @@ def _objects(parameters: Mapping[str, Any]) -> list[str]:
         ]
     if not documents:
         return ["objects lists no object; fix: add at least one entry under 'array:'"]
-    found, valid = [], []
+    found: list[str] = []
+    valid: list[tuple[int, KeyVaultObject]] = []
     for index, document in enumerate(documents):
         try:
             valid.append((index, KeyVaultObject.model_validate(document)))
         except ValidationError as error:
             found.extend(_object_error(index, e) for e in error.errors(include_url=False))
-    return found + shared_file_problems(valid, fix="fix: ")
+    return found + file_conflicts([o for _, o in valid], [i for i, _ in valid], fix="fix: ")
 
 
 def _object_error(index: int, error: Mapping[str, Any]) -> str:

@@ -1,4 +1,4 @@
-"""Workload identity (FACTS §4): the graph, its ordering, its limits and the shipped example stack."""
+"""Workload identity (docs/azure-rules.md §workload-identity): the graph, its ordering, its limits and the shipped example stack."""
 
 from __future__ import annotations
 

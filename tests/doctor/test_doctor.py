@@ -52,12 +52,8 @@ def test_other_volumes_are_not_secrets_store_mounts(entry: dict[str, str]) -> No
     assert not is_secrets_store(entry["message"])
 
 
-def test_hit_rate_is_total_and_every_cause_has_evidence(capsys: pytest.CaptureFixture[str]) -> None:
-    rates = hit_rates(CORPUS["messages"])
-    with capsys.disabled():
-        print("\ncause                     hits/messages")
-        for cause, (hits, total) in rates.items():
-            print(f"{cause:<25} {hits}/{total}")
+def test_hit_rate_is_total_and_every_cause_has_evidence() -> None:
+    rates = hit_rates(CORPUS["messages"])  # the assertion shows every cause's hits/messages
     assert all(hits == total for hits, total in rates.values()), rates
     assert set(rates) == {cause.id for cause in CATALOGUE} | {UNKNOWN}
 

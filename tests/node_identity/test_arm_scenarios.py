@@ -8,11 +8,13 @@ of GET and PATCH requests per node. Delays and backoffs are tiny so the module s
 
 from __future__ import annotations
 
-import asyncio
 import base64
+import math
+import pickletools
 import threading
 import time
 from collections.abc import Iterator
+from email.utils import formatdate
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +25,12 @@ from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime.rpc import UNKNOWN
 
 from keyvault_csi.node_identity import client as arm_client
+from keyvault_csi.node_identity import discovery
 from keyvault_csi.node_identity import write_cycle as arm
 from keyvault_csi.node_identity.resource import NodeIdentityAssignment, NodeIdentityProvider
 from keyvault_csi.testing.arm_server import LOST, TOKEN, FakeArm, Fault, user_identity_value
-from tests.support import KUBELET, MC_RG, MONITORING, OURS, VMSS, identity_id
+from keyvault_csi.testing.mockgraph import evaluate
+from tests.support import KUBELET, MC_RG, MONITORING, OURS, SUBSCRIPTION, VMSS, identity_id
 
 pytestmark = pytest.mark.arm
 
@@ -218,9 +222,10 @@ def test_check_names_bad_values_and_normalises() -> None:
 @pytest.mark.parametrize(
     ("method", "status", "code", "gets", "patches"),
     [
-        ("PATCH", 409, "Conflict", 4, 3),
-        ("PATCH", 500, "InternalServerError", 4, 3),
-        ("PATCH", 503, "ServiceUnavailable", 4, 3),
+        # azure-core's RetryPolicy repeats the PATCH itself: no fresh GET needed.
+        ("PATCH", 409, "Conflict", 2, 3),
+        ("PATCH", 500, "InternalServerError", 2, 3),
+        ("PATCH", 503, "ServiceUnavailable", 2, 3),
         ("GET", 503, "ServiceUnavailable", 4, 1),
         ("GET", 429, "TooManyRequests", 4, 1),
     ],
@@ -240,7 +245,16 @@ def test_throttling_honours_retry_after(server: FakeArm, aks_vmss: Node) -> None
     started = time.monotonic()
     provider.create(inputs())
     assert time.monotonic() - started >= 0.3
-    assert counts(server) == (3, 2)
+    assert counts(server) == (2, 2)  # the RetryPolicy repeats the PATCH after the wait
+    assert OURS in users(server)
+
+
+def test_retry_after_as_an_http_date_is_honoured(server: FakeArm, aks_vmss: Node) -> None:
+    target = math.ceil(time.time()) + 1  # HTTP dates have whole seconds
+    server.inject(VMSS, Fault("PATCH", 429, "TooManyRequests", retry_after=formatdate(target, usegmt=True)))
+    provider.create(inputs())
+    assert time.time() >= target - 0.05
+    assert counts(server) == (2, 2)
     assert OURS in users(server)
 
 
@@ -251,7 +265,7 @@ def test_conflict_while_another_operation_runs(server: FakeArm, aks_vmss: Node) 
     assert_foreign_untouched(server, aks_vmss)
     rejected = [p for p in server.patches(VMSS) if p.status == 409]
     assert rejected and server.patches(VMSS)[-1].status == 200
-    assert counts(server) == (len(rejected) + 2, len(rejected) + 1)
+    assert counts(server) == (2, len(rejected) + 1)  # 409s are retried by the RetryPolicy, no fresh GET
 
 
 def test_failed_async_operation_names_node_and_code(server: FakeArm, aks_vmss: Node) -> None:
@@ -389,21 +403,225 @@ def test_resource_wire_names_and_python_outputs() -> None:
         def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
             return {}
 
-    asyncio.set_event_loop(asyncio.new_event_loop())  # an earlier mock run may have closed the current one
-    pulumi.runtime.set_mocks(Mocks())
-
-    @pulumi.runtime.test
-    def check() -> pulumi.Output[None]:
+    def program() -> None:
         resource = NodeIdentityAssignment("np1", {"nodeId": VMSS, "userAssignedIdentities": [OURS]})
+        pulumi.export(
+            "values",
+            pulumi.Output.all(
+                resource.node_id, resource.principal_id, resource.user_assigned_identities,
+                resource.system_assigned, resource.added_user_assigned_identities, resource.system_assigned_added,
+            ),
+        )  # fmt: skip
 
-        def verify(values: list[Any]) -> None:
-            assert values == [VMSS, "p", [OURS], False, [OURS], False]
-            assert sent["type"] == "pulumi-python:dynamic:NodeIdentityAssignment"
-            assert {"nodeId", "userAssignedIdentities", "systemAssigned", "armEndpoint", "environment"} <= set(sent)
+    graph = evaluate(program, mocks=Mocks())
+    assert graph.stack_outputs["values"] == [VMSS, "p", [OURS], False, [OURS], False]
+    assert sent["type"] == "pulumi-python:dynamic:NodeIdentityAssignment"
+    assert {"nodeId", "userAssignedIdentities", "systemAssigned", "armEndpoint", "environment"} <= set(sent)
 
-        return pulumi.Output.all(
-            resource.node_id, resource.principal_id, resource.user_assigned_identities,
-            resource.system_assigned, resource.added_user_assigned_identities, resource.system_assigned_added,
-        ).apply(verify)  # fmt: skip
 
-    check()
+# --- issue 11: concurrency, failed operations, poll faults ------------------------------------
+
+
+def test_without_etag_a_change_between_read_and_patch_is_not_lost(server: FakeArm) -> None:
+    """11.11: no etag, no If-Match; the re-read right before the PATCH catches a concurrent writer."""
+    server.add_node(VMSS, user=(KUBELET,), etag=False)
+
+    def enable_system() -> None:  # someone turns the system identity on after our first GET
+        block = identity(server)
+        server.set_identity(VMSS, {**block, "type": "SystemAssigned, UserAssigned", "principalId": "p-other"})
+
+    server.after_next_get(VMSS, enable_system)
+    provider.create(inputs())
+    after = identity(server)
+    assert after["type"] == "SystemAssigned, UserAssigned" and after["principalId"] == "p-other"
+    assert users(server) == {KUBELET, OURS}
+    assert [p.if_match for p in server.patches(VMSS)] == [None]
+    assert server.patches(VMSS)[0].body["identity"]["type"] == "SystemAssigned, UserAssigned"
+
+
+def test_invalid_identity_values_from_a_concurrent_removal_restarts_once(server: FakeArm) -> None:
+    """11.12: our delete's `type: UserAssigned` after someone removed the last other identity."""
+    server.add_node(VMSS, user=(KUBELET,), etag=False)
+    outs = provider.create(inputs()).outs
+    server.interleave(lambda: server.set_identity(VMSS, {"type": "UserAssigned", "userAssignedIdentities": {OURS: {}}}))
+    provider.delete("id", outs)
+    assert identity(server) == {"type": "None"}
+    assert [p.status for p in server.patches(VMSS)][1:] == [400, 200]
+
+
+def test_a_failed_operation_that_was_applied_leaves_no_orphan(server: FakeArm, aks_vmss: Node) -> None:
+    """11.10: ARM applied our identity although the operation failed; ours is owned all the same."""
+    server.fail_next_operation(VMSS, "InternalExecutionError", applied=True)
+    with pytest.raises(arm.ArmError, match="InternalExecutionError"):
+        provider.create(inputs(ownedIdentities=[OURS]))
+    assert OURS in users(server)  # applied despite the failure; the failed create left no state
+    outs = provider.create(inputs(ownedIdentities=[OURS])).outs  # the next `up`
+    assert outs["addedUserAssignedIdentities"] == [OURS]
+    provider.delete("id", outs)
+    assert identity(server) == {**aks_vmss["identity"]}
+
+
+def test_an_existing_identity_already_on_the_node_stays_foreign(server: FakeArm, aks_vmss: Node) -> None:
+    """ownedIdentities names only identities this stack created: the kubelet identity is never ours."""
+    outs = provider.create(inputs(identities=[KUBELET, OURS], ownedIdentities=[OURS])).outs
+    assert outs["addedUserAssignedIdentities"] == [OURS]
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        Fault("GET", 503, "ServiceUnavailable", times=2),
+        Fault("GET", 429, "TooManyRequests", times=1, retry_after="0.05"),
+        Fault("GET", LOST, "", times=1),  # a dropped connection on the poll
+    ],
+)
+def test_poll_faults_are_retried(server: FakeArm, aks_vmss: Node, fault: Fault) -> None:
+    """11.13: the Azure-AsyncOperation poll is retried by the RetryPolicy; one PATCH, no new cycle."""
+    server.inject_poll(fault)
+    outs = provider.create(inputs()).outs
+    assert outs["addedUserAssignedIdentities"] == [OURS]
+    assert counts(server) == (2, 1)
+
+
+def test_a_poll_fault_never_turns_a_failed_operation_into_success(server: FakeArm, aks_vmss: Node) -> None:
+    """11.13: while Updating, the node already shows our identity; that is no proof of success."""
+    server.fail_next_operation(VMSS, "VMExtensionProvisioningError")
+    server.inject_poll(Fault("GET", 503, "ServiceUnavailable", times=1))
+    with pytest.raises(arm.ArmError, match="VMExtensionProvisioningError"):
+        provider.create(inputs())
+    assert identity(server) == aks_vmss["identity"]
+
+
+def test_a_poll_lost_for_good_waits_for_the_node_and_reports_failed(
+    server: FakeArm, aks_vmss: Node, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(arm_client.RETRIES_ENV, "1")
+    server.fail_next_operation(VMSS, "VMExtensionProvisioningError")
+    server.inject_poll(Fault("GET", 503, "ServiceUnavailable", times=100))
+    with pytest.raises(arm.ArmError, match="OperationFailed: the identity update ended Failed"):
+        provider.create(inputs())
+    assert identity(server) == aks_vmss["identity"]
+    assert server.count("PATCH", VMSS) == 1
+
+
+def test_pickled_provider_refers_to_its_module_path() -> None:
+    """Stacks hold the provider pickled by reference; moving or renaming the class breaks them all."""
+    assert NodeIdentityProvider.__module__ == "keyvault_csi.node_identity.resource"
+    blob = base64.b64decode(serialize_provider(NodeIdentityProvider()))  # as pulumi.dynamic pickles it
+    ops = list(pickletools.genops(blob))
+    strings = [arg for op, arg, _ in ops if op.name in {"SHORT_BINUNICODE", "BINUNICODE"}]
+    assert [op.name for op, _, _ in ops].count("STACK_GLOBAL") == 1
+    assert strings == ["keyvault_csi.node_identity.resource", "NodeIdentityProvider"]
+
+
+# --- node pools by name (discovery) ------------------------------------------------------------
+
+CLUSTER_RG = "rg-aks"
+CLUSTER = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{CLUSTER_RG}/providers/Microsoft.ContainerService/managedClusters/aks"
+NODE_RG = "MC_rg_aks_westeurope"
+POOL_VMSS = {
+    pool: f"{MC_RG}/providers/Microsoft.Compute/virtualMachineScaleSets/aks-{pool}-123-vmss" for pool in ("np1", "np2")
+}
+
+
+@pytest.fixture
+def cluster(server: FakeArm) -> FakeArm:
+    """An AKS cluster with pools np1, np2 (scale sets) and av (AvailabilitySet), plus untagged sets (2 list pages)."""
+    server.add_cluster(
+        CLUSTER,
+        NODE_RG,
+        {
+            "np1": "VirtualMachineScaleSets",
+            "np2": "VirtualMachineScaleSets",
+            "av": "AvailabilitySet",
+            "gone": "VirtualMachineScaleSets",
+        },
+    )
+    for pool, node in POOL_VMSS.items():
+        server.add_node(node, system=True, user=(KUBELET,), tags={"aks-managed-poolName": pool})
+    server.add_node(f"{MC_RG}/providers/Microsoft.Compute/virtualMachineScaleSets/other", tags={"team": "x"})
+    return server
+
+
+def pool_inputs(pool: str = "np1", **extra: Any) -> dict[str, Any]:
+    result = provider.check(
+        {},
+        {"clusterResourceGroup": CLUSTER_RG, "clusterName": "aks", "agentPool": pool, "subscriptionId": SUBSCRIPTION,
+         "userAssignedIdentities": [OURS], **extra},
+    )  # fmt: skip
+    assert result.failures == []
+    return result.inputs
+
+
+def test_pool_discovery_writes_on_the_pools_scale_set(cluster: FakeArm) -> None:
+    outs = provider.create(pool_inputs()).outs
+    assert outs["nodeId"] == POOL_VMSS["np1"]
+    assert users(cluster, POOL_VMSS["np1"]) == {KUBELET, OURS}
+    assert users(cluster, POOL_VMSS["np2"]) == {KUBELET}
+    assert cluster.count("GET", CLUSTER) == 1
+    assert cluster.count("LIST", NODE_RG) == 2  # three scale sets, two per page: the SDK followed nextLink
+    assert provider.read("id", outs).outs == {**outs, "discoveredNodeId": POOL_VMSS["np1"]}
+    provider.delete("id", outs)
+    assert users(cluster, POOL_VMSS["np1"]) == {KUBELET}
+
+
+def test_two_pools_get_one_write_each(cluster: FakeArm) -> None:
+    for pool in ("np1", "np2"):
+        assert provider.create(pool_inputs(pool)).outs["nodeId"] == POOL_VMSS[pool]
+    assert all(users(cluster, node) == {KUBELET, OURS} for node in POOL_VMSS.values())
+    assert [cluster.count("PATCH", node) for node in POOL_VMSS.values()] == [1, 1]
+
+
+@pytest.mark.parametrize(
+    ("pool", "message"),
+    [
+        (
+            "np9",
+            r"agent pool 'np9' of cluster rg-aks/aks: the cluster has no such pool \(its pools: av, gone, np1, np2\)",
+        ),
+        (
+            "gone",
+            r"agent pool 'gone' .*no scale set tagged aks-managed-poolName=gone in resource group 'MC_rg_aks_westeurope'",
+        ),
+        ("av", r"agent pool 'av' .* is an AvailabilitySet pool: .*'MC_rg_aks_westeurope' under nodes.virtualMachines"),
+    ],
+)
+def test_a_pool_without_scale_set_is_a_clear_error(cluster: FakeArm, pool: str, message: str) -> None:
+    with pytest.raises(discovery.DiscoveryError, match=message):
+        provider.create(pool_inputs(pool))
+    assert cluster.patches() == []
+
+
+def test_a_missing_cluster_names_it(server: FakeArm) -> None:
+    with pytest.raises(discovery.DiscoveryError, match=r"the cluster 'aks' does not exist in resource group 'rg-aks'"):
+        provider.create(pool_inputs())
+
+
+def test_a_recreated_pool_shows_as_drift_and_the_next_update_moves_the_identity(cluster: FakeArm) -> None:
+    props = pool_inputs()
+    outs = provider.create(props).outs
+    cluster.remove_node(POOL_VMSS["np1"])  # `az aks nodepool delete` + `add`: a new scale set
+    new = f"{MC_RG}/providers/Microsoft.Compute/virtualMachineScaleSets/aks-np1-456-vmss"
+    cluster.add_node(new, system=True, user=(KUBELET,), tags={"aks-managed-poolName": "np1"})
+    refreshed = provider.read("id", outs).outs
+    assert (refreshed["nodeId"], refreshed["discoveredNodeId"]) == (POOL_VMSS["np1"], new)
+    assert refreshed["userAssignedIdentities"] == []
+    diff = provider.diff("id", refreshed, props)
+    assert (diff.changes, diff.replaces) == (True, None)
+    moved = provider.update("id", refreshed, props).outs
+    assert (moved["nodeId"], moved["addedUserAssignedIdentities"]) == (new, [OURS])
+    assert users(cluster, new) == {KUBELET, OURS}
+    assert provider.diff("id", provider.read("id", moved).outs, props).changes is False
+    provider.delete("id", moved)
+    assert users(cluster, new) == {KUBELET}
+
+
+def test_pool_inputs_are_checked() -> None:
+    bad = provider.check(
+        {}, {"clusterResourceGroup": "rg-aks", "agentPool": "NodePool_1", "userAssignedIdentities": [OURS]}
+    )
+    reasons = {f.property: f.reason for f in bad.failures}
+    assert "clusterName is required" in reasons["clusterName"]
+    assert "'NodePool_1' is not an AKS agent pool name" in reasons["agentPool"]
+    both = provider.check({}, {"nodeId": VMSS, "clusterName": "aks", "userAssignedIdentities": [OURS]})
+    assert "not both" in both.failures[0].reason

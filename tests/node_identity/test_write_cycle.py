@@ -185,18 +185,28 @@ def test_normalize_sorts_and_dedupes_case_insensitively() -> None:
 
 
 @pytest.mark.parametrize(
-    ("environment", "endpoint"),
+    ("environment", "endpoint", "scope"),
     [
-        ("", "https://management.azure.com"),
-        ("usgovernment", "https://management.usgovcloudapi.net"),
-        ("China", "https://management.chinacloudapi.cn"),
+        ("", "https://management.azure.com", "https://management.azure.com/.default"),
+        # US Government's ARM audience is management.core.usgovcloudapi.net, not the endpoint's host.
+        ("usgovernment", "https://management.usgovcloudapi.net", "https://management.core.usgovcloudapi.net/.default"),
+        ("China", "https://management.chinacloudapi.cn", "https://management.chinacloudapi.cn/.default"),
     ],
 )
-def test_clouds(environment: str, endpoint: str) -> None:
+def test_clouds(environment: str, endpoint: str, scope: str) -> None:
     settings = arm_client.resolve_settings("", environment, env={})
     assert settings.endpoint == endpoint
-    assert settings.scope == endpoint + "/.default"
+    assert settings.credential_scope == scope
     assert settings.static_token is None
+
+
+def test_cloud_endpoints_and_scopes_are_the_sdks_own() -> None:
+    from azure.core import AzureClouds
+    from azure.mgmt.core.tools import get_arm_endpoints
+
+    usgov = get_arm_endpoints(AzureClouds.AZURE_US_GOVERNMENT)
+    assert arm_client.clouds()["usgovernment"].scope == usgov["credential_scopes"][0]
+    assert arm_client.clouds()["usgovernment"].arm_endpoint + "/" == usgov["resource_manager"]
 
 
 def test_static_token_needs_an_endpoint_override() -> None:
@@ -204,7 +214,7 @@ def test_static_token_needs_an_endpoint_override() -> None:
     assert arm_client.resolve_settings("", "", env).static_token is None
     local = arm_client.resolve_settings("", "", {**env, arm_client.ENDPOINT_ENV: "https://127.0.0.1:8443/"})
     assert (local.endpoint, local.static_token, local.ca_bundle) == ("https://127.0.0.1:8443", "t", "/ca.pem")
-    assert arm_client.resolve_settings("https://arm.local", "", env).scope == "https://arm.local/.default"
+    assert arm_client.resolve_settings("https://arm.local", "", env).credential_scope == "https://arm.local/.default"
 
 
 def test_plain_http_endpoints_and_unknown_clouds_are_refused() -> None:
@@ -238,7 +248,7 @@ def test_oidc_without_client_and_tenant_is_a_clear_error() -> None:
 def test_cloud_authorities_are_azure_identitys_own() -> None:
     from azure.identity import AzureAuthorityHosts
 
-    assert {name: cloud.authority for name, cloud in arm_client.CLOUDS.items()} == {
+    assert {name: cloud.authority for name, cloud in arm_client.clouds().items()} == {
         "public": AzureAuthorityHosts.AZURE_PUBLIC_CLOUD,
         "usgovernment": AzureAuthorityHosts.AZURE_GOVERNMENT,
         "china": AzureAuthorityHosts.AZURE_CHINA,

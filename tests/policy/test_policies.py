@@ -201,11 +201,24 @@ def test_at_most_one_identity_mode() -> None:
     )
 
 
-def test_no_identity_mode_at_all() -> None:
+def test_service_principal_mode_is_a_valid_identity_mode() -> None:
+    # No use* flag true and no clientID: credentials from the Pod volume's nodePublishSecretRef.
+    assert spc_problems(spc(useVMManagedIdentity="false", userAssignedIdentityID=None)) == []
+    assert spc_problems(spc(useVMManagedIdentity=None, usePodIdentity=None, userAssignedIdentityID=None)) == []
+
+
+def test_flags_are_trimmed_then_parsed_as_go_parse_bool() -> None:
+    # The provider trims the value: " true " is VM identity, not a parse error.
+    assert spc_problems(spc(useVMManagedIdentity=" true ")) == []
+    one(spc_problems(spc(useVMManagedIdentity="on")), "'on'", "strconv.ParseBool", "fails the mount")
+
+
+def test_client_id_with_vm_identity_says_what_the_provider_does() -> None:
     one(
-        spc_problems(spc(useVMManagedIdentity="false", userAssignedIdentityID=None)),
-        "no identity",
-        "clientID (workload identity)",
+        spc_problems(spc(clientID="00000000-0000-0000-0000-000000000002")),
+        "uses the VM identity and ignores clientID",
+        "api://AzureADTokenExchange",
+        "fix: remove clientID",
     )
 
 
@@ -264,7 +277,7 @@ OBJECT_CASES = [
     ),
     (
         "array:\n  - |\n    objectName: a\n    objectType: secret\n  - |\n    objectName: b\n    objectType: key\n    objectAlias: a\n",
-        ["2 objects [0, 1] write the file 'a'", "fix: give them distinct objectAlias"],
+        ["objects [0, 1] all write the file 'a'", "fix: give them distinct objectAlias"],
     ),
     ("array: []\n", ["lists no object"]),
 ]
@@ -371,7 +384,7 @@ def role_problems(props: dict, config=None) -> list[str]:
     "props",
     [
         role(VAULT_SCOPE, SECRETS_USER),
-        role(VAULT_SCOPE.upper(), "12338AF0-0E69-4776-BEA7-57AE8D297424"),
+        role(VAULT_SCOPE.upper(), "21090545-7CA7-4776-B22C-E363652D74D2"),  # Key Vault Reader: keys and certs
         role(f"{VAULT_SCOPE}/secrets/db-password", SECRETS_USER),  # narrower than the vault
         role(f"{SUB}/resourceGroups/rg-app", OWNER),  # not a Key Vault grant: not this policy's business
         role(UNKNOWN_STRING_VALUE, SECRETS_OFFICER),  # preview: scope not known yet
@@ -389,6 +402,15 @@ def test_user_roles_at_vault_scope_pass(props: dict) -> None:
             ["Key Vault Secrets Officer on a Key Vault scope", "assign only Key Vault Secrets User"],
         ),
         (role(VAULT_SCOPE, OWNER), [f"role {OWNER} on a Key Vault scope"]),
+        # Broader than Key Vault Reader for key/cert objects (rules.grants).
+        (
+            role(VAULT_SCOPE, "12338af0-0e69-4776-bea7-57ae8d297424"),
+            ["Key Vault Crypto User on a Key Vault scope", "decrypt, sign", "Key Vault Reader (21090545"],
+        ),
+        (
+            role(VAULT_SCOPE, "db79e9a7-68ee-4b58-9aeb-b90e7c24fcba"),
+            ["Key Vault Certificate User on a Key Vault scope", "the value of every secret"],
+        ),
         (
             role(f"{SUB}/resourceGroups/rg-secrets", SECRETS_USER),
             ["Key Vault Secrets User scoped to", "scope the assignment to the vault"],

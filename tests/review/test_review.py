@@ -47,6 +47,8 @@ EXAMPLES = [
     "examples/system-assigned-msi",
     "examples/kubelet-identity",
     "examples/workload-identity",
+    "examples/agent-pools",
+    "examples/helm-driver",
 ]
 UPDATE_GOLDEN = os.environ.get("KEYVAULT_CSI_UPDATE_GOLDEN") == "1"
 
@@ -212,8 +214,7 @@ def test_rbac_grants_and_system_identities_name_their_target_and_what_they_write
     prod = {t["key"]: t for t in plan_of("prod").graph["targets"]}
     vault = prod["keyvault:rg-shop-prod-secrets/kv-shop-prod"]
     assert sorted(w["action"] for w in vault["writers"]) == [
-        "grants Key Vault Certificate User",
-        "grants Key Vault Crypto User",
+        "grants Key Vault Reader",
         "grants Key Vault Secrets User",
     ]
     system = plan_of("examples/system-assigned-msi").graph["targets"]

@@ -11,7 +11,7 @@ import pulumi
 import pytest
 
 from keyvault_csi.rules import grants, names, objects, parameters
-from keyvault_csi.rules.objects import KeyVaultObject, render_objects, shared_file_problems
+from keyvault_csi.rules.objects import KeyVaultObject, file_conflicts, render_objects
 from keyvault_csi.rules.parameters import provider_parameters
 from keyvault_csi.rules.secret_sync import SecretObject
 from keyvault_csi.settings.model import validate_settings
@@ -86,17 +86,17 @@ def test_cloud_rules_are_one_function_for_settings_class_and_policy() -> None:
 
 def test_two_objects_writing_one_file_is_one_rule() -> None:
     clash = [OBJECT, KeyVaultObject.model_validate({"objectName": "other", "objectType": "key", "objectAlias": "db"})]
-    (problem,) = shared_file_problems(enumerate(clash))
-    assert problem == "2 objects [0, 1] write the file 'db'; give them distinct objectAlias values"
-    assert shared_file_problems(enumerate([OBJECT])) == []
-    with pytest.raises(ValueError, match=r"2 objects \[0, 1\] write the file 'db'"):
+    (problem,) = file_conflicts(clash)
+    assert problem == "objects [0, 1] all write the file 'db'; give them distinct objectAlias values"
+    assert file_conflicts([OBJECT]) == []
+    with pytest.raises(ValueError, match=r"objects \[0, 1\] all write the file 'db'"):
         render_objects(clash)
     documents = [o.model_dump(exclude_none=True) for o in clash]
     error = settings_error(lambda raw: raw["workloads"][0].update(objects=documents))
-    assert "keyvault-csi:workloads[0]: 2 objects [0, 1] write the file 'db'" in error
+    assert "keyvault-csi:workloads[0]: objects [0, 1] all write the file 'db'" in error
     text = objects._dump({"array": [objects._dump(d) for d in documents]})
     assert policy_problems(objects=text) == [
-        "2 objects [0, 1] write the file 'db'; fix: give them distinct objectAlias values"
+        "objects [0, 1] all write the file 'db'; fix: give them distinct objectAlias values"
     ]
 
 
@@ -157,7 +157,8 @@ def test_node_kinds_are_one_literal_for_settings_and_the_node_component() -> Non
     from keyvault_csi.settings.model import NodeSettings
 
     assert set(COMPUTE_TYPES) == set(typing.get_args(NodeKind))
-    assert typing.get_type_hints(NodeArgs)["kind"] == NodeKind
+    # A node is a scale set or VM (NodeKind), or an AKS agent pool whose scale set is found at deploy time.
+    assert typing.get_type_hints(NodeArgs)["kind"] == NodeKind | typing.Literal["pool"]
     nodes = NodeSettings.model_validate({"scaleSets": [{"resourceGroup": "mc", "name": "pool"}]})
     assert [kind for kind, _ in nodes.all()] == ["vmss"]
 

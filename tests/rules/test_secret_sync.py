@@ -152,9 +152,9 @@ CASES = [
     ),
     # Types and the keys the API server requires for them.
     (
-        "type-unknown",
-        mutate("secretObjects.0.type", "opaque"),
-        [f"{W}.secretObjects[0].type", "'opaque'", "silently become Opaque", "kubernetes.io/tls"],
+        "type-empty",
+        mutate("secretObjects.0.type", ""),
+        [f"{W}.secretObjects[0].type", "must not be empty", "example.com/custom"],
     ),
     (
         "tls-missing-key",

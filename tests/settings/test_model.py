@@ -81,7 +81,7 @@ CASES: list[tuple[str, str, Mutation, list[str]]] = [
         ["tenantId", "'contoso.onmicrosoft.com'", "GUID"],
     ),
     ("tenant-missing", "userAssigned", drop("tenantId"), ["tenantId: required"]),
-    # Objects (FACTS §1).
+    # Objects (docs/azure-rules.md §objects-yaml and the §objects-* rules).
     (
         "object-type-case",
         "userAssigned",

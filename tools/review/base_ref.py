@@ -2,7 +2,8 @@
 
 The ref is checked out into a temporary ``git worktree`` (removed afterwards, also on failure) and
 evaluated there by a child process running *that ref's own* program, stack files and mock runtime
-(its ``tools.review.plan.evaluate_stack``) with this virtualenv's Python. The child hands the recorded
+(its ``tools.review.plan.evaluate_stack``) in a throwaway virtualenv that imports the ref's own
+``keyvault_csi`` (:func:`base_environment`). The child hands the recorded
 graph back as JSON; it is rendered here, by the current renderer, exactly like the head side. So
 a diff shows what the two refs *declare*, never how two versions of the rendering differ, and a
 ref that predates ``graph.json`` still gets one. A ref without ``tools/plan.py`` (before the
@@ -19,6 +20,7 @@ import os
 import shutil
 import subprocess
 import sys
+import sysconfig
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -34,9 +36,13 @@ out, stacks = pathlib.Path(sys.argv[1]), sys.argv[2:]
 try:
     from tools.review.plan import evaluate_stack
     from tools.review.stackfile import stack_file
-except ImportError as error:
-    out.write_text(json.dumps({"error": f"this ref has no offline plan (tools/plan.py, tools/stackfile.py): {error}"}))
-    sys.exit(0)
+except ImportError:
+    try:  # refs from before the package layout (tools/plan.py, flat components/)
+        from tools.plan import evaluate_stack
+        from tools.stackfile import stack_file
+    except ImportError as error:
+        out.write_text(json.dumps({"error": f"this ref has no offline plan (tools/review/plan.py): {error}"}))
+        sys.exit(0)
 results = {}
 for stack in stacks:
     if not stack_file(stack).exists():
@@ -71,6 +77,24 @@ def git(repo: Path, *args: str) -> str:
     return result.stdout.strip()
 
 
+def base_environment(tree: Path, venv: Path) -> Path:
+    """A throwaway virtualenv that imports ``keyvault_csi`` from ``tree`` and everything else from ours.
+
+    The base ref's package is "installed" the way ``pip install -e`` installs one: a ``.pth`` file in
+    the new environment's site-packages names its source folder, followed by this environment's
+    site-packages for the pinned third-party packages. (Ours also holds the editable install of
+    the head's package, but a folder named in a ``.pth`` is not scanned for ``.pth`` files, so the
+    head's package cannot shadow the base's.) Returns the environment's Python.
+    """
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, capture_output=True)
+    python = venv / "bin" / "python"
+    query = "import sysconfig; print(sysconfig.get_paths()['purelib'])"
+    site = Path(subprocess.run([str(python), "-c", query], check=True, capture_output=True, text=True).stdout.strip())
+    ours = sysconfig.get_paths()["purelib"]
+    (site / "keyvault_csi_base.pth").write_text(f"{tree / 'components'}\n{ours}\n")
+    return python
+
+
 def resolve(ref: str, repo: Path = ROOT) -> str:
     """The full commit id ``ref`` names in ``repo``."""
     try:
@@ -92,10 +116,11 @@ class BaseRender:
         self._process: subprocess.Popen[str] | None = None
         try:
             git(repo, "worktree", "add", "--detach", "--quiet", str(self._tree), self.commit)
+            python = base_environment(self._tree, self._tmp / "venv")
             env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-            env.update(PYTHONPATH=str(self._tree), PYTHONDONTWRITEBYTECODE="1")
+            env.update(PYTHONDONTWRITEBYTECODE="1")
             self._process = subprocess.Popen(
-                [sys.executable, "-c", _CHILD, str(self._out), *self.stacks],
+                [str(python), "-c", _CHILD, str(self._out), *self.stacks],
                 cwd=self._tree,
                 env=env,
                 stdout=subprocess.PIPE,

@@ -14,25 +14,39 @@ last line is then ``No changes.`` when the two plans are the same.
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import runpy
+import shutil
 import sys
 from pathlib import Path
 
 import pulumi
 import yaml
 
+from keyvault_csi.kubernetes.driver import ASSUMED
+from keyvault_csi.kubernetes.driver import TYPE as DRIVER_TYPE
 from keyvault_csi.testing.mockgraph import Graph, RecordedResource, evaluate
 from tools.review.base_ref import BaseRefError, BaseRender
 from tools.review.plan_compare import compare_stack, head_label
 from tools.review.plan_files import render_plan, write_plan
-from tools.review.stackfile import ROOT, load_stack_config, stack_label
+from tools.review.stackfile import ROOT, StackFileError, load_stack_config, stack_label
 
 PROJECT = "keyvault-csi"
 
 
-def evaluate_stack(stack: str, *, vault_rbac: dict[str, bool] | None = None) -> Graph:
-    """The graph ``__main__.py`` declares for one stack file."""
+GET_VAULT = "azure-native:keyvault:getVault"
+
+
+def evaluate_stack(stack: str, *, vault_rbac: dict[str, bool] | None = None, assume_rbac: bool = False) -> Graph:
+    """The graph ``__main__.py`` declares for one stack file.
+
+    ``assume_rbac``: the stack's vault answers ``enableRbacAuthorization: true`` to the ``getVault``
+    look-up of ``permissionModel: auto`` (offline it answers ``false``: access policies).
+    """
     config, secret_keys = load_stack_config(stack)
+    if assume_rbac:
+        vault_rbac = {**(vault_rbac or {}), **dict.fromkeys(_vault_names(config), True)}
     return evaluate(
         lambda: runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__"),
         config,
@@ -41,6 +55,26 @@ def evaluate_stack(stack: str, *, vault_rbac: dict[str, bool] | None = None) -> 
         stack=stack_label(stack),
         vault_rbac=vault_rbac,
     )
+
+
+def _vault_names(config: dict[str, str]) -> list[str]:
+    try:
+        vault = json.loads(config.get(f"{PROJECT}:keyVault", "{}"))
+    except json.JSONDecodeError:
+        return []
+    return [vault["name"]] if isinstance(vault, dict) and isinstance(vault.get("name"), str) else []
+
+
+def permission_model_notes(graph: Graph, assume_rbac: bool) -> list[str]:
+    """What ``make plan`` assumed for each vault whose permission model is read from Azure (``auto``)."""
+    vaults = sorted({str(i.args.get("vaultName")) for i in graph.invokes if i.token == GET_VAULT})
+    if assume_rbac:
+        return [f"Note: permissionModel auto: assumed vault {v} uses Azure RBAC (--assume-rbac)." for v in vaults]
+    return [
+        f"Note: permissionModel auto: offline, assumed vault {v} uses access policies (Azure will answer at "
+        "`pulumi preview`); plan it as an RBAC vault with make plan ASSUME_RBAC=1 (--assume-rbac)."
+        for v in vaults
+    ]
 
 
 def render_tree(graph: Graph) -> str:
@@ -68,11 +102,29 @@ def render_tree(graph: Graph) -> str:
     return "\n".join(lines)
 
 
+def driver_note(graph: Graph) -> str:
+    """Where the stack's Secrets Store CSI driver comes from (docs/driver.md), one line."""
+    drivers = [r for r in graph.resources if r.type == DRIVER_TYPE]
+    if not drivers:
+        return f"Driver: {ASSUMED}"
+    releases = [r for r in graph.resources if r.parent == drivers[0].urn and r.type == "kubernetes:helm.sh/v3:Release"]
+    if releases:
+        inputs = releases[0].inputs
+        return f"Driver: Helm release {inputs['name']} (chart {inputs['chart']} {inputs['version']}) in {inputs['namespace']}"
+    return "Driver: the AKS azure-keyvault-secrets-provider add-on (verified on the managed cluster at preview)"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stack", default="dev", help="dev, prod, examples/user-assigned-msi or a stack file path")
     parser.add_argument("--out", default=str(ROOT / "build" / "plan"))
     parser.add_argument("--base", help="git ref to compare with: print the resource changes and the manifest diff")
+    parser.add_argument(
+        "--assume-rbac",
+        action="store_true",
+        default=os.environ.get("ASSUME_RBAC", "") not in ("", "0"),
+        help="permissionModel auto: plan the vault as RBAC (default: access policies, what getVault answers offline)",
+    )
     args = parser.parse_args(argv)
     try:
         base = BaseRender(args.base, [args.stack]) if args.base else None  # runs while the head evaluates
@@ -81,13 +133,18 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         try:
-            graph = evaluate_stack(args.stack)
-        except pulumi.RunError as error:
+            graph = evaluate_stack(args.stack, assume_rbac=args.assume_rbac)
+        except (StackFileError, pulumi.RunError) as error:
+            # Nothing stale may pass for this stack's plan.
+            shutil.rmtree(Path(args.out) / stack_label(args.stack), ignore_errors=True)
             print(f"error: {error}", file=sys.stderr)
-            return 1
+            return 2 if isinstance(error, StackFileError) else 1
         label = stack_label(args.stack)
         print(f"Stack {label}: {len(graph.resources)} resources\n")
         print(render_tree(graph))
+        print(f"\n{driver_note(graph)}")
+        for note in permission_model_notes(graph, args.assume_rbac):
+            print(f"\n{note}")
         plan = render_plan(graph, label)
         write_plan(plan, Path(args.out) / label)
         print(f"\nOutputs: {yaml.safe_dump(graph.stack_outputs, sort_keys=True, default_flow_style=True).strip()}")

@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from keyvault_csi.testing.mockgraph import Graph
+from keyvault_csi.testing.mockgraph import PLACEHOLDER, Graph
 from tools.review.plan_graph import graph_document
 from tools.review.plan_mermaid import render_mermaid
 
@@ -29,6 +29,8 @@ def kubernetes_manifests(graph: Graph) -> dict[str, dict]:
         manifest = {
             k: resource.inputs[k] for k in ("apiVersion", "kind", "metadata", "spec", "data") if k in resource.inputs
         }
+        if "kind" not in manifest:  # a Helm release is no object of its own: its inputs are in graph.json
+            continue
         metadata = manifest.get("metadata", {})
         file_name = f"{manifest['kind'].lower()}-{metadata.get('namespace', 'default')}-{metadata['name']}.yaml"
         manifests[file_name] = manifest
@@ -47,8 +49,30 @@ def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
 _ManifestDumper.add_representer(str, _represent_str)
 
 
+def _represent_float(dumper: yaml.SafeDumper, value: float) -> yaml.Node:
+    # The engine carries every number as a double; Kubernetes reads replicas: 2, as a person writes it.
+    return dumper.represent_int(int(value)) if value.is_integer() else dumper.represent_float(value)
+
+
+_ManifestDumper.add_representer(float, _represent_float)
+
+
 def manifest_yaml(manifest: dict) -> str:
-    return yaml.dump(manifest, Dumper=_ManifestDumper, sort_keys=True, default_flow_style=False)
+    """The manifest as YAML; one that holds placeholders says so in a comment at its top."""
+    text = yaml.dump(manifest, Dumper=_ManifestDumper, sort_keys=True, default_flow_style=False)
+    return placeholder_note(text) + text
+
+
+def placeholder_note(text: str) -> str:
+    """``# ...`` lines naming the placeholders in ``text`` (none: ``""``), so nobody applies the file as is."""
+    found = sorted(set(PLACEHOLDER.findall(text)))
+    if not found:
+        return ""
+    return (
+        f"# Planned offline: {', '.join(found)} "
+        + ("is a placeholder for a value" if len(found) == 1 else "are placeholders for values")
+        + " only Azure knows;\n# `pulumi up` resolves them: do not kubectl apply this file as is.\n"
+    )
 
 
 GRAPH_JSON = "graph.json"

@@ -133,6 +133,11 @@ def external_targets(resources: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def _target_of(resource: dict[str, Any]) -> tuple[dict[str, str], str] | None:
     inputs = resource["inputs"]
     if resource["type"] == DYNAMIC_NODE_IDENTITY:
+        action = "enables system identity" if inputs.get("systemAssigned") else "assigns identity"
+        if inputs.get("agentPool") and not inputs.get("nodeId"):
+            # The pool's scale set is discovered at deploy time: shown as a placeholder.
+            pool = f"{inputs.get('clusterName')}/{inputs['agentPool']}"
+            return _target("agentPool", str(inputs.get("clusterResourceGroup")), f"<{pool}.scaleSetId>"), action
         match = _ARM_NODE.search(str(inputs.get("nodeId", "")))
         if not match:
             return None

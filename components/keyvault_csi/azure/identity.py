@@ -1,6 +1,6 @@
 """The Azure identity that reads the vault on the workloads' behalf (seed step 1).
 
-Four sources, one shape of outputs:
+Five sources, one shape of outputs:
 
 * ``userAssigned`` — declare a ``managedidentity.UserAssignedIdentity`` (name + resourceGroup) or
   look up an existing one (resourceId); it must then be put on the nodes.
@@ -8,20 +8,30 @@ Four sources, one shape of outputs:
   cluster): AKS already put it on every node, so nothing is created or assigned.
 * ``workload`` — a created user-assigned identity, federated with the Pods' service accounts
   (:mod:`keyvault_csi.azure.workload_identity`) instead of being put on the nodes.
+* ``aksAddon`` — the identity AKS created for the ``azureKeyvaultSecretsProvider`` add-on
+  (``addonProfiles.azureKeyvaultSecretsProvider.identity``): AKS put it on the nodes, so, like
+  ``kubelet``, nothing is created or assigned (docs/azure-rules.md §driver-addon, §driver-helm).
 * ``systemAssigned`` — the nodes' own identities: there is no single principal; the node
   assignment turns them on and reports one principal per node.
+
+An existing identity (``resourceId``) in another subscription is read from that subscription,
+through a provider for it (:mod:`keyvault_csi.azure.subscriptions`). Existing and kubelet
+identities are read with plain invokes, so their principal is known at preview
+(``known_principal_id``): Key Vault grants check it against the vault's existing entries.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import NotRequired, TypedDict
+from collections.abc import Callable, Mapping
+from typing import Any, NotRequired, TypedDict
 
 import pulumi
 from pulumi_azure_native import containerservice, managedidentity
 
+from keyvault_csi.azure.subscriptions import provider_for_subscription
 from keyvault_csi.package.args import AksCluster
 from keyvault_csi.rules.choices import IdentityType
+from keyvault_csi.rules.driver import addon_profile, enable_addon_fix
 from keyvault_csi.rules.names import parse_identity_resource_id
 
 TYPE = "keyvault-csi:index:ManagedIdentity"
@@ -35,8 +45,13 @@ class ManagedIdentityArgs(TypedDict):
     resourceId: NotRequired[str]
     """ARM id of an existing user-assigned identity to reuse."""
     cluster: NotRequired[AksCluster]
-    """The AKS cluster whose kubelet identity is used (type ``kubelet``)."""
+    """The AKS cluster whose kubelet (type ``kubelet``) or add-on (type ``aksAddon``) identity is used."""
     location: NotRequired[pulumi.Input[str]]
+    environment: NotRequired[str]
+    """``environment`` (cloud) of a provider declared for another subscription (as the program's)."""
+    subscriptionProviders: NotRequired[Mapping[str, pulumi.ProviderResource] | None]
+    """Explicit azure-native providers by subscription ID; one for ``resourceId``'s subscription is
+    used instead of declaring a provider child."""
     tags: NotRequired[Mapping[str, str]]
     protect: NotRequired[bool]
     """Protect a created identity from deletion (its client ID is baked into running pods)."""
@@ -57,10 +72,18 @@ class ManagedIdentity(pulumi.ComponentResource):
     client_id: pulumi.Output[str]
     principal_id: pulumi.Output[str] | None
     resource_id: pulumi.Output[str] | None
+    known_principal_id: str | None
+    """The principal as a plain string when it was read at preview (existing and kubelet identities)."""
+    identity_provider: pulumi.ProviderResource | None
+    """The provider for ``resourceId``'s subscription, when it is not the inherited one."""
+    subscription_providers: dict[str, pulumi.ProviderResource]
+    """The explicit providers plus the one declared here, by subscription: siblings reuse them."""
 
     def __init__(self, name: str, args: ManagedIdentityArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(TYPE, name, None, opts)
         kind = args["type"]
+        self.known_principal_id, self.identity_provider = None, None
+        self.subscription_providers = dict(args.get("subscriptionProviders") or {})
         # workload identity creates its identity like userAssigned; it is federated, not put on nodes.
         if kind in ("userAssigned", "workload") and "resourceId" not in args:
             identity = managedidentity.UserAssignedIdentity(
@@ -77,23 +100,49 @@ class ManagedIdentity(pulumi.ComponentResource):
             )
             self.client_id, self.principal_id, self.resource_id = identity.client_id, identity.principal_id, identity.id
         elif kind == "userAssigned":
-            _, resource_group, identity_name = parse_identity_resource_id(args["resourceId"])
-            existing = managedidentity.get_user_assigned_identity_output(
+            subscription, resource_group, identity_name = parse_identity_resource_id(args["resourceId"])
+            # The lookup takes no subscription: it reads in its provider's (docs/azure-rules.md §kv-other-subscriptions).
+            self.identity_provider = provider_for_subscription(
+                self,
+                f"{name}-identity",
+                subscription,
+                explicit=args.get("subscriptionProviders"),
+                location=args.get("location"),
+                environment=args.get("environment"),
+            )
+            existing = managedidentity.get_user_assigned_identity(
                 resource_group_name=resource_group,
                 resource_name=identity_name,
-                opts=pulumi.InvokeOutputOptions(parent=self),
+                opts=pulumi.InvokeOptions(parent=self, provider=self.identity_provider),
             )
-            self.client_id, self.principal_id = existing.client_id, existing.principal_id
+            if self.identity_provider is not None:
+                self.subscription_providers.setdefault(subscription.lower(), self.identity_provider)
+            self.known_principal_id = existing.principal_id
+            self.client_id = pulumi.Output.from_input(existing.client_id)
+            self.principal_id = pulumi.Output.from_input(existing.principal_id)
             self.resource_id = pulumi.Output.from_input(args["resourceId"])
         elif kind == "kubelet":
+            cluster = containerservice.get_managed_cluster(
+                resource_group_name=args["cluster"]["resourceGroup"],
+                resource_name=args["cluster"]["name"],
+                opts=pulumi.InvokeOptions(parent=self),
+            )
+            client_id, object_id = _kubelet_identity(args["cluster"]["name"], cluster.identity_profile)
+            self.known_principal_id = object_id
+            self.client_id = pulumi.Output.from_input(client_id)
+            self.principal_id = pulumi.Output.from_input(object_id)
+            self.resource_id = None
+        elif kind == "aksAddon":
             cluster = containerservice.get_managed_cluster_output(
                 resource_group_name=args["cluster"]["resourceGroup"],
                 resource_name=args["cluster"]["name"],
                 opts=pulumi.InvokeOutputOptions(parent=self),
             )
-            kubelet = cluster.identity_profile.apply(_kubelet_identity(args["cluster"]["name"]))
-            self.client_id = kubelet.apply(lambda k: k.client_id)
-            self.principal_id = kubelet.apply(lambda k: k.object_id)
+            addon = cluster.addon_profiles.apply(
+                _addon_identity(args["cluster"]["resourceGroup"], args["cluster"]["name"])
+            )
+            self.client_id = addon.apply(lambda a: a.client_id)
+            self.principal_id = addon.apply(lambda a: a.object_id)
             self.resource_id = None
         else:
             self.client_id = pulumi.Output.from_input("")
@@ -104,14 +153,29 @@ class ManagedIdentity(pulumi.ComponentResource):
         )
 
 
-def _kubelet_identity(cluster: str):
-    def pick(profile):
-        kubelet = (profile or {}).get("kubeletidentity")
-        if kubelet is None:
+def _kubelet_identity(
+    cluster: str, profile: Mapping[str, containerservice.outputs.UserAssignedIdentityManagedClusterResponse] | None
+) -> tuple[str, str]:
+    """(client ID, object ID) of the cluster's kubelet identity, read at preview."""
+    kubelet = (profile or {}).get("kubeletidentity")
+    if kubelet is None or not kubelet.client_id or not kubelet.object_id:
+        raise pulumi.RunError(
+            f"identity.cluster: AKS cluster {cluster!r} has no identityProfile.kubeletidentity "
+            "(a service-principal cluster); use identity type userAssigned or systemAssigned"
+        )
+    return kubelet.client_id, kubelet.object_id
+
+
+def _addon_identity(resource_group: str, cluster: str) -> Callable[[Mapping[str, Any] | None], Any]:
+    def pick(profiles: Mapping[str, Any] | None) -> Any:
+        profile = addon_profile(profiles)
+        identity = profile.identity if profile is not None and profile.enabled else None
+        if identity is None or not identity.client_id:
             raise pulumi.RunError(
-                f"identity.cluster: AKS cluster {cluster!r} has no identityProfile.kubeletidentity "
-                "(a service-principal cluster); use identity type userAssigned or systemAssigned"
+                f"identity.cluster: AKS cluster {resource_group}/{cluster} does not run the azure-keyvault-secrets-provider "
+                "add-on (no addonProfiles.azureKeyvaultSecretsProvider.identity), so it has no add-on identity; "
+                f"enable it: {enable_addon_fix(resource_group, cluster)}"
             )
-        return kubelet
+        return identity
 
     return pick

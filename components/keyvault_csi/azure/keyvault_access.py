@@ -9,17 +9,33 @@ A vault authorizes one way (``properties.enableRbacAuthorization``):
   the vault, with a deterministic GUID name (re-running never duplicates an assignment).
 
 ``auto`` reads the vault and picks; access-policy calls against an RBAC vault would do nothing.
+
+A vault in another subscription is read and written through a provider for that subscription
+(:mod:`keyvault_csi.azure.subscriptions`); RBAC needs none (the scope names the subscription).
+A principal whose object ID is known at preview and already has an access-policy entry gets it
+adopted, never replaced (:mod:`keyvault_csi.rules.existing_grants`, docs/existing-grants.md).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import NotRequired, TypedDict
+from functools import partial
+from typing import Any, NotRequired, TypedDict
 
 import pulumi
 from pulumi_azure_native import authorization, keyvault
 
+from keyvault_csi.azure.subscriptions import provider_for_subscription
 from keyvault_csi.rules.choices import PermissionModel
+from keyvault_csi.rules.existing_grants import (
+    FAMILIES,
+    ExistingEntry,
+    access_policy_import_id,
+    adopt,
+    describe,
+    find_entry,
+    set_policy_command,
+)
 from keyvault_csi.rules.grants import access_policy_permissions, required_roles, role_assignment_name
 from keyvault_csi.rules.objects import KeyVaultObject
 
@@ -33,10 +49,20 @@ class KeyVaultAccessArgs(TypedDict):
     objects: Sequence[KeyVaultObject]
     """Every object the principals mount: decides the permissions / roles."""
     principals: Mapping[str, pulumi.Input[str]]
-    """Stable key (used in resource names) -> Entra object (principal) ID."""
+    """Stable key (used in resource names) -> Entra object (principal) ID. A plain ``str`` is
+    checked against the vault's existing access-policy entries at preview; an ``Output`` (a
+    principal this program creates) cannot have one yet."""
     permissionModel: NotRequired[PermissionModel]
     subscriptionId: NotRequired[pulumi.Input[str]]
-    """The vault's subscription (RBAC scope); default: the Azure provider's."""
+    """The vault's subscription (RBAC scope; access policies and ``auto`` go through a provider for
+    it when it is not the inherited provider's); default: the Azure provider's."""
+    subscriptionProviders: NotRequired[Mapping[str, pulumi.ProviderResource] | None]
+    """Explicit azure-native providers by subscription ID; one for ``subscriptionId`` is used
+    instead of declaring a provider child."""
+    location: NotRequired[pulumi.Input[str] | None]
+    """``location`` of a declared provider (as the program's provider)."""
+    environment: NotRequired[str]
+    """``environment`` (cloud) of a declared provider (as the program's provider)."""
     protect: NotRequired[bool]
     retainOnDelete: NotRequired[bool]
     """Keep the grants in Azure when they leave the program (default: ``protect``): running pods
@@ -48,47 +74,136 @@ class KeyVaultAccess(pulumi.ComponentResource):
 
     permission_model: str
     grants: list[pulumi.CustomResource]
+    vault_provider: pulumi.ProviderResource | None
+    """The provider for the vault's subscription, when it is not the inherited one."""
+    adopted: dict[str, str]
+    """Principal key -> import id of each existing access-policy entry adopted (docs/existing-grants.md)."""
 
     def __init__(self, name: str, args: KeyVaultAccessArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(TYPE, name, None, opts)
+        self._args = args
+        self._vault: keyvault.GetVaultResult | None = None
+        self.adopted = {}
+        model = args.get("permissionModel", "auto")
+        # RBAC names the subscription in its scope; only vault reads and access policies need a provider there.
+        self.vault_provider = (
+            provider_for_subscription(
+                self,
+                f"{name}-vault",
+                _plain(args.get("subscriptionId")),
+                explicit=args.get("subscriptionProviders"),
+                location=args.get("location"),
+                environment=args.get("environment"),
+            )
+            if model != "rbac"
+            else None
+        )
         self.permission_model = self._resolve_model(args)
         self.grants = []
         if self.permission_model == "accessPolicy":
             self._access_policies(name, args)
         else:
             self._role_assignments(name, args)
-        self.register_outputs({"permissionModel": self.permission_model, "grants": [g.id for g in self.grants]})
+        self.register_outputs(
+            {"permissionModel": self.permission_model, "grants": [g.id for g in self.grants], "adopted": self.adopted}
+        )
+
+    def _read_vault(self) -> keyvault.GetVaultResult:
+        if self._vault is None:
+            self._vault = keyvault.get_vault(
+                resource_group_name=self._args["resourceGroup"],
+                vault_name=self._args["vaultName"],
+                opts=pulumi.InvokeOptions(parent=self, provider=self.vault_provider),
+            )
+        return self._vault
 
     def _resolve_model(self, args: KeyVaultAccessArgs) -> str:
         model = args.get("permissionModel", "auto")
         if model != "auto":
             return model
-        vault = keyvault.get_vault(
-            resource_group_name=args["resourceGroup"],
-            vault_name=args["vaultName"],
-            opts=pulumi.InvokeOptions(parent=self),
-        )
-        return "rbac" if vault.properties.enable_rbac_authorization else "accessPolicy"
+        return "rbac" if self._read_vault().properties.enable_rbac_authorization else "accessPolicy"
+
+    def _existing_entries(self, args: KeyVaultAccessArgs) -> list[ExistingEntry]:
+        """The vault's access-policy entries; read only when some principal is known at preview."""
+        if not any(isinstance(p, str) for p in args["principals"].values()):
+            return []
+        return [_entry(e) for e in (self._read_vault().properties.access_policies or [])]
+
+    def _vault_subscription(self) -> str:
+        """The subscription the writing provider puts into the ids it assigns (exactly its string)."""
+        return authorization.get_client_config(
+            opts=pulumi.InvokeOptions(parent=self, provider=self.vault_provider)
+        ).subscription_id
 
     def _access_policies(self, name: str, args: KeyVaultAccessArgs) -> None:
-        permissions = access_policy_permissions(args["objects"])
+        needed = access_policy_permissions(args["objects"])
+        entries = self._existing_entries(args)
         previous: pulumi.Resource | None = None
         for key, principal_id in sorted(args["principals"].items()):
-            policy = keyvault.AccessPolicy(
-                f"{name}-{key}",
-                resource_group_name=args["resourceGroup"],
-                vault_name=args["vaultName"],
-                policy={"tenant_id": args["tenantId"], "object_id": principal_id, "permissions": permissions},
-                opts=pulumi.ResourceOptions(
-                    parent=self,
-                    protect=args.get("protect", False),
-                    retain_on_delete=args.get("retainOnDelete", args.get("protect", False)),
-                    # ARM rejects concurrent writes to one vault's policy list: one at a time.
-                    depends_on=[previous] if previous else None,
-                ),
+            retain = args.get("retainOnDelete", args.get("protect", False))
+            policy: keyvault.AccessPolicyEntryArgsDict = {
+                "tenant_id": args["tenantId"],
+                "object_id": principal_id,
+                "permissions": _permissions(needed),
+            }
+            import_id: str | None = None
+            entry = find_entry(entries, principal_id) if isinstance(principal_id, str) else None
+            if entry is not None:
+                # azure-native refuses to create an entry that exists, and its delete drops the whole
+                # entry: import it, keep every permission it has, never delete it (existing-grants.md).
+                policy, import_id = self._adopt(key, entry, needed, args)
+                retain = True
+            self.grants.append(
+                keyvault.AccessPolicy(
+                    f"{name}-{key}",
+                    resource_group_name=args["resourceGroup"],
+                    vault_name=args["vaultName"],
+                    policy=policy,
+                    opts=pulumi.ResourceOptions(
+                        parent=self,
+                        provider=self.vault_provider,
+                        protect=args.get("protect", False),
+                        retain_on_delete=retain,
+                        import_=import_id,
+                        # ARM rejects concurrent writes to one vault's policy list: one at a time.
+                        depends_on=[previous] if previous else None,
+                    ),
+                )
             )
-            self.grants.append(policy)
-            previous = policy
+            previous = self.grants[-1]
+
+    def _adopt(
+        self, key: str, entry: ExistingEntry, needed: dict[str, list[str]], args: KeyVaultAccessArgs
+    ) -> tuple[keyvault.AccessPolicyEntryArgsDict, str]:
+        """The policy that adopts ``entry`` (its permissions plus ours) and the id to import it by."""
+        adoption = adopt(entry, needed)
+        policy: keyvault.AccessPolicyEntryArgsDict = {
+            "tenant_id": entry.tenant_id,
+            "object_id": entry.object_id,
+            "permissions": _permissions(adoption.permissions),
+        }
+        if entry.application_id:
+            policy["application_id"] = entry.application_id
+        import_id = access_policy_import_id(
+            self._vault_subscription(), args["resourceGroup"], args["vaultName"], entry.object_id
+        )
+        self.adopted[key] = import_id
+        fix = set_policy_command(
+            args["vaultName"],
+            args["resourceGroup"],
+            entry.object_id,
+            adoption.permissions,
+            _plain(args.get("subscriptionId")),
+        )
+        pulumi.log.warn(
+            f"Key Vault {args['vaultName']!r}: principal {entry.object_id} ({key}) already has an access policy "
+            f"({describe(entry.permissions)}); adopting it "
+            + (f"and adding {describe(adoption.added)}" if adoption.added else "unchanged")
+            + ". It is retained on destroy (remove it with `az keyvault delete-policy` once nothing needs it). "
+            f"To grant by hand instead: {fix}",
+            resource=self,
+        )
+        return policy, import_id
 
     def _role_assignments(self, name: str, args: KeyVaultAccessArgs) -> None:
         subscription = pulumi.Output.from_input(
@@ -109,14 +224,10 @@ class KeyVaultAccess(pulumi.ComponentResource):
                         f"{name}-{key}-{short}",
                         principal_id=principal_id,
                         principal_type="ServicePrincipal",
-                        role_definition_id=subscription.apply(
-                            lambda sub, guid=role_guid: (
-                                f"/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/{guid}"
-                            )
-                        ),
+                        role_definition_id=subscription.apply(partial(_role_definition_id, role_guid)),
                         scope=scope,
                         role_assignment_name=pulumi.Output.all(scope, principal_id).apply(
-                            lambda v, guid=role_guid: role_assignment_name(v[0], v[1], guid)
+                            partial(_assignment_name, role_guid)
                         ),
                         description=f"keyvault-csi: {role_name} for {key}",
                         opts=pulumi.ResourceOptions(
@@ -126,3 +237,39 @@ class KeyVaultAccess(pulumi.ComponentResource):
                         ),
                     )
                 )
+
+
+def _plain(value: pulumi.Input[str] | None) -> str | None:
+    """A subscription ID known at preview (settings give plain strings), else ``None``."""
+    return value if isinstance(value, str) and value else None
+
+
+def _entry(raw: object) -> ExistingEntry:
+    """``getVault``'s ``AccessPolicyEntryResponse`` -> :class:`ExistingEntry`."""
+    permissions = getattr(raw, "permissions", None)
+    return ExistingEntry(
+        object_id=str(getattr(raw, "object_id", "")),
+        tenant_id=str(getattr(raw, "tenant_id", "")),
+        application_id=getattr(raw, "application_id", None) or None,
+        permissions={
+            family: list(getattr(permissions, family, None) or [])
+            for family in FAMILIES
+            if getattr(permissions, family, None)
+        },
+    )
+
+
+def _permissions(permissions: Mapping[str, Sequence[str]]) -> keyvault.PermissionsArgsDict:
+    typed: keyvault.PermissionsArgsDict = {}
+    for family in FAMILIES:
+        if family in permissions:
+            typed[family] = list(permissions[family])  # type: ignore[literal-required]  # family is one of the four keys
+    return typed
+
+
+def _role_definition_id(role_guid: str, subscription: str) -> str:
+    return f"/subscriptions/{subscription}/providers/Microsoft.Authorization/roleDefinitions/{role_guid}"
+
+
+def _assignment_name(role_guid: str, values: list[Any]) -> str:
+    return role_assignment_name(str(values[0]), str(values[1]), role_guid)

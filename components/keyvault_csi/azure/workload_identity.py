@@ -1,4 +1,4 @@
-"""Workload identity: the Pod's own service account, federated with a user-assigned identity (FACTS §4).
+"""Workload identity: the Pod's own service account, federated with a user-assigned identity (docs/azure-rules.md §workload-identity).
 
 Nothing is put on the nodes. The Azure provider exchanges the Pod's service-account token (issued
 by the cluster's OIDC issuer, audience ``api://AzureADTokenExchange``) for an Entra token of the

@@ -17,7 +17,7 @@ from __future__ import annotations
 import typing
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import NotRequired, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 import pulumi
 from pulumi_kubernetes.core import v1 as core
@@ -25,6 +25,7 @@ from pulumi_kubernetes.core import v1 as core
 from keyvault_csi.kubernetes.secret_provider_class import DEFAULT_LABELS
 from keyvault_csi.kubernetes.security import pod_security
 from keyvault_csi.package.args import PodResources, PodSecurity
+from keyvault_csi.rules.placement import placement_problems
 from keyvault_csi.rules.pod import (
     CSI_DRIVER,
     DEFAULT_CONTAINER_NAME,
@@ -93,6 +94,11 @@ def _scratch_volumes(paths: Sequence[str]) -> tuple[list[core.VolumeArgs], list[
     return volumes, [core.VolumeMountArgs(name=n, mount_path=p) for n, p in zip(names, paths, strict=True)]
 
 
+def _affinity(affinity: Mapping[str, Any] | None) -> Any:
+    # Kubernetes spelling passes through the SDK unchanged (label keys inside stay as written).
+    return dict(affinity) if affinity is not None else None
+
+
 class SecretsStorePodArgs(TypedDict):
     """Arguments of :class:`SecretsStorePod` (camelCase, as in a stack's config).
 
@@ -118,6 +124,10 @@ class SecretsStorePodArgs(TypedDict):
     writablePaths: NotRequired[Sequence[str]]
     """``emptyDir`` scratch directories; default ``/tmp`` when the root filesystem is read-only."""
     labels: NotRequired[Mapping[str, str]]
+    nodeSelector: NotRequired[Mapping[str, str]]
+    """Merged over ``kubernetes.io/os``, e.g. ``{"kubernetes.azure.com/agentpool": "nodepool1"}`` (rules.placement)."""
+    affinity: NotRequired[Mapping[str, Any]]
+    """A Kubernetes ``Affinity`` in its own spelling (``nodeAffinity``, ...), passed through."""
     dependsOn: NotRequired[Sequence[pulumi.Resource]]
 
 
@@ -144,9 +154,43 @@ def check_pod(args: SecretsStorePodArgs) -> CheckedPod:
     writable = list(args.get("writablePaths", default_writable_paths(os, security)))
     resources, problems = resolve_resources(os, args.get("resources"))
     problems = security_problems(os, security) + problems + writable_path_problems(os, writable, mount_path)
+    problems += placement_problems(args.get("nodeSelector"), args.get("affinity"))
     if problems:
         raise ValueError("; ".join(problems))
     return CheckedPod(args, os, mount_path, security, writable, resources)
+
+
+def pod_labels(args: SecretsStorePodArgs) -> dict[str, str]:
+    """The Pod's labels: the project's defaults under the caller's."""
+    return {**DEFAULT_LABELS, **args.get("labels", {})}
+
+
+def pod_spec(pod: CheckedPod, secret_provider_class: pulumi.Input[str]) -> core.PodSpecArgs:
+    """The hardened Pod spec mounting ``secret_provider_class`` read-only: a bare Pod's and a Deployment's template."""
+    args = pod.args
+    volume, mount = secrets_store_volume(secret_provider_class, mount_path=pod.mount_path)
+    scratch, scratch_mounts = _scratch_volumes(pod.writable)
+    pod_context, container_context = pod_security(pod.os, pod.security)
+    return core.PodSpecArgs(
+        containers=[
+            _container(
+                args.get("containerName") or DEFAULT_CONTAINER_NAME,
+                args["image"],
+                [mount, *scratch_mounts],
+                args.get("env", ()),
+                args.get("envFrom", ()),
+                container_context,
+                pod.resources,
+            )
+        ],
+        volumes=[volume, *scratch],
+        security_context=pod_context,
+        node_selector={"kubernetes.io/os": pod.os, **args.get("nodeSelector", {})},
+        affinity=_affinity(args.get("affinity")),
+        # spec.os lets the API server and admission check OS-specific fields for this OS.
+        os=core.PodOSArgs(name=pod.os),
+        service_account_name=args.get("serviceAccountName"),
+    )
 
 
 def declare_pod(
@@ -158,36 +202,11 @@ def declare_pod(
 ) -> core.Pod:
     """The ``v1`` Pod itself, as a child of ``parent``, mounting ``secret_provider_class`` read-only."""
     args = pod.args
-    volume, mount = secrets_store_volume(secret_provider_class, mount_path=pod.mount_path)
-    scratch, scratch_mounts = _scratch_volumes(pod.writable)
-    pod_context, container_context = pod_security(pod.os, pod.security)
     return core.Pod(
         name,
         # An explicit name: Pulumi would otherwise append a random suffix.
-        metadata={
-            "name": args["podName"],
-            "namespace": args["namespace"],
-            "labels": {**DEFAULT_LABELS, **args.get("labels", {})},
-        },
-        spec=core.PodSpecArgs(
-            containers=[
-                _container(
-                    args.get("containerName") or DEFAULT_CONTAINER_NAME,
-                    args["image"],
-                    [mount, *scratch_mounts],
-                    args.get("env", ()),
-                    args.get("envFrom", ()),
-                    container_context,
-                    pod.resources,
-                )
-            ],
-            volumes=[volume, *scratch],
-            security_context=pod_context,
-            node_selector={"kubernetes.io/os": pod.os},
-            # spec.os lets the API server and admission check OS-specific fields for this OS.
-            os=core.PodOSArgs(name=pod.os),
-            service_account_name=args.get("serviceAccountName"),
-        ),
+        metadata={"name": args["podName"], "namespace": args["namespace"], "labels": pod_labels(args)},
+        spec=pod_spec(pod, secret_provider_class),
         # Only parent and the explicit dependencies: the component's own options stay on it.
         opts=pulumi.ResourceOptions(parent=parent, depends_on=[*args.get("dependsOn", []), *depends_on]),
     )

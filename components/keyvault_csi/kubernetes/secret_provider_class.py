@@ -58,7 +58,11 @@ def check_secret_provider_class(args: SecretProviderClassArgs) -> dict[str, Any]
 
 
 def declare_secret_provider_class(
-    name: str, args: SecretProviderClassArgs, parameters: Mapping[str, Any], parent: pulumi.Resource
+    name: str,
+    args: SecretProviderClassArgs,
+    parameters: Mapping[str, Any],
+    parent: pulumi.Resource,
+    depends_on: Sequence[pulumi.Resource] = (),
 ) -> apiextensions.CustomResource:
     """The ``SecretProviderClass`` custom resource itself, as a child of ``parent``."""
     return apiextensions.CustomResource(
@@ -75,8 +79,9 @@ def declare_secret_provider_class(
             "parameters": dict(parameters),
             **({"secretObjects": [s.manifest() for s in args["secretObjects"]]} if args.get("secretObjects") else {}),
         },
-        # Only parent: the component's own options (e.g. depends_on) must not be copied down.
-        opts=pulumi.ResourceOptions(parent=parent),
+        # Only parent (and the driver's release, whose chart brings the CRD): the component's own
+        # options (e.g. depends_on) must not be copied down.
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=list(depends_on) or None),
     )
 
 

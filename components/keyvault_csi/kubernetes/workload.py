@@ -1,8 +1,10 @@
-"""One workload: its SecretProviderClass and, optionally, the Pod that mounts it, under one component.
+"""One workload: its SecretProviderClass and, optionally, the Pod or Deployment that mounts it, under one component.
 
 Each workload of :class:`keyvault_csi.AksKeyVaultSecrets` is one ``Workload``: the class and the
 Pod are its direct children (3 registrations a workload instead of a component each). The Pod
-names the class through the class resource's own output, so it is created after the class.
+names the class through the class resource's own output, so it is created after the class. A
+Deployment (instead of the Pod) has the same Pod template, waits for the same things, and carries
+the digest of the class's objects on its template, so a change of what is mounted rolls its Pods.
 """
 
 from __future__ import annotations
@@ -12,14 +14,17 @@ from typing import NotRequired, TypedDict
 
 import pulumi
 from pulumi_kubernetes import apiextensions
+from pulumi_kubernetes.apps import v1 as apps
 from pulumi_kubernetes.core import v1 as core
 
+from keyvault_csi.kubernetes.deployment import SecretsStoreDeploymentArgs, check_replicas, declare_deployment
 from keyvault_csi.kubernetes.pod import SecretsStorePodArgs, check_pod, declare_pod
 from keyvault_csi.kubernetes.secret_provider_class import (
     SecretProviderClassArgs,
     check_secret_provider_class,
     declare_secret_provider_class,
 )
+from keyvault_csi.rules.rollout import objects_digest
 
 TYPE = "keyvault-csi:index:Workload"
 
@@ -28,8 +33,12 @@ class WorkloadArgs(TypedDict):
     secretProviderClass: SecretProviderClassArgs
     pod: NotRequired[SecretsStorePodArgs]
     """The Pod; its ``secretProviderClass`` is ignored (the workload's own class is mounted)."""
+    deployment: NotRequired[SecretsStoreDeploymentArgs]
+    """A Deployment instead of the Pod (not both); its ``secretProviderClass`` is ignored too."""
     podDependsOn: NotRequired[Sequence[pulumi.Resource]]
-    """What the Pod waits for besides the class: Key Vault grants, node assignments, service accounts."""
+    """What the Pod (or Deployment) waits for besides the class: Key Vault grants, node assignments, service accounts."""
+    classDependsOn: NotRequired[Sequence[pulumi.Resource]]
+    """What the class waits for: the driver's Helm release, which brings the SecretProviderClass CRD."""
     classResourceName: NotRequired[str]
     """Pulumi name of the class resource; default ``<name>-class``."""
     podResourceName: NotRequired[str]
@@ -44,15 +53,25 @@ class Workload(pulumi.ComponentResource):
     secret_provider_class: apiextensions.CustomResource
     pod: core.Pod | None
     pod_name: pulumi.Output[str] | None
+    deployment: apps.Deployment | None
+    deployment_name: pulumi.Output[str] | None
 
     def __init__(self, name: str, args: WorkloadArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         class_args = args["secretProviderClass"]
         # Both checked before the component registers: a bad argument declares nothing.
         parameters = check_secret_provider_class(class_args)
         pod = check_pod(args["pod"]) if "pod" in args else None
+        if "pod" in args and "deployment" in args:
+            raise ValueError("set pod or deployment, not both")
+        deployment = check_pod(args["deployment"]) if "deployment" in args else None
+        replicas = check_replicas(args["deployment"]) if "deployment" in args else 0
         super().__init__(TYPE, name, None, opts)
         self.secret_provider_class = declare_secret_provider_class(
-            args.get("classResourceName") or f"{name}-class", class_args, parameters, self
+            args.get("classResourceName") or f"{name}-class",
+            class_args,
+            parameters,
+            self,
+            args.get("classDependsOn", ()),
         )
         self.class_name = self.secret_provider_class.metadata.apply(lambda metadata: metadata["name"])
         self.namespace = self.secret_provider_class.metadata.apply(lambda metadata: metadata["namespace"])
@@ -62,6 +81,20 @@ class Workload(pulumi.ComponentResource):
                 args.get("podResourceName") or f"{name}-pod", pod, self.class_name, self, args.get("podDependsOn", ())
             )
             self.pod_name = self.pod.metadata.apply(lambda metadata: metadata.name)
-        self.register_outputs(
-            {"className": self.class_name, "namespace": self.namespace, "podName": self.pod_name or ""}
-        )
+        self.deployment, self.deployment_name = None, None
+        if deployment is not None:
+            digest = objects_digest(parameters["objects"], [s.manifest() for s in class_args.get("secretObjects", ())])
+            self.deployment = declare_deployment(
+                args.get("podResourceName") or f"{name}-deployment",
+                deployment,
+                replicas,
+                self.class_name,
+                digest,
+                self,
+                args.get("podDependsOn", ()),
+            )
+            self.deployment_name = self.deployment.metadata.apply(lambda metadata: metadata.name or "")
+        outputs = {"className": self.class_name, "namespace": self.namespace, "podName": self.pod_name or ""}
+        if self.deployment_name is not None:
+            outputs["deploymentName"] = self.deployment_name
+        self.register_outputs(outputs)

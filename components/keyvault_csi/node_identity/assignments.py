@@ -4,28 +4,35 @@ One :class:`~keyvault_csi.node_identity.resource.NodeIdentityAssignment` per sca
 identity this component needs on that node, so each node sees one write; nodes are independent
 resources and go in parallel. In ``systemAssigned`` mode the nodes' own identities are turned on
 and each node's principal ID is exposed for the Key Vault grants.
+
+A node is a scale set or VM by name, or (``kind: "pool"``) an AKS agent pool whose scale set the
+resource discovers at deploy time from the cluster (``resourceGroup`` + ``clusterName``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import NotRequired, TypedDict
+from typing import Literal, NotRequired, TypedDict
 
 import pulumi
 from pulumi_azure_native import authorization
 
-from keyvault_csi.node_identity.resource import NodeIdentityAssignment
+from keyvault_csi.node_identity.resource import NodeIdentityAssignment, NodeIdentityAssignmentArgs
 from keyvault_csi.package.args import ComputeNode
 from keyvault_csi.rules.choices import NodeKind
+from keyvault_csi.settings.model import NodeSettings
 
 TYPE = "keyvault-csi:index:NodeIdentityAssignments"
 COMPUTE_TYPES: dict[NodeKind, str] = {"vmss": "virtualMachineScaleSets", "vm": "virtualMachines"}
 
 
 class NodeArgs(ComputeNode):
-    """A scale set or VM (the input shape ``ComputeNode``) and which of the two it is."""
+    """A scale set or VM (the input shape ``ComputeNode``) and which of the two it is, or (``kind: "pool"``)
+    an AKS agent pool: ``resourceGroup`` is then the cluster's and ``name`` the pool's."""
 
-    kind: NodeKind
+    kind: NodeKind | Literal["pool"]
+    clusterName: NotRequired[str]
+    """Pools only: the AKS cluster."""
 
 
 class NodeIdentityAssignmentsArgs(TypedDict):
@@ -36,11 +43,61 @@ class NodeIdentityAssignmentsArgs(TypedDict):
     """Turn on each node's system-assigned identity and expose its principal ID."""
     armEndpoint: NotRequired[str]
     environment: NotRequired[str]
+    ownedIdentityIds: NotRequired[Sequence[pulumi.Input[str]]]
+    """Identities this stack created: on a node they are ours even after a failed-but-applied write."""
+
+
+def nodes_from_settings(nodes: NodeSettings) -> list[NodeArgs]:
+    """The listed scale sets and VMs, then the cluster's agent pools (found by name at deploy time)."""
+    result: list[NodeArgs] = []
+    for kind, ref in nodes.all():
+        node: NodeArgs = {
+            "kind": "vmss" if kind == "vmss" else "vm",
+            "resourceGroup": ref.resource_group,
+            "name": ref.name,
+        }
+        if ref.subscription_id:
+            node["subscriptionId"] = ref.subscription_id
+        result.append(node)
+    cluster = nodes.cluster
+    for pool in nodes.agent_pools if cluster else []:
+        assert cluster is not None
+        pool_node: NodeArgs = {
+            "kind": "pool",
+            "resourceGroup": cluster.resource_group,
+            "clusterName": cluster.name,
+            "name": pool,
+        }
+        if cluster.subscription_id:
+            pool_node["subscriptionId"] = cluster.subscription_id
+        result.append(pool_node)
+    return result
 
 
 def node_key(node: NodeArgs) -> str:
     """Stable, readable key of a node, used in resource names and output maps."""
+    if node["kind"] == "pool":
+        return f"pool-{node['resourceGroup']}-{node.get('clusterName', '')}-{node['name']}".lower()
     return f"{node['kind']}-{node['resourceGroup']}-{node['name']}".lower()
+
+
+def _target(node: NodeArgs, subscription: pulumi.Input[str]) -> NodeIdentityAssignmentArgs:
+    """The resource's node inputs: ``nodeId`` for a scale set / VM, the cluster and pool for a pool."""
+    if node["kind"] == "pool":
+        return {
+            "clusterResourceGroup": node["resourceGroup"],
+            "clusterName": node.get("clusterName", ""),
+            "agentPool": node["name"],
+            "subscriptionId": subscription,
+        }
+    return {
+        "nodeId": pulumi.Output.concat(
+            "/subscriptions/",
+            subscription,
+            f"/resourceGroups/{node['resourceGroup']}",
+            f"/providers/Microsoft.Compute/{COMPUTE_TYPES[node['kind']]}/{node['name']}",
+        )
+    }
 
 
 class NodeIdentityAssignments(pulumi.ComponentResource):
@@ -56,7 +113,7 @@ class NodeIdentityAssignments(pulumi.ComponentResource):
         default_subscription: pulumi.Output[str] | None = None
         self.assignments = {}
         for node in args["nodes"]:
-            subscription = node.get("subscriptionId")
+            subscription: pulumi.Input[str] | None = node.get("subscriptionId")
             if subscription is None:
                 if default_subscription is None:
                     default_subscription = authorization.get_client_config_output(
@@ -64,18 +121,13 @@ class NodeIdentityAssignments(pulumi.ComponentResource):
                     ).subscription_id
                 subscription = default_subscription
             key = node_key(node)
-            node_id = pulumi.Output.concat(
-                "/subscriptions/",
-                subscription,
-                f"/resourceGroups/{node['resourceGroup']}",
-                f"/providers/Microsoft.Compute/{COMPUTE_TYPES[node['kind']]}/{node['name']}",
-            )
             identities = [args["userAssignedIdentityId"]] if args.get("userAssignedIdentityId") is not None else []
             self.assignments[key] = NodeIdentityAssignment(
                 f"{name}-{key}",
                 {
-                    "nodeId": node_id,
+                    **_target(node, subscription),
                     "userAssignedIdentities": identities,
+                    "ownedIdentities": list(args.get("ownedIdentityIds", [])),
                     "systemAssigned": bool(args.get("systemAssigned", False)),
                     "armEndpoint": args.get("armEndpoint", ""),
                     "environment": args.get("environment", "public"),

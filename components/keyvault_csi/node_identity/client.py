@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import random
 import time
 import urllib.parse
 import urllib.request
@@ -19,9 +20,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from azure.core.credentials import AccessToken, TokenCredential
+from azure.core.pipeline import PipelineResponse
+from azure.core.pipeline.policies import RetryPolicy
 
 if TYPE_CHECKING:
     from azure.mgmt.compute import ComputeManagementClient
+    from azure.mgmt.core import ARMPipelineClient
 
 # azure.identity and azure.mgmt.compute (~0.7 s to import) load only when ARM is called: the Pulumi
 # program imports this module with the dynamic resource but never talks to ARM itself.
@@ -33,19 +37,39 @@ class Cloud:
 
     arm_endpoint: str
     authority: str
+    scope: str  # the ARM token scope: not always <endpoint>/.default (US Government)
 
 
-# Authorities as azure.identity.AzureAuthorityHosts spells them.
-CLOUDS: Mapping[str, Cloud] = {
-    "public": Cloud("https://management.azure.com", "login.microsoftonline.com"),
-    "usgovernment": Cloud("https://management.usgovcloudapi.net", "login.microsoftonline.us"),
-    "china": Cloud("https://management.chinacloudapi.cn", "login.chinacloudapi.cn"),
-}
+# azure-native's ``environment`` names -> the SDK's own cloud settings.
+CLOUD_NAMES = ("public", "usgovernment", "china")
+
+
+@functools.lru_cache(maxsize=1)
+def clouds() -> Mapping[str, Cloud]:
+    """Endpoints and token scopes from ``azure.mgmt.core.tools.get_arm_endpoints``, authorities from
+    ``azure.identity.AzureAuthorityHosts``: no hand-written table (docs/azure-rules.md §clouds)."""
+    from azure.core import AzureClouds
+    from azure.identity import AzureAuthorityHosts
+    from azure.mgmt.core.tools import get_arm_endpoints
+
+    pairs = {
+        "public": (AzureClouds.AZURE_PUBLIC_CLOUD, AzureAuthorityHosts.AZURE_PUBLIC_CLOUD),
+        "usgovernment": (AzureClouds.AZURE_US_GOVERNMENT, AzureAuthorityHosts.AZURE_GOVERNMENT),
+        "china": (AzureClouds.AZURE_CHINA_CLOUD, AzureAuthorityHosts.AZURE_CHINA),
+    }
+    result: dict[str, Cloud] = {}
+    for name, (cloud, authority) in pairs.items():
+        endpoints = get_arm_endpoints(cloud)
+        scope = str(endpoints["credential_scopes"][0])
+        result[name] = Cloud(str(endpoints["resource_manager"]).rstrip("/"), str(authority), scope)
+    return result
+
 
 ENDPOINT_ENV = "KEYVAULT_CSI_ARM_ENDPOINT"
 CA_BUNDLE_ENV = "KEYVAULT_CSI_ARM_CA_BUNDLE"
 TOKEN_ENV = "KEYVAULT_CSI_ARM_TOKEN"
 TIMEOUT_ENV = "KEYVAULT_CSI_ARM_TIMEOUT"
+RETRIES_ENV = "KEYVAULT_CSI_ARM_RETRIES"
 BACKOFF_ENV = "KEYVAULT_CSI_ARM_BACKOFF"
 POLL_INTERVAL_ENV = "KEYVAULT_CSI_ARM_POLL_INTERVAL"
 GITHUB_OIDC_AUDIENCE = "api://AzureADTokenExchange"
@@ -57,24 +81,26 @@ class ArmSettings:
 
     endpoint: str
     authority: str
+    scope: str = ""  # "" = <endpoint>/.default (an endpoint override)
     ca_bundle: str | None = None
     static_token: str | None = None
     timeout: float = 600.0  # total budget for one node write, retries included
-    backoff: float = 2.0  # first retry delay; doubles up to max_backoff
+    backoff: float = 2.0  # azure-core's retry_backoff_factor: factor * 2**(retry-1), up to max_backoff
     max_backoff: float = 60.0
+    retries: int = 10  # azure-core's retry_total per request (the deadline bounds it too)
     poll_interval: float = 5.0  # LRO poll period when ARM sends no Retry-After
 
     @property
-    def scope(self) -> str:
-        return self.endpoint.rstrip("/") + "/.default"
+    def credential_scope(self) -> str:
+        return self.scope or self.endpoint.rstrip("/") + "/.default"
 
 
 def resolve_cloud(environment: str = "", env: Mapping[str, str] = os.environ) -> Cloud:
     """The cloud for ``azure-native:environment`` (argument, else ARM_ENVIRONMENT, else public)."""
     name = (environment or env.get("ARM_ENVIRONMENT") or "public").strip().casefold()
-    if name not in CLOUDS:
-        raise ValueError(f"environment {name!r} is not one of {', '.join(CLOUDS)}")
-    return CLOUDS[name]
+    if name not in CLOUD_NAMES:
+        raise ValueError(f"environment {name!r} is not one of {', '.join(CLOUD_NAMES)}")
+    return clouds()[name]
 
 
 def validate_endpoint(endpoint: str) -> str:
@@ -91,15 +117,19 @@ def resolve_settings(arm_endpoint: str = "", environment: str = "", env: Mapping
     cloud = resolve_cloud(environment, env)
     override = arm_endpoint or env.get(ENDPOINT_ENV, "")
     endpoint = validate_endpoint(override) if override else cloud.arm_endpoint
+    # An override (Azure Stack, the test server) takes <endpoint>/.default; a cloud takes the SDK's scope.
+    scope = "" if override else cloud.scope
     # A static token is a test hook: honouring it against a real cloud endpoint would be a trap.
     token = env.get(TOKEN_ENV) if override else None
     return ArmSettings(
         endpoint=endpoint,
         authority=cloud.authority,
+        scope=scope,
         ca_bundle=env.get(CA_BUNDLE_ENV) or None,
         static_token=token or None,
         timeout=float(env.get(TIMEOUT_ENV, ArmSettings.timeout)),
         backoff=float(env.get(BACKOFF_ENV, ArmSettings.backoff)),
+        retries=int(env.get(RETRIES_ENV, ArmSettings.retries)),
         poll_interval=float(env.get(POLL_INTERVAL_ENV, ArmSettings.poll_interval)),
     )
 
@@ -193,19 +223,101 @@ def credential_for(settings: ArmSettings, env: Mapping[str, str] = os.environ) -
     return _cached_credential(settings.authority, settings.static_token, env_items)
 
 
+# 409 (another operation on the node), 429 (throttled) and 5xx: ARM's transient answers.
+RETRYABLE_STATUS = frozenset({409, 429, 500, 502, 503, 504})
+
+
+class DeadlineRetryPolicy(RetryPolicy[Any, Any]):
+    """azure-core's RetryPolicy with one deadline for every request of a node write.
+
+    The SDK policy does the work: ``Retry-After`` in seconds or as an HTTP date, exponential backoff
+    (``retry_backoff_factor`` up to ``retry_backoff_max``), connection errors on GET. We add two
+    things: a retry never sleeps past ``deadline`` (the error surfaces instead), and a PATCH is
+    retried on 409/429/5xx answers (ARM took nothing; with ``If-Match`` a repeat is safe). A PATCH
+    whose answer was lost is not retried here: the write cycle must learn that it may have landed.
+    """
+
+    def __init__(self, deadline: float, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.deadline = deadline
+        self.retried = 0
+
+    def configure_retries(self, options: dict[str, Any]) -> dict[str, Any]:
+        settings = super().configure_retries(options)
+        settings["timeout"] = max(0.001, self.deadline - time.monotonic())  # azure-core's absolute timeout
+        return settings
+
+    def get_backoff_time(self, settings: dict[str, Any]) -> float:
+        # Jitter spreads writers (other processes, other stacks) that collided on one node.
+        return super().get_backoff_time(settings) * random.uniform(0.5, 1.0)
+
+    def is_retry(self, settings: dict[str, Any], response: PipelineResponse[Any, Any]) -> bool:
+        status = response.http_response.status_code
+        if response.http_request.method.upper() == "PATCH":
+            wanted = status in RETRYABLE_STATUS and bool(settings["total"])
+        else:
+            wanted = super().is_retry(settings, response)
+        if not wanted:
+            return False
+        delay = self.get_retry_after(response)
+        if delay is None:
+            delay = min(settings["max_backoff"], settings["backoff"] * 2 ** len(settings["history"]))
+        return time.monotonic() + delay < self.deadline
+
+    def increment(self, settings: dict[str, Any], response: Any = None, error: Exception | None = None) -> bool:
+        self.retried += 1
+        return super().increment(settings, response=response, error=error)
+
+
+def retry_policy(settings: ArmSettings, deadline: float) -> DeadlineRetryPolicy:
+    return DeadlineRetryPolicy(
+        deadline,
+        retry_total=settings.retries,
+        retry_connect=settings.retries,
+        retry_read=settings.retries,
+        retry_status=settings.retries,
+        retry_backoff_factor=settings.backoff,
+        retry_backoff_max=settings.max_backoff,
+        retry_on_status_codes=sorted(RETRYABLE_STATUS),
+    )
+
+
 @contextmanager
-def compute_client(subscription_id: str, settings: ArmSettings) -> Iterator[ComputeManagementClient]:
-    """A ComputeManagementClient for one call; SDK retries are off because ours bound the time."""
+def compute_client(
+    subscription_id: str, settings: ArmSettings, policy: DeadlineRetryPolicy
+) -> Iterator[ComputeManagementClient]:
+    """A ComputeManagementClient for one write, its requests retried by ``policy`` (one deadline)."""
     from azure.mgmt.compute import ComputeManagementClient
 
     client = ComputeManagementClient(
         credential_for(settings),
         subscription_id,
         base_url=settings.endpoint,
-        credential_scopes=[settings.scope],
+        credential_scopes=[settings.credential_scope],
         connection_verify=settings.ca_bundle or True,
-        retry_total=0,
+        retry_policy=policy,
         polling_interval=settings.poll_interval,
+    )
+    with client:
+        yield client
+
+
+@contextmanager
+def arm_pipeline(settings: ArmSettings, policy: DeadlineRetryPolicy) -> Iterator[ARMPipelineClient[Any, Any]]:
+    """A plain ARM client (same credential, scope, CA and retry policy) for calls the compute SDK lacks:
+    the managed cluster GET (azure-mgmt-containerservice is not a dependency)."""
+    from azure.core.pipeline.policies import HeadersPolicy, UserAgentPolicy
+    from azure.mgmt.core import ARMPipelineClient
+    from azure.mgmt.core.policies import ARMChallengeAuthenticationPolicy
+
+    policies: list[Any] = [
+        HeadersPolicy(),
+        UserAgentPolicy(sdk_moniker="keyvault-csi"),
+        policy,
+        ARMChallengeAuthenticationPolicy(credential_for(settings), settings.credential_scope),
+    ]
+    client: ARMPipelineClient[Any, Any] = ARMPipelineClient(
+        base_url=settings.endpoint, policies=policies, connection_verify=settings.ca_bundle or True
     )
     with client:
         yield client

@@ -3,26 +3,26 @@
 What ``az vmss identity assign/remove`` and ``az vm identity assign/remove`` do, as plain functions:
 parse and validate ARM ids, compute the identity PATCH body from the node's current identity block,
 and send it with ``azure-mgmt-compute`` (GET, PATCH with ``If-Match``, long-running-operation
-polling, retries). No Pulumi imports: ``keyvault_csi.node_identity.resource`` wraps this in a dynamic provider.
+polling; azure-core's RetryPolicy per request, a tenacity loop per cycle). No Pulumi imports: ``keyvault_csi.node_identity.resource`` wraps this in a dynamic provider.
 
-ARM rules encoded here (FACTS section 3): ``identity.type`` describes the whole result; a key left
+ARM rules encoded here (docs/azure-rules.md §identity-type): ``identity.type`` describes the whole result; a key left
 out of ``userAssignedIdentities`` is kept; ``null`` removes one; a type without ``UserAssigned``
 drops every user-assigned identity. ARM compares resource ids case-insensitively.
 """
 
 from __future__ import annotations
 
-import random
-import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
+import tenacity
 from azure.core import MatchConditions
 from azure.core.exceptions import (
+    AzureError,
     HttpResponseError,
     ResourceModifiedError,
     ResourceNotFoundError,
@@ -31,77 +31,23 @@ from azure.core.exceptions import (
 )
 from azure.core.polling import LROPoller
 
-from keyvault_csi.node_identity.client import ArmSettings, compute_client
+from keyvault_csi.node_identity import client as arm_client
+from keyvault_csi.node_identity.client import ArmSettings, DeadlineRetryPolicy
+from keyvault_csi.rules import arm_ids
+from keyvault_csi.rules.arm_ids import ArmId
 
 if TYPE_CHECKING:
     from azure.mgmt.compute import ComputeManagementClient
 
-# --- ids -------------------------------------------------------------------------------------
+# --- ids (one definition: keyvault_csi.rules.arm_ids) ----------------------------------------
 
-_GUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
-_RG = r"[-\w.()]{0,89}[-\w()]"  # ARM: 1-90 chars, must not end with a period
-_NAME = r"[-\w.]{1,128}"
-
-SCALE_SET = "virtualMachineScaleSets"
-VIRTUAL_MACHINE = "virtualMachines"
-
-NODE_ID_FORM = (
-    "/subscriptions/{guid}/resourceGroups/{rg}/providers/Microsoft.Compute/"
-    "virtualMachineScaleSets/{name} (or .../virtualMachines/{name})"
-)
-IDENTITY_ID_FORM = (
-    "/subscriptions/{guid}/resourceGroups/{rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{name}"
-)
-
-# ARM treats provider namespaces and type segments case-insensitively, hence re.IGNORECASE.
-_NODE_RE = re.compile(
-    rf"/subscriptions/(?P<sub>{_GUID})/resourceGroups/(?P<rg>{_RG})/providers/Microsoft\.Compute/"
-    rf"(?P<kind>virtualMachineScaleSets|virtualMachines)/(?P<name>{_NAME})",
-    re.IGNORECASE,
-)
-_IDENTITY_RE = re.compile(
-    rf"/subscriptions/{_GUID}/resourceGroups/{_RG}/providers/Microsoft\.ManagedIdentity/"
-    rf"userAssignedIdentities/{_NAME}",
-    re.IGNORECASE,
-)
-
-
-@dataclass(frozen=True)
-class NodeRef:
-    """An AKS node as ARM addresses it: a VM scale set (node pool) or a VM (AvailabilitySet cluster)."""
-
-    subscription_id: str
-    resource_group: str
-    kind: str  # SCALE_SET or VIRTUAL_MACHINE, canonical casing
-    name: str
-
-    @property
-    def id(self) -> str:
-        return (
-            f"/subscriptions/{self.subscription_id}/resourceGroups/{self.resource_group}"
-            f"/providers/Microsoft.Compute/{self.kind}/{self.name}"
-        )
-
-    @property
-    def key(self) -> str:
-        """Case-insensitive identity of the node, as ARM compares ids."""
-        return self.id.casefold()
-
-
-def parse_node_id(value: str) -> NodeRef:
-    """Parse the ARM id of a scale set or VM; ValueError names the bad value and the expected form."""
-    match = _NODE_RE.fullmatch(value) if isinstance(value, str) else None
-    if match is None:
-        raise ValueError(f"{value!r} is not a scale set or VM resource id; expected {NODE_ID_FORM}")
-    kind = SCALE_SET if match["kind"].casefold() == SCALE_SET.casefold() else VIRTUAL_MACHINE
-    return NodeRef(match["sub"], match["rg"], kind, match["name"])
-
-
-def validate_identity_id(value: str) -> str:
-    """Return ``value`` if it is a user-assigned identity resource id, else ValueError naming the form."""
-    if not isinstance(value, str) or _IDENTITY_RE.fullmatch(value) is None:
-        raise ValueError(f"{value!r} is not a user-assigned identity resource id; expected {IDENTITY_ID_FORM}")
-    return value
+NodeRef = ArmId  # an AKS node as ARM addresses it: a scale set (node pool) or a VM (AvailabilitySet cluster)
+SCALE_SET = arm_ids.SCALE_SET
+VIRTUAL_MACHINE = arm_ids.VIRTUAL_MACHINE
+NODE_ID_FORM = arm_ids.NODE_ID_FORM
+IDENTITY_ID_FORM = arm_ids.IDENTITY_ID_FORM
+parse_node_id = arm_ids.parse_node_id
+validate_identity_id = arm_ids.validate_identity_id
 
 
 def normalize_identity_ids(values: Iterable[str]) -> list[str]:
@@ -198,13 +144,27 @@ class ArmError(RuntimeError):
         super().__init__(f"{node.id}: {code}: {message}")
         self.node = node
         self.code = code
+        self.detail = message
 
 
 class NodeNotFound(ArmError):
     """ARM answered 404 for the node: the scale set or VM does not exist (any more)."""
 
 
-RETRYABLE_STATUS = frozenset({409, 429, 500, 502, 503, 504})
+class _Restart(ArmError):
+    """This cycle cannot finish as read: start over from a fresh GET after ``delay`` seconds."""
+
+    def __init__(self, node: NodeRef, code: str, message: str, delay: float = 0.0) -> None:
+        super().__init__(node, code, message)
+        self.delay = delay
+
+
+T = TypeVar("T")
+RETRYABLE_STATUS = arm_client.RETRYABLE_STATUS
+# Enough for a few concurrent writers; each cycle is one GET (two without an etag) and one PATCH.
+MAX_CYCLES = 8
+# ARM's terminal provisioning states; anything else (Updating, ...) means an operation still runs.
+TERMINAL_STATES = frozenset({"succeeded", "failed", "canceled"})
 
 _locks_guard = threading.Lock()
 _node_locks: dict[str, threading.Lock] = {}
@@ -228,52 +188,36 @@ def _error_code(error: HttpResponseError) -> str:
     return str(code or error.status_code or type(error).__name__)
 
 
-def _retry_after(error: HttpResponseError) -> float | None:
-    header = error.response.headers.get("Retry-After") if error.response is not None else None
+def _give_up(node: NodeRef, settings: ArmSettings, policy: DeadlineRetryPolicy, error: AzureError) -> ArmError:
+    code = _error_code(error) if isinstance(error, HttpResponseError) else type(error).__name__
+    attempts = policy.retried + 1
+    return ArmError(node, code, f"gave up after {attempts} attempts in {settings.timeout:g}s: {error.message}")
+
+
+def _arm_call(node: NodeRef, settings: ArmSettings, policy: DeadlineRetryPolicy, call: Callable[[], T]) -> T:
+    """One SDK call (its transient faults already retried by ``policy``), errors named after the node."""
     try:
-        return max(0.0, float(header)) if header else None
-    except ValueError:  # an HTTP date: fall back to our own backoff
-        return None
-
-
-def _backoff(settings: ArmSettings, attempt: int) -> float:
-    # Jitter spreads writers that collided on the same node.
-    return min(settings.max_backoff, settings.backoff * 2**attempt) * random.uniform(0.5, 1.0)
-
-
-def _with_retries(node: NodeRef, settings: ArmSettings, call: Callable[[], Any], deadline: float) -> Any:
-    """Run ``call`` until it succeeds, retrying 412, 409, 429, 5xx and lost connections until ``deadline``."""
-    attempt = 0
-    while True:
-        try:
-            return call()
-        except ResourceNotFoundError as error:
-            raise NodeNotFound(node, "NotFound", error.message) from error
-        except ResourceModifiedError as error:
-            # Someone wrote between our GET and PATCH: start over at once from a fresh GET.
-            code, delay, last = "PreconditionFailed", 0.0, error
-        except HttpResponseError as error:
-            code = _error_code(error)
-            if error.status_code not in RETRYABLE_STATUS:
-                raise ArmError(node, code, error.message) from error
-            delay, last = _retry_after(error) or _backoff(settings, attempt), error
-        except (ServiceRequestError, ServiceResponseError) as error:
-            # The SDK's own retries are off: a reset connection is ours to retry.
-            code, delay, last = type(error).__name__, _backoff(settings, attempt), error
-        attempt += 1
-        if time.monotonic() + delay > deadline:
-            message = f"gave up after {attempt} attempts in {settings.timeout:g}s: {last.message}"
-            raise ArmError(node, code, message) from last
-        time.sleep(delay)
+        return call()
+    except ResourceNotFoundError as error:
+        raise NodeNotFound(node, "NotFound", error.message) from error
+    except ResourceModifiedError as error:
+        # Someone wrote between our GET and PATCH: start over at once from a fresh GET.
+        raise _Restart(node, "PreconditionFailed", error.message) from error
+    except HttpResponseError as error:
+        if error.status_code in RETRYABLE_STATUS:
+            raise _give_up(node, settings, policy, error) from error
+        raise ArmError(node, _error_code(error), error.message) from error
+    except (ServiceRequestError, ServiceResponseError) as error:
+        raise _give_up(node, settings, policy, error) from error
 
 
 def get_node_identity(node: NodeRef, settings: ArmSettings) -> NodeIdentity | None:
     """GET the node and return its identity block, or None when the node does not exist (404)."""
-    deadline = time.monotonic() + settings.timeout
-    with compute_client(node.subscription_id, settings) as client:
+    policy = arm_client.retry_policy(settings, time.monotonic() + settings.timeout)
+    with arm_client.compute_client(node.subscription_id, settings, policy) as client:
         ops = _operations(client, node)
         try:
-            resource = _with_retries(node, settings, lambda: ops.get(node.resource_group, node.name), deadline)
+            resource = _arm_call(node, settings, policy, lambda: ops.get(node.resource_group, node.name))
         except NodeNotFound:
             return None
     return NodeIdentity.from_arm(resource.as_dict().get("identity"))
@@ -298,6 +242,8 @@ class _Write:
     disable_system: bool
     accepted: set[str] = field(default_factory=set)  # casefolded ids we sent for adding
     system_sent: bool = False
+    in_doubt: bool = False  # a PATCH went out whose operation's outcome we could not learn
+    identity_restarts: int = 0
 
     def body(self, current: Mapping[str, Any] | None) -> dict[str, Any] | None:
         return patch_body(current, self.add, self.remove, self.enable_system, self.disable_system)
@@ -313,22 +259,74 @@ class _Write:
         return IdentityChange(after, added, self.system_sent and after.system)
 
 
-def _write_cycle(ops: Any, node: NodeRef, write: _Write, deadline: float) -> NodeIdentity:
+def _provisioning_state(resource: Mapping[str, Any]) -> str:
+    return str((resource.get("properties") or {}).get("provisioningState") or "Succeeded")
+
+
+def _settle_doubt(node: NodeRef, write: _Write, resource: Mapping[str, Any], poll: float) -> None:
+    """After a PATCH whose outcome was lost: wait for a terminal state, and never call Failed a success.
+
+    While the operation runs, a GET already shows the requested identities (provisioningState
+    Updating), so finding ours there proves nothing (docs/azure-rules.md §lro).
+    """
+    state = _provisioning_state(resource)
+    if state.casefold() not in TERMINAL_STATES:
+        raise _Restart(node, "OperationInProgress", f"the identity update is still {state}", delay=poll)
+    if state.casefold() != "succeeded":
+        message = f"the identity update ended {state} (its status poll was lost; the node reports {state})"
+        raise ArmError(node, "OperationFailed", message)
+    write.in_doubt = False
+
+
+def _read(ops: Any, node: NodeRef) -> dict[str, Any]:
+    return dict(ops.get(node.resource_group, node.name).as_dict())
+
+
+def _write_cycle(
+    ops: Any, node: NodeRef, write: _Write, settings: ArmSettings, policy: DeadlineRetryPolicy, deadline: float
+) -> NodeIdentity:
     """GET the node, PATCH what is missing with ``If-Match: <etag>``, wait for the async operation."""
-    resource = ops.get(node.resource_group, node.name).as_dict()
+    resource = _arm_call(node, settings, policy, lambda: _read(ops, node))
+    if write.in_doubt:
+        _settle_doubt(node, write, resource, settings.poll_interval)
     current = resource.get("identity")
     body = write.body(current)
     if body is None:
         return NodeIdentity.from_arm(current)
     etag = resource.get("etag")
+    if not etag:
+        # No etag, no If-Match: re-read right before the PATCH and start over if anything moved.
+        # What remains is the gap between this GET and the PATCH (docs/node-identity.md).
+        again = _arm_call(node, settings, policy, lambda: _read(ops, node))
+        if again.get("identity") != current or _provisioning_state(again) != _provisioning_state(resource):
+            raise _Restart(node, "Changed", "the node's identity changed between two reads")
     condition = MatchConditions.IfNotModified if etag else None
     try:
         poller = ops.begin_update(node.resource_group, node.name, body, etag=etag, match_condition=condition)
-    except ServiceResponseError:
+    except ServiceResponseError as error:
         write.claim(body, current)  # sent, answer lost: ARM may have applied it
-        raise
-    write.claim(body, current)
-    return NodeIdentity.from_arm(_finish(node, poller, deadline).get("identity"))
+        write.in_doubt = True
+        raise _Restart(node, type(error).__name__, error.message) from error
+    except HttpResponseError as error:
+        if error.status_code == 400 and _error_code(error) == "InvalidIdentityValues" and write.identity_restarts < 1:
+            # Our type no longer fits the node: a concurrent writer removed the last other
+            # user identity (docs/azure-rules.md §identity-type). One fresh cycle recomputes it.
+            write.identity_restarts += 1
+            raise _Restart(node, "InvalidIdentityValues", error.message) from error
+        failed = error
+    else:
+        write.claim(body, current)
+        return NodeIdentity.from_arm(_finish(node, write, poller, settings, deadline).get("identity"))
+    return _arm_call(node, settings, policy, lambda: _reraise(failed))  # named after the node
+
+
+def _reraise(error: Exception) -> NoReturn:
+    raise error
+
+
+def _cycle_wait(state: tenacity.RetryCallState) -> float:
+    error = state.outcome.exception() if state.outcome else None
+    return error.delay if isinstance(error, _Restart) else 0.0
 
 
 def change_node_identity(
@@ -341,20 +339,46 @@ def change_node_identity(
 ) -> IdentityChange:
     """Make the node carry ``add`` (and the system identity if ``enable_system``) and not ``remove``.
 
-    Each cycle reads the node afresh and computes the body from what ARM returned, so a 412
-    (another writer between our GET and PATCH) or a transient error just runs it again.
-    Raises NodeNotFound on 404, ArmError on anything else that does not clear in time.
+    Each request's transient faults (409/429/5xx, ``Retry-After``, lost connections on GET) are
+    retried by azure-core's RetryPolicy. This loop (tenacity) only restarts the whole cycle from a
+    fresh GET: after a 412, a 400 ``InvalidIdentityValues`` (once), a changed node without etag, or
+    a PATCH whose outcome is unknown. One deadline bounds both. Raises NodeNotFound on 404,
+    ArmError on anything else.
     """
     write = _Write(tuple(add), tuple(remove), enable_system, disable_system)
-    with node_lock(node), compute_client(node.subscription_id, settings) as client:
+    deadline = time.monotonic() + settings.timeout
+    policy = arm_client.retry_policy(settings, deadline)
+    restarts = 0
+
+    def stop(state: tenacity.RetryCallState) -> bool:
+        # Waiting for a running operation is bounded by the deadline only; re-reads also by MAX_CYCLES.
+        nonlocal restarts
+        error = state.outcome.exception() if state.outcome else None
+        restarts += 0 if isinstance(error, _Restart) and error.delay else 1
+        return restarts >= MAX_CYCLES or time.monotonic() + _cycle_wait(state) >= deadline
+
+    retrying = tenacity.Retrying(
+        retry=tenacity.retry_if_exception_type(_Restart), stop=stop, wait=_cycle_wait, reraise=True
+    )
+    with node_lock(node), arm_client.compute_client(node.subscription_id, settings, policy) as client:
         ops = _operations(client, node)
-        deadline = time.monotonic() + settings.timeout
-        after = _with_retries(node, settings, lambda: _write_cycle(ops, node, write, deadline), deadline)
+        try:
+            after = retrying(_write_cycle, ops, node, write, settings, policy, deadline)
+        except _Restart as error:
+            cycles = retrying.statistics.get("attempt_number", restarts)
+            raise ArmError(node, error.code, f"gave up after {cycles} write cycles: {error.detail}") from error
     return write.result(after)
 
 
-def _finish(node: NodeRef, poller: LROPoller[Any], deadline: float) -> dict[str, Any]:
-    """Wait for the PATCH's async operation (the SDK polls Azure-AsyncOperation) within the deadline."""
+def _finish(
+    node: NodeRef, write: _Write, poller: LROPoller[Any], settings: ArmSettings, deadline: float
+) -> dict[str, Any]:
+    """Wait for the PATCH's async operation (the SDK polls Azure-AsyncOperation) within the deadline.
+
+    Poll faults are retried by the client's RetryPolicy. If the poll still fails, the outcome is
+    unknown: the next cycle waits for the node to reach a terminal state instead of trusting what
+    an ``Updating`` node shows.
+    """
     try:
         poller.wait(timeout=max(0.0, deadline - time.monotonic()))
         if not poller.done():
@@ -363,6 +387,10 @@ def _finish(node: NodeRef, poller: LROPoller[Any], deadline: float) -> dict[str,
         return dict(poller.result().as_dict())
     except HttpResponseError as error:
         if error.status_code in RETRYABLE_STATUS:
-            raise  # a transient poll failure: the whole cycle is retried
+            write.in_doubt = True
+            raise _Restart(node, _error_code(error), error.message, delay=settings.poll_interval) from error
         # The status endpoint answering 200 {"status": "Failed", "error": {...}} lands here.
         raise ArmError(node, _error_code(error), error.message) from error
+    except (ServiceRequestError, ServiceResponseError) as error:
+        write.in_doubt = True
+        raise _Restart(node, type(error).__name__, error.message, delay=settings.poll_interval) from error

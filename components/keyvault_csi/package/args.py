@@ -7,7 +7,7 @@ annotations``), no ``Union`` or ``Literal`` (allowed values are listed in the do
 by the models), plain types and no ``pulumi.Input`` (every value shapes the graph at preview).
 """
 
-from typing import NotRequired, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 
 class KeyVault(TypedDict):
@@ -18,7 +18,7 @@ class KeyVault(TypedDict):
     resourceGroup: str
     """Resource group of the vault."""
     subscriptionId: NotRequired[str]
-    """Subscription of the vault (the scope of RBAC grants); default: the Azure provider's."""
+    """Subscription of the vault (the scope of RBAC grants; reads and access policies go through a provider for it); default: the Azure provider's."""
     permissionModel: NotRequired[str]
     """How the vault grants access; auto (default) reads the vault's enableRbacAuthorization. One of: accessPolicy, rbac, auto."""
 
@@ -36,7 +36,7 @@ class Identity(TypedDict):
     """Which identity reads the vault: see the README's "Identity modes"."""
 
     type: str
-    """The mode: userAssigned takes name + resourceGroup or resourceId, kubelet takes cluster, workload takes name + resourceGroup + cluster. One of: userAssigned, systemAssigned, kubelet, workload."""
+    """The mode: userAssigned takes name + resourceGroup or resourceId, kubelet takes cluster, workload takes name + resourceGroup + cluster, aksAddon takes cluster (the AKS Key Vault add-on's identity). One of: userAssigned, systemAssigned, kubelet, workload, aksAddon."""
     name: NotRequired[str]
     """Name of the user-assigned identity to create (userAssigned, workload)."""
     resourceGroup: NotRequired[str]
@@ -44,7 +44,20 @@ class Identity(TypedDict):
     resourceId: NotRequired[str]
     """ARM id of an existing user-assigned identity to reuse (userAssigned only)."""
     cluster: NotRequired[AksCluster]
-    """The AKS cluster: its kubelet identity (kubelet) or its OIDC issuer (workload)."""
+    """The AKS cluster: its kubelet identity (kubelet), its OIDC issuer (workload) or its add-on identity (aksAddon)."""
+
+
+class ScaleSetNode(TypedDict):
+    """A node pool's scale set; agentPool names its pool so Pods are placed there (never guessed)."""
+
+    resourceGroup: str
+    """Resource group of the resource."""
+    name: str
+    """Name of the scale set (for AKS node pools: in the MC_* node resource group)."""
+    subscriptionId: NotRequired[str]
+    """Subscription of the resource; default: the Azure provider's."""
+    agentPool: NotRequired[str]
+    """The AKS pool this scale set backs: Pods are then placed on that pool (never guessed from the name)."""
 
 
 class ComputeNode(TypedDict):
@@ -58,13 +71,28 @@ class ComputeNode(TypedDict):
     """Subscription of the resource; default: the Azure provider's."""
 
 
+class NodeCluster(TypedDict):
+    """The AKS cluster whose agent pools are named in agentPools."""
+
+    resourceGroup: str
+    """Resource group of the resource."""
+    name: str
+    """Name of the managed cluster."""
+    subscriptionId: NotRequired[str]
+    """Subscription of the cluster; default: the Azure provider's."""
+
+
 class Nodes(TypedDict):
     """Where a userAssigned or systemAssigned identity is put (refused for kubelet and workload)."""
 
-    scaleSets: NotRequired[list[ComputeNode]]
+    scaleSets: NotRequired[list[ScaleSetNode]]
     """VM scale sets, one per node pool."""
     virtualMachines: NotRequired[list[ComputeNode]]
     """VMs of an AvailabilitySet cluster."""
+    cluster: NotRequired[NodeCluster]
+    """The AKS cluster of agentPools."""
+    agentPools: NotRequired[list[str]]
+    """AKS agent pools by name; each pool's scale set is found at deploy time (tag aks-managed-poolName)."""
 
 
 class VaultObject(TypedDict):
@@ -103,7 +131,7 @@ class SecretObject(TypedDict):
     secretName: str
     """Name of the Secret (DNS-1123 subdomain), unique in the namespace."""
     type: NotRequired[str]
-    """Secret type; default Opaque (kubernetes.io/tls takes the keys tls.crt and tls.key). One of: Opaque, kubernetes.io/tls, kubernetes.io/basic-auth, kubernetes.io/ssh-auth, kubernetes.io/dockerconfigjson, kubernetes.io/dockercfg."""
+    """Secret type, passed through as given; default Opaque (kubernetes.io/tls takes the keys tls.crt and tls.key)."""
     data: list[SecretObjectData]
     """Which mounted file goes under which key."""
     labels: NotRequired[dict[str, str]]
@@ -195,6 +223,39 @@ class WorkloadPod(TypedDict):
     """Container requests and limits."""
     writablePaths: NotRequired[list[str]]
     """Absolute paths that get a writable emptyDir under the read-only root filesystem; default /tmp on Linux."""
+    nodeSelector: NotRequired[dict[str, str]]
+    """Node labels the Pod requires, merged over the pool placement (kubernetes.azure.com/agentpool)."""
+    affinity: NotRequired[dict[str, Any]]
+    """A Kubernetes Affinity (nodeAffinity, podAffinity, ...), replacing the pool placement's."""
+
+
+class WorkloadDeployment(TypedDict):
+    """An apps/v1 Deployment whose Pod template is the hardened Pod (docs/driver.md "Deployments")."""
+
+    name: NotRequired[str]
+    """Deployment name (DNS-1123 subdomain); default the workload name."""
+    image: NotRequired[str]
+    """Container image; default nginxinc/nginx-unprivileged."""
+    mountPath: NotRequired[str]
+    """Absolute path of the mounted objects; default /mnt/secrets-store (Windows: C:\\mnt\\secrets-store)."""
+    os: NotRequired[str]
+    """The node OS the Pod is pinned to; default linux. One of: linux, windows."""
+    env: NotRequired[list[EnvVar]]
+    """Container environment variables."""
+    envFrom: NotRequired[list[EnvFromSecret]]
+    """Synced Secrets whose keys all become environment variables."""
+    securityContext: NotRequired[PodSecurity]
+    """Overrides of the hardened security defaults."""
+    resources: NotRequired[PodResources]
+    """Container requests and limits."""
+    writablePaths: NotRequired[list[str]]
+    """Absolute paths that get a writable emptyDir under the read-only root filesystem; default /tmp on Linux."""
+    nodeSelector: NotRequired[dict[str, str]]
+    """Node labels the Pod requires, merged over the pool placement (kubernetes.azure.com/agentpool)."""
+    affinity: NotRequired[dict[str, Any]]
+    """A Kubernetes Affinity (nodeAffinity, podAffinity, ...), replacing the pool placement's."""
+    replicas: NotRequired[int]
+    """Number of Pods; default 1."""
 
 
 class Workload(TypedDict):
@@ -218,13 +279,43 @@ class Workload(TypedDict):
     """Kubernetes Secrets synced from the mounted files."""
     pod: NotRequired[WorkloadPod]
     """A Pod that mounts the class; none if omitted (mount it into your own workload)."""
+    deployment: NotRequired[WorkloadDeployment]
+    """A Deployment that mounts the class (instead of pod); name defaults to the workload name."""
+
+
+class DriverRotation(TypedDict):
+    """Rotation of mounted objects: the driver re-reads Key Vault every pollInterval (Go duration)."""
+
+    enabled: NotRequired[bool]
+    """Rotate mounted objects; default true when rotation is set."""
+    pollInterval: NotRequired[str]
+    """Go duration between reads, e.g. 2m (the default)."""
+
+
+class Driver(TypedDict):
+    """Where the Secrets Store CSI driver and its Azure provider come from: see docs/driver.md."""
+
+    install: NotRequired[str]
+    """none (default: assumed installed), helm (declare the provider's chart in kube-system) or aksAddon (verify the AKS add-on). One of: none, helm, aksAddon."""
+    chartVersion: NotRequired[str]
+    """helm: version of csi-secrets-store-provider-azure; default 1.8.2."""
+    values: NotRequired[dict[str, Any]]
+    """helm: extra chart values, merged under the ones keyvault-csi sets."""
+    rotation: NotRequired[DriverRotation]
+    """helm: sets the driver's rotation values; aksAddon: verified on the add-on."""
+    syncSecret: NotRequired[bool]
+    """helm: the driver's syncSecret.enabled; default on when a workload has secretObjects."""
+    windows: NotRequired[bool]
+    """helm: Windows DaemonSets of provider and driver; default on when a Pod or Deployment runs on Windows."""
+    cluster: NotRequired[AksCluster]
+    """aksAddon: the cluster whose add-on is verified; default identity.cluster, else kubernetes.cluster."""
 
 
 class AksKeyVaultSecretsArgs(TypedDict):
     """Arguments of AksKeyVaultSecrets: the stack configuration's keys (see Pulumi.yaml), as plain values."""
 
     tenantId: str
-    """Entra tenant ID (GUID) of the Key Vault."""
+    """Entra tenant ID (GUID) of the Key Vault, or adfs for Azure Stack Hub with AD FS (cloudName AzureStackCloud)."""
     keyVault: KeyVault
     """The vault the objects are read from."""
     identity: Identity
@@ -243,3 +334,5 @@ class AksKeyVaultSecretsArgs(TypedDict):
     """ARM endpoint override for the node identity writes (Azure Stack, tests)."""
     environment: NotRequired[str]
     """Azure environment of the node identity writes; default public. One of: public, usgovernment, china."""
+    driver: NotRequired[Driver]
+    """Where the Secrets Store CSI driver comes from: none (assumed), helm or aksAddon."""

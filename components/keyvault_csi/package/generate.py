@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import inspect
+import re
 import sys
 import types
 import typing
@@ -33,11 +34,16 @@ from keyvault_csi.rules.secret_sync import SecretObject
 from keyvault_csi.settings.model import (
     ClusterRef,
     ComputeRef,
+    DeploymentSettings,
+    DriverSettings,
     IdentitySettings,
     KeyVaultSettings,
+    NodeClusterRef,
     NodeSettings,
     PodSecuritySettings,
     PodSettings,
+    RotationSettings,
+    ScaleSetRef,
     Settings,
     WorkloadSettings,
 )
@@ -53,11 +59,16 @@ SCHEMA_NAMES: dict[type[BaseModel], str] = {
     ClusterRef: "AksCluster",
     NodeSettings: "Nodes",
     ComputeRef: "ComputeNode",
+    ScaleSetRef: "ScaleSetNode",
+    NodeClusterRef: "NodeCluster",
     WorkloadSettings: "Workload",
     KeyVaultObject: "VaultObject",
     SecretObject: "SecretObject",
     PodSettings: "WorkloadPod",
     PodSecuritySettings: "PodSecurity",
+    DeploymentSettings: "WorkloadDeployment",
+    DriverSettings: "Driver",
+    RotationSettings: "DriverRotation",
 }
 # Keys the package leaves out on purpose, with the reason.
 LEFT_OUT: dict[tuple[type[BaseModel], str], str] = {
@@ -74,9 +85,10 @@ Generated, so it keeps to what the analyzer accepts: real types (no ``from __fut
 annotations``), no ``Union`` or ``Literal`` (allowed values are listed in the docstrings and checked
 by the models), plain types and no ``pulumi.Input`` (every value shapes the graph at preview).
 """
-
-from typing import NotRequired, TypedDict
 '''
+IMPORTS = "from typing import NotRequired, TypedDict"
+# ``Any`` (a free-form mapping such as a Pod affinity or Helm values) becomes the schema's pulumi.json#/Any.
+IMPORTS_WITH_ANY = "from typing import Any, NotRequired, TypedDict"
 
 
 def schema_name(model: type[BaseModel]) -> str:
@@ -123,6 +135,8 @@ def _render(annotation: Any, queue: list[type[BaseModel]]) -> tuple[str, tuple[A
         return "str", ()
     if annotation in (str, int, bool, float):
         return annotation.__name__, ()
+    if annotation is Any:
+        return "Any", ()
     raise TypeError(f"the schema cannot express {annotation!r}")
 
 
@@ -174,7 +188,8 @@ def render() -> str:
     if len(set(names)) != len(names):
         raise ValueError(f"two models share a schema name: {sorted(n for n in names if names.count(n) > 1)}")
     body = "\n\n\n".join("\n".join(done[m]) for m in order)
-    return f"{HEADER}\n\n{body}\n"
+    imports = IMPORTS_WITH_ANY if re.search(r"\bAny\b", body) else IMPORTS
+    return f"{HEADER}\n{imports}\n\n\n{body}\n"
 
 
 def main(argv: list[str] | None = None) -> int:

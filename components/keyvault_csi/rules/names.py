@@ -12,6 +12,8 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator
 
+from keyvault_csi.rules import arm_ids
+
 # cloudName values the Azure provider accepts (case-insensitive); AzureStackCloud also needs the
 # path of an environment file on the node (cloudEnvFileName).
 CLOUD_NAMES = (
@@ -24,19 +26,16 @@ CLOUD_NAMES = (
     "AzureStackCloud",
 )
 
-GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+GUID = arm_ids.GUID
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 KEY_VAULT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{1,22}[A-Za-z0-9]$")
 RESOURCE_GROUP = re.compile(r"^[-\w.()]{1,90}$")
-COMPUTE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-IDENTITY_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{2,127}$")
+COMPUTE_NAME = arm_ids.COMPUTE_NAME
+IDENTITY_NAME = arm_ids.IDENTITY_NAME
 CLUSTER_NAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?$")
-IDENTITY_RESOURCE_ID = re.compile(
-    r"^/subscriptions/(?P<subscription>[0-9a-fA-F-]{36})/resourceGroups/(?P<resource_group>[-\w.()]{1,90})"
-    r"/providers/Microsoft\.ManagedIdentity/userAssignedIdentities/(?P<name>[A-Za-z0-9][A-Za-z0-9_-]{2,127})$",
-    re.IGNORECASE,
-)
+# One rule for user-assigned identity ids, shared with the node-identity provider (rules.arm_ids).
+IDENTITY_RESOURCE_ID_FORM = arm_ids.IDENTITY_ID_FORM
 
 
 def refusing(problem_of: Callable[[Any], str | None], *, before: bool = False) -> AfterValidator | BeforeValidator:
@@ -69,7 +68,7 @@ KEY_VAULT_NAME_ALLOWED = (
 
 
 def key_vault_name_problem(value: str) -> str | None:
-    """Why Azure refuses ``value`` as a Key Vault name (FACTS §1 keyvaultName), or None.
+    """Why Azure refuses ``value`` as a Key Vault name (docs/azure-rules.md §keyvault-name), or None.
 
     Azure's rule, stricter than the provider's: settings, the class parameters and the policy pack use it.
     """
@@ -107,6 +106,25 @@ def _compute_name(value: str) -> str:
 
 
 Guid = Annotated[str, _rule(GUID, "a GUID such as 00000000-0000-0000-0000-000000000000")]
+
+
+ADFS_TENANT = "adfs"
+
+
+def tenant_id_problem(value: str) -> str | None:
+    """Why ``value`` is not a tenant ID: a GUID, or ``adfs`` (Azure Stack Hub with AD FS), else None.
+
+    Which clouds ``adfs`` needs is checked across keys (``rules.parameters.tenant_problem``).
+    """
+    if value != ADFS_TENANT and not GUID.match(value):
+        return (
+            f"{value!r} is not a tenant ID; allowed: a GUID such as 00000000-0000-0000-0000-000000000000, "
+            "or 'adfs' (Azure Stack Hub with AD FS, cloudName AzureStackCloud)"
+        )
+    return None
+
+
+TenantId = Annotated[str, refusing(tenant_id_problem)]
 DnsLabel = Annotated[
     str,
     _rule(DNS_LABEL, "a DNS-1123 label: at most 63 of a-z, 0-9 and '-', starting and ending alphanumeric", max_len=63),
@@ -129,21 +147,16 @@ ClusterName = Annotated[
     str, _rule(CLUSTER_NAME, "1-63 characters of letters, digits, '-' and '_', starting and ending alphanumeric")
 ]
 CloudName = Annotated[str, refusing(cloud_name_problem)]
-IdentityResourceId = Annotated[
-    str,
-    _rule(
-        IDENTITY_RESOURCE_ID,
-        "/subscriptions/<guid>/resourceGroups/<rg>/providers/Microsoft.ManagedIdentity/userAssignedIdentities/<name>",
-    ),
-]
+IdentityResourceId = Annotated[str, AfterValidator(arm_ids.validate_identity_id)]
+
+
+AgentPoolName = Annotated[str, AfterValidator(arm_ids.validate_agent_pool)]
 
 
 def parse_identity_resource_id(resource_id: str) -> tuple[str, str, str]:
     """(subscription, resource group, name) of a user-assigned identity's ARM id."""
-    match = IDENTITY_RESOURCE_ID.match(resource_id)
-    if not match:
-        raise ValueError(f"{resource_id!r} is not a user-assigned identity resource id")
-    return match["subscription"], match["resource_group"], match["name"]
+    parsed = arm_ids.parse_identity_id(resource_id)
+    return parsed.subscription_id, parsed.resource_group, parsed.name
 
 
 def dns_label_from(text: str) -> str:

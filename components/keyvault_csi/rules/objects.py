@@ -11,9 +11,10 @@ value that a YAML 1.1 or 1.2 reader could take for a number, boolean or null (``
 
 from __future__ import annotations
 
+import itertools
 import re
 import typing
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any, Literal
 
 import yaml
@@ -47,8 +48,34 @@ _STRING_FIELDS = (
 )
 
 
+# The driver's atomic writer (driver pkg/util/fileutil/atomic_writer.go validatePath): per path
+# segment and per path, in bytes (Go's len).
+MAX_SEGMENT_BYTES = 255
+MAX_PATH_BYTES = 4096
+
+
+def go_clean(path: str) -> str:
+    """Go's ``filepath.Clean`` for ``/``-separated paths (Linux nodes), which the driver compares with.
+
+    Unlike ``posixpath.normpath`` it keeps no leading ``//``: ``//a`` cleans to ``/a``.
+    """
+    rooted = path.startswith("/")
+    parts: list[str] = []
+    for segment in path.split("/"):
+        if segment in ("", "."):
+            continue
+        if segment == "..":
+            if parts and parts[-1] != "..":
+                parts.pop()
+            elif not rooted:
+                parts.append("..")
+            continue
+        parts.append(segment)
+    return ("/" if rooted else "") + "/".join(parts) or "."
+
+
 def _alias_problem(alias: str) -> str | None:
-    """Why the provider (Linux or Windows node) would refuse ``alias`` as a file name, if it would."""
+    """Why the provider or the driver (Linux or Windows node) would refuse ``alias`` as a file path, if it would."""
     if not alias:
         return "must not be empty"
     if alias != alias.strip():
@@ -60,6 +87,18 @@ def _alias_problem(alias: str) -> str | None:
     # The provider refuses any '..', even inside a segment such as 'a..b'.
     if ".." in alias:
         return "must not contain '..'"
+    # The driver refuses a path that filepath.Clean would change (docs/azure-rules.md §objectAlias).
+    clean = go_clean(alias)
+    if clean != alias or alias == ".":
+        hint = "" if alias == "." else f" (it would be {clean!r})"
+        return (
+            f"must be a clean path: no empty segment ('a//b'), no '.' segment ('./a', 'a/./b'), no trailing '/'{hint}"
+        )
+    too_long = [s for s in alias.split("/") if len(s.encode()) > MAX_SEGMENT_BYTES]
+    if too_long:
+        return f"has a path segment of {len(too_long[0].encode())} bytes; allowed: at most {MAX_SEGMENT_BYTES} bytes per segment"
+    if len(alias.encode()) > MAX_PATH_BYTES:
+        return f"is {len(alias.encode())} bytes long; allowed: at most {MAX_PATH_BYTES} bytes"
     return None
 
 
@@ -165,6 +204,48 @@ class KeyVaultObject(Strict):
         return (self.object_version_history or 0) > 1
 
 
+def _version_index(segment: str, history: int) -> bool:
+    """True if the provider may write ``<file>/<segment>`` for an object with that history (index 0..N)."""
+    return segment.isascii() and segment.isdigit() and str(int(segment)) == segment and int(segment) <= history
+
+
+def file_conflicts(objects: Sequence[KeyVaultObject], indexes: Sequence[int] | None = None, fix: str = "") -> list[str]:
+    """Objects of one class whose files collide under the mount (docs/azure-rules.md §objectAlias).
+
+    Two objects writing one path collapse silently in the driver's map; a file that is also the
+    directory of another object's file fails the write. An object with ``objectVersionHistory``
+    N > 1 writes the directory ``<file>`` with the files ``<file>/0`` .. ``<file>/N``.
+    ``indexes`` names the objects in the messages (default: their positions); ``fix`` is put before
+    the remedy (the policy's ``"fix: "``). The one rule for settings, class parameters and policy pack.
+    """
+    places = list(indexes) if indexes is not None else list(range(len(objects)))
+    entries = [
+        (at, o.file_name, o.object_version_history if o.needs_list else None)
+        for at, o in zip(places, objects, strict=True)
+    ]
+    problems = [
+        f"objects {ats} all write the file {name!r}; {fix}give them distinct objectAlias values"
+        for name, ats in repeated((name, at) for at, name, _ in entries)
+    ]
+    for first, second in itertools.combinations(entries, 2):
+        for (x, outer, history), (y, inner, _) in ((first, second), (second, first)):
+            if not inner.startswith(outer + "/"):
+                continue
+            if history is None:
+                problems.append(
+                    f"objects[{x}] writes the file {outer!r}, which objects[{y}] ({inner!r}) needs as a directory; "
+                    f"{fix}give them distinct objectAlias values"
+                )
+                continue
+            segment = inner[len(outer) + 1 :].split("/", 1)[0]
+            if _version_index(segment, history):
+                problems.append(
+                    f"objects[{x}] (objectVersionHistory {history}) writes its versions as {outer!r}/0..{history}, "
+                    f"and objects[{y}] writes {inner!r} there; {fix}give them distinct objectAlias values"
+                )
+    return problems
+
+
 class _Dumper(yaml.SafeDumper):
     """PyYAML's safe dumper with the seeds' layout; private so PyYAML's globals stay untouched."""
 
@@ -209,19 +290,10 @@ def render_objects(objects: Sequence[KeyVaultObject]) -> str:
     """
     if not objects:
         raise ValueError("objects must not be empty; give at least one Key Vault object to mount")
-    clashes = shared_file_problems(enumerate(objects))
-    if clashes:
-        raise ValueError("; ".join(clashes))
+    conflicts = file_conflicts(objects)
+    if conflicts:
+        raise ValueError("; ".join(conflicts))
     return _dump({"array": [_dump(o.model_dump(exclude_none=True)) for o in objects]})
-
-
-def shared_file_problems(objects: Iterable[tuple[int, KeyVaultObject]], fix: str = "") -> list[str]:
-    """One problem per file that several of the (index, object) pairs write (FACTS §1 objectAlias:
-    the provider keeps one of them, silently); ``fix`` is put before the remedy (the policy's ``"fix: "``)."""
-    return [
-        f"{len(where)} objects {where} write the file {name!r}; {fix}give them distinct objectAlias values"
-        for name, where in sorted(repeated((obj.file_name, index) for index, obj in objects))
-    ]
 
 
 def parse_objects(text: str) -> list[dict[str, Any]]:

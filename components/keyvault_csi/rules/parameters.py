@@ -9,13 +9,19 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from keyvault_csi.rules.names import cloud_env_file_problem, cloud_name_problem, key_vault_name_problem
+from keyvault_csi.rules.names import (
+    ADFS_TENANT,
+    cloud_env_file_problem,
+    cloud_name_problem,
+    key_vault_name_problem,
+    tenant_id_problem,
+)
 from keyvault_csi.rules.objects import KeyVaultObject, render_objects
 
-# The SecretProviderClass CRD (FACTS §1): v1alpha1 is deprecated, the schema is the same.
+# The SecretProviderClass CRD (docs/azure-rules.md §spc-api-version): v1alpha1 is deprecated, the schema is the same.
 CRD_GROUP = "secrets-store.csi.x-k8s.io"
 CRD_API_VERSION = f"{CRD_GROUP}/v1"
-# Every key the Azure provider (v1.8) reads (FACTS §1); it ignores any other key without a word.
+# Every key the Azure provider (v1.8) reads (docs/azure-rules.md §params-keys); it ignores any other key without a word.
 IDENTITY_FLAGS = ("usePodIdentity", "useVMManagedIdentity", "useAzureTokenProxy")
 PARAMETER_KEYS = (
     "keyvaultName",
@@ -45,6 +51,46 @@ DERIVED_PARAMETERS: Mapping[str, str] = {
 Value = Any
 
 
+# Azure Stack Hub with AD FS: the provider's documented tenantID (website configurations/custom-environments.md),
+# rules.names.ADFS_TENANT.
+AZURE_STACK_CLOUD = "AzureStackCloud"
+
+
+def tenant_problem(tenant_id: str, cloud_names: Sequence[str]) -> str | None:
+    """Why ``tenant_id`` is refused for classes with these ``cloudName`` values, or None.
+
+    A GUID everywhere; ``adfs`` only if every class is ``AzureStackCloud`` (docs/azure-rules.md §tenantID).
+    """
+    problem = tenant_id_problem(tenant_id)
+    if problem:
+        return problem
+    if tenant_id == ADFS_TENANT:
+        others = sorted({c or "AzurePublicCloud" for c in cloud_names if c.lower() != AZURE_STACK_CLOUD.lower()})
+        if not others:
+            return None
+        return (
+            f"'adfs' is only for Azure Stack Hub with AD FS: every workload needs cloudName {AZURE_STACK_CLOUD}; "
+            f"got {', '.join(others)}"
+        )
+    return None
+
+
+# Go's strconv.ParseBool, which the provider applies to the use* flags after strings.TrimSpace
+# (provider pkg/provider/types/parameters.go); an empty value is false.
+GO_TRUE = ("1", "t", "T", "TRUE", "true", "True")
+GO_FALSE = ("0", "f", "F", "FALSE", "false", "False")
+
+
+def parse_flag(value: str) -> bool:
+    """A ``use*`` flag as the provider reads it; ``ValueError`` where the provider fails the mount."""
+    text = value.strip()
+    if text == "" or text in GO_FALSE:
+        return False
+    if text in GO_TRUE:
+        return True
+    raise ValueError(f'strconv.ParseBool: parsing "{text}": invalid syntax')
+
+
 def _flag(value: bool) -> str:
     return "true" if value else "false"
 
@@ -55,6 +101,9 @@ def _check_common(keyvault_name: str, tenant_id: str, cloud_name: str, cloud_env
         raise ValueError(f"keyvaultName {name_problem}")
     if not tenant_id.strip():
         raise ValueError("tenantID must not be empty; give the tenant ID of the Key Vault")
+    # The GUID rule is the settings' (tenantId); here only the AD FS tenant's cloud.
+    if tenant_id == ADFS_TENANT and cloud_name.lower() != AZURE_STACK_CLOUD.lower():
+        raise ValueError(f"tenantID {tenant_problem(tenant_id, [cloud_name])}")
     cloud_problem = cloud_name_problem(cloud_name)
     if cloud_problem:
         raise ValueError(f"cloudName {cloud_problem}")

@@ -7,20 +7,19 @@ Pod mounts the volume. Every mistake shows up only in the driver's logs or as a 
 ``CreateContainerConfigError``, so the driver's and the API server's rules are checked here:
 
 * ``data[].objectName`` is looked up among the mounted files: an object's ``objectAlias`` if it has
-  one, else its ``objectName``; an object with ``objectVersionHistory`` above 1 is a folder and
-  cannot be read;
-* ``type`` is one the driver maps (it silently turns any other into ``Opaque``), with the keys the
-  API server requires for that type; ``kubernetes.io/tls`` splits one PEM file into ``tls.crt``
-  and ``tls.key`` and accepts no other key;
+  one, else its ``objectName``; an object with ``objectVersionHistory`` N above 1 is a folder, read
+  one version of it as ``<file>/<index>`` (index 0 is the latest; allowed here: 0 to N-1);
+* ``type`` is passed through as given (any non-empty string, such as ``example.com/custom``), with
+  the keys the API server requires for that type; ``kubernetes.io/tls`` splits one PEM file into
+  ``tls.crt`` and ``tls.key`` and accepts no other key;
 * ``secretName`` is a DNS-1123 subdomain, unique per namespace; keys are Secret data keys.
 """
 
 from __future__ import annotations
 
 import re
-import typing
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import Field, field_validator, model_validator
 
@@ -28,17 +27,19 @@ from keyvault_csi.rules.model import Strict
 from keyvault_csi.rules.names import DNS_SUBDOMAIN, DnsSubdomain, refusing
 from keyvault_csi.rules.objects import KeyVaultObject
 
-# Types the driver maps (secretutil.GetSecretType); any other string silently becomes Opaque.
-# Service-account and bootstrap tokens are left out: Kubernetes fills or checks those itself.
-SecretType = Literal[
+# Types with rules of their own (the driver passes any non-empty type through, driver
+# pkg/util/secretutil/secret.go GetSecretType; the API server checks only these).
+SECRET_TYPES = (
     "Opaque",
     "kubernetes.io/tls",
     "kubernetes.io/basic-auth",
     "kubernetes.io/ssh-auth",
     "kubernetes.io/dockerconfigjson",
     "kubernetes.io/dockercfg",
-]
-SECRET_TYPES: tuple[str, ...] = typing.get_args(SecretType)
+    "kubernetes.io/service-account-token",
+)
+# The API server refuses a service-account-token Secret without this annotation.
+SERVICE_ACCOUNT_NAME_ANNOTATION = "kubernetes.io/service-account.name"
 # Keys the API server requires per type (a Secret without them is refused, so nothing syncs).
 REQUIRED_KEYS: Mapping[str, tuple[str, ...]] = {
     "kubernetes.io/tls": ("tls.crt", "tls.key"),
@@ -91,8 +92,8 @@ class SecretObject(Strict):
 
     secret_name: DnsSubdomain
     """Name of the Secret (DNS-1123 subdomain), unique in the namespace."""
-    type: SecretType = "Opaque"
-    """Secret type; default Opaque (kubernetes.io/tls takes the keys tls.crt and tls.key)."""
+    type: str = "Opaque"
+    """Secret type, passed through as given; default Opaque (kubernetes.io/tls takes the keys tls.crt and tls.key)."""
     data: list[SecretObjectData] = Field(min_length=1)
     """Which mounted file goes under which key."""
     labels: dict[str, str] = {}
@@ -100,14 +101,13 @@ class SecretObject(Strict):
     annotations: dict[str, str] = {}
     """Annotations of the Secret."""
 
-    @field_validator("type", mode="before")
+    @field_validator("type")
     @classmethod
-    def _type(cls, value: Any) -> Any:
-        # Before pydantic's own literal check, whose message does not say why it matters.
-        if value not in SECRET_TYPES:
+    def _type(cls, value: str) -> str:
+        # The driver refuses an empty type (ValidateSecretObject); any other string becomes the Secret's type.
+        if not value:
             raise ValueError(
-                f"{value!r} is not a Secret type the driver syncs (it would silently become Opaque); "
-                f"allowed: {', '.join(SECRET_TYPES)}"
+                "must not be empty; allowed: any Secret type, such as Opaque, kubernetes.io/tls or example.com/custom"
             )
         return value
 
@@ -152,6 +152,13 @@ class SecretObject(Strict):
             problems.append(f"type kubernetes.io/tls takes only the keys tls.crt and tls.key; got {', '.join(extra)}")
         if self.type == "kubernetes.io/basic-auth" and not {"username", "password"} & set(keys):
             problems.append("type kubernetes.io/basic-auth needs the key username or password")
+        if self.type == "kubernetes.io/service-account-token" and not self.annotations.get(
+            SERVICE_ACCOUNT_NAME_ANNOTATION
+        ):
+            problems.append(
+                f"type kubernetes.io/service-account-token needs the annotation {SERVICE_ACCOUNT_NAME_ANNOTATION} "
+                "(the API server refuses the Secret without it)"
+            )
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -230,22 +237,66 @@ class EnvFromSecret(Strict):
         return value
 
 
+def version_file(name: str, histories: Mapping[str, int | None]) -> tuple[str, int] | None:
+    """(object file, index) if ``name`` is ``<file>/<index>`` of an object with ``objectVersionHistory`` > 1."""
+    base, _, index = name.rpartition("/")
+    history = histories.get(base) if base else None
+    if history is None or history <= 1 or not (index.isascii() and index.isdigit()) or str(int(index)) != index:
+        return None
+    return base, int(index)
+
+
+def sync_source_problem(name: str, histories: Mapping[str, int | None]) -> tuple[str | None, str | None]:
+    """(the mounted object's file, why the driver cannot sync ``name`` or None) for one ``data[].objectName``.
+
+    ``histories`` maps each object's file to its ``objectVersionHistory``. The file is None when
+    ``name`` is not mounted at all. An object with history N > 1 is a folder: the provider writes
+    ``<file>/0`` (latest) onwards, skipping disabled versions, and with more than N versions also
+    ``<file>/N`` (an off-by-one); only indexes 0 to N-1 are promised (docs/azure-rules.md §secretObjects).
+    """
+    if name in histories:
+        history = histories[name]
+        if history is not None and history > 1:
+            return name, (
+                f"{name!r} has objectVersionHistory {history} and is written as a folder of versions; "
+                f"sync one version: {name}/0 (the latest) to {name}/{history - 1}"
+            )
+        return name, None
+    found = version_file(name, histories)
+    if found is None:
+        return None, None
+    base, index = found
+    history = histories[base] or 0
+    if index >= history:
+        return base, (
+            f"{name!r}: index {index} is not below objectVersionHistory {history}; allowed: {base}/0 (the latest) to "
+            f"{base}/{history - 1} (a file exists only while the vault holds that many enabled versions)"
+        )
+    return base, None
+
+
+def mounted_files_text(histories: Mapping[str, int | None]) -> str:
+    """The names a ``data[].objectName`` may take, for messages."""
+    names = [
+        f"'{file}/0'..'{file}/{history - 1}'" if history is not None and history > 1 else repr(file)
+        for file, history in sorted(histories.items())
+    ]
+    return ", ".join(names) or "none"
+
+
 def check_sync_sources(objects: Sequence[KeyVaultObject], secret_objects: Sequence[SecretObject]) -> None:
     """Refuse a ``data[].objectName`` that names no readable mounted file (the driver reads by file name)."""
-    files = {o.file_name: o for o in objects}
+    histories = {o.file_name: o.object_version_history for o in objects}
     for secret in secret_objects:
         for entry in secret.data:
-            source = files.get(entry.object_name)
+            source, problem = sync_source_problem(entry.object_name, histories)
             if source is None:
                 raise ValueError(
                     f"secretObjects {secret.secret_name!r}: objectName {entry.object_name!r} is not a mounted file; "
-                    f"allowed: {', '.join(sorted(map(repr, files)))} (an object's objectAlias, else its objectName)"
+                    f"allowed: {mounted_files_text(histories)} (an object's objectAlias, else its objectName)"
                 )
-            if source.needs_list:  # history > 1: a folder of versions
-                raise ValueError(
-                    f"secretObjects {secret.secret_name!r}: {entry.object_name!r} has objectVersionHistory "
-                    f"{source.object_version_history} and is a folder of versions, which the driver cannot sync"
-                )
+            if problem:
+                raise ValueError(f"secretObjects {secret.secret_name!r}: {problem}")
 
 
 # --- rules across keys, read from the raw settings so they are reported with every other problem ---
@@ -260,11 +311,17 @@ def _files(objects: list[Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
     return {str(o.get("objectAlias") or o.get("objectName")): o for o in objects if o.get("objectName")}
 
 
+def _history(obj: Mapping[str, Any]) -> int | None:
+    history = obj.get("objectVersionHistory")
+    return history if isinstance(history, int) and not isinstance(history, bool) else None
+
+
 def workload_sync_problems(workload: Mapping[str, Any], path: str) -> list[str]:
     """One workload's secretObjects against its objects, and its Pod env against its secretObjects."""
     problems: list[str] = []
     objects = _mappings(workload.get("objects"))
     files = _files(objects)
+    histories = {name: _history(o) for name, o in files.items()}
     aliased = {str(o.get("objectName")): str(o.get("objectAlias")) for o in objects if o.get("objectAlias")}
     synced: dict[str, set[str]] = {}
     for i, secret in enumerate(_mappings(workload.get("secretObjects"))):
@@ -276,24 +333,21 @@ def workload_sync_problems(workload: Mapping[str, Any], path: str) -> list[str]:
             where = f"{path}.secretObjects[{i}].data[{j}].objectName"
             if not isinstance(name, str) or not name:
                 continue  # reported by the model
-            source = files.get(name)
-            if source is None:
+            file, problem = sync_source_problem(name, histories)
+            if file is None:
                 hint = (
                     f"; object {name!r} is written as {aliased[name]!r} (its objectAlias), use that"
                     if name in aliased
                     else ""
                 )
                 problems.append(
-                    f"{where}: {name!r} is not a mounted file{hint}; allowed: {', '.join(sorted(map(repr, files))) or 'none'} "
+                    f"{where}: {name!r} is not a mounted file{hint}; allowed: {mounted_files_text(histories)} "
                     "(an object's objectAlias, else its objectName)"
                 )
                 continue
-            history = source.get("objectVersionHistory")
-            if isinstance(history, int) and not isinstance(history, bool) and history > 1:
-                problems.append(
-                    f"{where}: {name!r} has objectVersionHistory {history} and is written as a folder of versions, "
-                    "which the driver cannot sync; sync an object without version history"
-                )
+            if problem:
+                problems.append(f"{where}: {problem}")
+            source = files[file]
             if secret_type == "kubernetes.io/tls" and (
                 source.get("objectType") != "secret" or source.get("objectFormat") == "pfx"
             ):
@@ -301,31 +355,35 @@ def workload_sync_problems(workload: Mapping[str, Any], path: str) -> list[str]:
                     f"{where}: type kubernetes.io/tls splits one PEM file into tls.crt and tls.key; {name!r} must be "
                     "objectType secret on the certificate's name, objectFormat pem (objectType cert has no private key)"
                 )
-    pod = workload.get("pod") if isinstance(workload.get("pod"), Mapping) else {}
-    for i, env in enumerate(_mappings(pod.get("env"))):
-        ref = env.get("secretKeyRef")
-        if not isinstance(ref, Mapping) or not isinstance(ref.get("name"), str):
-            continue
-        where = f"{path}.pod.env[{i}].secretKeyRef"
-        secret, key = ref["name"], ref.get("key")
-        if secret not in synced:
+    # A bare Pod or a Deployment's Pod template: the same env rules.
+    for template in ("pod", "deployment"):
+        pod = workload.get(template) if isinstance(workload.get(template), Mapping) else {}
+        for i, env in enumerate(_mappings(pod.get("env"))):
+            ref = env.get("secretKeyRef")
+            if not isinstance(ref, Mapping) or not isinstance(ref.get("name"), str):
+                continue
+            where = f"{path}.{template}.env[{i}].secretKeyRef"
+            secret, key = ref["name"], ref.get("key")
+            if secret not in synced:
+                problems.append(
+                    f"{where}.name: {secret!r} is not a Secret this workload syncs; allowed: {', '.join(sorted(map(repr, synced))) or 'none (add secretObjects)'}"
+                )
+            elif key not in synced[secret]:
+                problems.append(
+                    f"{where}.key: {key!r} is not a key of the synced Secret {secret!r}; allowed: {', '.join(sorted(map(repr, synced[secret])))}"
+                )
+        for i, env_from in enumerate(_mappings(pod.get("envFrom"))):
+            ref = env_from.get("secretRef")
+            if isinstance(ref, Mapping) and isinstance(ref.get("name"), str) and ref["name"] not in synced:
+                problems.append(
+                    f"{path}.{template}.envFrom[{i}].secretRef.name: {ref['name']!r} is not a Secret this workload syncs; "
+                    f"allowed: {', '.join(sorted(map(repr, synced))) or 'none (add secretObjects)'}"
+                )
+        names = [str(e.get("name")) for e in _mappings(pod.get("env"))]
+        for name in sorted({n for n in names if names.count(n) > 1}):
             problems.append(
-                f"{where}.name: {secret!r} is not a Secret this workload syncs; allowed: {', '.join(sorted(map(repr, synced))) or 'none (add secretObjects)'}"
+                f"{path}.{template}.env: {name!r} is set {names.count(name)} times; the last would silently win"
             )
-        elif key not in synced[secret]:
-            problems.append(
-                f"{where}.key: {key!r} is not a key of the synced Secret {secret!r}; allowed: {', '.join(sorted(map(repr, synced[secret])))}"
-            )
-    for i, env_from in enumerate(_mappings(pod.get("envFrom"))):
-        ref = env_from.get("secretRef")
-        if isinstance(ref, Mapping) and isinstance(ref.get("name"), str) and ref["name"] not in synced:
-            problems.append(
-                f"{path}.pod.envFrom[{i}].secretRef.name: {ref['name']!r} is not a Secret this workload syncs; "
-                f"allowed: {', '.join(sorted(map(repr, synced))) or 'none (add secretObjects)'}"
-            )
-    names = [str(e.get("name")) for e in _mappings(pod.get("env"))]
-    for name in sorted({n for n in names if names.count(n) > 1}):
-        problems.append(f"{path}.pod.env: {name!r} is set {names.count(name)} times; the last would silently win")
     return problems
 
 

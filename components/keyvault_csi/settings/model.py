@@ -15,13 +15,15 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Annotated, Any
 
 import pulumi
-from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, Field, SecretStr, StrictBool, ValidationError, field_validator, model_validator
 
 from keyvault_csi.azure.workload_identity import MAX_CREDENTIALS
-from keyvault_csi.rules.choices import Environment, IdentityType, NodeKind, PermissionModel
+from keyvault_csi.rules.choices import DriverInstall, Environment, IdentityType, NodeKind, PermissionModel
+from keyvault_csi.rules.driver import duration_seconds
 from keyvault_csi.rules.model import Strict, input_keys
 from keyvault_csi.rules.model import repeated as _duplicates
 from keyvault_csi.rules.names import (
+    AgentPoolName,
     CloudName,
     ClusterName,
     ComputeName,
@@ -32,12 +34,13 @@ from keyvault_csi.rules.names import (
     IdentityResourceId,
     KeyVaultName,
     ResourceGroupName,
+    TenantId,
     cloud_env_file_problem,
     dns_label_from,
     refusing,
 )
-from keyvault_csi.rules.objects import KeyVaultObject, shared_file_problems
-from keyvault_csi.rules.parameters import DERIVED_PARAMETERS
+from keyvault_csi.rules.objects import KeyVaultObject, file_conflicts
+from keyvault_csi.rules.parameters import ADFS_TENANT, DERIVED_PARAMETERS, tenant_problem
 from keyvault_csi.rules.pod import (
     DEFAULT_IMAGE,
     NodeOS,
@@ -56,6 +59,9 @@ from keyvault_csi.rules.secret_sync import (
     duplicate_secret_names,
     workload_sync_problems,
 )
+from keyvault_csi.rules.tags import AzureTags
+from keyvault_csi.settings.driver import driver_problems
+from keyvault_csi.settings.offline import is_secure_placeholder, secure_value_problem
 
 if TYPE_CHECKING:  # generated from the models below
     from keyvault_csi.package import args as shapes
@@ -86,6 +92,13 @@ class ClusterRef(ResourceRef):
     """Name of the managed cluster."""
 
 
+class NodeClusterRef(ClusterRef):
+    """The AKS cluster whose agent pools are named in agentPools."""
+
+    subscription_id: Guid | None = None
+    """Subscription of the cluster; default: the Azure provider's."""
+
+
 class KeyVaultSettings(Strict):
     """The Key Vault the objects are read from."""
 
@@ -94,7 +107,7 @@ class KeyVaultSettings(Strict):
     resource_group: ResourceGroupName
     """Resource group of the vault."""
     subscription_id: Guid | None = None
-    """Subscription of the vault (the scope of RBAC grants); default: the Azure provider's."""
+    """Subscription of the vault (the scope of RBAC grants; reads and access policies go through a provider for it); default: the Azure provider's."""
     permission_model: PermissionModel = "auto"
     """How the vault grants access; auto (default) reads the vault's enableRbacAuthorization."""
 
@@ -103,7 +116,7 @@ class IdentitySettings(Strict):
     """Which identity reads the vault: see the README's "Identity modes"."""
 
     type: IdentityType
-    """The mode: userAssigned takes name + resourceGroup or resourceId, kubelet takes cluster, workload takes name + resourceGroup + cluster."""
+    """The mode: userAssigned takes name + resourceGroup or resourceId, kubelet takes cluster, workload takes name + resourceGroup + cluster, aksAddon takes cluster (the AKS Key Vault add-on's identity)."""
     name: IdentityName | None = None
     """Name of the user-assigned identity to create (userAssigned, workload)."""
     resource_group: ResourceGroupName | None = None
@@ -111,7 +124,7 @@ class IdentitySettings(Strict):
     resource_id: IdentityResourceId | None = None
     """ARM id of an existing user-assigned identity to reuse (userAssigned only)."""
     cluster: ClusterRef | None = None
-    """The AKS cluster: its kubelet identity (kubelet) or its OIDC issuer (workload)."""
+    """The AKS cluster: its kubelet identity (kubelet), its OIDC issuer (workload) or its add-on identity (aksAddon)."""
 
     @model_validator(mode="after")
     def _fields_match_type(self) -> IdentitySettings:
@@ -135,10 +148,10 @@ class IdentitySettings(Strict):
                 )
             elif existing and given & {"name", "resourceGroup"}:
                 problems.append("resourceId names an existing identity; drop name/resourceGroup")
-        elif self.type == "kubelet":
+        elif self.type in ("kubelet", "aksAddon"):
             if given != {"cluster"}:
                 problems.append(
-                    f"type kubelet takes only cluster: {{resourceGroup, name}}; got {sorted(given) or 'none'}"
+                    f"type {self.type} takes only cluster: {{resourceGroup, name}}; got {sorted(given) or 'none'}"
                 )
         elif self.type == "workload":
             if given != {"name", "resourceGroup", "cluster"}:
@@ -158,16 +171,47 @@ class IdentitySettings(Strict):
         return self
 
 
+class ScaleSetRef(ComputeRef):
+    """A node pool's scale set; ``agentPool`` names its pool so Pods are placed there (never guessed)."""
+
+    name: ComputeName
+    """Name of the scale set (for AKS node pools: in the MC_* node resource group)."""
+    agent_pool: AgentPoolName | None = None
+    """The AKS pool this scale set backs: Pods are then placed on that pool (never guessed from the name)."""
+
+
 class NodeSettings(Strict):
     """Where a userAssigned or systemAssigned identity is put (refused for kubelet and workload)."""
 
-    scale_sets: list[ComputeRef] = []
+    scale_sets: list[ScaleSetRef] = []
     """VM scale sets, one per node pool."""
     virtual_machines: list[ComputeRef] = []
     """VMs of an AvailabilitySet cluster."""
+    cluster: NodeClusterRef | None = None
+    """The AKS cluster of agentPools."""
+    agent_pools: list[AgentPoolName] = []
+    """AKS agent pools by name; each pool's scale set is found at deploy time (tag aks-managed-poolName)."""
+
+    @model_validator(mode="after")
+    def _pools_need_a_cluster(self) -> NodeSettings:
+        problems = []
+        if self.agent_pools and self.cluster is None:
+            problems.append("agentPools needs cluster: {resourceGroup, name} (the AKS cluster the pools belong to)")
+        problems += [
+            f"agentPools: {pool!r} is listed {len(indexes)} times"
+            for pool, indexes in _duplicates((pool, i) for i, pool in enumerate(self.agent_pools))
+        ]
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
 
     def all(self) -> list[tuple[NodeKind, ComputeRef]]:
         return [("vmss", ref) for ref in self.scale_sets] + [("vm", ref) for ref in self.virtual_machines]
+
+    def pools(self) -> list[str]:
+        """Pools known to carry the identity: ``agentPools`` plus scale sets' explicit ``agentPool``."""
+        named = [*self.agent_pools, *(ref.agent_pool for ref in self.scale_sets if ref.agent_pool)]
+        return list(dict.fromkeys(named))
 
 
 class KubernetesSettings(Strict):
@@ -193,13 +237,13 @@ class PodSecuritySettings(Strict):
     ``runAsRoot: true`` is the one line for images that must start as root (the seeds' ``nginx``).
     """
 
-    run_as_root: bool = False
+    run_as_root: StrictBool = False
     """The image must start as root (such as nginx): drops runAsNonRoot and the read-only root filesystem."""
     run_as_user: int | None = None
     """Linux: the UID to run as, for images whose USER is a name."""
-    read_only_root_filesystem: bool | None = None
+    read_only_root_filesystem: StrictBool | None = None
     """Linux: read-only root filesystem (default true unless runAsRoot)."""
-    allow_privilege_escalation: bool | None = None
+    allow_privilege_escalation: StrictBool | None = None
     """Linux: allow privilege escalation (default false)."""
     add_capabilities: list[str] | None = None
     """Linux: capabilities added after dropping ALL, such as NET_BIND_SERVICE."""
@@ -239,6 +283,10 @@ class PodSettings(Strict):
     """Container requests and limits."""
     writable_paths: list[str] | None = None
     """Absolute paths that get a writable emptyDir under the read-only root filesystem; default /tmp on Linux."""
+    node_selector: dict[str, str] | None = None
+    """Node labels the Pod requires, merged over the pool placement (kubernetes.azure.com/agentpool)."""
+    affinity: dict[str, Any] | None = None
+    """A Kubernetes Affinity (nodeAffinity, podAffinity, ...), replacing the pool placement's."""
 
     @model_validator(mode="after")
     def _hardening_overrides(self) -> PodSettings:
@@ -269,6 +317,15 @@ class PodSettings(Strict):
         return self
 
 
+class DeploymentSettings(PodSettings):
+    """An ``apps/v1`` Deployment whose Pod template is the hardened Pod (docs/driver.md "Deployments")."""
+
+    name: DnsSubdomain | None = None
+    """Deployment name (DNS-1123 subdomain); default the workload name."""
+    replicas: int = Field(default=1, ge=0)
+    """Number of Pods; default 1."""
+
+
 class WorkloadSettings(Strict):
     """One application namespace's SecretProviderClass, and optionally a Pod that mounts it."""
 
@@ -290,6 +347,8 @@ class WorkloadSettings(Strict):
     """Kubernetes Secrets synced from the mounted files."""
     pod: PodSettings | None = None
     """A Pod that mounts the class; none if omitted (mount it into your own workload)."""
+    deployment: DeploymentSettings | None = None
+    """A Deployment that mounts the class (instead of pod); name defaults to the workload name."""
 
     @field_validator("service_account")
     @classmethod
@@ -303,7 +362,9 @@ class WorkloadSettings(Strict):
 
     @model_validator(mode="after")
     def _files_and_cloud(self) -> WorkloadSettings:
-        problems = shared_file_problems(enumerate(self.objects))
+        problems = file_conflicts(self.objects)
+        if self.pod is not None and self.deployment is not None:
+            problems.append("set pod or deployment, not both (a Deployment's Pods mount the class)")
         stack_file = cloud_env_file_problem(self.cloud_name, self.cloud_env_file_name)
         if stack_file:
             problems.append(stack_file)
@@ -317,16 +378,60 @@ class WorkloadSettings(Strict):
     def pod_name(self) -> str:
         return (self.pod.name if self.pod else None) or default_pod_name(self.name)
 
+    def deployment_name(self) -> str:
+        return (self.deployment.name if self.deployment else None) or self.name
+
     def service_account_name(self) -> str:
         """The workload identity service account: ``serviceAccount``, else the workload's name."""
         return self.service_account or self.name
 
 
+class RotationSettings(Strict):
+    """Rotation of mounted objects: the driver re-reads Key Vault every ``pollInterval`` (Go duration)."""
+
+    enabled: StrictBool = True
+    """Rotate mounted objects; default true when rotation is set."""
+    poll_interval: str | None = None
+    """Go duration between reads, e.g. 2m (the default)."""
+
+    @field_validator("poll_interval")
+    @classmethod
+    def _go_duration(cls, value: str | None) -> str | None:
+        if value is not None and duration_seconds(value) <= 0:
+            raise ValueError(f"{value!r} must be a positive duration")
+        return value
+
+    @model_validator(mode="after")
+    def _interval_needs_rotation(self) -> RotationSettings:
+        if not self.enabled and self.poll_interval is not None:
+            raise ValueError("pollInterval is only used with enabled: true; drop it")
+        return self
+
+
+class DriverSettings(Strict):
+    """Where the Secrets Store CSI driver and its Azure provider come from: see docs/driver.md."""
+
+    install: DriverInstall = "none"
+    """none (default: assumed installed), helm (declare the provider's chart in kube-system) or aksAddon (verify the AKS add-on)."""
+    chart_version: str | None = Field(default=None, pattern=r"^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$")
+    """helm: version of csi-secrets-store-provider-azure; default 1.8.2."""
+    values: dict[str, Any] | None = None
+    """helm: extra chart values, merged under the ones keyvault-csi sets."""
+    rotation: RotationSettings | None = None
+    """helm: sets the driver's rotation values; aksAddon: verified on the add-on."""
+    sync_secret: StrictBool | None = None
+    """helm: the driver's syncSecret.enabled; default on when a workload has secretObjects."""
+    windows: StrictBool | None = None
+    """helm: Windows DaemonSets of provider and driver; default on when a Pod or Deployment runs on Windows."""
+    cluster: ClusterRef | None = None
+    """aksAddon: the cluster whose add-on is verified; default identity.cluster, else kubernetes.cluster."""
+
+
 class Settings(Strict):
     """One environment: the vault, the identity, the nodes it goes on, and the workloads."""
 
-    tenant_id: Guid
-    """Entra tenant ID (GUID) of the Key Vault."""
+    tenant_id: TenantId
+    """Entra tenant ID (GUID) of the Key Vault, or adfs for Azure Stack Hub with AD FS (cloudName AzureStackCloud)."""
     key_vault: KeyVaultSettings
     """The vault the objects are read from."""
     identity: IdentitySettings
@@ -337,9 +442,9 @@ class Settings(Strict):
     """The workloads, each with its SecretProviderClass (at least one)."""
     location: str | None = None
     """Azure region of a created identity; default the Azure provider's."""
-    tags: dict[str, str] = {}
+    tags: AzureTags = {}
     """Azure tags for the resources this component creates."""
-    protect: bool = False
+    protect: StrictBool = False
     """Protect the identity, Key Vault grants and federated credentials from deletion."""
     arm_endpoint: str = ""
     """ARM endpoint override for the node identity writes (Azure Stack, tests)."""
@@ -347,6 +452,8 @@ class Settings(Strict):
     """Azure environment of the node identity writes; default public."""
     kubernetes: KubernetesSettings | None = None
     """Where the Kubernetes objects go: a kubeconfig, a named AKS cluster, or the ambient one."""
+    driver: DriverSettings = DriverSettings()
+    """Where the Secrets Store CSI driver comes from: none (assumed), helm or aksAddon."""
 
 
 def _cross_checks(raw: Mapping[str, Any], prefix: str) -> list[str]:
@@ -361,7 +468,10 @@ def _cross_checks(raw: Mapping[str, Any], prefix: str) -> list[str]:
         else {}
     )
     node_count = sum(len(v) for v in node_lists.values() if isinstance(v, list))
+    pools = nodes.get("agentPools") if nodes else None
+    node_count += len(pools) if isinstance(pools, list) else 0
     kind = identity.get("type")
+    problems += driver_problems(raw, prefix)
     if kind == "kubelet" and raw.get("nodes") is not None:
         problems.append(
             f"{prefix}nodes: refused for identity type kubelet (AKS already put the kubelet identity on the nodes)"
@@ -372,7 +482,7 @@ def _cross_checks(raw: Mapping[str, Any], prefix: str) -> list[str]:
         )
     elif kind in ("userAssigned", "systemAssigned") and node_count == 0:
         problems.append(
-            f"{prefix}nodes: identity type {kind} needs at least one entry in nodes.scaleSets or nodes.virtualMachines"
+            f"{prefix}nodes: identity type {kind} needs at least one entry in nodes.scaleSets, nodes.virtualMachines or nodes.agentPools"
         )
     for (node_kind, rg, name), indexes in _duplicates(
         ((node_kind, str(ref.get("resourceGroup", "")).lower(), str(ref.get("name", "")).lower()), i)
@@ -417,6 +527,10 @@ def _cross_checks(raw: Mapping[str, Any], prefix: str) -> list[str]:
     for i, workload in enumerate(workloads):
         problems += workload_sync_problems(workload, f"{prefix}workloads[{i}]")
     problems += duplicate_secret_names(enumerate(workloads), prefix)
+    tenant = raw.get("tenantId")
+    if tenant == ADFS_TENANT:  # docs/azure-rules.md §tenantID: 'adfs' needs Azure Stack Hub in every workload
+        problem = tenant_problem(tenant, [str(w.get("cloudName") or "") for w in workloads])
+        problems += [f"{prefix}tenantId: {problem}"] if problem else []
     return problems
 
 
@@ -482,11 +596,46 @@ def _describe(error: Mapping[str, Any], prefix: str) -> str:
     if kind == "missing":
         return f"{path}: required but not set"
     message = str(error["msg"]).removeprefix("Value error, ")
+    if is_secure_placeholder(value):
+        return secure_value_problem(path, value, message)
+    if value is None and kind in (
+        "model_type",
+        "dict_type",
+    ):  # an empty list item (`- `) or `key:` with nothing after it
+        return f"{path}: is empty (null); expected a mapping{_required_keys(loc)}"
+    if loc and loc[-1] == "filePermission" and isinstance(value, int) and not isinstance(value, bool):
+        return _unquoted_permission(path, value)
     if kind.startswith("value_error") or kind == "assertion_error":
         return f"{path}: {message}"
     if _is_secret_field(loc):  # a kubeconfig must never reach the preview output
         return f"{path}: {message}; got a {type(value).__name__} (value not shown: secret)"
     return f"{path}: {message}; got {value!r}"
+
+
+def _required_keys(loc: list[Any]) -> str:
+    fields = _fields_along(loc)
+    model = _model_in(fields[-1].annotation) if fields else None
+    if model is None:
+        return ""
+    required = [f.alias or name for name, f in model.model_fields.items() if f.is_required()]
+    return f" with {', '.join(required)}" if required else ""
+
+
+def _unquoted_permission(path: str, value: int) -> str:
+    # YAML 1.1 (PyYAML) and go-yaml v3 (the Pulumi CLI) both read an unquoted 0440 as octal: 288.
+    octal = f"0{value:o}"
+    hint = f'filePermission: "{octal}"'
+    if (
+        str(value) != octal.lstrip("0")
+        and 0 <= value <= 0o777
+        and str(value).isdigit()
+        and set(str(value)) <= set("01234567")
+    ):
+        hint += f' (or "{value}" if you wrote {value})'
+    return (
+        f"{path}: got the number {value}; YAML reads an unquoted mode as a number ({octal} becomes {value}), "
+        f"quote it: {hint}"
+    )
 
 
 def _is_secret_field(loc: list[Any]) -> bool:

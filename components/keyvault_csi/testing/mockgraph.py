@@ -9,9 +9,12 @@ as visible placeholders such as ``<id-app.clientId>``, never as invented GUIDs.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import base64
 import dataclasses
 import json
+import re
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -19,15 +22,16 @@ import pulumi
 from pulumi.runtime import mocks as pulumi_mocks
 
 PLACEHOLDER_SUBSCRIPTION = "<subscriptionId>"
-# The idle loop the last evaluation left installed; closed by the next one (an unclosed loop that
-# the garbage collector finalizes after its socket pair logs "Invalid file descriptor: -1").
-_left_behind: list[asyncio.AbstractEventLoop] = []
 DYNAMIC_NODE_IDENTITY = "pulumi-python:dynamic:NodeIdentityAssignment"
 
 
 def placeholder(owner: str, field: str) -> str:
     """A value the cloud assigns at deploy time, shown as such."""
     return f"<{owner}.{field}>"
+
+
+# Every stand-in :func:`placeholder` and the invoke answers produce (``<id-app.clientId>``, ``<subscriptionId>``).
+PLACEHOLDER = re.compile(r"<(?:[A-Za-z0-9][-A-Za-z0-9_.]*\.[A-Za-z][A-Za-z0-9]*|subscriptionId|location)>")
 
 
 @dataclasses.dataclass
@@ -48,6 +52,7 @@ class RecordedResource:
     # Paths ("kubeconfig", "spec.data.token") of values the engine would get as secrets.
     secret_inputs: list[str] = dataclasses.field(default_factory=list)
     secret_outputs: list[str] = dataclasses.field(default_factory=list)
+    import_id: str = ""  # the `import` resource option (adopting an existing object)
 
 
 @dataclasses.dataclass
@@ -116,18 +121,54 @@ class Graph:
             for u in expand(urn):
                 if u == target.urn:
                     return True
-                if u not in seen:
+                if u == urn or u not in seen:  # the resource itself was just marked seen
                     todo.extend(index[u].dependencies)
                     todo.extend(d for deps in index[u].property_dependencies.values() for d in deps)
         return False
 
 
 class _RecordingMonitor(pulumi_mocks.MockMonitor):
+    """The SDK's mock monitor, recording each registration and owning the event loops its calls need.
+
+    The SDK calls the monitor from the worker threads of the program loop's executor; the mock
+    methods then create an event loop per worker thread that nobody closes, and the garbage
+    collector later finalizes it ("unclosed event loop", "Invalid file descriptor: -1"). Here each
+    worker thread gets its loop from :meth:`_thread_loop`, and :meth:`close_loops` closes them all.
+    """
+
     def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
         super().__init__(mocks)
         self.recorded: list[RecordedResource] = []
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._loops: list[asyncio.AbstractEventLoop] = []
+
+    def _thread_loop(self) -> None:
+        if getattr(self._local, "loop", None) is None:
+            self._local.loop = asyncio.new_event_loop()
+            asyncio.set_event_loop(self._local.loop)
+            with self._lock:
+                self._loops.append(self._local.loop)
+
+    def close_loops(self) -> None:
+        """Close the worker threads' loops (call once those threads are done)."""
+        with self._lock:
+            loops, self._loops = self._loops, []
+        for loop in loops:
+            loop.close()
+
+    def _on_thread_loop(self, method: Callable[[Any], Any], request: Any) -> Any:
+        self._thread_loop()
+        return method(request)
+
+    def Invoke(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        return self._on_thread_loop(super().Invoke, request)
+
+    def ReadResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        return self._on_thread_loop(super().ReadResource, request)
 
     def RegisterResource(self, request):  # noqa: N802 - gRPC method name
+        self._thread_loop()
         response = super().RegisterResource(request)
         if request.type == "pulumi:pulumi:Stack":
             return response
@@ -153,6 +194,7 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
                 outputs=_plain(registration.state, secret_outputs) if registration else {},
                 secret_inputs=secret_inputs,
                 secret_outputs=secret_outputs,
+                import_id=request.importId,
             )
         )
         return response
@@ -183,11 +225,28 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
     of vault name to ``enableRbacAuthorization`` (unknown vaults answer ``False``).
     ``clusters_without_oidc`` names AKS clusters whose ``getManagedCluster`` answer has no OIDC
     issuer (``oidcIssuerProfile: {enabled: false}``, as before ``--enable-oidc-issuer``).
+    ``aks_addons`` maps a cluster name to its ``azureKeyvaultSecretsProvider`` add-on profile
+    (``None``: no add-on); other clusters run the add-on with rotation off (:func:`addon_answer`).
+    ``vault_access_policies`` maps a vault name to the ``properties.accessPolicies`` entries its
+    ``getVault`` answer carries (camelCase, as ARM returns them); ``client_subscription`` is the
+    subscription ``getClientConfig`` answers through a provider declared without a
+    ``subscriptionId`` (one declared with it answers that one, as azure-native does).
     """
 
-    def __init__(self, vault_rbac: Mapping[str, bool] | None = None, clusters_without_oidc: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        vault_rbac: Mapping[str, bool] | None = None,
+        clusters_without_oidc: Iterable[str] = (),
+        aks_addons: Mapping[str, Mapping[str, Any] | None] | None = None,
+        vault_access_policies: Mapping[str, list[dict[str, Any]]] | None = None,
+        client_subscription: str = PLACEHOLDER_SUBSCRIPTION,
+    ) -> None:
         self.vault_rbac = dict(vault_rbac or {})
         self.clusters_without_oidc = frozenset(clusters_without_oidc)
+        self.aks_addons = dict(aks_addons or {})
+        self.vault_access_policies = dict(vault_access_policies or {})
+        self.client_subscription = client_subscription
+        self.provider_subscriptions: dict[str, str] = {}  # azure-native provider id -> its subscriptionId
         self.invokes: list[RecordedInvoke] = []
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
@@ -207,9 +266,15 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
             )
         elif args.typ == DYNAMIC_NODE_IDENTITY:
             outputs.pop("__provider", None)
+            if outputs.get("agentPool") and not outputs.get("nodeId"):
+                # Discovered at deploy time from the cluster; the plan shows where it will be found.
+                pool = f"{outputs.get('clusterName')}/{outputs['agentPool']}"
+                outputs["nodeId"] = outputs["discoveredNodeId"] = placeholder(pool, "scaleSetId")
             node = str(outputs.get("nodeId", args.name)).rsplit("/", 1)[-1]
             system = bool(outputs.get("systemAssigned"))
             outputs["principalId"] = placeholder(node, "systemAssignedPrincipalId") if system else ""
+        elif args.typ == "pulumi:providers:azure-native" and outputs.get("subscriptionId"):
+            self.provider_subscriptions[resource_id] = str(outputs["subscriptionId"])
         elif args.typ.startswith("azure-native:") and "name" not in outputs:
             outputs["name"] = args.name
         if "id" not in outputs:
@@ -225,7 +290,35 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
             and inputs["resourceName"] in self.clusters_without_oidc
         ):
             answer["oidcIssuerProfile"] = {"enabled": False}
+        if (
+            args.token == "azure-native:containerservice:getManagedCluster"
+            and inputs["resourceName"] in self.aks_addons
+        ):
+            profile = self.aks_addons[inputs["resourceName"]]
+            answer["addonProfiles"] = {"azureKeyvaultSecretsProvider": profile} if profile is not None else {}
+        if args.token == "azure-native:keyvault:getVault" and inputs["vaultName"] in self.vault_access_policies:
+            answer["properties"]["accessPolicies"] = self.vault_access_policies[inputs["vaultName"]]
+        if args.token == "azure-native:authorization:getClientConfig":
+            provider_id = (args.provider or "").rsplit("::", 1)[-1]
+            answer["subscriptionId"] = self.provider_subscriptions.get(provider_id, self.client_subscription)
         return answer, []
+
+
+def addon_answer(
+    cluster: str, *, enabled: bool = True, rotation: bool = False, poll_interval: str = "2m"
+) -> dict[str, Any]:
+    """An ``azureKeyvaultSecretsProvider`` add-on profile as ARM returns it, identity as placeholders."""
+    addon = f"azurekeyvaultsecretsprovider-{cluster}"
+    return {
+        "enabled": enabled,
+        "config": {"enableSecretRotation": str(rotation).lower(), "rotationPollInterval": poll_interval},
+        "identity": {
+            "clientId": placeholder(addon, "clientId"),
+            "objectId": placeholder(addon, "objectId"),
+            "resourceId": f"/subscriptions/{PLACEHOLDER_SUBSCRIPTION}/resourceGroups/MC_{cluster}"
+            f"/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{addon}",
+        },
+    }
 
 
 def _invoke_answer(token: str, inputs: dict[str, Any], vault_rbac: Mapping[str, bool]) -> dict:
@@ -271,6 +364,7 @@ def _invoke_answer(token: str, inputs: dict[str, Any], vault_rbac: Mapping[str, 
                 }
             },
             "oidcIssuerProfile": {"enabled": True, "issuerURL": placeholder(cluster, "oidcIssuerURL")},
+            "addonProfiles": {"azureKeyvaultSecretsProvider": addon_answer(cluster)},
         }
     if token == "azure-native:containerservice:listManagedClusterUserCredentials":
         kubeconfig = f"# {placeholder(inputs['resourceName'], 'kubeconfig')}\n"
@@ -290,6 +384,37 @@ def _ignore_unretrieved(loop: asyncio.AbstractEventLoop, context: dict[str, Any]
         loop.default_exception_handler(context)
 
 
+def _close(loop: asyncio.AbstractEventLoop) -> None:
+    """Shut ``loop`` down as :func:`asyncio.run` does and uninstall it.
+
+    Tasks still pending (Outputs nobody awaited, or cut short by an error) are cancelled and
+    awaited, so none is destroyed pending; the executor's worker threads are joined.
+    """
+    pending = asyncio.all_tasks(loop)
+    for task in pending:
+        task.cancel()
+    loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+    loop.run_until_complete(loop.shutdown_asyncgens())
+    loop.run_until_complete(loop.shutdown_default_executor())
+    loop.close()
+    asyncio.set_event_loop(_idle_loop())
+
+
+_idle: list[asyncio.AbstractEventLoop] = []
+
+
+def _idle_loop() -> asyncio.AbstractEventLoop:
+    """The one loop left installed between evaluations (``Output.from_input`` in a test needs one).
+
+    Reused while open and closed at exit, so no loop is left for the garbage collector to finalize.
+    """
+    if not _idle or _idle[0].is_closed():
+        if not _idle:
+            atexit.register(lambda: _idle[0].close())
+        _idle[:] = [asyncio.new_event_loop()]
+    return _idle[0]
+
+
 def evaluate(
     program: Callable[[], None],
     config: Mapping[str, Any] | None = None,
@@ -299,23 +424,30 @@ def evaluate(
     stack: str = "test",
     vault_rbac: Mapping[str, bool] | None = None,
     clusters_without_oidc: Iterable[str] = (),
+    aks_addons: Mapping[str, Mapping[str, Any] | None] | None = None,
+    vault_access_policies: Mapping[str, list[dict[str, Any]]] | None = None,
+    client_subscription: str = PLACEHOLDER_SUBSCRIPTION,
+    mocks: pulumi.runtime.Mocks | None = None,
 ) -> Graph:
     """Run ``program`` once under the mock runtime and return the graph it declared.
 
     ``config`` maps full keys (``keyvault-csi:tenantId``) to values; objects are passed as JSON
     like the CLI does. Mocks are set per call, so evaluations never leak into each other.
+    ``mocks`` replaces :class:`PlaceholderMocks` (then ``invokes`` stays empty).
     """
-    mocks = PlaceholderMocks(vault_rbac, clusters_without_oidc)
+    mocks = mocks or PlaceholderMocks(
+        vault_rbac,
+        clusters_without_oidc,
+        aks_addons=aks_addons,
+        vault_access_policies=vault_access_policies,
+        client_subscription=client_subscription,
+    )
     monitor = _RecordingMonitor(mocks)
     pulumi.runtime.settings.reset_options()  # type: ignore[attr-defined]
     pulumi.runtime.set_all_config(
         {k: v if isinstance(v, str) else json.dumps(v) for k, v in (config or {}).items()},
         secret_keys or [],
     )
-    while _left_behind:
-        idle = _left_behind.pop()
-        if not idle.is_running() and not idle.is_closed():
-            idle.close()
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor)
@@ -335,12 +467,11 @@ def evaluate(
         raise
     finally:
         pulumi.runtime.set_all_config({}, [])
-        loop.close()
-        _left_behind.append(asyncio.new_event_loop())
-        asyncio.set_event_loop(_left_behind[-1])  # leave a usable loop for whoever runs next
+        _close(loop)
+        monitor.close_loops()
     return Graph(
         resources=monitor.recorded,
-        invokes=mocks.invokes,
+        invokes=mocks.invokes if isinstance(mocks, PlaceholderMocks) else [],
         stack_outputs=_plain(exported or {}),
         secret_stack_outputs=secret_exports,
     )

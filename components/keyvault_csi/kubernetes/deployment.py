@@ -1,0 +1,66 @@
+"""Deployments whose Pods mount Key Vault objects through the Secrets Store CSI driver.
+
+The Pod template is the bare Pod's (:func:`keyvault_csi.kubernetes.pod.pod_spec`: the same
+hardening, mount and node placement), plus a template annotation with the digest of what the class
+mounts (:mod:`keyvault_csi.rules.rollout`), so a change of the objects rolls the Pods: the driver
+mounts only at Pod start. Synced Secrets (``secretObjects``) are owned by the ReplicaSet, not a Pod
+(docs/azure-rules.md §sync-lifetime).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import NotRequired
+
+import pulumi
+from pulumi_kubernetes.apps import v1 as apps
+from pulumi_kubernetes.core import v1 as core
+from pulumi_kubernetes.meta import v1 as meta
+
+from keyvault_csi.kubernetes.pod import CheckedPod, SecretsStorePodArgs, pod_labels, pod_spec
+from keyvault_csi.rules.rollout import DEFAULT_REPLICAS, OBJECTS_ANNOTATION
+
+SELECTOR_LABEL = "app.kubernetes.io/name"
+
+
+class SecretsStoreDeploymentArgs(SecretsStorePodArgs):
+    """A Pod's arguments plus ``replicas``; ``podName`` is the Deployment's name (its Pods get generated names)."""
+
+    replicas: NotRequired[int]
+    """Default 1 (:data:`keyvault_csi.rules.rollout.DEFAULT_REPLICAS`)."""
+
+
+def check_replicas(args: SecretsStoreDeploymentArgs) -> int:
+    """``replicas`` or ``ValueError``: called before anything is registered."""
+    replicas = args.get("replicas", DEFAULT_REPLICAS)
+    if isinstance(replicas, bool) or not isinstance(replicas, int) or replicas < 0:
+        raise ValueError(f"replicas {replicas!r} is not allowed; use an integer >= 0")
+    return replicas
+
+
+def declare_deployment(
+    name: str,
+    pod: CheckedPod,
+    replicas: int,
+    secret_provider_class: pulumi.Input[str],
+    digest: str,
+    parent: pulumi.Resource,
+    depends_on: Sequence[pulumi.Resource] = (),
+) -> apps.Deployment:
+    """The ``apps/v1`` Deployment, as a child of ``parent``; ``digest`` goes on the Pod template."""
+    args = pod.args
+    selector = {SELECTOR_LABEL: args["podName"]}
+    labels = {**pod_labels(args), **selector}
+    return apps.Deployment(
+        name,
+        metadata={"name": args["podName"], "namespace": args["namespace"], "labels": labels},
+        spec=apps.DeploymentSpecArgs(
+            replicas=replicas,
+            selector=meta.LabelSelectorArgs(match_labels=selector),
+            template=core.PodTemplateSpecArgs(
+                metadata=meta.ObjectMetaArgs(labels=labels, annotations={OBJECTS_ANNOTATION: digest}),
+                spec=pod_spec(pod, secret_provider_class),
+            ),
+        ),
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[*args.get("dependsOn", []), *depends_on]),
+    )

@@ -1,0 +1,63 @@
+"""Where a Pod may run when its identity is on the nodes: only on pools that carry it.
+
+With ``useVMManagedIdentity`` the provider authenticates as an identity *of the node*; a Pod on a
+pool whose scale set lacks it fails its mount (docs/azure-rules.md §node-pools). AKS labels every
+node with its pool (``kubernetes.azure.com/agentpool``), so: one pool -> a ``nodeSelector``,
+several -> a required node affinity ``In [...]``. Pure: no Pulumi import; fields in Kubernetes'
+own (camelCase) spelling, usable in any Pod template.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+POOL_LABEL = "kubernetes.azure.com/agentpool"
+NODE_IDENTITY_MODES = ("userAssigned", "systemAssigned")
+
+
+def node_placement(pools: Sequence[str]) -> dict[str, Any]:
+    """Pod spec fields keeping a Pod on ``pools``: ``{"nodeSelector": ...}`` or ``{"affinity": ...}``; ``{}`` for none."""
+    unique = list(dict.fromkeys(pools))
+    if not unique:
+        return {}
+    if len(unique) == 1:
+        return {"nodeSelector": {POOL_LABEL: unique[0]}}
+    term = {"matchExpressions": [{"key": POOL_LABEL, "operator": "In", "values": unique}]}
+    return {
+        "affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [term]}}}
+    }
+
+
+def pod_placement(
+    pools: Sequence[str],
+    node_selector: Mapping[str, str] | None = None,
+    affinity: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The pool placement with the workload's overrides on top: ``nodeSelector`` keys merged over
+    ours, an ``affinity`` replacing ours whole (it is the user's to shape)."""
+    placement = node_placement(pools)
+    selector = {**placement.get("nodeSelector", {}), **(node_selector or {})}
+    result: dict[str, Any] = {"nodeSelector": selector} if selector else {}
+    chosen = affinity if affinity is not None else placement.get("affinity")
+    if chosen is not None:
+        result["affinity"] = dict(chosen)
+    return result
+
+
+def needs_pool_warning(identity_type: str, pools: Sequence[str], overridden: bool) -> bool:
+    """True when Pods that need the node identity could land on nodes without it and nothing pins them."""
+    return identity_type in NODE_IDENTITY_MODES and not pools and not overridden
+
+
+def placement_problems(node_selector: Any, affinity: Any) -> list[str]:
+    """Shape checks for the overrides (the API server checks the affinity's contents)."""
+    problems: list[str] = []
+    if node_selector is not None and (
+        not isinstance(node_selector, Mapping)
+        or not all(isinstance(k, str) and isinstance(v, str) for k, v in node_selector.items())
+    ):
+        problems.append(f"nodeSelector must map label keys to string values; got {node_selector!r}")
+    if affinity is not None and not isinstance(affinity, Mapping):
+        problems.append(f"affinity must be a mapping (a Kubernetes Affinity); got {affinity!r}")
+    return problems

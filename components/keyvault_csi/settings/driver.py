@@ -1,0 +1,122 @@
+"""Cross-key rules of ``keyvault-csi:driver`` (docs/driver.md): what the driver must do for the workloads.
+
+Read from the raw mapping, like the other cross-key checks of :mod:`keyvault_csi.settings.model`,
+so they are reported together with single-field problems ("every problem at once").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from keyvault_csi.rules.driver import value_conflicts
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _workloads(raw: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    workloads = raw.get("workloads")
+    return [_mapping(w) for w in workloads] if isinstance(workloads, list) else []
+
+
+def pod_templates(workload: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
+    """The workload's Pod and Deployment settings (key, mapping) that are set."""
+    return [(key, workload[key]) for key in ("pod", "deployment") if isinstance(workload.get(key), Mapping)]
+
+
+def needs_sync(raw: Mapping[str, Any]) -> bool:
+    """Some workload syncs a Kubernetes Secret (the chart's ``syncSecret.enabled`` must be on)."""
+    return any(w.get("secretObjects") for w in _workloads(raw))
+
+
+def needs_windows(raw: Mapping[str, Any]) -> bool:
+    """Some Pod or Deployment runs on Windows nodes (the charts' Windows DaemonSets must be on)."""
+    return any(t.get("os") == "windows" for w in _workloads(raw) for _, t in pod_templates(w))
+
+
+def driver_cluster(raw: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The AKS cluster of ``install: aksAddon``: ``driver.cluster``, else ``identity.cluster``, else ``kubernetes.cluster``."""
+    for key in ("driver", "identity", "kubernetes"):
+        cluster = _mapping(raw.get(key)).get("cluster")
+        if isinstance(cluster, Mapping):
+            return cluster
+    return None
+
+
+def _duplicates(pairs: list[tuple[Any, int]]) -> list[tuple[Any, list[int]]]:
+    seen: dict[Any, list[int]] = {}
+    for key, index in pairs:
+        seen.setdefault(key, []).append(index)
+    return [(key, indexes) for key, indexes in seen.items() if len(indexes) > 1]
+
+
+def driver_problems(raw: Mapping[str, Any], prefix: str) -> list[str]:
+    """Combinations of ``driver`` with the identity and the workloads that cannot work (and Deployment names)."""
+    driver = _mapping(raw.get("driver"))
+    install = driver.get("install", "none")
+    identity = _mapping(raw.get("identity"))
+    path = f"{prefix}driver"
+    problems: list[str] = []
+    if install not in ("none", "helm", "aksAddon"):
+        return problems  # reported by the model
+    if install == "aksAddon" and driver_cluster(raw) is None:
+        problems.append(
+            f"{path}.cluster: install aksAddon verifies the cluster's add-on and needs the AKS cluster: set "
+            "driver.cluster: {resourceGroup, name} (or identity.cluster / kubernetes.cluster)"
+        )
+    if install != "helm" and driver.get("syncSecret") is not None:
+        problems.append(f"{path}.syncSecret: only with install helm (got install {install!r}); drop it")
+    if install != "helm" and driver.get("windows") is not None:
+        problems.append(f"{path}.windows: only with install helm (got install {install!r}); drop it")
+    if install == "none" and driver.get("rotation") is not None:
+        problems.append(
+            f"{path}.rotation: install none declares and checks no driver, so rotation cannot be set; "
+            "use install helm (sets the chart's rotation values) or aksAddon (verifies the add-on's)"
+        )
+    if install != "helm":
+        for key in ("chartVersion", "values"):
+            if driver.get(key) is not None:
+                problems.append(f"{path}.{key}: only with install helm (got install {install!r}); drop it")
+    if install != "aksAddon" and driver.get("cluster") is not None:
+        problems.append(f"{path}.cluster: only with install aksAddon (got install {install!r}); drop it")
+    if driver.get("syncSecret") is False:
+        problems += [
+            f"{prefix}workloads[{i}].secretObjects: driver.syncSecret is false, so the driver would sync nothing "
+            "(silently); drop driver.syncSecret (on by default when a workload has secretObjects) or the secretObjects"
+            for i, w in enumerate(_workloads(raw))
+            if w.get("secretObjects")
+        ]
+    if driver.get("windows") is False:
+        problems += [
+            f"{prefix}workloads[{i}].{key}.os: windows, but driver.windows is false: no driver runs on Windows "
+            "nodes to mount the class; drop driver.windows (on by default when a Pod is Windows)"
+            for i, w in enumerate(_workloads(raw))
+            for key, template in pod_templates(w)
+            if template.get("os") == "windows"
+        ]
+    if isinstance(driver.get("values"), Mapping):
+        problems += [
+            f"{path}.values.{conflict}: set by keyvault-csi from driver.syncSecret / driver.rotation / driver.windows "
+            "and the workloads; use those keys"
+            for conflict in value_conflicts(driver["values"])
+        ]
+    deployments = [
+        ((str(w.get("namespace", "default")), str(w["deployment"].get("name") or w.get("name"))), i)
+        for i, w in enumerate(_workloads(raw))
+        if isinstance(w.get("deployment"), Mapping)
+    ]
+    for (namespace, name), indexes in _duplicates(deployments):
+        problems.append(f"{prefix}workloads {indexes}: Deployment {name!r} declared twice in namespace {namespace!r}")
+    if identity.get("type") == "aksAddon":
+        if raw.get("nodes") is not None:
+            problems.append(
+                f"{prefix}nodes: refused for identity type aksAddon (AKS already put the add-on's identity on the nodes)"
+            )
+        if install == "helm":
+            problems.append(
+                f"{path}.install: helm installs a second driver next to the AKS add-on whose identity "
+                "identity type aksAddon uses; use install aksAddon (or none)"
+            )
+    return problems

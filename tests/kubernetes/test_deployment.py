@@ -1,0 +1,145 @@
+"""Deployments: the bare Pod's hardened template, strictly valid, rolled when the mounted objects change."""
+
+from __future__ import annotations
+
+import copy
+
+import kubernetes_validate
+import pytest
+
+from keyvault_csi.kubernetes.workload import Workload
+from keyvault_csi.rules.objects import KeyVaultObject
+from keyvault_csi.rules.rollout import OBJECTS_ANNOTATION
+from keyvault_csi.testing.mockgraph import evaluate
+from tests.kubernetes.test_pod import K8S_VERSION
+from tests.support import (
+    ACCESS_POLICY,
+    DEPLOYMENT,
+    NODE_IDENTITY,
+    POD,
+    SERVICE_ACCOUNT,
+    SPC,
+    base_settings,
+    run_program,
+)
+
+SYNCED = [{"secretName": "app", "type": "Opaque", "data": [{"objectName": "secret1", "key": "password"}]}]
+
+
+def deployment_settings(identity: str = "userAssigned", **deployment) -> dict:
+    settings = base_settings(identity)
+    workload = settings["workloads"][0]
+    del workload["pod"]
+    workload["deployment"] = {"image": "nginxinc/nginx-unprivileged", **deployment}
+    return settings
+
+
+def manifest(resource) -> dict:
+    return {k: resource.inputs[k] for k in ("apiVersion", "kind", "metadata", "spec")}
+
+
+def the_deployment(settings: dict) -> dict:
+    (deployment,) = run_program(settings).by_type(DEPLOYMENT)
+    return manifest(deployment)
+
+
+@pytest.mark.parametrize("os", ["linux", "windows"])
+def test_deployment_is_strictly_valid(os: str) -> None:
+    settings = deployment_settings(os=os, replicas=3)
+    if os == "windows":
+        settings["workloads"][0]["deployment"]["image"] = "mcr.microsoft.com/windows/nanoserver:ltsc2022"
+    body = the_deployment(settings)
+    assert kubernetes_validate.validate(body, K8S_VERSION, strict=True)
+    assert (body["apiVersion"], body["kind"], body["metadata"]["name"], body["spec"]["replicas"]) == (
+        "apps/v1",
+        "Deployment",
+        "nginx",
+        3,
+    )
+    selector = body["spec"]["selector"]["matchLabels"]
+    assert selector == {"app.kubernetes.io/name": "nginx"}
+    assert selector.items() <= body["spec"]["template"]["metadata"]["labels"].items()
+
+
+def test_template_is_the_bare_pods_spec() -> None:
+    pod_settings = base_settings("userAssigned")
+    pod_settings["workloads"][0]["pod"] = {"image": "nginxinc/nginx-unprivileged", "env": [{"name": "A", "value": "1"}]}
+    (pod,) = run_program(pod_settings).by_type(POD)
+    deployment = the_deployment(deployment_settings(env=[{"name": "A", "value": "1"}]))
+    assert deployment["spec"]["template"]["spec"] == pod.inputs["spec"]
+    assert deployment["spec"]["replicas"] == 1  # default, like the one bare Pod
+
+
+def test_objects_annotation_changes_only_when_what_is_mounted_changes() -> None:
+    def digest(settings: dict) -> str:
+        return the_deployment(settings)["spec"]["template"]["metadata"]["annotations"][OBJECTS_ANNOTATION]
+
+    base = deployment_settings()
+    same = deployment_settings(replicas=4)
+    new_object = copy.deepcopy(base)
+    new_object["workloads"][0]["objects"].append({"objectName": "cert1", "objectType": "cert"})
+    new_version = copy.deepcopy(base)
+    new_version["workloads"][0]["objects"][0]["objectVersion"] = "0123456789abcdef0123456789abcdef"
+    synced = copy.deepcopy(base)
+    synced["workloads"][0]["secretObjects"] = SYNCED
+    digests = [digest(s) for s in (base, new_object, new_version, synced)]
+    assert len(set(digests)) == 4
+    assert digest(same) == digests[0]
+
+
+def test_deployment_waits_for_what_the_pod_waits_for() -> None:
+    graph = run_program(deployment_settings())
+    (deployment,) = graph.by_type(DEPLOYMENT)
+    assert graph.by_type(POD) == []
+    for target in [*graph.by_type(SPC), *graph.by_type(ACCESS_POLICY), *graph.by_type(NODE_IDENTITY)]:
+        assert graph.depends_on(deployment, target), target.name
+    workload = next(r for r in graph.resources if r.urn == deployment.parent)
+    assert workload.type == "keyvault-csi:index:Workload"
+
+
+def test_workload_identity_deployment_runs_as_its_federated_service_account() -> None:
+    graph = run_program(deployment_settings("workload"))
+    (deployment,) = graph.by_type(DEPLOYMENT)
+    template = deployment.inputs["spec"]["template"]
+    assert template["metadata"]["labels"]["azure.workload.identity/use"] == "true"
+    assert template["spec"]["serviceAccountName"] == "nginx"
+    (account,) = graph.by_type(SERVICE_ACCOUNT)
+    assert graph.depends_on(deployment, account)
+
+
+def test_deployments_are_listed_by_the_component() -> None:
+    import pulumi
+
+    from keyvault_csi import AksKeyVaultSecrets
+
+    found: dict[str, list[str]] = {}
+
+    def program() -> None:
+        secrets = AksKeyVaultSecrets("env", deployment_settings("kubelet"))
+        found["deployments"], found["pods"] = sorted(secrets.deployments), sorted(secrets.pods)
+        pulumi.export("n", len(secrets.deployments))
+
+    evaluate(program)
+    assert found == {"deployments": ["default/nginx"], "pods": []}
+
+
+def test_workload_component_refuses_pod_and_deployment_together() -> None:
+    pod = {"namespace": "apps", "podName": "p", "image": "nginx", "secretProviderClass": ""}
+    args = {
+        "secretProviderClass": {
+            "namespace": "apps",
+            "className": "c",
+            "keyvaultName": "kvname",
+            "tenantId": "72f988bf-86f1-41af-91ab-2d7cd011db47",
+            "objects": [KeyVaultObject.model_validate({"objectName": "s", "objectType": "secret"})],
+            "userAssignedIdentityId": "id",
+        },
+        "pod": pod,
+        "deployment": {**pod, "replicas": 1},
+    }
+    with pytest.raises(ValueError, match="set pod or deployment, not both"):
+        evaluate(lambda: Workload("w", args))  # type: ignore[arg-type]  # a deliberately bad combination
+    args.pop("pod")
+    args["deployment"] = {**pod, "replicas": -1}
+    with pytest.raises(ValueError, match="replicas -1 is not allowed"):
+        evaluate(lambda: Workload("w", args))  # type: ignore[arg-type]  # a deliberately bad count

@@ -1,0 +1,72 @@
+"""One definition of ARM ids (rules.arm_ids): the settings model and the node-identity provider agree."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import TypeAdapter, ValidationError
+
+from keyvault_csi.node_identity import write_cycle
+from keyvault_csi.node_identity.resource import NodeIdentityProvider
+from keyvault_csi.rules import arm_ids
+from keyvault_csi.rules.names import IdentityResourceId, parse_identity_resource_id
+from tests.support import KUBELET, OURS, SUBSCRIPTION, VMSS, identity_id
+
+IDS = [
+    OURS,
+    KUBELET,  # AKS spells the segment "resourcegroups"
+    OURS.replace("Microsoft.ManagedIdentity", "microsoft.managedidentity"),
+    identity_id("ab"),  # too short: identity names are 3-128
+    identity_id("-id"),  # must start alphanumeric
+    identity_id("id.app"),  # no dots in identity names
+    identity_id("x" * 129),
+    OURS.replace(SUBSCRIPTION, "not-a-guid"),
+    OURS + "/extra/child",
+    OURS + "/",
+    VMSS,
+    "id-app",
+    "",
+]
+
+
+@pytest.mark.parametrize("value", IDS)
+def test_settings_and_provider_accept_the_same_identity_ids(value: str) -> None:
+    def accepted_by_settings() -> bool:
+        try:
+            TypeAdapter(IdentityResourceId).validate_python(value)
+        except ValidationError:
+            return False
+        return True
+
+    def accepted_by_provider() -> bool:
+        try:
+            write_cycle.validate_identity_id(value)
+        except ValueError:
+            return False
+        return True
+
+    check = NodeIdentityProvider().check({}, {"nodeId": VMSS, "userAssignedIdentities": [value]})
+    accepted_by_check = not [f for f in check.failures if f.property == "userAssignedIdentities"]
+    assert accepted_by_settings() == accepted_by_provider() == accepted_by_check == arm_ids.is_identity_id(value)
+
+
+def test_the_sdk_parses_and_builds_ids() -> None:
+    node = arm_ids.parse_node_id(VMSS.replace("virtualMachineScaleSets", "VIRTUALMACHINESCALESETS"))
+    assert (node.type, node.name) == (arm_ids.SCALE_SET, "aks-np1-123-vmss")
+    assert (
+        node.id == VMSS == arm_ids.node_id(SUBSCRIPTION, "MC_rg_aks_westeurope", arm_ids.SCALE_SET, "aks-np1-123-vmss")
+    )
+    assert parse_identity_resource_id(OURS) == (SUBSCRIPTION, "rg-identities", "id-app")
+    assert arm_ids.identity_id(SUBSCRIPTION, "rg-identities", "id-app") == OURS
+    with pytest.raises(ValueError, match="'nope' is not a user-assigned identity resource id"):
+        parse_identity_resource_id("nope")
+
+
+@pytest.mark.parametrize(("pool", "ok"), [("nodepool1", True), ("a", True), ("np" + "1" * 10, True),
+                                          ("np" + "1" * 11, False), ("1pool", False), ("NodePool", False),
+                                          ("node-pool", False), ("", False)])  # fmt: skip
+def test_agent_pool_names(pool: str, ok: bool) -> None:
+    if ok:
+        assert arm_ids.validate_agent_pool(pool) == pool
+    else:
+        with pytest.raises(ValueError, match="1-12 lowercase letters and digits, starting with a letter"):
+            arm_ids.validate_agent_pool(pool)

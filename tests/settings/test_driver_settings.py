@@ -1,0 +1,216 @@
+"""keyvault-csi:driver, identity type aksAddon and workloads[].deployment: every bad combination is a config error."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from keyvault_csi.kubernetes.driver import driver_args
+from keyvault_csi.settings.model import validate_settings
+from tests.support import assert_run_error, base_settings
+
+SYNCED = [{"secretName": "app", "type": "Opaque", "data": [{"objectName": "secret1", "key": "password"}]}]
+
+
+def with_driver(driver: dict[str, Any], identity: str = "kubelet", **workload: Any) -> dict[str, Any]:
+    settings = base_settings(identity)
+    settings["driver"] = driver
+    settings["workloads"][0].update(workload)
+    return settings
+
+
+def test_driver_defaults_to_none_and_declares_nothing() -> None:
+    settings = validate_settings(base_settings("kubelet"))
+    assert settings.driver.install == "none"
+    assert driver_args(settings) is None
+
+
+@pytest.mark.parametrize(
+    ("driver", "workload", "fragments"),
+    [
+        (
+            {"install": "helm", "syncSecret": False},
+            {"secretObjects": SYNCED},
+            ["keyvault-csi:workloads[0].secretObjects: driver.syncSecret is false"],
+        ),
+        (
+            {"install": "helm", "windows": False},
+            {"pod": {"os": "windows", "image": "mcr.microsoft.com/windows/nanoserver:ltsc2022"}},
+            ["keyvault-csi:workloads[0].pod.os: windows, but driver.windows is false"],
+        ),
+        (
+            {"install": "helm", "windows": False},
+            {"pod": None, "deployment": {"os": "windows"}},
+            ["keyvault-csi:workloads[0].deployment.os: windows, but driver.windows is false"],
+        ),
+        (
+            {"rotation": {"enabled": True}},
+            {},
+            ["keyvault-csi:driver.rotation: install none declares and checks no driver"],
+        ),
+        (
+            {"install": "none", "syncSecret": True, "windows": True, "chartVersion": "1.8.1"},
+            {},
+            [
+                "keyvault-csi:driver.syncSecret: only with install helm",
+                "keyvault-csi:driver.windows: only with install helm",
+                "keyvault-csi:driver.chartVersion: only with install helm",
+            ],
+        ),
+        (
+            {"install": "aksAddon", "values": {"logVerbosity": 2}},
+            {},
+            ["keyvault-csi:driver.values: only with install helm (got install 'aksAddon')"],
+        ),
+        (
+            {"install": "helm", "cluster": {"resourceGroup": "rg-aks", "name": "aks"}},
+            {},
+            ["keyvault-csi:driver.cluster: only with install aksAddon"],
+        ),
+        (
+            {"install": "helm", "values": {"secrets-store-csi-driver": {"syncSecret": {"enabled": True}}}},
+            {},
+            ["keyvault-csi:driver.values.secrets-store-csi-driver.syncSecret.enabled: set by keyvault-csi"],
+        ),
+        (
+            {"install": "helm", "values": {"windows": True}},
+            {},
+            ["keyvault-csi:driver.values.windows.enabled: set by keyvault-csi"],
+        ),
+        (
+            {"install": "helm", "rotation": {"enabled": True, "pollInterval": "2 minutes"}},
+            {},
+            ["keyvault-csi:driver.rotation.pollInterval: '2 minutes' is not a Go duration"],
+        ),
+        (
+            {"install": "helm", "rotation": {"enabled": False, "pollInterval": "2m"}},
+            {},
+            ["keyvault-csi:driver.rotation: pollInterval is only used with enabled: true"],
+        ),
+        (
+            {"install": "helm", "rotation": {"enabled": True, "pollInterval": "0s"}},
+            {},
+            ["keyvault-csi:driver.rotation.pollInterval: '0s' must be a positive duration"],
+        ),
+        ({"install": "helm", "chartVersion": "latest"}, {}, ["keyvault-csi:driver.chartVersion"]),
+        ({"install": "kubectl"}, {}, ["keyvault-csi:driver.install"]),
+        ({"install": "helm", "syncSecrets": True}, {}, ["did you mean 'syncSecret'?"]),
+    ],
+)
+def test_bad_driver_combinations_are_config_errors(driver, workload, fragments) -> None:
+    assert_run_error(with_driver(driver, **workload), fragments)
+
+
+def test_aks_addon_needs_a_cluster_reference() -> None:
+    settings = with_driver({"install": "aksAddon"}, identity="userAssigned")
+    assert_run_error(settings, ["keyvault-csi:driver.cluster: install aksAddon verifies the cluster's add-on"])
+
+
+@pytest.mark.parametrize(
+    ("identity", "extra", "expected"),
+    [
+        ("kubelet", {}, {"resourceGroup": "rg-aks", "name": "aks"}),
+        (
+            "userAssigned",
+            {"kubernetes": {"cluster": {"resourceGroup": "rg-k", "name": "k"}}},
+            {"resourceGroup": "rg-k", "name": "k"},
+        ),
+        (
+            "kubelet",
+            {"driver": {"install": "aksAddon", "cluster": {"resourceGroup": "rg-d", "name": "d"}}},
+            {"resourceGroup": "rg-d", "name": "d"},
+        ),
+    ],
+)
+def test_aks_addon_cluster_defaults_to_identity_then_kubernetes_cluster(identity, extra, expected) -> None:
+    raw = with_driver({"install": "aksAddon"}, identity=identity)
+    raw.update(extra)
+    args = driver_args(validate_settings(raw))
+    assert args is not None and args["cluster"] == expected
+
+
+def test_helm_sync_and_windows_follow_the_workloads_unless_set() -> None:
+    plain = driver_args(validate_settings(with_driver({"install": "helm"})))
+    assert plain is not None and (plain["syncSecret"], plain["windows"]) == (False, False)
+    needed = with_driver({"install": "helm"}, secretObjects=SYNCED)
+    needed["workloads"][0]["pod"]["os"] = "windows"
+    needed["workloads"][0]["pod"]["mountPath"] = "C:\\mnt\\secrets-store"
+    args = driver_args(validate_settings(needed))
+    assert args is not None and (args["syncSecret"], args["windows"]) == (True, True)
+    forced = driver_args(validate_settings(with_driver({"install": "helm", "syncSecret": True, "windows": True})))
+    assert forced is not None and (forced["syncSecret"], forced["windows"]) == (True, True)
+
+
+def test_aks_addon_identity_takes_only_a_cluster_and_refuses_nodes() -> None:
+    settings = base_settings("aksAddon")
+    assert validate_settings(settings).identity.type == "aksAddon"
+    bad = base_settings("aksAddon")
+    bad["identity"]["name"] = "id-app"
+    bad["nodes"] = {"scaleSets": [{"resourceGroup": "MC_rg", "name": "aks-np-vmss"}]}
+    assert_run_error(
+        bad,
+        [
+            "keyvault-csi:identity: type aksAddon takes only cluster: {resourceGroup, name}; got ['cluster', 'name']",
+            "keyvault-csi:nodes: refused for identity type aksAddon",
+        ],
+    )
+
+
+def test_aks_addon_identity_with_a_helm_driver_is_refused() -> None:
+    settings = base_settings("aksAddon")
+    settings["driver"] = {"install": "helm"}
+    assert_run_error(settings, ["keyvault-csi:driver.install: helm installs a second driver next to the AKS add-on"])
+
+
+def test_pod_and_deployment_are_mutually_exclusive() -> None:
+    settings = base_settings("kubelet")
+    settings["workloads"][0]["deployment"] = {"replicas": 2}
+    assert_run_error(settings, ["keyvault-csi:workloads[0]: set pod or deployment, not both"])
+
+
+@pytest.mark.parametrize(
+    ("deployment", "fragment"),
+    [
+        ({"replicas": -1}, "keyvault-csi:workloads[0].deployment.replicas: Input should be greater than or equal to 0"),
+        (
+            {"replicas": 1, "securityContext": {"runAsUser": 0}},
+            "keyvault-csi:workloads[0].deployment: securityContext.runAsUser: 0 is root",
+        ),
+        (
+            {"image": "nginx", "env": [{"name": "X", "secretKeyRef": {"name": "nope", "key": "k"}}]},
+            "keyvault-csi:workloads[0].deployment.env[0].secretKeyRef.name: 'nope' is not a Secret this workload syncs",
+        ),
+    ],
+)
+def test_deployment_keys_follow_the_pod_rules(deployment, fragment) -> None:
+    settings = base_settings("kubelet")
+    del settings["workloads"][0]["pod"]
+    settings["workloads"][0]["deployment"] = deployment
+    assert_run_error(settings, [fragment])
+
+
+def test_deployment_names_are_unique_per_namespace() -> None:
+    settings = base_settings("kubelet")
+    first = settings["workloads"][0]
+    del first["pod"]
+    first["deployment"] = {"name": "app"}
+    second = {**first, "name": "other", "secretProviderClass": "other-class"}
+    settings["workloads"].append(second)
+    assert_run_error(
+        settings, ["keyvault-csi:workloads [0, 1]: Deployment 'app' declared twice in namespace 'default'"]
+    )
+
+
+def test_every_driver_problem_is_reported_at_once() -> None:
+    settings = with_driver(
+        {"install": "none", "rotation": {"enabled": True}, "syncSecret": False}, secretObjects=SYNCED
+    )
+    assert_run_error(
+        settings,
+        [
+            "driver.rotation: install none",
+            "driver.syncSecret: only with install helm",
+            "workloads[0].secretObjects: driver.syncSecret is false",
+        ],
+    )

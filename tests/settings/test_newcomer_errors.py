@@ -1,0 +1,80 @@
+"""Config errors a newcomer hits, as the stack file reaches the program: say what to write instead."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.support import assert_run_error, base_settings
+from tools.review.plan import main as plan_main
+
+DEV = Path(__file__).resolve().parents[2] / "stacks" / "Pulumi.dev.yaml"
+
+
+def _plan_with(tmp_path: Path, capsys: pytest.CaptureFixture[str], old: str, new: str) -> tuple[int, str]:
+    text = DEV.read_text()
+    assert old in text
+    stack = tmp_path / "Pulumi.scratch.yaml"
+    stack.write_text(text.replace(old, new, 1))
+    code = plan_main(["--stack", str(stack), "--out", str(tmp_path / "plan")])
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err
+    return code, err
+
+
+def test_unquoted_file_permission_says_to_quote_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # PyYAML (YAML 1.1) and go-yaml v3 (the Pulumi CLI) read an unquoted 0440 as octal 288.
+    code, err = _plan_with(tmp_path, capsys, 'filePermission: "0440"', "filePermission: 0440")
+    assert code == 1
+    assert (
+        "keyvault-csi:workloads[1].objects[0].filePermission: got the number 288; YAML reads an unquoted mode as a "
+        'number (0440 becomes 288), quote it: filePermission: "0440"'
+    ) in err
+
+
+def test_a_number_that_could_be_either_spelling_offers_both() -> None:
+    settings = base_settings()
+    settings["workloads"][0]["objects"][0]["filePermission"] = 420
+    assert_run_error(settings, ['quote it: filePermission: "0644" (or "420" if you wrote 420)'])
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        (
+            "  keyvault-csi:workloads:\n",
+            "  keyvault-csi:workloads:\n    -\n",
+            "keyvault-csi:workloads[0]: is empty (null); expected a mapping with name, objects",
+        ),
+        (
+            "        - {objectName: db-password, objectType: secret}\n",
+            "        -\n",
+            "keyvault-csi:workloads[0].objects[0]: is empty (null); expected a mapping with objectName, objectType",
+        ),
+    ],
+    ids=["workload", "object"],
+)
+def test_an_empty_list_item_names_no_internal_class(
+    old: str, new: str, expected: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, err = _plan_with(tmp_path, capsys, old, new)
+    assert code == 1 and expected in err
+    assert "Settings" not in err and "KeyVaultObject" not in err and "instance of" not in err
+
+
+def test_a_secure_value_make_plan_cannot_decrypt_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, err = _plan_with(
+        tmp_path,
+        capsys,
+        "keyvault-csi:tenantId: 72f988bf-86f1-41af-91ab-2d7cd011db47",
+        "keyvault-csi:tenantId:\n    secure: v1:AAAAAAAAAAAAAAAA:BBBBBBBBBBBBBBBBBBBBBBBB",
+    )
+    assert code == 1
+    assert "keyvault-csi:tenantId: is a `secure:` value, which make plan cannot decrypt offline" in err
+    assert "allowed: a GUID" in err and "set this key in plain text" in err and "v1:AAAA" not in err
+
+
+def test_a_secure_value_that_any_text_may_hold_still_plans(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _ = _plan_with(tmp_path, capsys, "owner: platform-team", "owner: {secure: v1:AAAA:BBBB}")
+    assert code == 0
