@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 # public name -> module that defines it
 _EXPORTS = {
     "AksKeyVaultSecrets": "keyvault_csi.component",
-    "AksKeyVaultSecretsArgs": "keyvault_csi.component",
+    "AksKeyVaultSecretsArgs": "keyvault_csi.package.args",
     "Settings": "keyvault_csi.settings.model",
     "validate_settings": "keyvault_csi.settings.model",
     "ManagedIdentity": "keyvault_csi.azure.identity",
@@ -101,12 +101,13 @@ if TYPE_CHECKING:
     from keyvault_csi.azure.keyvault_access import KeyVaultAccess, KeyVaultAccessArgs
     from keyvault_csi.azure.workload_identity import POD_LABELS as WORKLOAD_IDENTITY_POD_LABELS
     from keyvault_csi.azure.workload_identity import WorkloadIdentity, WorkloadIdentityArgs
-    from keyvault_csi.component import AksKeyVaultSecrets, AksKeyVaultSecretsArgs
+    from keyvault_csi.component import AksKeyVaultSecrets
     from keyvault_csi.kubernetes.env import container_env, container_env_from
     from keyvault_csi.kubernetes.pod import SecretsStorePod, SecretsStorePodArgs, secrets_store_volume
     from keyvault_csi.kubernetes.secret_provider_class import SecretProviderClass, SecretProviderClassArgs
     from keyvault_csi.node_identity.assignments import NodeIdentityAssignments, NodeIdentityAssignmentsArgs
     from keyvault_csi.node_identity.resource import NodeIdentityAssignment, NodeIdentityAssignmentArgs
+    from keyvault_csi.package.args import AksKeyVaultSecretsArgs
     from keyvault_csi.rules.grants import access_policy_permissions, required_roles
     from keyvault_csi.rules.objects import KeyVaultObject, parse_objects, render_objects
     from keyvault_csi.rules.parameters import provider_parameters

@@ -23,7 +23,6 @@ from typing import Any
 
 import pulumi
 
-from keyvault_csi.args import AksKeyVaultSecretsArgs
 from keyvault_csi.azure.identity import ManagedIdentity, ManagedIdentityArgs
 from keyvault_csi.azure.keyvault_access import KeyVaultAccess
 from keyvault_csi.azure.workload_identity import POD_LABELS, WorkloadIdentity
@@ -35,6 +34,7 @@ from keyvault_csi.kubernetes.pod import SecretsStorePodArgs
 from keyvault_csi.kubernetes.secret_provider_class import SecretProviderClassArgs
 from keyvault_csi.kubernetes.workload import Workload, WorkloadArgs
 from keyvault_csi.node_identity.assignments import NodeIdentityAssignments, nodes_from_settings
+from keyvault_csi.package.args import AksKeyVaultSecretsArgs
 from keyvault_csi.settings.model import Settings, WorkloadSettings, validate_settings
 
 TYPE = "keyvault-csi:index:AksKeyVaultSecrets"

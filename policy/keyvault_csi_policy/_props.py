@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from pulumi_policy import proxy
+from pulumi_policy import PolicyConfigSchema, proxy
 
 
 class _Unknown:
@@ -69,3 +69,10 @@ def dig(value: Any, *path: str) -> Any:
 def known_str(value: Any) -> str | None:
     """``value`` if it is a known string, else ``None``."""
     return value if isinstance(value, str) else None
+
+
+def string_list_config(key: str, default: list[str], description: str) -> PolicyConfigSchema:
+    """A policy config schema with one key: a list of strings (the shape every policy of the pack configures)."""
+    return PolicyConfigSchema(
+        properties={key: {"type": "array", "items": {"type": "string"}, "default": default, "description": description}}
+    )

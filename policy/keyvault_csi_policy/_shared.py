@@ -7,21 +7,38 @@ Azure SDK), so the pack's virtualenv stays small: it installs ``keyvault-csi`` w
 
 from __future__ import annotations
 
-from keyvault_csi.rules import names as naming
-from keyvault_csi.rules.grants import BROADER_READ_ROLES, READER_ROLES
+from keyvault_csi.rules.grants import BROADER_READ_ROLES, FAMILIES, OTHER_KEY_VAULT_ROLES, READ_PERMISSIONS, USER_ROLES
 from keyvault_csi.rules.model import input_keys
-from keyvault_csi.rules.names import KEY_VAULT_NAME
+from keyvault_csi.rules.names import cloud_env_file_problem, cloud_name_problem, key_vault_name_problem
 from keyvault_csi.rules.objects import KeyVaultObject, file_conflicts, parse_objects
-from keyvault_csi.rules.parameters import parse_flag
+from keyvault_csi.rules.parameters import (
+    CRD_API_VERSION,
+    CRD_GROUP,
+    DEPRECATED_PARAMETERS,
+    IDENTITY_FLAGS,
+    PARAMETER_KEYS,
+    parse_flag,
+)
+from keyvault_csi.rules.pod import CSI_DRIVER
 
 __all__ = [
     "BROADER_READ_ROLES",
-    "KEY_VAULT_NAME",
-    "READER_ROLES",
+    "CRD_API_VERSION",
+    "CRD_GROUP",
+    "CSI_DRIVER",
+    "DEPRECATED_PARAMETERS",
+    "IDENTITY_FLAGS",
+    "FAMILIES",
+    "OTHER_KEY_VAULT_ROLES",
+    "READ_PERMISSIONS",
+    "PARAMETER_KEYS",
+    "USER_ROLES",
     "KeyVaultObject",
+    "cloud_env_file_problem",
+    "cloud_name_problem",
     "file_conflicts",
     "input_keys",
-    "naming",
+    "key_vault_name_problem",
     "parse_flag",
     "parse_objects",
 ]

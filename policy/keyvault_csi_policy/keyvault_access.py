@@ -14,7 +14,6 @@ from typing import Any
 
 from pulumi_policy import (
     EnforcementLevel,
-    PolicyConfigSchema,
     PolicyResource,
     ResourceValidationArgs,
     ResourceValidationPolicy,
@@ -23,26 +22,14 @@ from pulumi_policy import (
 )
 
 from ._graph import DependencyGraph
-from ._props import UNKNOWN, dig, known_str, plain
-from ._shared import BROADER_READ_ROLES, READER_ROLES
+from ._props import UNKNOWN, dig, known_str, plain, string_list_config
+from ._shared import BROADER_READ_ROLES, FAMILIES, OTHER_KEY_VAULT_ROLES, READ_PERMISSIONS, USER_ROLES
 
 ACCESS_POLICY = "azure-native:keyvault:AccessPolicy"
 VAULT = "azure-native:keyvault:Vault"
 ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
-READ_FAMILIES = ("secrets", "keys", "certificates")
-READ_PERMISSIONS = frozenset({"get", "list"})
-# The roles the provider needs (docs/azure-rules.md §kv-least-privilege), by role definition GUID: one definition, in rules.grants.
-USER_ROLES: Mapping[str, str] = READER_ROLES
-# Other built-in Key Vault data-plane roles: never needed by the CSI driver.
-OTHER_KEY_VAULT_ROLES: Mapping[str, str] = {
-    "00482a5a-887f-4fb3-b363-3b7fe8e74483": "Key Vault Administrator",
-    "b86a8fe4-44ce-4948-aee5-eccb2c155cd7": "Key Vault Secrets Officer",
-    "14b46e9e-c2b7-41b4-b07b-48a6ebf60603": "Key Vault Crypto Officer",
-    "a4417e6f-fecd-4de8-b567-7b0420556985": "Key Vault Certificates Officer",
-    "e147488a-f6f5-4113-8e2d-b22465e65bf6": "Key Vault Crypto Service Encryption User",
-    **{guid: name for guid, (name, _) in BROADER_READ_ROLES.items()},
-}
-OBJECT_FAMILY = {"secret": "secrets", "key": "keys", "cert": "certificates"}
+READ_FAMILIES = tuple(FAMILIES.values())
+OBJECT_FAMILY = FAMILIES
 _VAULT_SCOPE = re.compile(
     r"^/subscriptions/[^/]+/resourcegroups/(?P<rg>[^/]+)/providers/microsoft\.keyvault/vaults/(?P<vault>[^/]+)(?P<below>/.*)?$",
     re.IGNORECASE,
@@ -51,15 +38,8 @@ _WIDE_SCOPE = re.compile(
     r"^(/|/subscriptions/[^/]+|/subscriptions/[^/]+/resourcegroups/[^/]+|/providers/microsoft\.management/managementgroups/[^/]+)/?$",
     re.IGNORECASE,
 )
-_EXEMPT_SCHEMA = PolicyConfigSchema(
-    properties={
-        "exemptPrincipalIds": {
-            "type": "array",
-            "items": {"type": "string"},
-            "default": [],
-            "description": "Object IDs that are not CSI readers (vault administrators, pipelines): not checked.",
-        }
-    }
+_EXEMPT_SCHEMA = string_list_config(
+    "exemptPrincipalIds", [], "Object IDs that are not CSI readers (vault administrators, pipelines): not checked."
 )
 _LEAST_PRIVILEGE_FIX = (
     "grant only get (list only for objects with objectVersionHistory > 1), or, if this principal is not a CSI "

@@ -11,7 +11,6 @@ from typing import Any
 
 from pulumi_policy import (
     EnforcementLevel,
-    PolicyConfigSchema,
     PolicyResource,
     ResourceValidationArgs,
     ResourceValidationPolicy,
@@ -19,10 +18,10 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from ._props import UNKNOWN, dig, known_str, plain
+from ._props import UNKNOWN, dig, known_str, plain, string_list_config
+from ._shared import CSI_DRIVER
 from .secret_provider_class import is_secret_provider_class
 
-CSI_DRIVER = "secrets-store.csi.k8s.io"
 # Where each workload kind keeps its pod spec.
 POD_SPEC_PATHS: Mapping[str, tuple[str, ...]] = {
     "kubernetes:core/v1:Pod": ("spec",),
@@ -94,15 +93,25 @@ def _namespace(props: Mapping[str, Any], provider_props: Mapping[str, Any] | Non
     )
 
 
-def _validate_read_only(args: ResourceValidationArgs, report_violation) -> None:
-    if args.resource_type not in POD_SPEC_PATHS:
-        return
-    props = plain(args.props)
-    spec = pod_spec(args.resource_type, props)
+def _pod_workload(
+    resource: ResourceValidationArgs | PolicyResource,
+) -> tuple[Mapping[str, Any], Mapping[str, Any], str] | None:
+    """(props, pod spec, namespace) of a resource that carries a pod spec, else None."""
+    if resource.resource_type not in POD_SPEC_PATHS:
+        return None
+    props = plain(resource.props)
+    spec = pod_spec(resource.resource_type, props)
     if spec is None:
+        return None
+    return props, spec, _namespace(props, _provider_props(resource))
+
+
+def _validate_read_only(args: ResourceValidationArgs, report_violation) -> None:
+    workload = _pod_workload(args)
+    if workload is None:
         return
-    provider_props = plain(args.provider.props) if args.provider is not None else None
-    label = workload_label(args.resource_type, props, args.name, _namespace(props, provider_props))
+    props, spec, namespace = workload
+    label = workload_label(args.resource_type, props, args.name, namespace)
     for problem in mount_problems(spec):
         report_violation(f"{label}: {problem}", None)
 
@@ -118,7 +127,7 @@ def declared_classes(resources: Iterable[PolicyResource]) -> set[tuple[str, str]
     return classes
 
 
-def _provider_props(resource: PolicyResource) -> Mapping[str, Any] | None:
+def _provider_props(resource: ResourceValidationArgs | PolicyResource) -> Mapping[str, Any] | None:
     return plain(resource.provider.props) if resource.provider is not None else None
 
 
@@ -126,13 +135,10 @@ def _validate_class_in_namespace(args: StackValidationArgs, report_violation) ->
     classes = declared_classes(args.resources)
     external = {str(entry) for entry in args.get_config().get("externalClasses") or []}
     for resource in args.resources:
-        if resource.resource_type not in POD_SPEC_PATHS:
+        workload = _pod_workload(resource)
+        if workload is None:
             continue
-        props = plain(resource.props)
-        spec = pod_spec(resource.resource_type, props)
-        if spec is None:
-            continue
-        namespace = _namespace(props, _provider_props(resource))
+        props, spec, namespace = workload
         for volume in csi_volumes(spec):
             name = known_str(dig(volume, "csi", "volumeAttributes", "secretProviderClass"))
             if not name or (namespace, name) in classes or f"{namespace}/{name}" in external:
@@ -159,14 +165,7 @@ CLASS_IN_NAMESPACE_POLICY = StackValidationPolicy(
     description="The SecretProviderClass a Pod mounts is declared in the Pod's namespace.",
     validate=_validate_class_in_namespace,
     enforcement_level=EnforcementLevel.MANDATORY,
-    config_schema=PolicyConfigSchema(
-        properties={
-            "externalClasses": {
-                "type": "array",
-                "items": {"type": "string"},
-                "default": [],
-                "description": "'namespace/name' of classes another stack or tool manages.",
-            }
-        }
+    config_schema=string_list_config(
+        "externalClasses", [], "'namespace/name' of classes another stack or tool manages."
     ),
 )

@@ -12,30 +12,28 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from pulumi_policy import EnforcementLevel, PolicyConfigSchema, ResourceValidationArgs, ResourceValidationPolicy
+from pulumi_policy import EnforcementLevel, ResourceValidationArgs, ResourceValidationPolicy
 from pydantic import ValidationError
 
-from ._props import UNKNOWN, dig, known_str, plain
-from ._shared import KEY_VAULT_NAME, KeyVaultObject, file_conflicts, input_keys, naming, parse_flag, parse_objects
-
-GROUP = "secrets-store.csi.x-k8s.io"
-API_VERSION = f"{GROUP}/v1"
-_TYPE = re.compile(rf"^kubernetes:{re.escape(GROUP)}/(?P<version>[^:]+):SecretProviderClass$")
-IDENTITY_FLAGS = ("usePodIdentity", "useVMManagedIdentity", "useAzureTokenProxy")
-# The keys the Azure provider (v1.8) reads; anything else is silently ignored.
-AZURE_PARAMETERS = (
-    "keyvaultName",
-    "tenantID",
-    *IDENTITY_FLAGS,
-    "userAssignedIdentityID",
-    "clientID",
-    "cloudName",
-    "cloudEnvFileName",
-    "objects",
+from ._props import UNKNOWN, dig, known_str, plain, string_list_config
+from ._shared import (
+    CRD_API_VERSION,
+    CRD_GROUP,
+    DEPRECATED_PARAMETERS,
+    IDENTITY_FLAGS,
+    PARAMETER_KEYS,
+    KeyVaultObject,
+    cloud_env_file_problem,
+    cloud_name_problem,
+    file_conflicts,
+    input_keys,
+    key_vault_name_problem,
+    parse_flag,
+    parse_objects,
 )
-CLOUD_NAMES = naming.CLOUD_NAMES
-# Spellings the provider still reads as a fallback but documents as deprecated.
-DEPRECATED = {"tenantId": "tenantID"}
+
+GROUP, API_VERSION = CRD_GROUP, CRD_API_VERSION
+_TYPE = re.compile(rf"^kubernetes:{re.escape(GROUP)}/(?P<version>[^:]+):SecretProviderClass$")
 
 
 def is_secret_provider_class(resource_type: str, props: Mapping[str, Any]) -> bool:
@@ -110,16 +108,18 @@ def _api_version(resource_type: str, props: Mapping[str, Any]) -> str | None:
 def _unknown_keys(parameters: Mapping[str, Any]) -> list[str]:
     found = []
     for key in sorted(parameters):
-        if key in AZURE_PARAMETERS:
+        if key in PARAMETER_KEYS:
             continue
-        if key in DEPRECATED:
-            found.append(f"parameter {key!r} is the deprecated spelling; fix: rename it to {DEPRECATED[key]!r}")
+        if key in DEPRECATED_PARAMETERS:
+            found.append(
+                f"parameter {key!r} is the deprecated spelling; fix: rename it to {DEPRECATED_PARAMETERS[key]!r}"
+            )
             continue
-        guess = did_you_mean(key, AZURE_PARAMETERS)
+        guess = did_you_mean(key, PARAMETER_KEYS)
         fix = (
             f"did you mean {guess!r}? fix: rename it to {guess!r}"
             if guess
-            else f"fix: remove it (the provider reads only {', '.join(AZURE_PARAMETERS)})"
+            else f"fix: remove it (the provider reads only {', '.join(PARAMETER_KEYS)})"
         )
         found.append(
             f"parameter {key!r} is not read by the Azure provider (keys are case-sensitive, unknown keys are ignored); {fix}"
@@ -145,13 +145,11 @@ def _required(parameters: Mapping[str, Any]) -> list[str]:
             "parameter 'tenantID' is missing or empty; fix: set tenantID to the Key Vault's tenant ID (not the deprecated 'tenantId')"
         )
     name = parameters.get("keyvaultName")
+    problem = key_vault_name_problem(name) if isinstance(name, str) and name else None
     if name is None or name == "":
         found.append("parameter 'keyvaultName' is missing; fix: set it to the Key Vault's name")
-    elif isinstance(name, str) and (not KEY_VAULT_NAME.match(name) or "--" in name):
-        found.append(
-            f"keyvaultName {name!r} is not a Key Vault name; fix: 3-24 letters, digits and '-', "
-            "starting with a letter, ending with a letter or digit, no '--'"
-        )
+    elif problem:
+        found.append(f"keyvaultName {problem}; fix: give the vault's name as Azure spells it")
     return found
 
 
@@ -206,15 +204,12 @@ def _cloud(parameters: Mapping[str, Any]) -> list[str]:
     cloud = parameters.get("cloudName")
     if not isinstance(cloud, str) or not cloud:
         return []
-    if cloud.lower() not in {c.lower() for c in CLOUD_NAMES}:
-        return [
-            f'cloudName {cloud!r} is not a cloud the provider knows; fix: use "" (AzurePublicCloud) or one of {", ".join(CLOUD_NAMES)}'
-        ]
-    if cloud.lower() == "azurestackcloud" and not parameters.get("cloudEnvFileName"):
-        return [
-            "cloudName AzureStackCloud needs cloudEnvFileName; fix: set it to the Azure Stack environment file on the nodes"
-        ]
-    return []
+    unknown = cloud_name_problem(cloud)
+    if unknown:
+        return [f"cloudName {unknown}; fix: use one of those names"]
+    env_file = parameters.get("cloudEnvFileName")
+    stack = cloud_env_file_problem(cloud, env_file if isinstance(env_file, str) else "")
+    return [f"{stack}; fix: set cloudEnvFileName"] if stack else []
 
 
 def _objects(parameters: Mapping[str, Any]) -> list[str]:
@@ -240,8 +235,7 @@ def _objects(parameters: Mapping[str, Any]) -> list[str]:
             valid.append((index, KeyVaultObject.model_validate(document)))
         except ValidationError as error:
             found.extend(_object_error(index, e) for e in error.errors(include_url=False))
-    conflicts = file_conflicts([o for _, o in valid], [i for i, _ in valid])
-    return found + [problem.replace("; give them", "; fix: give them") for problem in conflicts]
+    return found + file_conflicts([o for _, o in valid], [i for i, _ in valid], fix="fix: ")
 
 
 def _object_error(index: int, error: Mapping[str, Any]) -> str:
@@ -288,14 +282,7 @@ POLICY = ResourceValidationPolicy(
     ),
     validate=_validate,
     enforcement_level=EnforcementLevel.MANDATORY,
-    config_schema=PolicyConfigSchema(
-        properties={
-            "allowedProviders": {
-                "type": "array",
-                "items": {"type": "string"},
-                "default": ["azure"],
-                "description": "spec.provider values accepted; only azure classes get the parameter checks.",
-            }
-        }
+    config_schema=string_list_config(
+        "allowedProviders", ["azure"], "spec.provider values accepted; only azure classes get the parameter checks."
     ),
 )

@@ -133,7 +133,10 @@ def test_every_value_is_a_string_and_keys_are_the_providers_spelling(identity):
         ({"client_id": CLIENT, "keyvault_name": "vault-"}, "'vault-' is not a Key Vault name"),
         ({"client_id": CLIENT, "keyvault_name": "v" * 25}, "is not a Key Vault name"),
         ({"client_id": CLIENT, "tenant_id": " "}, "tenantID must not be empty"),
-        ({"client_id": CLIENT, "cloud_name": "AzurePrivateCloud"}, "'AzurePrivateCloud' is not allowed; use"),
+        (
+            {"client_id": CLIENT, "cloud_name": "AzurePrivateCloud"},
+            "'AzurePrivateCloud' is not a cloud the Azure provider knows",
+        ),
         ({"client_id": CLIENT, "objects": []}, "objects must not be empty"),
     ],
 )

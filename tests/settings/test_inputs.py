@@ -111,7 +111,7 @@ def test_role_assignment_names_from_outputs_are_deterministic() -> None:
     ("key", "bad", "expected"),
     [
         ("tenantId", "contoso", "tenantId: 'contoso' is not a tenant ID; allowed: a GUID"),
-        ("keyVault.name", "bad--vault", "keyVault.name: 'bad--vault' is not a valid Key Vault name"),
+        ("keyVault.name", "bad--vault", "keyVault.name: 'bad--vault' is not a Key Vault name"),
         ("keyVault.resourceGroup", "rg.", "keyVault.resourceGroup: 'rg.' is not a valid resource group name"),
         ("objectName", "db_password", "workloads[0].objects[0].objectName: 'db_password' is not a Key Vault object"),
         (

@@ -22,7 +22,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from keyvault_csi.rules.grants import GRANTS
+from keyvault_csi.rules.grants import USER_ROLES
 from keyvault_csi.testing.mockgraph import DYNAMIC_NODE_IDENTITY, Graph, RecordedResource
 
 FORMAT = 1
@@ -39,7 +39,6 @@ _ARM_NODE = re.compile(
 _ARM_VAULT = re.compile(
     r"/resourceGroups/(?P<rg>[^/]+)/providers/Microsoft\.KeyVault/vaults/(?P<name>[^/]+)$", re.IGNORECASE
 )
-_ROLE_NAMES = {guid: role for _, role, guid in GRANTS.values()}
 
 
 def graph_document(graph: Graph, stack: str) -> dict[str, Any]:
@@ -156,7 +155,7 @@ def _target_of(resource: dict[str, Any]) -> tuple[dict[str, str], str] | None:
         if not match:
             return None
         guid = str(inputs.get("roleDefinitionId", "")).rsplit("/", 1)[-1]
-        return _target("keyVault", match["rg"], match["name"]), f"grants {_ROLE_NAMES.get(guid, 'role ' + guid)}"
+        return _target("keyVault", match["rg"], match["name"]), f"grants {USER_ROLES.get(guid, 'role ' + guid)}"
     return None
 
 

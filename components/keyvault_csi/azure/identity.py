@@ -23,32 +23,29 @@ identities are read with plain invokes, so their principal is known at preview
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, Literal, NotRequired, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 import pulumi
 from pulumi_azure_native import containerservice, managedidentity
 
 from keyvault_csi.azure.subscriptions import provider_for_subscription
 from keyvault_csi.outputs import checked, plain
+from keyvault_csi.package.args import AksCluster
+from keyvault_csi.rules.choices import IdentityType
 from keyvault_csi.rules.driver import addon_profile, enable_addon_fix
 from keyvault_csi.rules.names import parse_identity_resource_id
 
 TYPE = "keyvault-csi:index:ManagedIdentity"
 
 
-class ClusterArgs(TypedDict):
-    resourceGroup: pulumi.Input[str]
-    name: pulumi.Input[str]
-
-
 class ManagedIdentityArgs(TypedDict):
-    type: Literal["userAssigned", "systemAssigned", "kubelet", "workload", "aksAddon"]
+    type: IdentityType
     name: NotRequired[pulumi.Input[str]]
     """Name of the user-assigned identity to create (with ``resourceGroup``)."""
     resourceGroup: NotRequired[pulumi.Input[str]]
     resourceId: NotRequired[pulumi.Input[str]]
     """ARM id of an existing user-assigned identity to reuse."""
-    cluster: NotRequired[ClusterArgs]
+    cluster: NotRequired[AksCluster]
     """The AKS cluster whose kubelet (type ``kubelet``) or add-on (type ``aksAddon``) identity is used."""
     location: NotRequired[pulumi.Input[str]]
     environment: NotRequired[str]

@@ -20,12 +20,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from functools import partial
-from typing import Any, Literal, NotRequired, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 import pulumi
 from pulumi_azure_native import authorization, keyvault
 
 from keyvault_csi.azure.subscriptions import provider_for_subscription
+from keyvault_csi.rules.choices import PermissionModel
 from keyvault_csi.rules.existing_grants import (
     FAMILIES,
     ExistingEntry,
@@ -52,7 +53,7 @@ class KeyVaultAccessArgs(TypedDict):
     """Stable key (used in resource names) -> Entra object (principal) ID. A plain ``str`` is
     checked against the vault's existing access-policy entries at preview; an ``Output`` (a
     principal this program creates) cannot have one yet."""
-    permissionModel: NotRequired[Literal["accessPolicy", "rbac", "auto"]]
+    permissionModel: NotRequired[PermissionModel]
     subscriptionId: NotRequired[pulumi.Input[str]]
     """The vault's subscription (RBAC scope; access policies and ``auto`` go through a provider for
     it when it is not the inherited provider's); default: the Azure provider's."""

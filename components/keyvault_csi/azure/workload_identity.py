@@ -24,8 +24,8 @@ import pulumi
 from pulumi_azure_native import containerservice, managedidentity
 from pulumi_kubernetes.core import v1 as core
 
-from keyvault_csi.azure.identity import ClusterArgs
 from keyvault_csi.kubernetes.secret_provider_class import DEFAULT_LABELS
+from keyvault_csi.package.args import AksCluster
 
 TYPE = "keyvault-csi:index:WorkloadIdentity"
 AUDIENCE = "api://AzureADTokenExchange"
@@ -49,7 +49,7 @@ class WorkloadIdentityArgs(TypedDict):
     identityResourceGroup: pulumi.Input[str]
     clientId: pulumi.Input[str]
     """Client ID of that identity: the ServiceAccount annotation."""
-    cluster: ClusterArgs
+    cluster: AksCluster
     """The AKS cluster whose OIDC issuer signs the service-account tokens."""
     serviceAccounts: Sequence[ServiceAccountRef]
     """One ServiceAccount and one credential each; duplicates are declared once."""
@@ -149,7 +149,7 @@ class WorkloadIdentity(pulumi.ComponentResource):
         return self.service_accounts[f"{namespace}/{service_account}"].metadata.apply(lambda metadata: metadata.name)
 
 
-def _issuer_url(cluster: ClusterArgs):
+def _issuer_url(cluster: AksCluster):
     def pick(profile) -> str:
         url = getattr(profile, "issuer_url", None) if profile is not None else None
         if not url:

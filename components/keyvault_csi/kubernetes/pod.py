@@ -24,6 +24,7 @@ from pulumi_kubernetes.core import v1 as core
 
 from keyvault_csi.kubernetes.secret_provider_class import DEFAULT_LABELS
 from keyvault_csi.kubernetes.security import pod_security
+from keyvault_csi.package.args import PodResources, PodSecurity
 from keyvault_csi.rules.placement import placement_problems
 from keyvault_csi.rules.pod import (
     CSI_DRIVER,
@@ -31,8 +32,6 @@ from keyvault_csi.rules.pod import (
     DEFAULT_VOLUME_NAME,
     LINUX_MOUNT_PATH,
     NodeOS,
-    ResourcesArgs,
-    SecurityArgs,
     check_mount_path,
     default_mount_path,
     default_writable_paths,
@@ -119,9 +118,9 @@ class SecretsStorePodArgs(TypedDict):
     env: NotRequired[Sequence[core.EnvVarArgs]]
     """Container environment, e.g. keys of Secrets the class syncs (``secretKeyRef``)."""
     envFrom: NotRequired[Sequence[core.EnvFromSourceArgs]]
-    securityContext: NotRequired[SecurityArgs]
+    securityContext: NotRequired[PodSecurity]
     """Overrides of the hardened defaults, e.g. ``{"runAsRoot": True}`` for an image that must start as root."""
-    resources: NotRequired[ResourcesArgs]
+    resources: NotRequired[PodResources]
     writablePaths: NotRequired[Sequence[str]]
     """``emptyDir`` scratch directories; default ``/tmp`` when the root filesystem is read-only."""
     labels: NotRequired[Mapping[str, str]]
@@ -139,7 +138,7 @@ class CheckedPod:
     args: SecretsStorePodArgs
     os: NodeOS
     mount_path: str
-    security: SecurityArgs
+    security: PodSecurity
     writable: list[str]
     resources: dict[str, dict[str, str]]
 

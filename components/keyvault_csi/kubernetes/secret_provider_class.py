@@ -15,11 +15,11 @@ from pulumi_kubernetes import apiextensions
 
 from keyvault_csi.outputs import checked, objects_parameter
 from keyvault_csi.rules.objects import KeyVaultObject
-from keyvault_csi.rules.parameters import LATER_CHECKS, provider_parameters
+from keyvault_csi.rules.parameters import CRD_API_VERSION, LATER_CHECKS, provider_parameters
 from keyvault_csi.rules.secret_sync import SecretObject, check_sync_sources
 
 TYPE = "keyvault-csi:index:SecretProviderClass"
-API_VERSION = "secrets-store.csi.x-k8s.io/v1"
+API_VERSION = CRD_API_VERSION
 DEFAULT_LABELS: Mapping[str, str] = {
     "app.kubernetes.io/managed-by": "pulumi",
     "app.kubernetes.io/part-of": "keyvault-csi",

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from pulumi_kubernetes.core import v1 as core
 
-from keyvault_csi.rules.pod import WINDOWS_USER, NodeOS, SecurityArgs, read_only_root
+from keyvault_csi.package.args import PodSecurity
+from keyvault_csi.rules.pod import WINDOWS_USER, NodeOS, read_only_root
 
 
 def pod_security(
-    os: NodeOS, security: SecurityArgs | None = None
+    os: NodeOS, security: PodSecurity | None = None
 ) -> tuple[core.PodSecurityContextArgs | None, core.SecurityContextArgs | None]:
     """(Pod, container) security contexts: the hardened defaults for ``os`` under ``security``."""
     security = security or {}

@@ -18,22 +18,21 @@ import pulumi
 from pulumi_azure_native import authorization
 
 from keyvault_csi.node_identity.resource import NodeIdentityAssignment, NodeIdentityAssignmentArgs
+from keyvault_csi.package.args import ComputeNode
+from keyvault_csi.rules.choices import NodeKind
 from keyvault_csi.settings.model import NodeSettings
 
 TYPE = "keyvault-csi:index:NodeIdentityAssignments"
-COMPUTE_TYPES = {"vmss": "virtualMachineScaleSets", "vm": "virtualMachines"}
+COMPUTE_TYPES: dict[NodeKind, str] = {"vmss": "virtualMachineScaleSets", "vm": "virtualMachines"}
 
 
-class NodeArgs(TypedDict):
-    kind: Literal["vmss", "vm", "pool"]
-    resourceGroup: pulumi.Input[str]
-    """The node's resource group; for a pool, the cluster's. An Output (such as a cluster's
-    ``node_resource_group``) makes the node's writes wait for it."""
-    name: str
-    """The scale set's or VM's name; for a pool, the agent pool's. Plain: it keys the node's resource."""
+class NodeArgs(ComputeNode):
+    """A scale set or VM (the input shape ``ComputeNode``) and which of the two it is, or (``kind: "pool"``)
+    an AKS agent pool: ``resourceGroup`` is then the cluster's and ``name`` the pool's."""
+
+    kind: NodeKind | Literal["pool"]
     clusterName: NotRequired[pulumi.Input[str]]
     """Pools only: the AKS cluster."""
-    subscriptionId: NotRequired[pulumi.Input[str]]
 
 
 class NodeIdentityAssignmentsArgs(TypedDict):

@@ -2,7 +2,7 @@
 
 The Python component (:class:`components.AksKeyVaultSecrets`) keeps rich Python objects on its
 attributes (the child components), which a package schema cannot describe. This class is the
-package's face: typed arguments from :mod:`keyvault_csi.args`, plain outputs, and the Python
+package's face: typed arguments from :mod:`keyvault_csi.package.args` (generated from the input models), plain outputs, and the Python
 component declared beneath it.
 
 No ``from __future__ import annotations`` here: the schema analyzer reads these annotations and
@@ -13,9 +13,9 @@ from typing import Any
 
 import pulumi
 
-from keyvault_csi.args import AksKeyVaultSecretsArgs
 from keyvault_csi.component import TYPE
 from keyvault_csi.component import AksKeyVaultSecrets as _Graph
+from keyvault_csi.package.args import AksKeyVaultSecretsArgs
 from keyvault_csi.settings.model import validate_settings
 
 PACKAGE = TYPE.split(":", 1)[0]

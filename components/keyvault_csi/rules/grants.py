@@ -22,8 +22,6 @@ GRANTS: Mapping[str, tuple[str, str, str]] = {
     "key": ("keys", *KEY_VAULT_READER),
     "cert": ("certificates", *KEY_VAULT_READER),
 }
-# Role definition GUID -> name: every role a CSI reader needs, for checks of hand-written stacks.
-READER_ROLES: Mapping[str, str] = {guid: name for _, name, guid in GRANTS.values()}
 # Roles that also read what the provider needs, but grant more (GUID -> (name, what more)).
 BROADER_READ_ROLES: Mapping[str, tuple[str, str]] = {
     "12338af0-0e69-4776-bea7-57ae8d297424": (
@@ -35,6 +33,21 @@ BROADER_READ_ROLES: Mapping[str, tuple[str, str]] = {
         "the value of every secret of the vault; a cert object needs only Key Vault Reader, a certificate's "
         "private key (objectType secret) Key Vault Secrets User",
     ),
+}
+# Derived views of GRANTS for readers of declared grants (the policy pack, the plan graph).
+FAMILIES: Mapping[str, str] = {object_type: grant[0] for object_type, grant in GRANTS.items()}
+# Role definition GUID -> name: every role a CSI reader needs, for checks of hand-written stacks.
+USER_ROLES: Mapping[str, str] = {guid: role for _, role, guid in GRANTS.values()}
+# The permissions the provider ever needs on a family (docs/azure-rules.md §kv-least-privilege): get, and list for version history.
+READ_PERMISSIONS = frozenset({"get", "list"})
+# Other built-in Key Vault data-plane roles: never needed by the CSI driver.
+OTHER_KEY_VAULT_ROLES: Mapping[str, str] = {
+    "00482a5a-887f-4fb3-b363-3b7fe8e74483": "Key Vault Administrator",
+    "b86a8fe4-44ce-4948-aee5-eccb2c155cd7": "Key Vault Secrets Officer",
+    "14b46e9e-c2b7-41b4-b07b-48a6ebf60603": "Key Vault Crypto Officer",
+    "a4417e6f-fecd-4de8-b567-7b0420556985": "Key Vault Certificates Officer",
+    "e147488a-f6f5-4113-8e2d-b22465e65bf6": "Key Vault Crypto Service Encryption User",
+    **{guid: name for guid, (name, _) in BROADER_READ_ROLES.items()},
 }
 # Fixed namespace so the same (scope, principal, role) always names the same assignment.
 ROLE_ASSIGNMENT_NAMESPACE = uuid.UUID("5f0f3c1e-7a57-4b8e-9d6e-6b657976617c")

@@ -7,6 +7,9 @@ attributes. Only the camelCase spelling is accepted as input, so a key has one s
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Iterable
+from typing import TypeVar
+
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
@@ -19,9 +22,22 @@ class Strict(BaseModel):
         validate_by_alias=True,
         validate_by_name=False,
         serialize_by_alias=True,
+        # The docstring under a field is its description: the package schema is generated from it.
+        use_attribute_docstrings=True,
     )
 
 
 def input_keys(model: type[BaseModel]) -> tuple[str, ...]:
     """The keys ``model`` accepts, as written in config (its aliases), in declaration order."""
     return tuple(field.alias or name for name, field in model.model_fields.items())
+
+
+K = TypeVar("K", bound=Hashable)
+
+
+def repeated(pairs: Iterable[tuple[K, int]]) -> list[tuple[K, list[int]]]:
+    """Each key given with more than one index, with its indexes, in first-seen order (for "X is used twice")."""
+    seen: dict[K, list[int]] = {}
+    for key, index in pairs:
+        seen.setdefault(key, []).append(index)
+    return [(key, indexes) for key, indexes in seen.items() if len(indexes) > 1]

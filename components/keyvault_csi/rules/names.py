@@ -7,9 +7,10 @@ as an ARM 400 or a Pod stuck in ``ContainerCreating``.
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, BeforeValidator
 
 from keyvault_csi.rules import arm_ids
 
@@ -37,24 +38,57 @@ CLUSTER_NAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?$")
 IDENTITY_RESOURCE_ID_FORM = arm_ids.IDENTITY_ID_FORM
 
 
-def _rule(pattern: re.Pattern[str], allowed: str, *, max_len: int | None = None):
-    def check(value: str) -> str:
-        if not value:
-            raise ValueError(f"must not be empty; allowed: {allowed}")
-        if (max_len is not None and len(value) > max_len) or not pattern.match(value):
-            raise ValueError(f"{value!r} is not valid; allowed: {allowed}")
+def refusing(problem_of: Callable[[Any], str | None], *, before: bool = False) -> AfterValidator | BeforeValidator:
+    """A pydantic validator from a rule that says why it refuses a value (``None``: accepted);
+    ``before``: ahead of pydantic's own type check (for a Literal, whose message names no reason)."""
+
+    def check(value: Any) -> Any:
+        problem = problem_of(value)
+        if problem:
+            raise ValueError(problem)
         return value
 
-    return AfterValidator(check)
+    return BeforeValidator(check) if before else AfterValidator(check)
 
 
-def _key_vault_name(value: str) -> str:
-    allowed = (
-        "3-24 characters of letters, digits and '-', starting with a letter, ending with a letter or digit, no '--'"
-    )
+def _rule(pattern: re.Pattern[str], allowed: str, *, max_len: int | None = None) -> AfterValidator | BeforeValidator:
+    def problem(value: str) -> str | None:
+        if not value:
+            return f"must not be empty; allowed: {allowed}"
+        if (max_len is not None and len(value) > max_len) or not pattern.match(value):
+            return f"{value!r} is not valid; allowed: {allowed}"
+        return None
+
+    return refusing(problem)
+
+
+KEY_VAULT_NAME_ALLOWED = (
+    "3-24 characters of letters, digits and '-', starting with a letter, ending with a letter or digit, no '--'"
+)
+
+
+def key_vault_name_problem(value: str) -> str | None:
+    """Why Azure refuses ``value`` as a Key Vault name (docs/azure-rules.md §keyvault-name), or None.
+
+    Azure's rule, stricter than the provider's: settings, the class parameters and the policy pack use it.
+    """
     if not KEY_VAULT_NAME.match(value) or "--" in value:
-        raise ValueError(f"{value!r} is not a valid Key Vault name; allowed: {allowed}")
-    return value
+        return f"{value!r} is not a Key Vault name; allowed: {KEY_VAULT_NAME_ALLOWED}"
+    return None
+
+
+def cloud_name_problem(cloud_name: str) -> str | None:
+    """Why the provider refuses ``cloud_name`` (``""`` is AzurePublicCloud; case-insensitive), or None."""
+    if cloud_name and cloud_name.lower() not in {c.lower() for c in CLOUD_NAMES}:
+        return f"{cloud_name!r} is not a cloud the Azure provider knows; allowed: '' (AzurePublicCloud) or {', '.join(CLOUD_NAMES)}"
+    return None
+
+
+def cloud_env_file_problem(cloud_name: str, cloud_env_file_name: str | None) -> str | None:
+    """AzureStackCloud reads its endpoints from a file on the nodes, so it needs ``cloudEnvFileName``."""
+    if cloud_name.lower() == "azurestackcloud" and not cloud_env_file_name:
+        return "cloudName 'AzureStackCloud' needs cloudEnvFileName: the path of the Azure Stack environment file on the nodes"
+    return None
 
 
 def _resource_group(value: str) -> str:
@@ -74,17 +108,23 @@ def _compute_name(value: str) -> str:
 Guid = Annotated[str, _rule(GUID, "a GUID such as 00000000-0000-0000-0000-000000000000")]
 
 
-def _tenant_id(value: str) -> str:
-    # 'adfs': Azure Stack Hub with AD FS; which clouds it needs is checked across keys (rules.parameters.tenant_problem).
-    if value != "adfs" and not GUID.match(value):
-        raise ValueError(
+ADFS_TENANT = "adfs"
+
+
+def tenant_id_problem(value: str) -> str | None:
+    """Why ``value`` is not a tenant ID: a GUID, or ``adfs`` (Azure Stack Hub with AD FS), else None.
+
+    Which clouds ``adfs`` needs is checked across keys (``rules.parameters.tenant_problem``).
+    """
+    if value != ADFS_TENANT and not GUID.match(value):
+        return (
             f"{value!r} is not a tenant ID; allowed: a GUID such as 00000000-0000-0000-0000-000000000000, "
             "or 'adfs' (Azure Stack Hub with AD FS, cloudName AzureStackCloud)"
         )
-    return value
+    return None
 
 
-TenantId = Annotated[str, AfterValidator(_tenant_id)]
+TenantId = Annotated[str, refusing(tenant_id_problem)]
 DnsLabel = Annotated[
     str,
     _rule(DNS_LABEL, "a DNS-1123 label: at most 63 of a-z, 0-9 and '-', starting and ending alphanumeric", max_len=63),
@@ -97,7 +137,7 @@ DnsSubdomain = Annotated[
         max_len=253,
     ),
 ]
-KeyVaultName = Annotated[str, AfterValidator(_key_vault_name)]
+KeyVaultName = Annotated[str, refusing(key_vault_name_problem)]
 ResourceGroupName = Annotated[str, AfterValidator(_resource_group)]
 ComputeName = Annotated[str, AfterValidator(_compute_name)]
 IdentityName = Annotated[
@@ -106,6 +146,7 @@ IdentityName = Annotated[
 ClusterName = Annotated[
     str, _rule(CLUSTER_NAME, "1-63 characters of letters, digits, '-' and '_', starting and ending alphanumeric")
 ]
+CloudName = Annotated[str, refusing(cloud_name_problem)]
 IdentityResourceId = Annotated[str, AfterValidator(arm_ids.validate_identity_id)]
 
 

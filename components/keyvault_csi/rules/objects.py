@@ -22,7 +22,7 @@ from pydantic import AfterValidator, StrictInt, ValidationInfo, field_validator,
 from pydantic.alias_generators import to_camel
 
 from keyvault_csi.rules.inputs import InputOf, Later, is_later
-from keyvault_csi.rules.model import Strict
+from keyvault_csi.rules.model import Strict, repeated
 
 OBJECT_NAME = re.compile(r"^[0-9A-Za-z-]{1,127}$")
 OBJECT_VERSION = re.compile(r"^(|[0-9a-fA-F]{32})$")
@@ -135,13 +135,21 @@ class KeyVaultObject(Strict):
     """
 
     object_name: ObjectNameInput
+    """Name of the object in Key Vault."""
     object_type: ObjectType
+    """What to read (a certificate's private key and chain: secret on the certificate's name)."""
     object_version: ObjectVersionInput = ""
+    """Version to mount; empty for the latest."""
     object_alias: str | None = None
+    """File name to write instead of objectName (relative, no '..')."""
     object_format: ObjectFormat | None = None
+    """File format; default pem; pfx only with objectType secret."""
     object_encoding: ObjectEncoding | None = None
+    """Encoding of the secret's value; default utf-8; only with objectType secret."""
     object_version_history: StrictInt | None = None
+    """Number of versions to write as <file>/<index>; above 1 also grants list."""
     file_permission: str | None = None
+    """Octal file mode such as "0440"."""
 
     @field_validator("object_type", "object_format", "object_encoding", mode="before")
     @classmethod
@@ -216,26 +224,23 @@ def _version_index(segment: str, history: int) -> bool:
     return segment.isascii() and segment.isdigit() and str(int(segment)) == segment and int(segment) <= history
 
 
-def file_conflicts(objects: Sequence[KeyVaultObject], indexes: Sequence[int] | None = None) -> list[str]:
+def file_conflicts(objects: Sequence[KeyVaultObject], indexes: Sequence[int] | None = None, fix: str = "") -> list[str]:
     """Objects of one class whose files collide under the mount (docs/azure-rules.md §objectAlias).
 
     Two objects writing one path collapse silently in the driver's map; a file that is also the
     directory of another object's file fails the write. An object with ``objectVersionHistory``
     N > 1 writes the directory ``<file>`` with the files ``<file>/0`` .. ``<file>/N``.
-    ``indexes`` names the objects in the messages (default: their positions).
+    ``indexes`` names the objects in the messages (default: their positions); ``fix`` is put before
+    the remedy (the policy's ``"fix: "``). The one rule for settings, class parameters and policy pack.
     """
     places = list(indexes) if indexes is not None else list(range(len(objects)))
     entries = [
         (at, o.file_name, o.object_version_history if o.needs_list else None)
         for at, o in zip(places, objects, strict=True)
     ]
-    by_file: dict[str, list[int]] = {}
-    for at, name, _ in entries:
-        by_file.setdefault(name, []).append(at)
     problems = [
-        f"objects {ats} all write the file {name!r}; give them distinct objectAlias values"
-        for name, ats in by_file.items()
-        if len(ats) > 1
+        f"objects {ats} all write the file {name!r}; {fix}give them distinct objectAlias values"
+        for name, ats in repeated((name, at) for at, name, _ in entries)
     ]
     for first, second in itertools.combinations(entries, 2):
         for (x, outer, history), (y, inner, _) in ((first, second), (second, first)):
@@ -244,14 +249,14 @@ def file_conflicts(objects: Sequence[KeyVaultObject], indexes: Sequence[int] | N
             if history is None:
                 problems.append(
                     f"objects[{x}] writes the file {outer!r}, which objects[{y}] ({inner!r}) needs as a directory; "
-                    "give them distinct objectAlias values"
+                    f"{fix}give them distinct objectAlias values"
                 )
                 continue
             segment = inner[len(outer) + 1 :].split("/", 1)[0]
             if _version_index(segment, history):
                 problems.append(
                     f"objects[{x}] (objectVersionHistory {history}) writes its versions as {outer!r}/0..{history}, "
-                    f"and objects[{y}] writes {inner!r} there; give them distinct objectAlias values"
+                    f"and objects[{y}] writes {inner!r} there; {fix}give them distinct objectAlias values"
                 )
     return problems
 

@@ -6,18 +6,53 @@ keys are written here once, from the provider's own spelling.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from keyvault_csi.rules.names import CLOUD_NAMES, GUID, KEY_VAULT_NAME
+from keyvault_csi.rules.names import (
+    ADFS_TENANT,
+    cloud_env_file_problem,
+    cloud_name_problem,
+    key_vault_name_problem,
+    tenant_id_problem,
+)
 from keyvault_csi.rules.objects import KeyVaultObject, render_objects
+
+# The SecretProviderClass CRD (docs/azure-rules.md §spc-api-version): v1alpha1 is deprecated, the schema is the same.
+CRD_GROUP = "secrets-store.csi.x-k8s.io"
+CRD_API_VERSION = f"{CRD_GROUP}/v1"
+# Every key the Azure provider (v1.8) reads (docs/azure-rules.md §params-keys); it ignores any other key without a word.
+IDENTITY_FLAGS = ("usePodIdentity", "useVMManagedIdentity", "useAzureTokenProxy")
+PARAMETER_KEYS = (
+    "keyvaultName",
+    "tenantID",
+    *IDENTITY_FLAGS,
+    "userAssignedIdentityID",
+    "clientID",
+    "cloudName",
+    "cloudEnvFileName",
+    "objects",
+)
+# Spellings the provider still reads as a fallback but documents as deprecated.
+DEPRECATED_PARAMETERS: Mapping[str, str] = {"tenantId": "tenantID"}
+# Parameters rendered from other settings, and the setting each comes from: people copy them from
+# hand-written classes, so the settings refuse them with this pointer.
+DERIVED_PARAMETERS: Mapping[str, str] = {
+    "userAssignedIdentityID": "identity (the client ID of that identity)",
+    "clientID": "identity",
+    "useVMManagedIdentity": "identity",
+    "usePodIdentity": "identity",
+    "useAzureTokenProxy": "identity",
+    "keyvaultName": "keyVault.name",
+    "tenantID": "tenantId",
+}
 
 # A parameter value: a plain string, or a Pulumi Output that resolves to one (this layer imports no Pulumi).
 Value = Any
 
 
-# Azure Stack Hub with AD FS: the provider's documented tenantID (website configurations/custom-environments.md).
-ADFS_TENANT = "adfs"
+# Azure Stack Hub with AD FS: the provider's documented tenantID (website configurations/custom-environments.md),
+# rules.names.ADFS_TENANT.
 AZURE_STACK_CLOUD = "AzureStackCloud"
 
 
@@ -26,8 +61,9 @@ def tenant_problem(tenant_id: str, cloud_names: Sequence[str]) -> str | None:
 
     A GUID everywhere; ``adfs`` only if every class is ``AzureStackCloud`` (docs/azure-rules.md §tenantID).
     """
-    if GUID.match(tenant_id):
-        return None
+    problem = tenant_id_problem(tenant_id)
+    if problem:
+        return problem
     if tenant_id == ADFS_TENANT:
         others = sorted({c or "AzurePublicCloud" for c in cloud_names if c.lower() != AZURE_STACK_CLOUD.lower()})
         if not others:
@@ -36,7 +72,7 @@ def tenant_problem(tenant_id: str, cloud_names: Sequence[str]) -> str | None:
             f"'adfs' is only for Azure Stack Hub with AD FS: every workload needs cloudName {AZURE_STACK_CLOUD}; "
             f"got {', '.join(others)}"
         )
-    return f"{tenant_id!r} is not a tenant ID; allowed: a GUID, or 'adfs' with cloudName {AZURE_STACK_CLOUD}"
+    return None
 
 
 # Go's strconv.ParseBool, which the provider applies to the use* flags after strings.TrimSpace
@@ -60,11 +96,9 @@ def _flag(value: bool) -> str:
 
 
 def check_keyvault_name(keyvault_name: str) -> str:
-    if not isinstance(keyvault_name, str) or not KEY_VAULT_NAME.match(keyvault_name) or "--" in keyvault_name:
-        raise ValueError(
-            f"keyvaultName {keyvault_name!r} is not a Key Vault name; allowed: 3-24 letters, digits and '-', "
-            "starting with a letter, ending with a letter or digit, no '--'"
-        )
+    problem = key_vault_name_problem(keyvault_name) if isinstance(keyvault_name, str) else "is not a string"
+    if problem:
+        raise ValueError(f"keyvaultName {problem}")
     return keyvault_name
 
 
@@ -87,14 +121,12 @@ def _check_common(keyvault_name: Value, tenant_id: Value, cloud_name: str, cloud
         # The GUID rule is the settings' (tenantId); here only the AD FS tenant's cloud.
         if tenant_id == ADFS_TENANT and cloud_name.lower() != AZURE_STACK_CLOUD.lower():
             raise ValueError(f"tenantID {tenant_problem(tenant_id, [cloud_name])}")
-    if cloud_name and cloud_name.lower() not in {c.lower() for c in CLOUD_NAMES}:
-        raise ValueError(
-            f'cloudName {cloud_name!r} is not allowed; use "" (AzurePublicCloud) or one of: {", ".join(CLOUD_NAMES)}'
-        )
-    if cloud_name.lower() == "azurestackcloud" and not cloud_env_file_name:
-        raise ValueError(
-            "cloudName 'AzureStackCloud' needs cloudEnvFileName: the path of the Azure Stack environment file on the nodes"
-        )
+    cloud_problem = cloud_name_problem(cloud_name)
+    if cloud_problem:
+        raise ValueError(f"cloudName {cloud_problem}")
+    file_problem = cloud_env_file_problem(cloud_name, cloud_env_file_name)
+    if file_problem:
+        raise ValueError(file_problem)
 
 
 def _check_client_id(key: str, value: Value) -> None:

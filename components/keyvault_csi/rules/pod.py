@@ -9,9 +9,13 @@ validation, so a bad override fails at preview with its key path.
 from __future__ import annotations
 
 import re
+import typing
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from typing import Literal, TypedDict
+from typing import TYPE_CHECKING, Literal, cast
+
+if TYPE_CHECKING:  # the shapes are generated from the input models; no import at run time
+    from keyvault_csi.package.args import PodResources, PodSecurity
 
 NodeOS = Literal["linux", "windows"]
 CSI_DRIVER = "secrets-store.csi.k8s.io"
@@ -25,7 +29,8 @@ DEFAULT_IMAGE = "nginxinc/nginx-unprivileged"
 
 # Windows' unprivileged account in every Windows container image.
 WINDOWS_USER = "ContainerUser"
-SECCOMP_PROFILES = ("RuntimeDefault", "Unconfined")
+SeccompProfile = Literal["RuntimeDefault", "Unconfined"]
+SECCOMP_PROFILES: tuple[str, ...] = typing.get_args(SeccompProfile)
 # The API server rejects these with spec.os.name: windows.
 LINUX_ONLY_SETTINGS = (
     "runAsUser",
@@ -52,32 +57,6 @@ _SUFFIX = {
 _CAPABILITY = re.compile(r"^[A-Z][A-Z_]*$")
 
 
-class SecurityArgs(TypedDict, total=False):
-    """Overrides of the hardened defaults; every key is optional.
-
-    ``runAsRoot``: the image must start as root (e.g. ``nginx``): no ``runAsNonRoot``, the runtime's
-    default capabilities and a writable root filesystem; no escalation, seccomp and limits stay.
-    The rest are Linux-only: ``runAsUser`` (a UID, for images whose ``USER`` is a name),
-    ``readOnlyRootFilesystem``, ``allowPrivilegeEscalation``, ``addCapabilities`` (added after
-    dropping ALL, e.g. ``NET_BIND_SERVICE``) and ``seccompProfile`` (``RuntimeDefault`` or ``Unconfined``).
-    """
-
-    runAsRoot: bool
-    runAsUser: int
-    readOnlyRootFilesystem: bool
-    allowPrivilegeEscalation: bool
-    addCapabilities: Sequence[str]
-    seccompProfile: Literal["RuntimeDefault", "Unconfined"]
-
-
-class ResourcesArgs(TypedDict, total=False):
-    """Container ``requests``/``limits`` by resource (``cpu``, ``memory``, ``ephemeral-storage``),
-    merged key by key over :data:`DEFAULT_RESOURCES`; a request not given is at most its limit."""
-
-    requests: Mapping[str, str]
-    limits: Mapping[str, str]
-
-
 def parse_quantity(text: str) -> Decimal:
     """A Kubernetes resource quantity (``100m``, ``128Mi``, ``1e3``) as a number; ValueError if malformed."""
     match = _QUANTITY.match(text) if isinstance(text, str) else None
@@ -90,15 +69,13 @@ def parse_quantity(text: str) -> Decimal:
     return Decimal(match["number"]) * scale
 
 
-def resolve_resources(
-    os: NodeOS, overrides: ResourcesArgs | None = None
-) -> tuple[dict[str, dict[str, str]], list[str]]:
+def resolve_resources(os: NodeOS, overrides: PodResources | None = None) -> tuple[dict[str, dict[str, str]], list[str]]:
     """The container's resources (defaults for ``os`` under ``overrides``) and every problem found."""
     overrides = overrides or {}
     problems: list[str] = []
     given: dict[str, dict[str, str]] = {}
     for kind in ("requests", "limits"):
-        values = dict(overrides.get(kind) or {})
+        values = dict(cast("Mapping[str, str]", overrides.get(kind) or {}))
         for name, value in sorted(values.items()):
             if name not in RESOURCE_NAMES:
                 problems.append(f"resources.{kind}: unknown resource {name!r}; allowed: {', '.join(RESOURCE_NAMES)}")
@@ -134,7 +111,7 @@ def _smaller(a: str, b: str) -> bool:
         return False  # reported as malformed
 
 
-def security_problems(os: NodeOS, security: SecurityArgs | None) -> list[str]:
+def security_problems(os: NodeOS, security: PodSecurity | None) -> list[str]:
     """What the API server or the kubelet would refuse in these overrides, for a Pod on ``os``."""
     security = security or {}
     problems: list[str] = []
@@ -162,20 +139,25 @@ def security_problems(os: NodeOS, security: SecurityArgs | None) -> list[str]:
             problems.append(
                 f"securityContext.addCapabilities: {capability!r} is not allowed; a capability name without CAP_, such as NET_BIND_SERVICE"
             )
-    seccomp = security.get("seccompProfile")
-    if seccomp is not None and seccomp not in SECCOMP_PROFILES:
-        problems.append(
-            f"securityContext.seccompProfile: {seccomp!r} is not allowed; use one of: {', '.join(SECCOMP_PROFILES)}"
-        )
+    seccomp = seccomp_problem(security.get("seccompProfile"))
+    if seccomp:
+        problems.append(f"securityContext.seccompProfile: {seccomp}")
     return problems
 
 
-def read_only_root(os: NodeOS, security: SecurityArgs | None) -> bool:
+def seccomp_problem(profile: object) -> str | None:
+    """Why the kubelet would refuse ``profile`` as the container's seccomp profile type, or None."""
+    if profile is not None and profile not in SECCOMP_PROFILES:
+        return f"{profile!r} is not allowed; use one of: {', '.join(SECCOMP_PROFILES)}"
+    return None
+
+
+def read_only_root(os: NodeOS, security: PodSecurity | None) -> bool:
     security = security or {}
     return os == "linux" and security.get("readOnlyRootFilesystem", not security.get("runAsRoot", False))
 
 
-def default_writable_paths(os: NodeOS, security: SecurityArgs | None) -> list[str]:
+def default_writable_paths(os: NodeOS, security: PodSecurity | None) -> list[str]:
     """Scratch directories (``emptyDir``) a read-only root filesystem needs: ``/tmp`` on Linux."""
     return ["/tmp"] if read_only_root(os, security) else []
 

@@ -21,10 +21,10 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from keyvault_csi.rules.model import Strict
-from keyvault_csi.rules.names import DnsSubdomain
+from keyvault_csi.rules.names import DNS_SUBDOMAIN, DnsSubdomain, refusing
 from keyvault_csi.rules.objects import KeyVaultObject
 
 # Types with rules of their own (the driver passes any non-empty type through, driver
@@ -51,7 +51,6 @@ TLS_KEYS = ("tls.crt", "tls.key")
 SECRET_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
 ENV_NAME = re.compile(r"^[-._a-zA-Z][-._a-zA-Z0-9]*$")
 _LABEL_NAME = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)$")
-_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 
 
 def _secret_key_problem(key: str) -> str | None:
@@ -66,7 +65,7 @@ def _secret_key_problem(key: str) -> str | None:
 def _qualified_name_problem(name: str) -> str | None:
     """Kubernetes' rule for label and annotation keys: ``[prefix/]name``."""
     prefix, _, short = name.rpartition("/")
-    if prefix and (len(prefix) > 253 or not _DNS_SUBDOMAIN.match(prefix)):
+    if prefix and (len(prefix) > 253 or not DNS_SUBDOMAIN.match(prefix)):
         return f"{name!r} has an invalid prefix {prefix!r}; allowed: a DNS-1123 subdomain such as example.com"
     if not short or len(short) > 63 or not _LABEL_NAME.match(short):
         return (
@@ -76,31 +75,31 @@ def _qualified_name_problem(name: str) -> str | None:
     return None
 
 
-def _valid_secret_key(key: str) -> str:
-    problem = _secret_key_problem(key)
-    if problem:
-        raise ValueError(problem)
-    return key
-
-
-SecretDataKey = Annotated[str, AfterValidator(_valid_secret_key)]
+SecretDataKey = Annotated[str, refusing(_secret_key_problem)]
 
 
 class SecretObjectData(Strict):
     """One entry of the Secret: which mounted file goes under which key."""
 
     object_name: str = Field(min_length=1)
+    """The mounted file to copy: the object's objectAlias, else its objectName."""
     key: SecretDataKey
+    """Key in the Secret's data ([-._a-zA-Z0-9]+)."""
 
 
 class SecretObject(Strict):
     """One Kubernetes Secret the driver keeps in sync with the mounted objects (``spec.secretObjects[]``)."""
 
     secret_name: DnsSubdomain
+    """Name of the Secret (DNS-1123 subdomain), unique in the namespace."""
     type: str = "Opaque"
+    """Secret type, passed through as given; default Opaque (kubernetes.io/tls takes the keys tls.crt and tls.key)."""
     data: list[SecretObjectData] = Field(min_length=1)
+    """Which mounted file goes under which key."""
     labels: dict[str, str] = {}
+    """Labels of the Secret."""
     annotations: dict[str, str] = {}
+    """Annotations of the Secret."""
 
     @field_validator("type")
     @classmethod
@@ -182,15 +181,20 @@ class SecretKeyRef(Strict):
     """A key of a synced Secret."""
 
     name: DnsSubdomain
+    """The Secret's secretName."""
     key: SecretDataKey
+    """One of its data keys."""
 
 
 class EnvVar(Strict):
     """One container environment variable: a literal ``value`` or a synced Secret's key."""
 
     name: str
+    """Variable name."""
     value: str | None = None
+    """Literal value (not with secretKeyRef)."""
     secret_key_ref: SecretKeyRef | None = None
+    """Read the value from a Secret this workload syncs (not with value)."""
 
     @field_validator("name")
     @classmethod
@@ -209,14 +213,19 @@ class EnvVar(Strict):
 
 
 class SecretRef(Strict):
+    """A Secret this workload syncs."""
+
     name: DnsSubdomain
+    """The Secret's secretName."""
 
 
 class EnvFromSecret(Strict):
     """Every key of a synced Secret as environment variables, optionally prefixed."""
 
     secret_ref: SecretRef
+    """The synced Secret."""
     prefix: str = ""
+    """Prefix for every variable name."""
 
     @field_validator("prefix")
     @classmethod

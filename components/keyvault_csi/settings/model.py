@@ -11,30 +11,37 @@ from __future__ import annotations
 import difflib
 import typing
 from collections import Counter
-from collections.abc import Iterable, Mapping
-from typing import Any, Literal
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Annotated, Any
 
 import pulumi
 from pydantic import BaseModel, Field, SecretStr, StrictBool, ValidationError, field_validator, model_validator
 
 from keyvault_csi.azure.workload_identity import MAX_CREDENTIALS
+from keyvault_csi.rules.choices import DriverInstall, Environment, IdentityType, NodeKind, PermissionModel
 from keyvault_csi.rules.driver import duration_seconds
 from keyvault_csi.rules.model import Strict, input_keys
+from keyvault_csi.rules.model import repeated as _duplicates
 from keyvault_csi.rules.names import (
-    CLOUD_NAMES,
     AgentPoolName,
+    CloudName,
     ComputeName,
     DnsLabel,
     DnsSubdomain,
+    cloud_env_file_problem,
     dns_label_from,
+    refusing,
 )
 from keyvault_csi.rules.objects import KeyVaultObject, file_conflicts
-from keyvault_csi.rules.parameters import ADFS_TENANT, tenant_problem
+from keyvault_csi.rules.parameters import ADFS_TENANT, DERIVED_PARAMETERS, tenant_problem
 from keyvault_csi.rules.pod import (
     DEFAULT_IMAGE,
+    NodeOS,
+    SeccompProfile,
     check_mount_path,
     default_mount_path,
     resolve_resources,
+    seccomp_problem,
     security_problems,
     writable_path_problems,
 )
@@ -60,46 +67,68 @@ from keyvault_csi.settings.inputs import (
 )
 from keyvault_csi.settings.offline import is_secure_placeholder, secure_value_problem
 
-IdentityType = Literal["userAssigned", "systemAssigned", "kubelet", "workload", "aksAddon"]
-PermissionModel = Literal["accessPolicy", "rbac", "auto"]
-NodeOs = Literal["linux", "windows"]
+if TYPE_CHECKING:  # generated from the models below
+    from keyvault_csi.package import args as shapes
 
 
 class ResourceRef(Strict):
     """An Azure resource named by resource group and name (subscription: the provider's unless set)."""
 
     resource_group: ResourceGroupInput
+    """Resource group of the resource."""
     name: str = Field(min_length=1)
+    """Name of the resource."""
     subscription_id: GuidInput | None = None
+    """Subscription of the resource; default: the Azure provider's."""
 
 
 class ComputeRef(ResourceRef):
     """A VM scale set (one per AKS node pool) or a VM of an AvailabilitySet cluster."""
 
     name: ComputeName
+    """Name of the scale set or VM (for AKS node pools: in the MC_* node resource group)."""
 
 
 class ClusterRef(ResourceRef):
     """An AKS managed cluster."""
 
     name: ClusterNameInput  # type: ignore[assignment]  # a cluster's name may be an Output; a node's may not
+    """Name of the managed cluster."""
+
+
+class NodeClusterRef(ClusterRef):
+    """The AKS cluster whose agent pools are named in agentPools."""
+
+    subscription_id: GuidInput | None = None
+    """Subscription of the cluster; default: the Azure provider's."""
 
 
 class KeyVaultSettings(Strict):
+    """The Key Vault the objects are read from."""
+
     name: KeyVaultNameInput
+    """Vault name: 3-24 letters, digits and '-', starting with a letter, ending with a letter or digit, no '--'."""
     resource_group: ResourceGroupInput
+    """Resource group of the vault."""
     subscription_id: GuidInput | None = None
+    """Subscription of the vault (the scope of RBAC grants; reads and access policies go through a provider for it); default: the Azure provider's."""
     permission_model: PermissionModel = "auto"
+    """How the vault grants access; auto (default) reads the vault's enableRbacAuthorization."""
 
 
 class IdentitySettings(Strict):
     """Which identity reads the vault: see the README's "Identity modes"."""
 
     type: IdentityType
+    """The mode: userAssigned takes name + resourceGroup or resourceId, kubelet takes cluster, workload takes name + resourceGroup + cluster, aksAddon takes cluster (the AKS Key Vault add-on's identity)."""
     name: IdentityNameInput | None = None
+    """Name of the user-assigned identity to create (userAssigned, workload)."""
     resource_group: ResourceGroupInput | None = None
+    """Resource group of the identity to create (userAssigned, workload)."""
     resource_id: IdentityResourceIdInput | None = None
+    """ARM id of an existing user-assigned identity to reuse (userAssigned only)."""
     cluster: ClusterRef | None = None
+    """The AKS cluster: its kubelet identity (kubelet), its OIDC issuer (workload) or its add-on identity (aksAddon)."""
 
     @model_validator(mode="after")
     def _fields_match_type(self) -> IdentitySettings:
@@ -149,15 +178,23 @@ class IdentitySettings(Strict):
 class ScaleSetRef(ComputeRef):
     """A node pool's scale set; ``agentPool`` names its pool so Pods are placed there (never guessed)."""
 
+    name: ComputeName
+    """Name of the scale set (for AKS node pools: in the MC_* node resource group)."""
     agent_pool: AgentPoolName | None = None
+    """The AKS pool this scale set backs: Pods are then placed on that pool (never guessed from the name)."""
 
 
 class NodeSettings(Strict):
+    """Where a userAssigned or systemAssigned identity is put (refused for kubelet and workload)."""
+
     scale_sets: list[ScaleSetRef] = []
+    """VM scale sets, one per node pool."""
     virtual_machines: list[ComputeRef] = []
-    cluster: ClusterRef | None = None
-    """The AKS cluster of ``agentPools`` (its scale sets are found by pool name at deploy time)."""
+    """VMs of an AvailabilitySet cluster."""
+    cluster: NodeClusterRef | None = None
+    """The AKS cluster of agentPools."""
     agent_pools: list[AgentPoolName] = []
+    """AKS agent pools by name; each pool's scale set is found at deploy time (tag aks-managed-poolName)."""
 
     @model_validator(mode="after")
     def _pools_need_a_cluster(self) -> NodeSettings:
@@ -165,13 +202,14 @@ class NodeSettings(Strict):
         if self.agent_pools and self.cluster is None:
             problems.append("agentPools needs cluster: {resourceGroup, name} (the AKS cluster the pools belong to)")
         problems += [
-            f"agentPools: {pool!r} is listed {n} times" for pool, n in Counter(self.agent_pools).items() if n > 1
+            f"agentPools: {pool!r} is listed {len(indexes)} times"
+            for pool, indexes in _duplicates((pool, i) for i, pool in enumerate(self.agent_pools))
         ]
         if problems:
             raise ValueError("; ".join(problems))
         return self
 
-    def all(self) -> list[tuple[str, ComputeRef]]:
+    def all(self) -> list[tuple[NodeKind, ComputeRef]]:
         return [("vmss", ref) for ref in self.scale_sets] + [("vm", ref) for ref in self.virtual_machines]
 
     def pools(self) -> list[str]:
@@ -184,8 +222,11 @@ class KubernetesSettings(Strict):
     """Where the Kubernetes objects go: a kubeconfig (secret), a named AKS cluster, or neither (ambient)."""
 
     kubeconfig: SecretStr | None = None
+    """Kubeconfig of the cluster (a secret)."""
     cluster: ClusterRef | None = None
+    """An AKS cluster whose admin credentials are read."""
     context: str | None = None
+    """Context of the kubeconfig to use."""
 
     @model_validator(mode="after")
     def _one_source(self) -> KubernetesSettings:
@@ -195,42 +236,61 @@ class KubernetesSettings(Strict):
 
 
 class PodSecuritySettings(Strict):
-    """Overrides of the Pod's hardened defaults (``keyvault_csi.rules.pod.SecurityArgs``); all optional.
+    """Overrides of the Pod's hardened defaults (non-root, read-only root filesystem, no escalation, no capabilities).
 
     ``runAsRoot: true`` is the one line for images that must start as root (the seeds' ``nginx``).
     """
 
     run_as_root: StrictBool = False
+    """The image must start as root (such as nginx): drops runAsNonRoot and the read-only root filesystem."""
     run_as_user: int | None = None
+    """Linux: the UID to run as, for images whose USER is a name."""
     read_only_root_filesystem: StrictBool | None = None
+    """Linux: read-only root filesystem (default true unless runAsRoot)."""
     allow_privilege_escalation: StrictBool | None = None
+    """Linux: allow privilege escalation (default false)."""
     add_capabilities: list[str] | None = None
-    seccomp_profile: str | None = None
+    """Linux: capabilities added after dropping ALL, such as NET_BIND_SERVICE."""
+    # Checked before pydantic's literal check, in the Pod component's own words.
+    seccomp_profile: Annotated[SeccompProfile | None, refusing(seccomp_problem, before=True)] = None
+    """Linux: the container's seccomp profile; default RuntimeDefault."""
 
 
 class PodResources(Strict):
     """Container requests/limits by resource (cpu, memory, ephemeral-storage), over the OS's defaults."""
 
     requests: dict[str, str] = {}
+    """Requests such as {cpu: 50m, memory: 64Mi}."""
     limits: dict[str, str] = {}
+    """Limits such as {cpu: 500m, memory: 128Mi}."""
 
 
 class PodSettings(Strict):
+    """A Pod that mounts the workload's class read-only (the driver syncs Secrets only while a Pod mounts it)."""
+
     name: DnsSubdomain | None = None
+    """Pod name (DNS-1123 subdomain); default <workload>-secrets-store-inline."""
     # Runs as a non-root user: the hardened defaults need no override.
     image: str = Field(default=DEFAULT_IMAGE, min_length=1, pattern=r"^\S+$")
+    """Container image; default nginxinc/nginx-unprivileged."""
     mount_path: str | None = None
-    """Default: /mnt/secrets-store on Linux, C:\\mnt\\secrets-store on Windows."""
-    os: NodeOs = "linux"
+    """Absolute path of the mounted objects; default /mnt/secrets-store (Windows: C:\\mnt\\secrets-store)."""
+    os: NodeOS = "linux"
+    """The node OS the Pod is pinned to; default linux."""
     env: list[EnvVar] = []
+    """Container environment variables."""
     env_from: list[EnvFromSecret] = []
+    """Synced Secrets whose keys all become environment variables."""
     security_context: PodSecuritySettings = PodSecuritySettings()
+    """Overrides of the hardened security defaults."""
     resources: PodResources = PodResources()
+    """Container requests and limits."""
     writable_paths: list[str] | None = None
+    """Absolute paths that get a writable emptyDir under the read-only root filesystem; default /tmp on Linux."""
     node_selector: dict[str, str] | None = None
-    """Merged over the pool placement (node-identity modes) and ``kubernetes.io/os``."""
+    """Node labels the Pod requires, merged over the pool placement (kubernetes.azure.com/agentpool)."""
     affinity: dict[str, Any] | None = None
-    """A Kubernetes Affinity (its own spelling), replacing the pool placement's."""
+    """A Kubernetes Affinity (nodeAffinity, podAffinity, ...), replacing the pool placement's."""
 
     @model_validator(mode="after")
     def _hardening_overrides(self) -> PodSettings:
@@ -244,11 +304,12 @@ class PodSettings(Strict):
             raise ValueError("; ".join(problems))
         return self
 
-    def security_args(self) -> dict[str, Any]:
-        return self.security_context.model_dump(exclude_none=True)  # camelCase keys (serialize_by_alias)
+    def security_args(self) -> shapes.PodSecurity:
+        # camelCase keys (serialize_by_alias): the generated shape of this very model.
+        return typing.cast("shapes.PodSecurity", self.security_context.model_dump(exclude_none=True))
 
-    def resources_args(self) -> dict[str, Any]:
-        return self.resources.model_dump()
+    def resources_args(self) -> shapes.PodResources:
+        return typing.cast("shapes.PodResources", self.resources.model_dump())
 
     def effective_mount_path(self) -> str:
         return self.mount_path or default_mount_path(self.os)
@@ -263,20 +324,35 @@ class PodSettings(Strict):
 class DeploymentSettings(PodSettings):
     """An ``apps/v1`` Deployment whose Pod template is the hardened Pod (docs/driver.md "Deployments")."""
 
+    name: DnsSubdomain | None = None
+    """Deployment name (DNS-1123 subdomain); default the workload name."""
     replicas: int = Field(default=1, ge=0)
+    """Number of Pods; default 1."""
 
 
 class WorkloadSettings(Strict):
+    """One application namespace's SecretProviderClass, and optionally a Pod that mounts it."""
+
     name: DnsLabel
+    """Workload name (DNS-1123 label), unique; names the class, Pod and service account by default."""
     namespace: DnsLabel = "default"
+    """Kubernetes namespace of the class and Pod; default default."""
     secret_provider_class: DnsSubdomain | None = None
+    """Class name; default azure-<vault>-<name>."""
     service_account: DnsSubdomain | None = None
-    cloud_name: str = ""
+    """Workload identity only: the Pod's service account (created and federated); default the workload name."""
+    cloud_name: CloudName = ""
+    """Azure cloud of the vault; empty for AzurePublicCloud."""
     cloud_env_file_name: str | None = None
+    """Environment file on the nodes, required with cloudName AzureStackCloud."""
     objects: list[KeyVaultObject] = Field(min_length=1)
+    """The Key Vault objects to mount (at least one)."""
     secret_objects: list[SecretObject] = []
+    """Kubernetes Secrets synced from the mounted files."""
     pod: PodSettings | None = None
+    """A Pod that mounts the class; none if omitted (mount it into your own workload)."""
     deployment: DeploymentSettings | None = None
+    """A Deployment that mounts the class (instead of pod); name defaults to the workload name."""
 
     @field_validator("service_account")
     @classmethod
@@ -288,22 +364,14 @@ class WorkloadSettings(Strict):
             )
         return value
 
-    @field_validator("cloud_name")
-    @classmethod
-    def _known_cloud(cls, value: str) -> str:
-        if value and value.lower() not in {c.lower() for c in CLOUD_NAMES}:
-            raise ValueError(
-                f"{value!r} is not a cloud the Azure provider knows; allowed: '' or {', '.join(CLOUD_NAMES)}"
-            )
-        return value
-
     @model_validator(mode="after")
     def _files_and_cloud(self) -> WorkloadSettings:
         problems = file_conflicts([o for o in self.objects if o.object_alias or isinstance(o.object_name, str)])
         if self.pod is not None and self.deployment is not None:
             problems.append("set pod or deployment, not both (a Deployment's Pods mount the class)")
-        if self.cloud_name.lower() == "azurestackcloud" and not self.cloud_env_file_name:
-            problems.append("cloudName AzureStackCloud needs cloudEnvFileName (the JSON file of the stack's endpoints)")
+        stack_file = cloud_env_file_problem(self.cloud_name, self.cloud_env_file_name)
+        if stack_file:
+            problems.append(stack_file)
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -330,8 +398,10 @@ class WorkloadSettings(Strict):
 class RotationSettings(Strict):
     """Rotation of mounted objects: the driver re-reads Key Vault every ``pollInterval`` (Go duration)."""
 
-    enabled: bool = True
+    enabled: StrictBool = True
+    """Rotate mounted objects; default true when rotation is set."""
     poll_interval: str | None = None
+    """Go duration between reads, e.g. 2m (the default)."""
 
     @field_validator("poll_interval")
     @classmethod
@@ -350,33 +420,49 @@ class RotationSettings(Strict):
 class DriverSettings(Strict):
     """Where the Secrets Store CSI driver and its Azure provider come from: see docs/driver.md."""
 
-    install: Literal["none", "helm", "aksAddon"] = "none"
+    install: DriverInstall = "none"
+    """none (default: assumed installed), helm (declare the provider's chart in kube-system) or aksAddon (verify the AKS add-on)."""
     chart_version: str | None = Field(default=None, pattern=r"^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$")
+    """helm: version of csi-secrets-store-provider-azure; default 1.8.2."""
     values: dict[str, Any] | None = None
+    """helm: extra chart values, merged under the ones keyvault-csi sets."""
     rotation: RotationSettings | None = None
-    sync_secret: bool | None = None
-    """Default: on when a workload has secretObjects."""
-    windows: bool | None = None
-    """Default: on when a Pod or Deployment runs on Windows."""
+    """helm: sets the driver's rotation values; aksAddon: verified on the add-on."""
+    sync_secret: StrictBool | None = None
+    """helm: the driver's syncSecret.enabled; default on when a workload has secretObjects."""
+    windows: StrictBool | None = None
+    """helm: Windows DaemonSets of provider and driver; default on when a Pod or Deployment runs on Windows."""
     cluster: ClusterRef | None = None
-    """install aksAddon: default identity.cluster, else kubernetes.cluster."""
+    """aksAddon: the cluster whose add-on is verified; default identity.cluster, else kubernetes.cluster."""
 
 
 class Settings(Strict):
     """One environment: the vault, the identity, the nodes it goes on, and the workloads."""
 
     tenant_id: TenantIdInput
+    """Entra tenant ID (GUID) of the Key Vault, or adfs for Azure Stack Hub with AD FS (cloudName AzureStackCloud)."""
     key_vault: KeyVaultSettings
+    """The vault the objects are read from."""
     identity: IdentitySettings
+    """Who reads the vault: userAssigned, systemAssigned, kubelet or workload."""
     nodes: NodeSettings | None = None
+    """Scale sets and VMs that get the identity (userAssigned, systemAssigned)."""
     workloads: list[WorkloadSettings] = Field(min_length=1)
+    """The workloads, each with its SecretProviderClass (at least one)."""
     location: str | None = None
+    """Azure region of a created identity; default the Azure provider's."""
     tags: AzureTags = {}
+    """Azure tags for the resources this component creates."""
     protect: StrictBool = False
+    """Protect the identity, Key Vault grants and federated credentials from deletion."""
     arm_endpoint: str = ""
-    environment: Literal["public", "usgovernment", "china"] = "public"
+    """ARM endpoint override for the node identity writes (Azure Stack, tests)."""
+    environment: Environment = "public"
+    """Azure environment of the node identity writes; default public."""
     kubernetes: KubernetesSettings | None = None
+    """Where the Kubernetes objects go: a kubeconfig, a named AKS cluster, or the ambient one."""
     driver: DriverSettings = DriverSettings()
+    """Where the Secrets Store CSI driver comes from: none (assumed), helm or aksAddon."""
 
 
 def _cross_checks(raw: Mapping[str, Any], prefix: str) -> list[str]:
@@ -442,8 +528,10 @@ def _cross_checks(raw: Mapping[str, Any], prefix: str) -> list[str]:
     )
     for (namespace, pod), indexes in _duplicates(pods):
         problems.append(f"{prefix}workloads {indexes}: Pod {pod!r} declared twice in namespace {namespace!r}")
-    for name, indexes in _duplicates((w.get("name"), i) for i, w in enumerate(workloads)):
-        problems.append(f"{prefix}workloads {indexes}: the name {name!r} is used more than once; names must be unique")
+    for reused, indexes in _duplicates((w.get("name"), i) for i, w in enumerate(workloads)):
+        problems.append(
+            f"{prefix}workloads {indexes}: the name {reused!r} is used more than once; names must be unique"
+        )
     problems += _workload_identity_checks(workloads, kind, prefix)
     for i, workload in enumerate(workloads):
         problems += workload_sync_problems(workload, f"{prefix}workloads[{i}]")
@@ -481,13 +569,6 @@ def default_class_name(vault: str, workload: str) -> str:
 
 def default_pod_name(workload: str) -> str:
     return f"{workload}-secrets-store-inline"
-
-
-def _duplicates(pairs: Iterable[tuple[Any, int]]) -> list[tuple[Any, list[int]]]:
-    seen: dict[Any, list[int]] = {}
-    for key, index in pairs:
-        seen.setdefault(key, []).append(index)
-    return [(key, indexes) for key, indexes in seen.items() if len(indexes) > 1]
 
 
 def validate_settings(raw: Mapping[str, Any], *, prefix: str = "", component: bool = False) -> Settings:
@@ -590,15 +671,8 @@ def _is_secret_field(loc: list[Any]) -> bool:
     return any(SecretStr in (a, *typing.get_args(a)) for a in annotations)
 
 
-# Provider parameters people copy from hand-written classes; keyvault-csi renders them itself.
-_DERIVED_PARAMETERS = {
-    "userassignedidentityid": "keyvault-csi:identity (the client ID of that identity)",
-    "clientid": "keyvault-csi:identity",
-    "usevmmanagedidentity": "keyvault-csi:identity",
-    "usepodidentity": "keyvault-csi:identity",
-    "keyvaultname": "keyvault-csi:keyVault.name",
-    "tenantid": "keyvault-csi:tenantId",
-}
+# Provider parameters people copy from hand-written classes (any spelling); keyvault-csi renders them itself.
+_DERIVED_PARAMETERS = {key.lower(): f"keyvault-csi:{source}" for key, source in DERIVED_PARAMETERS.items()}
 
 _VALIDATOR_LOCS = {"function-after[check()]"}
 
