@@ -17,8 +17,8 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt pyproj
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
-## make test: lint, then the whole suite (unit, graph, schema, ARM-over-HTTPS scenarios), one worker per core
-test: venv lint
+## make test: lint, typecheck, then the whole suite (unit, graph, schema, ARM-over-HTTPS scenarios), one worker per core
+test: venv lint typecheck
 	$(PY) -m pytest -n auto
 
 ## make lint: ruff check and ruff format --check
@@ -26,7 +26,7 @@ lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-## make typecheck: mypy (strict on keyvault_csi); not yet a prerequisite of make test
+## make typecheck: mypy (strict on keyvault_csi); part of make test
 typecheck: venv
 	$(PY) -m mypy
 

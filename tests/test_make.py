@@ -23,12 +23,12 @@ def test_doctor_reads_an_events_file_and_passes_stack_and_args() -> None:
     assert "--stack" not in _make("-n", "doctor", "EVENTS=e.json").stdout  # STACK only from the command line
 
 
-def test_test_runs_lint_first_and_typecheck_is_separate() -> None:
+def test_test_runs_lint_then_typecheck_then_pytest() -> None:
     steps = [line.strip() for line in _make("-n", "test").stdout.splitlines() if line.strip()]
-    assert steps[-3:] == [
+    assert steps[-4:] == [
         ".venv/bin/ruff check .",
         ".venv/bin/ruff format --check .",
+        ".venv/bin/python -m mypy",
         ".venv/bin/python -m pytest -n auto",
     ]
-    assert not any("mypy" in step for step in steps)
     assert _make("-n", "typecheck").stdout.strip() == ".venv/bin/python -m mypy"

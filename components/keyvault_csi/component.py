@@ -24,7 +24,7 @@ from typing import Any
 import pulumi
 
 from keyvault_csi.azure.identity import ManagedIdentity, ManagedIdentityArgs
-from keyvault_csi.azure.keyvault_access import KeyVaultAccess
+from keyvault_csi.azure.keyvault_access import KeyVaultAccess, KeyVaultAccessArgs
 from keyvault_csi.azure.workload_identity import POD_LABELS, WorkloadIdentity
 from keyvault_csi.kubernetes.deployment import SecretsStoreDeploymentArgs
 from keyvault_csi.kubernetes.driver import ASSUMED, CsiDriver, driver_args
@@ -33,7 +33,11 @@ from keyvault_csi.kubernetes.placement import settings_placement, workload_place
 from keyvault_csi.kubernetes.pod import SecretsStorePodArgs
 from keyvault_csi.kubernetes.secret_provider_class import SecretProviderClassArgs
 from keyvault_csi.kubernetes.workload import Workload, WorkloadArgs
-from keyvault_csi.node_identity.assignments import NodeIdentityAssignments, nodes_from_settings
+from keyvault_csi.node_identity.assignments import (
+    NodeIdentityAssignments,
+    NodeIdentityAssignmentsArgs,
+    nodes_from_settings,
+)
 from keyvault_csi.package.args import AksKeyVaultSecretsArgs
 from keyvault_csi.settings.model import Settings, WorkloadSettings, validate_settings
 
@@ -89,36 +93,29 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
         # nodeSelector/affinity for users' own Pods (secrets_store_volume) in the node-identity modes.
         self.node_placement = settings_placement(settings)
         self.workload_identity = self._federate(name, settings)
-        self.principal_ids = (
-            dict(self.nodes.principal_ids)
-            if settings.identity.type == "systemAssigned" and self.nodes
-            else {"identity": self.identity.principal_id}
+        self.principal_ids = self._principal_ids(settings)
+        principals: Mapping[str, pulumi.Input[str]] = (
+            {"identity": self.identity.known_principal_id}
+            if self.identity.known_principal_id and settings.identity.type != "systemAssigned"
+            else self.principal_ids
         )
-        self.access = KeyVaultAccess(
-            f"{name}-access",
-            {
-                "vaultName": settings.key_vault.name,
-                "resourceGroup": settings.key_vault.resource_group,
-                "tenantId": settings.tenant_id,
-                "objects": [obj for w in settings.workloads for obj in w.objects],
-                # A principal read at preview is checked against the vault's existing entries.
-                "principals": (
-                    {"identity": self.identity.known_principal_id}
-                    if self.identity.known_principal_id and settings.identity.type != "systemAssigned"
-                    else self.principal_ids
-                ),
-                "permissionModel": settings.key_vault.permission_model,
-                "environment": settings.environment,
-                "location": settings.location,
-                # A vault in the identity's other subscription reuses the provider declared for it.
-                "subscriptionProviders": self.identity.subscription_providers,
-                **(
-                    {"subscriptionId": settings.key_vault.subscription_id} if settings.key_vault.subscription_id else {}
-                ),
-                "protect": settings.protect,
-            },
-            pulumi.ResourceOptions(parent=self),
-        )
+        access_args: KeyVaultAccessArgs = {
+            "vaultName": settings.key_vault.name,
+            "resourceGroup": settings.key_vault.resource_group,
+            "tenantId": settings.tenant_id,
+            "objects": [obj for w in settings.workloads for obj in w.objects],
+            # A principal read at preview is checked against the vault's existing entries.
+            "principals": principals,
+            "permissionModel": settings.key_vault.permission_model,
+            "environment": settings.environment,
+            "location": settings.location,
+            # A vault in the identity's other subscription reuses the provider declared for it.
+            "subscriptionProviders": self.identity.subscription_providers,
+            "protect": settings.protect,
+        }
+        if settings.key_vault.subscription_id:
+            access_args["subscriptionId"] = settings.key_vault.subscription_id
+        self.access = KeyVaultAccess(f"{name}-access", access_args, pulumi.ResourceOptions(parent=self))
         self.workloads, self.secret_provider_classes, self.pods, self.deployments = {}, {}, {}, {}
         for workload in settings.workloads:
             self._declare_workload(name, settings, workload)
@@ -132,6 +129,14 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
                 "serviceAccounts": sorted(self.workload_identity.service_accounts) if self.workload_identity else [],
             }
         )
+
+    def _principal_ids(self, settings: Settings) -> dict[str, pulumi.Output[str]]:
+        """What the Key Vault grants name: each node's own identity (systemAssigned), else the identity."""
+        if settings.identity.type == "systemAssigned" and self.nodes:
+            return dict(self.nodes.principal_ids)
+        if self.identity.principal_id is None:  # systemAssigned without nodes: refused by validate_settings
+            raise pulumi.RunError("identity type systemAssigned needs nodes whose own identities are granted")
+        return {"identity": self.identity.principal_id}
 
     def _declare_driver(self, name: str, settings: Settings) -> CsiDriver | None:
         args = driver_args(settings)
@@ -170,19 +175,19 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
             return None
         nodes = nodes_from_settings(settings.nodes)
         system = settings.identity.type == "systemAssigned"
-        return NodeIdentityAssignments(
-            f"{name}-nodes",
-            {
-                "nodes": nodes,
-                **({} if system else {"userAssignedIdentityId": self.identity.resource_id}),
-                # An identity created here is ours on any node it shows up on (issue 11.10).
-                **({"ownedIdentityIds": [self.identity.resource_id]} if _created_identity(settings) else {}),
-                "systemAssigned": system,
-                "armEndpoint": settings.arm_endpoint,
-                "environment": settings.environment,
-            },
-            pulumi.ResourceOptions(parent=self),
-        )
+        args: NodeIdentityAssignmentsArgs = {
+            "nodes": nodes,
+            "systemAssigned": system,
+            "armEndpoint": settings.arm_endpoint,
+            "environment": settings.environment,
+        }
+        resource_id = self.identity.resource_id  # None for systemAssigned: nothing to put on the nodes
+        if not system and resource_id is not None:
+            args["userAssignedIdentityId"] = resource_id
+        # An identity created here is ours on any node it shows up on (issue 11.10).
+        if _created_identity(settings) and resource_id is not None:
+            args["ownedIdentityIds"] = [resource_id]
+        return NodeIdentityAssignments(f"{name}-nodes", args, pulumi.ResourceOptions(parent=self))
 
     def _declare_workload(self, name: str, settings: Settings, workload: WorkloadSettings) -> None:
         class_name = workload.class_name(settings.key_vault.name)
@@ -224,8 +229,12 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
                 # Hardened defaults (keyvault_csi.rules.pod) under the workload's overrides.
                 "securityContext": template.security_args(),
                 "resources": template.resources_args(),
-                **workload_placement(settings, workload),  # only on pools that carry the node identity
             }
+            placement = workload_placement(settings, workload)  # only on pools that carry the node identity
+            if "nodeSelector" in placement:
+                pod_args["nodeSelector"] = placement["nodeSelector"]
+            if "affinity" in placement:
+                pod_args["affinity"] = placement["affinity"]
             if template.writable_paths is not None:
                 pod_args["writablePaths"] = template.writable_paths
             if self.workload_identity:

@@ -129,22 +129,22 @@ class ManagedIdentity(pulumi.ComponentResource):
                 self.client_id = pulumi.Output.from_input(client_id)
                 self.principal_id = pulumi.Output.from_input(object_id)
             else:  # a cluster the program creates: read once its name is known
-                found = containerservice.get_managed_cluster_output(
+                read = containerservice.get_managed_cluster_output(
                     resource_group_name=group, resource_name=cluster_name, opts=pulumi.InvokeOutputOptions(parent=self)
                 )
-                kubelet = found.identity_profile.apply(
+                kubelet = read.identity_profile.apply(
                     lambda profile: _kubelet_identity(plain(cluster_name) or "(an Output)", profile)
                 )
                 self.client_id = kubelet.apply(lambda k: k[0])
                 self.principal_id = kubelet.apply(lambda k: k[1])
             self.resource_id = None
         elif kind == "aksAddon":
-            cluster = containerservice.get_managed_cluster_output(
+            managed = containerservice.get_managed_cluster_output(
                 resource_group_name=args["cluster"]["resourceGroup"],
                 resource_name=args["cluster"]["name"],
                 opts=pulumi.InvokeOutputOptions(parent=self),
             )
-            addon = cluster.addon_profiles.apply(
+            addon = managed.addon_profiles.apply(
                 _addon_identity(
                     plain(args["cluster"]["resourceGroup"]) or "(an Output)",
                     plain(args["cluster"]["name"]) or "(an Output)",

@@ -109,11 +109,13 @@ class KeyVaultAccess(pulumi.ComponentResource):
             {"permissionModel": self.permission_model, "grants": [g.id for g in self.grants], "adopted": self.adopted}
         )
 
-    def _read_vault(self) -> keyvault.GetVaultResult:
+    def _read_vault(self, vault: tuple[str, str]) -> keyvault.GetVaultResult:
+        """The vault named by ``(vaultName, resourceGroup)`` known at preview (see :func:`_plain_vault`)."""
         if self._vault is None:
+            vault_name, resource_group = vault
             self._vault = keyvault.get_vault(
-                resource_group_name=self._args["resourceGroup"],
-                vault_name=self._args["vaultName"],
+                resource_group_name=resource_group,
+                vault_name=vault_name,
                 opts=pulumi.InvokeOptions(parent=self, provider=self.vault_provider),
             )
         return self._vault
@@ -122,22 +124,23 @@ class KeyVaultAccess(pulumi.ComponentResource):
         model = args.get("permissionModel", "auto")
         if model != "auto":
             return model
-        vault_name, resource_group = args["vaultName"], args["resourceGroup"]
-        if not isinstance(vault_name, str) or not isinstance(resource_group, str):
+        vault = _plain_vault(args)
+        if vault is None:
             # The choice decides which resources exist: it cannot wait for a deployment.
             raise pulumi.RunError(
                 "permissionModel 'auto' reads the vault before anything is declared, but its name or resource "
                 "group is an Output; set permissionModel to accessPolicy or rbac"
             )
-        return "rbac" if self._read_vault().properties.enable_rbac_authorization else "accessPolicy"
+        return "rbac" if self._read_vault(vault).properties.enable_rbac_authorization else "accessPolicy"
 
     def _existing_entries(self, args: KeyVaultAccessArgs) -> list[ExistingEntry]:
         """The vault's access-policy entries; read only when some principal is known at preview."""
         if not any(isinstance(p, str) for p in args["principals"].values()):
             return []
-        if not (isinstance(args["vaultName"], str) and isinstance(args["resourceGroup"], str)):
+        vault = _plain_vault(args)
+        if vault is None:
             return []  # a vault this program creates (an Output) has only the entries we declare
-        return [_entry(e) for e in (self._read_vault().properties.access_policies or [])]
+        return [_entry(e) for e in (self._read_vault(vault).properties.access_policies or [])]
 
     def _vault_subscription(self) -> str:
         """The subscription the writing provider puts into the ids it assigns (exactly its string)."""
@@ -148,6 +151,7 @@ class KeyVaultAccess(pulumi.ComponentResource):
     def _access_policies(self, name: str, args: KeyVaultAccessArgs) -> None:
         needed = access_policy_permissions(args["objects"])
         entries = self._existing_entries(args)
+        vault = _plain_vault(args)  # None: no entries were read, so none is adopted
         previous: pulumi.Resource | None = None
         for key, principal_id in sorted(args["principals"].items()):
             retain = args.get("retainOnDelete", args.get("protect", False))
@@ -158,10 +162,10 @@ class KeyVaultAccess(pulumi.ComponentResource):
             }
             import_id: str | None = None
             entry = find_entry(entries, principal_id) if isinstance(principal_id, str) else None
-            if entry is not None:
+            if entry is not None and vault is not None:
                 # azure-native refuses to create an entry that exists, and its delete drops the whole
                 # entry: import it, keep every permission it has, never delete it (existing-grants.md).
-                policy, import_id = self._adopt(key, entry, needed, args)
+                policy, import_id = self._adopt(key, entry, needed, args, vault)
                 retain = True
             self.grants.append(
                 keyvault.AccessPolicy(
@@ -183,9 +187,15 @@ class KeyVaultAccess(pulumi.ComponentResource):
             previous = self.grants[-1]
 
     def _adopt(
-        self, key: str, entry: ExistingEntry, needed: dict[str, list[str]], args: KeyVaultAccessArgs
+        self,
+        key: str,
+        entry: ExistingEntry,
+        needed: dict[str, list[str]],
+        args: KeyVaultAccessArgs,
+        vault: tuple[str, str],
     ) -> tuple[keyvault.AccessPolicyEntryArgsDict, str]:
         """The policy that adopts ``entry`` (its permissions plus ours) and the id to import it by."""
+        vault_name, resource_group = vault
         adoption = adopt(entry, needed)
         policy: keyvault.AccessPolicyEntryArgsDict = {
             "tenant_id": entry.tenant_id,
@@ -194,13 +204,11 @@ class KeyVaultAccess(pulumi.ComponentResource):
         }
         if entry.application_id:
             policy["application_id"] = entry.application_id
-        import_id = access_policy_import_id(
-            self._vault_subscription(), args["resourceGroup"], args["vaultName"], entry.object_id
-        )
+        import_id = access_policy_import_id(self._vault_subscription(), resource_group, vault_name, entry.object_id)
         self.adopted[key] = import_id
         fix = set_policy_command(
-            args["vaultName"],
-            args["resourceGroup"],
+            vault_name,
+            resource_group,
             entry.object_id,
             adoption.permissions,
             _plain(args.get("subscriptionId")),
@@ -244,6 +252,14 @@ class KeyVaultAccess(pulumi.ComponentResource):
                         ),
                     )
                 )
+
+
+def _plain_vault(args: KeyVaultAccessArgs) -> tuple[str, str] | None:
+    """``(vaultName, resourceGroup)`` if both are plain strings (the vault can be read at preview), else None."""
+    vault_name, resource_group = args["vaultName"], args["resourceGroup"]
+    if isinstance(vault_name, str) and isinstance(resource_group, str):
+        return vault_name, resource_group
+    return None
 
 
 def _plain(value: pulumi.Input[str] | None) -> str | None:

@@ -17,7 +17,7 @@ validation counts distinct subjects.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import NotRequired, TypedDict
 
 import pulumi
@@ -146,12 +146,16 @@ class WorkloadIdentity(pulumi.ComponentResource):
 
     def service_account_name(self, namespace: str, service_account: str) -> pulumi.Output[str]:
         """The account's name, carrying a dependency on the ServiceAccount."""
-        return self.service_accounts[f"{namespace}/{service_account}"].metadata.apply(lambda metadata: metadata.name)
+        return self.service_accounts[f"{namespace}/{service_account}"].metadata.apply(
+            lambda metadata: metadata.name or ""
+        )
 
 
-def _issuer_url(cluster: AksCluster):
-    def pick(profile) -> str:
-        url = getattr(profile, "issuer_url", None) if profile is not None else None
+def _issuer_url(
+    cluster: AksCluster,
+) -> Callable[[containerservice.outputs.ManagedClusterOIDCIssuerProfileResponse | None], str]:
+    def pick(profile: containerservice.outputs.ManagedClusterOIDCIssuerProfileResponse | None) -> str:
+        url: str | None = getattr(profile, "issuer_url", None) if profile is not None else None
         if not url:
             raise pulumi.RunError(
                 f"identity.cluster: AKS cluster {cluster['resourceGroup']}/{cluster['name']} has no OIDC issuer "

@@ -227,6 +227,6 @@ class SecretsStorePod(pulumi.ComponentResource):
         checked = check_pod(args)  # bad arguments fail before anything is registered
         super().__init__(TYPE, name, None, opts)
         self.resource = declare_pod(name, checked, args["secretProviderClass"], self)
-        self.pod_name = self.resource.metadata.apply(lambda metadata: metadata.name)
-        self.namespace = self.resource.metadata.apply(lambda metadata: metadata.namespace)
+        self.pod_name = self.resource.metadata.apply(lambda metadata: metadata.name or "")
+        self.namespace = self.resource.metadata.apply(lambda metadata: metadata.namespace or "")
         self.register_outputs({"podName": self.pod_name, "namespace": self.namespace})

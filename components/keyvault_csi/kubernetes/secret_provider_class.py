@@ -108,6 +108,8 @@ class SecretProviderClass(pulumi.ComponentResource):
         parameters = check_secret_provider_class(args)  # bad arguments fail before anything is registered
         super().__init__(TYPE, name, None, opts)
         self.resource = declare_secret_provider_class(name, args, parameters, self)
-        self.class_name = self.resource.metadata.apply(lambda metadata: metadata["name"])
-        self.namespace = self.resource.metadata.apply(lambda metadata: metadata["namespace"])
+        # CustomResource declares its fields dynamically; the metadata we gave comes back as a dict.
+        metadata: pulumi.Output[dict[str, str]] = self.resource.metadata  # type: ignore[attr-defined]  # dynamic attribute
+        self.class_name = metadata.apply(lambda m: m["name"])
+        self.namespace = metadata.apply(lambda m: m["namespace"])
         self.register_outputs({"className": self.class_name, "namespace": self.namespace})

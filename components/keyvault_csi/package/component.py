@@ -42,7 +42,8 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
         super().__init__(TYPE, name, None, opts)
         graph = _Graph(name, settings, pulumi.ResourceOptions(parent=self))
         self.identity_client_id = graph.identity_client_id
-        self.principal_ids = pulumi.Output.from_input(graph.principal_ids)
+        # from_input unwraps nested Outputs deeply, but its signature types only the top level as an Input.
+        self.principal_ids = pulumi.Output.from_input(graph.principal_ids)  # type: ignore[arg-type]  # deep unwrap
         self.secret_provider_classes = pulumi.Output.from_input(sorted(graph.secret_provider_classes))
         self.pods = pulumi.Output.from_input(sorted(graph.pods))
         accounts = graph.workload_identity.service_accounts if graph.workload_identity else {}

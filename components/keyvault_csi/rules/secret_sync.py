@@ -357,7 +357,8 @@ def workload_sync_problems(workload: Mapping[str, Any], path: str) -> list[str]:
                 )
     # A bare Pod or a Deployment's Pod template: the same env rules.
     for template in ("pod", "deployment"):
-        pod = workload.get(template) if isinstance(workload.get(template), Mapping) else {}
+        given = workload.get(template)
+        pod: Mapping[str, Any] = given if isinstance(given, Mapping) else {}
         for i, env in enumerate(_mappings(pod.get("env"))):
             ref = env.get("secretKeyRef")
             if not isinstance(ref, Mapping) or not isinstance(ref.get("name"), str):

@@ -23,6 +23,7 @@ from keyvault_csi.rules.driver import duration_seconds
 from keyvault_csi.rules.model import Strict, input_keys
 from keyvault_csi.rules.model import repeated as _duplicates
 from keyvault_csi.rules.names import (
+    ADFS_TENANT,
     AgentPoolName,
     CloudName,
     ComputeName,
@@ -33,7 +34,7 @@ from keyvault_csi.rules.names import (
     refusing,
 )
 from keyvault_csi.rules.objects import KeyVaultObject, file_conflicts
-from keyvault_csi.rules.parameters import ADFS_TENANT, DERIVED_PARAMETERS, tenant_problem
+from keyvault_csi.rules.parameters import DERIVED_PARAMETERS, tenant_problem
 from keyvault_csi.rules.pod import (
     DEFAULT_IMAGE,
     NodeOS,
@@ -469,7 +470,8 @@ def _cross_checks(raw: Mapping[str, Any], prefix: str) -> list[str]:
     """Rules that span keys. They read the raw mapping defensively so they are reported even when
     single fields are also wrong ("every problem at once")."""
     problems: list[str] = []
-    identity = raw.get("identity") if isinstance(raw.get("identity"), Mapping) else {}
+    raw_identity = raw.get("identity")
+    identity: Mapping[str, Any] = raw_identity if isinstance(raw_identity, Mapping) else {}
     nodes = raw.get("nodes") if isinstance(raw.get("nodes"), Mapping) else None
     node_lists = (
         {kind: nodes.get(key) or [] for kind, key in (("vmss", "scaleSets"), ("vm", "virtualMachines"))}
