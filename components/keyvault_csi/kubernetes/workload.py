@@ -48,13 +48,13 @@ class WorkloadArgs(TypedDict):
 class Workload(pulumi.ComponentResource):
     """A workload's ``SecretProviderClass`` and its Pod (if any), declared together."""
 
-    class_name: pulumi.Output[str]
-    namespace: pulumi.Output[str]
+    class_name: str
+    namespace: str
     secret_provider_class: apiextensions.CustomResource
     pod: core.Pod | None
-    pod_name: pulumi.Output[str] | None
+    pod_name: str | None
     deployment: apps.Deployment | None
-    deployment_name: pulumi.Output[str] | None
+    deployment_name: str | None
 
     def __init__(self, name: str, args: WorkloadArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         class_args = args["secretProviderClass"]
@@ -73,16 +73,13 @@ class Workload(pulumi.ComponentResource):
             self,
             args.get("classDependsOn", ()),
         )
-        # CustomResource declares its fields dynamically; the metadata we gave comes back as a dict.
-        metadata: pulumi.Output[dict[str, str]] = self.secret_provider_class.metadata  # type: ignore[attr-defined]  # dynamic attribute
-        self.class_name = metadata.apply(lambda m: m["name"])
-        self.namespace = metadata.apply(lambda m: m["namespace"])
+        # Names are plain (checked above); the Pods wait for the class through depends_on.
+        self.class_name, self.namespace = class_args["className"], class_args["namespace"]
+        waits = [self.secret_provider_class, *args.get("podDependsOn", ())]
         self.pod, self.pod_name = None, None
         if pod is not None:
-            self.pod = declare_pod(
-                args.get("podResourceName") or f"{name}-pod", pod, self.class_name, self, args.get("podDependsOn", ())
-            )
-            self.pod_name = self.pod.metadata.apply(lambda metadata: metadata.name or "")
+            self.pod = declare_pod(args.get("podResourceName") or f"{name}-pod", pod, self.class_name, self, waits)
+            self.pod_name = pod.args["podName"]
         self.deployment, self.deployment_name = None, None
         if deployment is not None:
             digest = objects_digest(parameters["objects"], [s.manifest() for s in class_args.get("secretObjects", ())])
@@ -93,9 +90,9 @@ class Workload(pulumi.ComponentResource):
                 self.class_name,
                 digest,
                 self,
-                args.get("podDependsOn", ()),
+                waits,
             )
-            self.deployment_name = self.deployment.metadata.apply(lambda metadata: metadata.name or "")
+            self.deployment_name = deployment.args["podName"]
         outputs = {"className": self.class_name, "namespace": self.namespace, "podName": self.pod_name or ""}
         if self.deployment_name is not None:
             outputs["deploymentName"] = self.deployment_name
