@@ -9,7 +9,7 @@ there is refused up front, with the reason. Rules of this file: ``docs/embedding
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Annotated, Any
 
 import pulumi
@@ -45,7 +45,7 @@ class PendingOutput:
 
     def __init__(self, output: pulumi.Output[Any], loc: tuple[Any, ...], prefix: str, describe: Describe) -> None:
         self.output, self.loc, self.prefix, self._describe = output, loc, prefix, describe
-        self.path = _text(loc, prefix)
+        self.path = key_path(loc, prefix)
 
     def defer(self, check: Callable[[Any], Any]) -> pulumi.Output[Any]:
         def resolved(value: Any, secret: bool) -> Any:
@@ -90,7 +90,7 @@ def defer_outputs(
                 return PendingOutput(value, loc, prefix, describe)
             last = next((str(p) for p in reversed(loc) if not isinstance(p, int)), "")
             problems.append(
-                f"{_text(loc, prefix)}: must be a plain value, not an Output: {_WHY_PLAIN.get(last, _SHAPE)}, "
+                f"{key_path(loc, prefix)}: must be a plain value, not an Output: {_WHY_PLAIN.get(last, _SHAPE)}, "
                 "so it must be known before anything is declared"
             )
             refused.add(loc)
@@ -161,7 +161,8 @@ def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
-def _text(loc: tuple[Any, ...], prefix: str) -> str:
+def key_path(loc: Sequence[Any], prefix: str) -> str:
+    """``keyvault-csi:workloads[0].objects[1].objectName``: a pydantic location as the user writes it."""
     if not loc:
         return prefix.rstrip(":") or "settings"
     text = prefix + str(loc[0])

@@ -65,6 +65,7 @@ from keyvault_csi.settings.inputs import (
     TenantIdInput,
     computed_problems,
     defer_outputs,
+    key_path,
 )
 from keyvault_csi.settings.offline import is_secure_placeholder, secure_value_problem
 
@@ -600,7 +601,7 @@ def validate_settings(raw: Mapping[str, Any], *, prefix: str = "", component: bo
 
 def _describe(error: Mapping[str, Any], prefix: str) -> str:
     loc = [p for p in error["loc"] if p not in _VALIDATOR_LOCS]
-    path = _path(loc, prefix)
+    path = key_path(loc, prefix)
     kind, value = error["type"], error.get("input")
     if kind == "extra_forbidden":
         key = str(loc[-1])
@@ -677,15 +678,6 @@ def _is_secret_field(loc: list[Any]) -> bool:
 _DERIVED_PARAMETERS = {key.lower(): f"keyvault-csi:{source}" for key, source in DERIVED_PARAMETERS.items()}
 
 _VALIDATOR_LOCS = {"function-after[check()]"}
-
-
-def _path(loc: list[Any], prefix: str) -> str:
-    if not loc:
-        return prefix.rstrip(":") or "settings"
-    text = prefix + str(loc[0])
-    for part in loc[1:]:
-        text += f"[{part}]" if isinstance(part, int) else f".{part}"
-    return text
 
 
 def _fields_along(loc: list[Any]) -> list[Any]:
