@@ -14,7 +14,7 @@ venv: $(VENV)/.installed
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(PY) -m pip install --quiet --quiet --disable-pip-version-check -r requirements-dev.txt  # -qq: errors only (this machine's pip config warns about absent find-links)
 	touch $@
 
 ## make test: lint, typecheck, then the whole suite (unit, graph, schema, ARM-over-HTTPS scenarios), one worker per core
