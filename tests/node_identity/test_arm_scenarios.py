@@ -9,12 +9,10 @@ of GET and PATCH requests per node. Delays and backoffs are tiny so the module s
 from __future__ import annotations
 
 import base64
-import gc
 import math
 import pickletools
 import threading
 import time
-import warnings
 from collections.abc import Iterator
 from email.utils import formatdate
 from pathlib import Path
@@ -63,11 +61,6 @@ def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeArm]
         monkeypatch.setenv(name, value)
     yield fake
     fake.stop()
-    # A request cut off by an exhausted deadline (the fault scenarios) can leave urllib3's socket to the
-    # garbage collector; collect it here, where it belongs, instead of in whichever test runs next.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ResourceWarning)
-        gc.collect()
 
 
 @pytest.fixture

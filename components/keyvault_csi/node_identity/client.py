@@ -264,6 +264,15 @@ class DeadlineRetryPolicy(RetryPolicy[Any, Any]):
             delay = min(settings["max_backoff"], settings["backoff"] * 2 ** len(settings["history"]))
         return time.monotonic() + delay < self.deadline
 
+    def sleep(
+        self, settings: dict[str, Any], transport: Any, response: PipelineResponse[Any, Any] | None = None
+    ) -> None:
+        # A retried answer is dropped unread; the initial PATCH of begin_update is streamed, so close it
+        # here or its connection is only released (unclosed) by the garbage collector.
+        if response is not None:
+            response.http_response.close()
+        super().sleep(settings, transport, response)
+
     def increment(self, settings: dict[str, Any], response: Any = None, error: Exception | None = None) -> bool:
         self.retried += 1
         return super().increment(settings, response=response, error=error)
