@@ -24,6 +24,7 @@ from tests.support import (
     stack_graph,
 )
 from tools.review.plan_files import kubernetes_manifests
+from tools.review.stackfile import available_stacks
 
 
 def custom(graph: Graph) -> list[RecordedResource]:
@@ -262,21 +263,12 @@ def test_same_config_declares_the_same_graph_byte_for_byte() -> None:
     assert kubernetes_manifests(first) == kubernetes_manifests(second)
 
 
-@pytest.mark.parametrize(
-    "stack",
-    [
-        "dev",
-        "prod",
-        "examples/user-assigned-msi",
-        "examples/system-assigned-msi",
-        "examples/kubelet-identity",
-        "examples/workload-identity",
-    ],
-)
+@pytest.mark.parametrize("stack", available_stacks())
 def test_shipped_stacks_evaluate(stack: str) -> None:
     graph = stack_graph(stack)
     manifests = kubernetes_manifests(graph)
-    assert manifests and all(m["apiVersion"] in ("v1", "secrets-store.csi.x-k8s.io/v1") for m in manifests.values())
+    api_versions = ("v1", "apps/v1", "secrets-store.csi.x-k8s.io/v1")  # apps/v1: Deployments
+    assert manifests and all(m["apiVersion"] in api_versions for m in manifests.values())
 
 
 def test_stacks_disable_default_providers() -> None:

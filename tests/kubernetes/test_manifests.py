@@ -8,25 +8,12 @@ import pytest
 import yaml
 
 from keyvault_csi.rules.objects import parse_objects
-from tests.support import CRD_PATH, stack_graph
+from tests.support import stack_graph
 from tools.review.plan_files import kubernetes_manifests, manifest_yaml
+from tools.review.stackfile import available_stacks
 
-STACKS = [
-    "dev",
-    "prod",
-    "examples/user-assigned-msi",
-    "examples/system-assigned-msi",
-    "examples/kubelet-identity",
-    "examples/workload-identity",
-]
+STACKS = available_stacks()
 K8S_VERSION = "1.37.0"
-
-
-@pytest.fixture(scope="module")
-def v1_schema() -> dict:
-    crd = yaml.safe_load(CRD_PATH.read_text())
-    (version,) = [v for v in crd["spec"]["versions"] if v["name"] == "v1"]
-    return version["schema"]["openAPIV3Schema"]
 
 
 @pytest.fixture(scope="module", params=STACKS)
@@ -47,20 +34,22 @@ def test_classes_match_the_v1_crd_and_parse_like_the_provider(manifests: dict[st
 
 
 def test_pods_are_valid_and_mount_read_only(manifests: dict[str, dict]) -> None:
-    pods = [m for m in manifests.values() if m["kind"] == "Pod"]
-    assert pods
+    workloads = [m for m in manifests.values() if m["kind"] in ("Pod", "Deployment")]
+    assert workloads
     namespaces_with_class = {
         (m["metadata"]["namespace"], m["metadata"]["name"])
         for m in manifests.values()
         if m["kind"] == "SecretProviderClass"
     }
-    for pod in pods:
-        kubernetes_validate.validate(pod, K8S_VERSION, strict=True)
+    for workload in workloads:
+        kubernetes_validate.validate(workload, K8S_VERSION, strict=True)
+        # A Deployment's Pods are its template: the same rules hold for them.
+        pod = workload if workload["kind"] == "Pod" else workload["spec"]["template"]
         (volume,) = [v for v in pod["spec"]["volumes"] if "csi" in v]
         assert volume["csi"]["driver"] == "secrets-store.csi.k8s.io" and volume["csi"]["readOnly"] is True
         # The driver looks the class up in the Pod's own namespace.
         assert (
-            pod["metadata"]["namespace"],
+            workload["metadata"]["namespace"],
             volume["csi"]["volumeAttributes"]["secretProviderClass"],
         ) in namespaces_with_class
         mounts = [m for c in pod["spec"]["containers"] for m in c["volumeMounts"] if m["name"] == volume["name"]]

@@ -16,7 +16,7 @@ from keyvault_csi.rules.objects import KeyVaultObject
 from keyvault_csi.rules.pod import CSI_DRIVER, DEFAULT_IMAGE, parse_quantity
 from keyvault_csi.testing.mockgraph import evaluate
 from tests.support import POD, stack_graph
-from tools.review.plan_files import kubernetes_manifests
+from tools.review.plan_files import kubernetes_manifests, manifest_of
 
 K8S_VERSION = "1.37.0"
 VOLUME = {
@@ -32,16 +32,6 @@ def pod_args(**overrides) -> SecretsStorePodArgs:
         "image": "nginx:1.27",
         "secretProviderClass": "kv-app",
         **overrides,
-    }
-
-
-def manifest_of(resource) -> dict:
-    inputs = resource.inputs
-    return {
-        "apiVersion": inputs["apiVersion"],
-        "kind": inputs["kind"],
-        "metadata": inputs["metadata"],
-        "spec": inputs["spec"],
     }
 
 

@@ -14,6 +14,7 @@ from keyvault_csi.rules.parameters import provider_parameters
 from keyvault_csi.testing.mockgraph import evaluate
 from tests.support import REFERENCE  # vendored from ../shared/reference
 from tests.support import SPC as CHILD_TYPE
+from tools.review.plan_files import manifest_of
 
 CRD = REFERENCE / "crd/secretproviderclasses.crd.yaml"
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
@@ -57,17 +58,6 @@ def class_args(**overrides) -> SecretProviderClassArgs:
         "tenantId": TENANT,
         "objects": OBJECTS,
         **overrides,
-    }
-
-
-def manifest_of(resource) -> dict:
-    """The object as the Kubernetes API would receive it, from what the engine recorded."""
-    inputs = resource.inputs
-    return {
-        "apiVersion": inputs["apiVersion"],
-        "kind": inputs["kind"],
-        "metadata": inputs["metadata"],
-        "spec": inputs["spec"],
     }
 
 

@@ -24,16 +24,10 @@ from keyvault_csi import AksKeyVaultSecrets
 from keyvault_csi.testing.mockgraph import evaluate
 from policy.keyvault_csi_policy import POLICIES, offline
 from tests.support import NODE_IDENTITY, ROOT, base_settings, run_program, stack_graph
+from tools.review.stackfile import available_stacks
 
 ADVISORY = "aks-managed-scale-set-identity"
-STACKS = [
-    "dev",
-    "prod",
-    *sorted(
-        f"examples/{p.name.removeprefix('Pulumi.').removesuffix('.yaml')}"
-        for p in (ROOT / "examples").glob("Pulumi.*.yaml")
-    ),
-]
+STACKS = available_stacks()
 VAULT_SCOPE = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-secrets/providers/Microsoft.KeyVault/vaults/kvname"
 
 

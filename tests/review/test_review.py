@@ -38,18 +38,11 @@ from tools.review.plan_compare import StackComparison
 from tools.review.plan_diff import NO_CHANGES, compare, format_text
 from tools.review.plan_files import GRAPH_JSON, GRAPH_MERMAID, RenderedPlan, render_plan, write_plan
 from tools.review.plan_graph import SECRET
-from tools.review.stackfile import stack_label
+from tools.review.stackfile import available_stacks, stack_label
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = ROOT / "tests" / "golden"
-EXAMPLES = [
-    "examples/user-assigned-msi",
-    "examples/system-assigned-msi",
-    "examples/kubelet-identity",
-    "examples/workload-identity",
-    "examples/agent-pools",
-    "examples/helm-driver",
-]
+EXAMPLES = [stack for stack in available_stacks() if stack.startswith("examples/")]
 UPDATE_GOLDEN = os.environ.get("KEYVAULT_CSI_UPDATE_GOLDEN") == "1"
 
 

@@ -9,14 +9,13 @@ import jsonschema
 import kubernetes_validate
 import pulumi
 import pytest
-import yaml
 
 from keyvault_csi.kubernetes.secret_provider_class import SecretProviderClass
 from keyvault_csi.rules.objects import KeyVaultObject
 from keyvault_csi.rules.secret_sync import SecretObject, check_sync_sources
 from keyvault_csi.settings.model import validate_settings
 from keyvault_csi.testing.mockgraph import evaluate
-from tests.support import CRD_PATH, POD, SPC, TENANT, assert_run_error, base_settings, run_program, stack_graph
+from tests.support import POD, SPC, TENANT, assert_run_error, base_settings, run_program, stack_graph
 from tools.review.plan_files import kubernetes_manifests
 
 K8S_VERSION = "1.37.0"
@@ -51,13 +50,6 @@ def synced() -> dict[str, Any]:
     ]
     settings["workloads"][0]["pod"]["envFrom"] = [{"secretRef": {"name": "app-db"}, "prefix": "DB_"}]
     return copy.deepcopy(settings)
-
-
-@pytest.fixture(scope="module")
-def v1_schema() -> dict:
-    crd = yaml.safe_load(CRD_PATH.read_text())
-    (version,) = [v for v in crd["spec"]["versions"] if v["name"] == "v1"]
-    return version["schema"]["openAPIV3Schema"]
 
 
 def assert_known_fields(value: Any, schema: dict, path: str = "") -> None:

@@ -18,15 +18,9 @@ from pulumi_kubernetes.provider import Provider as KubernetesProvider
 from keyvault_csi.settings.model import validate_settings
 from keyvault_csi.testing.mockgraph import Graph, evaluate
 from tests.support import IDENTITY, ROOT, base_settings, run_program, stack_graph
+from tools.review.stackfile import available_stacks
 
-STACKS = [
-    "dev",
-    "prod",
-    *sorted(
-        f"examples/{p.name.removeprefix('Pulumi.').removesuffix('.yaml')}"
-        for p in (ROOT / "examples").glob("Pulumi.*.yaml")
-    ),
-]
+STACKS = available_stacks()
 KUBECONFIG = """apiVersion: v1
 kind: Config
 clusters:

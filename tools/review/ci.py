@@ -33,9 +33,14 @@ REQUIRED = {
 }
 
 
+def stack_names_in(folder: Path) -> list[str]:
+    """The stack names of the ``Pulumi.<stack>.yaml`` files in ``folder``, sorted."""
+    return sorted(p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in folder.glob("Pulumi.*.yaml"))
+
+
 def stack_names(root: Path = ROOT) -> list[str]:
     """Stacks with a ``stacks/Pulumi.<stack>.yaml``, sorted."""
-    return sorted(p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in (root / "stacks").glob("Pulumi.*.yaml"))
+    return stack_names_in(root / "stacks")
 
 
 def credentials(env: Mapping[str, str], on_missing: str) -> tuple[bool, str | None]:

@@ -15,9 +15,14 @@ from typing import Any
 
 import yaml
 
-from keyvault_csi.testing.mockgraph import PLACEHOLDER, Graph
+from keyvault_csi.testing.mockgraph import PLACEHOLDER, Graph, RecordedResource
 from tools.review.plan_graph import graph_document
 from tools.review.plan_mermaid import render_mermaid
+
+
+def manifest_of(resource: RecordedResource) -> dict[str, Any]:
+    """The object as the Kubernetes API receives it, from the inputs the engine recorded."""
+    return {k: resource.inputs[k] for k in ("apiVersion", "kind", "metadata", "spec", "data") if k in resource.inputs}
 
 
 def kubernetes_manifests(graph: Graph) -> dict[str, dict]:
@@ -26,9 +31,7 @@ def kubernetes_manifests(graph: Graph) -> dict[str, dict]:
     for resource in graph.resources:
         if not resource.custom or not resource.type.startswith("kubernetes:"):
             continue
-        manifest = {
-            k: resource.inputs[k] for k in ("apiVersion", "kind", "metadata", "spec", "data") if k in resource.inputs
-        }
+        manifest = manifest_of(resource)
         if "kind" not in manifest:  # a Helm release is no object of its own: its inputs are in graph.json
             continue
         metadata = manifest.get("metadata", {})

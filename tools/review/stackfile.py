@@ -20,6 +20,7 @@ from typing import Any
 import yaml
 
 from keyvault_csi.settings.offline import secure_placeholder
+from tools.review.ci import stack_names_in
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT = "keyvault-csi"
@@ -43,14 +44,8 @@ def stack_label(stack: str) -> str:
 
 
 def available_stacks() -> list[str]:
-    """The ``--stack`` values that name a stack file of this project."""
-    stacks = sorted(
-        p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in (ROOT / "stacks").glob("Pulumi.*.yaml")
-    )
-    examples = sorted(
-        p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in (ROOT / "examples").glob("Pulumi.*.yaml")
-    )
-    return stacks + [f"examples/{name}" for name in examples]
+    """The ``--stack`` values that name a stack file of this project: ``stacks/`` then ``examples/``."""
+    return stack_names_in(ROOT / "stacks") + [f"examples/{name}" for name in stack_names_in(ROOT / "examples")]
 
 
 def _shown(path: Path) -> str:
