@@ -22,7 +22,7 @@ from pydantic import AfterValidator, StrictInt, ValidationInfo, field_validator,
 from pydantic.alias_generators import to_camel
 
 from keyvault_csi.rules.inputs import InputOf, Later, is_later
-from keyvault_csi.rules.model import Strict, repeated
+from keyvault_csi.rules.model import Strict, input_keys, repeated
 
 OBJECT_NAME = re.compile(r"^[0-9A-Za-z-]{1,127}$")
 OBJECT_VERSION = re.compile(r"^(|[0-9a-fA-F]{32})$")
@@ -38,15 +38,6 @@ _ALLOWED = {
     "objectFormat": typing.get_args(ObjectFormat),
     "objectEncoding": typing.get_args(ObjectEncoding),
 }
-_STRING_FIELDS = (
-    "objectName",
-    "objectType",
-    "objectVersion",
-    "objectAlias",
-    "objectFormat",
-    "objectEncoding",
-    "filePermission",
-)
 
 
 # The driver's atomic writer (driver pkg/util/fileutil/atomic_writer.go validatePath): per path
@@ -261,6 +252,11 @@ def file_conflicts(objects: Sequence[KeyVaultObject], indexes: Sequence[int] | N
     return problems
 
 
+
+def _string_fields() -> tuple[str, ...]:
+    """The object fields the provider reads as strings: every field but objectVersionHistory."""
+    return tuple(key for key in input_keys(KeyVaultObject) if key != "objectVersionHistory")
+
 class _Dumper(yaml.SafeDumper):
     """PyYAML's safe dumper with the seeds' layout; private so PyYAML's globals stay untouched."""
 
@@ -338,7 +334,7 @@ def _parse_one(index: int, document: str) -> dict[str, Any]:
         return {}
     if not isinstance(parsed, dict):
         raise ValueError(f"unmarshal failed for keyVaultObjects at index {index}: expected a mapping, got {parsed!r}")
-    for key in _STRING_FIELDS:
+    for key in _string_fields():
         if isinstance(parsed.get(key), (dict, list)):
             raise ValueError(
                 f"unmarshal failed for keyVaultObjects at index {index}: {key} must be a string, got {parsed[key]!r}"
