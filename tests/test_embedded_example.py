@@ -19,7 +19,6 @@ import os
 import shutil
 import subprocess
 import sys
-import sysconfig
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,6 +28,7 @@ import pytest
 
 from keyvault_csi.testing.mockgraph import Graph, RecordedInvoke, RecordedResource
 from tests.support import NODE_IDENTITY, POD, ROLE_ASSIGNMENT, ROOT, SPC
+from tools.review.base_ref import overlay_venv
 
 pytestmark = pytest.mark.isolated
 EXAMPLE = ROOT / "examples" / "embedded"
@@ -119,11 +119,8 @@ def build(base: Path) -> Isolated:
     )
     (wheel,) = (base / "dist").glob("keyvault_csi-*.whl")
     venv = base / "venv"
-    run(sys.executable, "-m", "venv", "--without-pip", venv)
-    python = venv / "bin" / "python"
+    python = overlay_venv(venv)  # the project's pinned dependencies, not its editable keyvault_csi
     run(sys.executable, "-m", "pip", "--python", python, "install", "--no-deps", "--no-index", "-q", wheel)
-    site = venv / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" / "site-packages"
-    (site / "zz_project_dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     app = base / "app"  # the example, outside the repository
     shutil.copytree(EXAMPLE, app, ignore=shutil.ignore_patterns("__pycache__", "venv"))
     (base / "ready").touch()

@@ -71,3 +71,18 @@ print(json.dumps(sorted(m for m in ("azure.identity", "azure.mgmt.compute") if m
         "containerservice",
     }
     assert {"keyvault", "managedidentity", "authorization", "containerservice"} <= loaded
+
+
+def test_lazy_exports_agree_and_resolve() -> None:
+    """keyvault_csi/__init__.py names each export three times (lazy map, __all__, typing imports): same set."""
+    import ast
+
+    import keyvault_csi
+
+    tree = ast.parse((ROOT / "components" / "keyvault_csi" / "__init__.py").read_text())
+    (typing_block,) = [n for n in tree.body if isinstance(n, ast.If)]
+    typed = {
+        alias.asname or alias.name for n in typing_block.body if isinstance(n, ast.ImportFrom) for alias in n.names
+    }
+    assert set(keyvault_csi._EXPORTS) == set(keyvault_csi.__all__) == typed
+    assert all(getattr(keyvault_csi, name) is not None for name in keyvault_csi.__all__)

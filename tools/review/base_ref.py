@@ -77,22 +77,23 @@ def git(repo: Path, *args: str) -> str:
     return result.stdout.strip()
 
 
-def base_environment(tree: Path, venv: Path) -> Path:
-    """A throwaway virtualenv that imports ``keyvault_csi`` from ``tree`` and everything else from ours.
+def overlay_venv(venv: Path, first: Sequence[Path] = ()) -> Path:
+    """A new virtualenv (no pip) that sees ``first``, then this environment's site-packages; its Python.
 
-    The base ref's package is "installed" the way ``pip install -e`` installs one: a ``.pth`` file in
-    the new environment's site-packages names its source folder, followed by this environment's
-    site-packages for the pinned third-party packages. (Ours also holds the editable install of
-    the head's package, but a folder named in a ``.pth`` is not scanned for ``.pth`` files, so the
-    head's package cannot shadow the base's.) Returns the environment's Python.
+    The folders are named in a ``.pth`` file, the way ``pip install -e`` installs a package. This
+    environment also holds the editable install of this checkout, but a folder named in a ``.pth``
+    is not scanned for ``.pth`` files, so that install stays out.
     """
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, capture_output=True)
-    python = venv / "bin" / "python"
-    query = "import sysconfig; print(sysconfig.get_paths()['purelib'])"
-    site = Path(subprocess.run([str(python), "-c", query], check=True, capture_output=True, text=True).stdout.strip())
-    ours = sysconfig.get_paths()["purelib"]
-    (site / "keyvault_csi_base.pth").write_text(f"{tree / 'components'}\n{ours}\n")
-    return python
+    site = Path(sysconfig.get_path("purelib", vars={"base": str(venv), "platbase": str(venv)}))
+    lines = [*map(str, first), sysconfig.get_paths()["purelib"]]
+    (site / "keyvault_csi_overlay.pth").write_text("".join(f"{line}\n" for line in lines))
+    return venv / "bin" / "python"
+
+
+def base_environment(tree: Path, venv: Path) -> Path:
+    """A throwaway virtualenv that imports ``keyvault_csi`` from the base ref's ``tree``, the rest from ours."""
+    return overlay_venv(venv, [tree / "components"])
 
 
 def resolve(ref: str, repo: Path = ROOT) -> str:
