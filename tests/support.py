@@ -139,6 +139,19 @@ def stack_graph(stack: str) -> Graph:
     return evaluate_stack(stack)
 
 
+def program_errors(config: dict[str, str]) -> tuple[Graph, list[pulumi.RunError]]:
+    """Evaluate ``__main__.py`` on stack ``config`` and catch its RunErrors: the graph and the errors."""
+    errors: list[pulumi.RunError] = []
+
+    def program() -> None:
+        try:
+            runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")
+        except pulumi.RunError as error:
+            errors.append(error)
+
+    return evaluate(program, config), errors
+
+
 def assert_run_error(settings: dict[str, Any], expected: Iterable[str]) -> None:
     """``settings`` fails validation with one RunError containing every fragment (none: it passes)."""
     expected = list(expected)

@@ -184,7 +184,7 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
         resource_id = self.identity.resource_id  # None for systemAssigned: nothing to put on the nodes
         if not system and resource_id is not None:
             args["userAssignedIdentityId"] = resource_id
-        # An identity created here is ours on any node it shows up on (issue 11.10).
+        # An identity created here is ours on any node it shows up on (docs/azure-rules.md §failed-but-applied).
         if _created_identity(settings) and resource_id is not None:
             args["ownedIdentityIds"] = [resource_id]
         return NodeIdentityAssignments(f"{name}-nodes", args, pulumi.ResourceOptions(parent=self))

@@ -5,12 +5,11 @@ from __future__ import annotations
 import runpy
 from typing import Any
 
-import pulumi
 import pytest
 
 from keyvault_csi.settings.model import validate_settings
 from keyvault_csi.testing.mockgraph import evaluate
-from tests.support import ROOT, as_stack_config, assert_run_error, base_settings
+from tests.support import ROOT, as_stack_config, assert_run_error, base_settings, program_errors
 
 W = "keyvault-csi:workloads[0]"
 
@@ -72,15 +71,7 @@ def test_protect_true_false_from_stack_config(text: str, expected: bool) -> None
 
 
 def test_protect_yes_from_stack_config_is_a_clear_run_error() -> None:
-    errors: list[pulumi.RunError] = []
-
-    def program() -> None:
-        try:
-            runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")
-        except pulumi.RunError as error:
-            errors.append(error)
-
-    graph = evaluate(program, as_stack_config(base_settings()) | {"keyvault-csi:protect": "yes"})
+    graph, errors = program_errors(as_stack_config(base_settings()) | {"keyvault-csi:protect": "yes"})
     assert graph.resources == []
     assert len(errors) == 1 and "keyvault-csi:protect: Input should be a valid boolean; got 'yes'" in str(errors[0])
 

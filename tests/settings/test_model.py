@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import runpy
 from collections.abc import Callable
 from typing import Any
 
@@ -12,7 +11,7 @@ import pytest
 from keyvault_csi import AksKeyVaultSecrets
 from keyvault_csi.settings.model import validate_settings
 from keyvault_csi.testing.mockgraph import evaluate
-from tests.support import IDENTITY_ID, ROOT, as_stack_config, assert_run_error, base_settings
+from tests.support import IDENTITY_ID, as_stack_config, assert_run_error, base_settings, program_errors
 
 Mutation = Callable[[dict[str, Any]], None]
 
@@ -479,15 +478,7 @@ def test_bad_config_declares_nothing() -> None:
     """Validation runs before the first resource: a broken stack registers no resource at all."""
     settings = base_settings()
     settings["keyVault"]["name"] = "kv--bad"
-    errors: list[pulumi.RunError] = []
-
-    def program() -> None:
-        try:
-            runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")
-        except pulumi.RunError as error:
-            errors.append(error)
-
-    graph = evaluate(program, as_stack_config(settings))
+    graph, errors = program_errors(as_stack_config(settings))
     assert graph.resources == []
     assert len(errors) == 1 and "keyvault-csi:keyVault.name: 'kv--bad'" in str(errors[0])
 

@@ -252,10 +252,10 @@ def file_conflicts(objects: Sequence[KeyVaultObject], indexes: Sequence[int] | N
     return problems
 
 
-
 def _string_fields() -> tuple[str, ...]:
     """The object fields the provider reads as strings: every field but objectVersionHistory."""
     return tuple(key for key in input_keys(KeyVaultObject) if key != "objectVersionHistory")
+
 
 class _Dumper(yaml.SafeDumper):
     """PyYAML's safe dumper with the seeds' layout; private so PyYAML's globals stay untouched."""
