@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.support import ROOT
+
 RULES_DOC = ROOT / "docs" / "azure-rules.md"
 
 SECTION = re.compile(r"^## §([a-z0-9-]+)\b", re.MULTILINE)

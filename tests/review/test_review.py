@@ -29,7 +29,7 @@ import pytest
 import yaml
 
 from tests.support import NODE_IDENTITY as DYNAMIC
-from tests.support import base_settings, run_program, stack_graph
+from tests.support import ROOT, base_settings, run_program, stack_graph
 from tools.review.base_ref import BaseRefError, BaseRender, graph_from_json
 from tools.review.comment import MARKER, comment_body, fitting_comment
 from tools.review.comment import main as review_main
@@ -40,7 +40,6 @@ from tools.review.plan_files import GRAPH_JSON, GRAPH_MERMAID, RenderedPlan, ren
 from tools.review.plan_graph import SECRET
 from tools.review.stackfile import available_stacks, stack_label
 
-ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = ROOT / "tests" / "golden"
 EXAMPLES = [stack for stack in available_stacks() if stack.startswith("examples/")]
 UPDATE_GOLDEN = os.environ.get("KEYVAULT_CSI_UPDATE_GOLDEN") == "1"

@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.support import ROOT
 from tools.review import ci
 from tools.review.comment import MARKER
 
-ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = ROOT / ".github" / "workflows"
 FILES = sorted(WORKFLOWS.glob("*.yml"))
 CHECK_JSONSCHEMA = Path(sys.executable).parent / "check-jsonschema"

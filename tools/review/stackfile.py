@@ -20,9 +20,8 @@ from typing import Any
 import yaml
 
 from keyvault_csi.settings.offline import secure_placeholder
-from tools.review.ci import stack_names_in
+from tools.review.ci import ROOT, stack_names_in
 
-ROOT = Path(__file__).resolve().parents[2]
 PROJECT = "keyvault-csi"
 
 
