@@ -29,7 +29,7 @@ from keyvault_csi.azure.workload_identity import POD_LABELS, WorkloadIdentity
 from keyvault_csi.kubernetes.deployment import SecretsStoreDeploymentArgs
 from keyvault_csi.kubernetes.driver import ASSUMED, CsiDriver, driver_args
 from keyvault_csi.kubernetes.env import container_env, container_env_from
-from keyvault_csi.kubernetes.placement import settings_placement, workload_placement
+from keyvault_csi.kubernetes.placement import settings_placement, settings_pool_warning, workload_placement
 from keyvault_csi.kubernetes.pod import SecretsStorePodArgs
 from keyvault_csi.kubernetes.secret_provider_class import SecretProviderClassArgs
 from keyvault_csi.kubernetes.workload import Workload, WorkloadArgs
@@ -119,6 +119,9 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
         self.workloads, self.secret_provider_classes, self.pods, self.deployments = {}, {}, {}, {}
         for workload in settings.workloads:
             self._declare_workload(name, settings, workload)
+        warning = settings_pool_warning(settings)
+        if warning:
+            pulumi.log.warn(warning, resource=self)
         self.register_outputs(
             {
                 "identityClientId": self.identity_client_id,

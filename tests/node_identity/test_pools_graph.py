@@ -79,10 +79,26 @@ def test_one_pool_is_a_node_selector_and_scale_sets_can_name_their_pool(warnings
     assert warnings == []
 
 
-def test_no_known_pool_warns_once_per_workload(warnings: list[str]) -> None:
+def test_no_known_pool_warns_naming_the_workload(warnings: list[str]) -> None:
     spec = pod_spec(run_program(base_settings("userAssigned")))
     assert spec["nodeSelector"] == {"kubernetes.io/os": "linux"}
     assert len(warnings) == 1 and "workload default/nginx" in warnings[0] and "nodes.agentPools" in warnings[0]
+
+
+def test_many_unplaced_workloads_share_one_warning(warnings: list[str]) -> None:
+    """A stack of hundreds of workloads prints one line, not hundreds; the ones pinned by hand are left out."""
+    settings = base_settings("userAssigned")
+    template = settings["workloads"][0]
+    settings["workloads"] = [
+        {**template, "name": f"app-{i}", "namespace": f"team-{i % 3}", "pod": {"image": "nginx"}} for i in range(8)
+    ]
+    settings["workloads"][0]["pod"]["nodeSelector"] = {POOL_LABEL: "np1"}
+    run_program(settings)
+    assert warnings == [
+        "7 workloads (team-1/app-1, team-2/app-2, team-0/app-3, team-1/app-4, team-2/app-5 and 2 more): their Pods "
+        "may be scheduled on a node without the userAssigned identity (no agent pool known); name the pools in "
+        "nodes.agentPools or nodes.scaleSets[].agentPool, or set pod.nodeSelector on each"
+    ]
 
 
 def test_overrides_are_passed_through_and_silence_the_warning(warnings: list[str]) -> None:

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import pulumi
-
-from keyvault_csi.rules.placement import NODE_IDENTITY_MODES, needs_pool_warning, node_placement, pod_placement
+from keyvault_csi.rules.placement import (
+    NODE_IDENTITY_MODES,
+    needs_pool_warning,
+    node_placement,
+    pod_placement,
+    pool_warning,
+)
 from keyvault_csi.settings.model import Settings, WorkloadSettings
 
 
@@ -22,17 +26,25 @@ def settings_placement(settings: Settings) -> dict[str, Any]:
     return node_placement(identity_pools(settings))
 
 
-def workload_placement(settings: Settings, workload: WorkloadSettings) -> dict[str, Any]:
-    """``nodeSelector``/``affinity`` args of the workload's SecretsStorePod; warns (once per workload)
-    when its Pod could land on a node without the identity and no pool is known."""
+def _overrides(workload: WorkloadSettings) -> tuple[Any, Any]:
     pod = workload.pod or workload.deployment  # a Deployment template is placed like a Pod
-    selector = pod.node_selector if pod else None
-    affinity = pod.affinity if pod else None
+    return (pod.node_selector, pod.affinity) if pod else (None, None)
+
+
+def workload_placement(settings: Settings, workload: WorkloadSettings) -> dict[str, Any]:
+    """``nodeSelector``/``affinity`` args of the workload's SecretsStorePod (``settings_pool_warning`` says
+    which workloads it cannot place)."""
+    selector, affinity = _overrides(workload)
+    return pod_placement(identity_pools(settings), selector, affinity)
+
+
+def settings_pool_warning(settings: Settings) -> str | None:
+    """The one warning for the workloads whose Pods could land on a node without the identity, if any."""
     pools = identity_pools(settings)
-    if needs_pool_warning(settings.identity.type, pools, selector is not None or affinity is not None):
-        pulumi.log.warn(
-            f"workload {workload.namespace}/{workload.name}: its Pod may be scheduled on a node without the "
-            f"{settings.identity.type} identity (no agent pool known); name the pools in nodes.agentPools or "
-            "nodes.scaleSets[].agentPool, or set pod.nodeSelector"
-        )
-    return pod_placement(pools, selector, affinity)
+    unplaced = [
+        f"{w.namespace}/{w.name}"
+        for w in settings.workloads
+        if (w.pod or w.deployment)
+        and needs_pool_warning(settings.identity.type, pools, any(o is not None for o in _overrides(w)))
+    ]
+    return pool_warning(settings.identity.type, unplaced)

@@ -219,14 +219,10 @@ class SecretsStorePod(pulumi.ComponentResource):
     image must match the node's OS. It is created only after everything in ``dependsOn``.
     """
 
-    pod_name: pulumi.Output[str]
-    namespace: pulumi.Output[str]
-    resource: core.Pod
-
     def __init__(self, name: str, args: SecretsStorePodArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         checked = check_pod(args)  # bad arguments fail before anything is registered
         super().__init__(TYPE, name, None, opts)
-        self.resource = declare_pod(name, checked, args["secretProviderClass"], self)
-        self.pod_name = self.resource.metadata.apply(lambda metadata: metadata.name or "")
-        self.namespace = self.resource.metadata.apply(lambda metadata: metadata.namespace or "")
+        self.resource: core.Pod = declare_pod(name, checked, args["secretProviderClass"], self)
+        self.pod_name: pulumi.Output[str] = self.resource.metadata.apply(lambda metadata: metadata.name or "")
+        self.namespace: pulumi.Output[str] = self.resource.metadata.apply(lambda metadata: metadata.namespace or "")
         self.register_outputs({"podName": self.pod_name, "namespace": self.namespace})

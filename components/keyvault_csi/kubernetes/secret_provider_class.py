@@ -100,16 +100,12 @@ class SecretProviderClass(pulumi.ComponentResource):
     built from it is created after the class.
     """
 
-    class_name: pulumi.Output[str]
-    namespace: pulumi.Output[str]
-    resource: apiextensions.CustomResource
-
     def __init__(self, name: str, args: SecretProviderClassArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         parameters = check_secret_provider_class(args)  # bad arguments fail before anything is registered
         super().__init__(TYPE, name, None, opts)
-        self.resource = declare_secret_provider_class(name, args, parameters, self)
+        self.resource: apiextensions.CustomResource = declare_secret_provider_class(name, args, parameters, self)
         # CustomResource declares its fields dynamically; the metadata we gave comes back as a dict.
         metadata: pulumi.Output[dict[str, str]] = self.resource.metadata  # type: ignore[attr-defined]  # dynamic attribute
-        self.class_name = metadata.apply(lambda m: m["name"])
-        self.namespace = metadata.apply(lambda m: m["namespace"])
+        self.class_name: pulumi.Output[str] = metadata.apply(lambda m: m["name"])
+        self.namespace: pulumi.Output[str] = metadata.apply(lambda m: m["namespace"])
         self.register_outputs({"className": self.class_name, "namespace": self.namespace})

@@ -48,14 +48,6 @@ class WorkloadArgs(TypedDict):
 class Workload(pulumi.ComponentResource):
     """A workload's ``SecretProviderClass`` and its Pod (if any), declared together."""
 
-    class_name: str
-    namespace: str
-    secret_provider_class: apiextensions.CustomResource
-    pod: core.Pod | None
-    pod_name: str | None
-    deployment: apps.Deployment | None
-    deployment_name: str | None
-
     def __init__(self, name: str, args: WorkloadArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         class_args = args["secretProviderClass"]
         # Both checked before the component registers: a bad argument declares nothing.
@@ -66,7 +58,7 @@ class Workload(pulumi.ComponentResource):
         deployment = check_pod(args["deployment"]) if "deployment" in args else None
         replicas = check_replicas(args["deployment"]) if "deployment" in args else 0
         super().__init__(TYPE, name, None, opts)
-        self.secret_provider_class = declare_secret_provider_class(
+        self.secret_provider_class: apiextensions.CustomResource = declare_secret_provider_class(
             args.get("classResourceName") or f"{name}-class",
             class_args,
             parameters,
@@ -74,13 +66,17 @@ class Workload(pulumi.ComponentResource):
             args.get("classDependsOn", ()),
         )
         # Names are plain (checked above); the Pods wait for the class through depends_on.
+        self.class_name: str
+        self.namespace: str
         self.class_name, self.namespace = class_args["className"], class_args["namespace"]
         waits = [self.secret_provider_class, *args.get("podDependsOn", ())]
-        self.pod, self.pod_name = None, None
+        self.pod: core.Pod | None = None
+        self.pod_name: str | None = None
         if pod is not None:
             self.pod = declare_pod(args.get("podResourceName") or f"{name}-pod", pod, self.class_name, self, waits)
             self.pod_name = pod.args["podName"]
-        self.deployment, self.deployment_name = None, None
+        self.deployment: apps.Deployment | None = None
+        self.deployment_name: str | None = None
         if deployment is not None:
             digest = objects_digest(parameters["objects"], [s.manifest() for s in class_args.get("secretObjects", ())])
             self.deployment = declare_deployment(

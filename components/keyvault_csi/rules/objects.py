@@ -11,7 +11,9 @@ value that a YAML 1.1 or 1.2 reader could take for a number, boolean or null (``
 
 from __future__ import annotations
 
+import functools
 import itertools
+import json
 import re
 import typing
 from collections.abc import Sequence
@@ -304,7 +306,19 @@ def render_objects(objects: Sequence[KeyVaultObject]) -> str:
     conflicts = file_conflicts(objects)
     if conflicts:
         raise ValueError("; ".join(conflicts))
-    return _dump({"array": [_dump(o.model_dump(exclude_none=True)) for o in objects]})
+    return _dump_array(tuple(_dump_object(o.model_dump_json(exclude_none=True)) for o in objects))
+
+
+# Workloads often mount the same objects, and PyYAML's pure-Python emitter is most of what a large
+# stack spends on them. The JSON form is the key: unambiguous (1 is not True) and in field order.
+@functools.lru_cache(maxsize=4096)
+def _dump_object(fields: str) -> str:
+    return _dump(json.loads(fields))
+
+
+@functools.lru_cache(maxsize=1024)
+def _dump_array(documents: tuple[str, ...]) -> str:
+    return _dump({"array": list(documents)})
 
 
 def parse_objects(text: str) -> list[dict[str, Any]]:

@@ -50,6 +50,30 @@ def needs_pool_warning(identity_type: str, pools: Sequence[str], overridden: boo
     return identity_type in NODE_IDENTITY_MODES and not pools and not overridden
 
 
+SHOWN_WORKLOADS = 5
+
+
+def pool_warning(identity_type: str, unplaced: Sequence[str]) -> str | None:
+    """One warning for every workload ``needs_pool_warning`` holds for (``namespace/name``), or None.
+
+    One message, not one per workload: a stack of hundreds would otherwise print hundreds.
+    """
+    if not unplaced:
+        return None
+    fix = "name the pools in nodes.agentPools or nodes.scaleSets[].agentPool, or set pod.nodeSelector"
+    if len(unplaced) == 1:
+        return (
+            f"workload {unplaced[0]}: its Pod may be scheduled on a node without the {identity_type} identity "
+            f"(no agent pool known); {fix}"
+        )
+    shown = ", ".join(unplaced[:SHOWN_WORKLOADS])
+    more = f" and {len(unplaced) - SHOWN_WORKLOADS} more" if len(unplaced) > SHOWN_WORKLOADS else ""
+    return (
+        f"{len(unplaced)} workloads ({shown}{more}): their Pods may be scheduled on a node without the "
+        f"{identity_type} identity (no agent pool known); {fix} on each"
+    )
+
+
 def placement_problems(node_selector: Any, affinity: Any) -> list[str]:
     """Shape checks for the overrides (the API server checks the affinity's contents)."""
     problems: list[str] = []
