@@ -11,11 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-import pytest
 
 from keyvault_csi.settings.model import validate_settings
 from keyvault_csi.testing.mockgraph import DYNAMIC_NODE_IDENTITY, PLACEHOLDER_SUBSCRIPTION, Graph, evaluate
-from tools.review.plan import evaluate_stack
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT / "tests" / "reference"  # vendored copies of ../shared/reference (see its README)
@@ -136,6 +134,10 @@ def run_program(
 @functools.cache
 def stack_graph(stack: str) -> Graph:
     """A shipped stack's graph, evaluated once per test process: read it, never change it."""
+    # Imported here: the benchmarks run programs through this module, and the plan tool's imports
+    # (like pytest's) would be counted in their figures (more objects for every garbage collection).
+    from tools.review.plan import evaluate_stack
+
     return evaluate_stack(stack)
 
 
@@ -158,8 +160,11 @@ def assert_run_error(settings: dict[str, Any], expected: Iterable[str]) -> None:
     if not expected:
         validate_settings(settings, prefix="keyvault-csi:")
         return
-    with pytest.raises(pulumi.RunError) as caught:
+    try:
         validate_settings(settings, prefix="keyvault-csi:")
-    message = str(caught.value)
+    except pulumi.RunError as error:
+        message = str(error)
+    else:
+        raise AssertionError(f"no RunError; expected one with {expected}")
     for fragment in expected:
         assert fragment in message, f"{fragment!r} not in:\n{message}"
