@@ -30,7 +30,7 @@ from keyvault_csi.kubernetes.deployment import SecretsStoreDeploymentArgs
 from keyvault_csi.kubernetes.driver import ASSUMED, CsiDriver, driver_args
 from keyvault_csi.kubernetes.env import container_env, container_env_from
 from keyvault_csi.kubernetes.placement import settings_placement, settings_pool_warning, workload_placement
-from keyvault_csi.kubernetes.pod import SecretsStorePodArgs
+from keyvault_csi.kubernetes.pod import WorkloadPodArgs
 from keyvault_csi.kubernetes.secret_provider_class import SecretProviderClassArgs
 from keyvault_csi.kubernetes.workload import Workload, WorkloadArgs
 from keyvault_csi.node_identity.assignments import (
@@ -220,13 +220,12 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
         template = workload.pod or workload.deployment
         if template is not None:
             waits_for: list[pulumi.Resource] = [self.access] + ([self.nodes] if self.nodes else [])
-            pod_args: SecretsStorePodArgs = {
+            pod_args: WorkloadPodArgs = {
                 "namespace": workload.namespace,
                 "podName": pod_name,
                 "image": template.image,
                 "mountPath": template.effective_mount_path(),
                 "os": template.os,
-                "secretProviderClass": "",  # the workload's own class
                 "env": container_env(template.env),
                 "envFrom": container_env_from(template.env_from),
                 # Hardened defaults (keyvault_csi.rules.pod) under the workload's overrides.

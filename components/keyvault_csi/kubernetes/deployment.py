@@ -17,13 +17,13 @@ from pulumi_kubernetes.apps import v1 as apps
 from pulumi_kubernetes.core import v1 as core
 from pulumi_kubernetes.meta import v1 as meta
 
-from keyvault_csi.kubernetes.pod import CheckedPod, SecretsStorePodArgs, pod_labels, pod_spec
+from keyvault_csi.kubernetes.pod import CheckedPod, WorkloadPodArgs, pod_labels, pod_spec
 from keyvault_csi.rules.rollout import DEFAULT_REPLICAS, OBJECTS_ANNOTATION
 
 SELECTOR_LABEL = "app.kubernetes.io/name"
 
 
-class SecretsStoreDeploymentArgs(SecretsStorePodArgs):
+class SecretsStoreDeploymentArgs(WorkloadPodArgs):
     """A Pod's arguments plus ``replicas``; ``podName`` is the Deployment's name (its Pods get generated names)."""
 
     replicas: NotRequired[int]

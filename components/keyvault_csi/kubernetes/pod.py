@@ -99,8 +99,9 @@ def _affinity(affinity: Mapping[str, Any] | None) -> Any:
     return dict(affinity) if affinity is not None else None
 
 
-class SecretsStorePodArgs(TypedDict):
-    """Arguments of :class:`SecretsStorePod` (camelCase, as in a stack's config).
+class WorkloadPodArgs(TypedDict):
+    """A Pod's arguments but the class it mounts (camelCase, as in a stack's config): what a
+    :class:`~keyvault_csi.kubernetes.workload.Workload` takes, since it mounts its own class.
 
     ``mountPath`` defaults to ``/mnt/secrets-store`` on Linux and ``C:\\mnt\\secrets-store`` on
     Windows. ``dependsOn`` lists what the Pod must wait for (the class, the Key Vault grants, the
@@ -110,7 +111,6 @@ class SecretsStorePodArgs(TypedDict):
     namespace: str
     podName: str
     image: str
-    secretProviderClass: pulumi.Input[str]
     mountPath: NotRequired[str]
     os: NotRequired[NodeOS]
     containerName: NotRequired[str]
@@ -131,11 +131,17 @@ class SecretsStorePodArgs(TypedDict):
     dependsOn: NotRequired[Sequence[pulumi.Resource]]
 
 
+class SecretsStorePodArgs(WorkloadPodArgs):
+    """Arguments of :class:`SecretsStorePod`: a Pod's, and the SecretProviderClass it mounts."""
+
+    secretProviderClass: pulumi.Input[str]
+
+
 @dataclass(frozen=True)
 class CheckedPod:
     """A Pod's arguments after every rule has passed, with the defaults resolved."""
 
-    args: SecretsStorePodArgs
+    args: WorkloadPodArgs
     os: NodeOS
     mount_path: str
     security: PodSecurity
@@ -143,7 +149,7 @@ class CheckedPod:
     resources: dict[str, dict[str, str]]
 
 
-def check_pod(args: SecretsStorePodArgs) -> CheckedPod:
+def check_pod(args: WorkloadPodArgs) -> CheckedPod:
     """Apply the Pod rules to ``args`` or raise ``ValueError``: called before anything is registered."""
     os: NodeOS = args.get("os") or "linux"
     if os not in typing.get_args(NodeOS):
@@ -160,7 +166,7 @@ def check_pod(args: SecretsStorePodArgs) -> CheckedPod:
     return CheckedPod(args, os, mount_path, security, writable, resources)
 
 
-def pod_labels(args: SecretsStorePodArgs) -> dict[str, str]:
+def pod_labels(args: WorkloadPodArgs) -> dict[str, str]:
     """The Pod's labels: the project's defaults under the caller's."""
     return {**DEFAULT_LABELS, **args.get("labels", {})}
 

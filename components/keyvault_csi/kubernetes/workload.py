@@ -18,7 +18,7 @@ from pulumi_kubernetes.apps import v1 as apps
 from pulumi_kubernetes.core import v1 as core
 
 from keyvault_csi.kubernetes.deployment import SecretsStoreDeploymentArgs, check_replicas, declare_deployment
-from keyvault_csi.kubernetes.pod import SecretsStorePodArgs, check_pod, declare_pod
+from keyvault_csi.kubernetes.pod import WorkloadPodArgs, check_pod, declare_pod
 from keyvault_csi.kubernetes.secret_provider_class import (
     SecretProviderClassArgs,
     check_secret_provider_class,
@@ -31,10 +31,10 @@ TYPE = "keyvault-csi:index:Workload"
 
 class WorkloadArgs(TypedDict):
     secretProviderClass: SecretProviderClassArgs
-    pod: NotRequired[SecretsStorePodArgs]
-    """The Pod; its ``secretProviderClass`` is ignored (the workload's own class is mounted)."""
+    pod: NotRequired[WorkloadPodArgs]
+    """The Pod, which mounts the workload's own class."""
     deployment: NotRequired[SecretsStoreDeploymentArgs]
-    """A Deployment instead of the Pod (not both); its ``secretProviderClass`` is ignored too."""
+    """A Deployment instead of the Pod (not both), mounting the same class."""
     podDependsOn: NotRequired[Sequence[pulumi.Resource]]
     """What the Pod (or Deployment) waits for besides the class: Key Vault grants, node assignments, service accounts."""
     classDependsOn: NotRequired[Sequence[pulumi.Resource]]
