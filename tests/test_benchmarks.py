@@ -43,10 +43,9 @@ def test_benchmarks_run_as_modules_without_path_hacks() -> None:
 
 
 def test_components_declared_per_workload_carry_no_class_annotations() -> None:
-    """Pulumi's SDK reads a resource class's annotations at every registration, uncached
-    (``typing.get_type_hints`` over a copy of its modules' globals, to type the outputs): a few
-    annotations cost ~0.1 ms per instance. Components made once per workload annotate their
-    attributes in ``__init__`` instead."""
+    """docs/azure-rules.md §pulumi-class-annotations: Pulumi's SDK reads a resource class's
+    annotations at every registration, uncached; components made once per workload annotate
+    their attributes in ``__init__`` instead."""
     import inspect
 
     from keyvault_csi.kubernetes.pod import SecretsStorePod

@@ -48,6 +48,8 @@ class WorkloadArgs(TypedDict):
 class Workload(pulumi.ComponentResource):
     """A workload's ``SecretProviderClass`` and its Pod (if any), declared together."""
 
+    # Attributes are annotated in __init__: class annotations cost every instance (docs/azure-rules.md §pulumi-class-annotations).
+
     def __init__(self, name: str, args: WorkloadArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         class_args = args["secretProviderClass"]
         # Both checked before the component registers: a bad argument declares nothing.
