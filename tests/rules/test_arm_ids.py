@@ -70,3 +70,16 @@ def test_agent_pool_names(pool: str, ok: bool) -> None:
     else:
         with pytest.raises(ValueError, match="1-12 lowercase letters and digits, starting with a letter"):
             arm_ids.validate_agent_pool(pool)
+
+
+def test_vault_access_policy_and_role_definition_ids_have_the_forms_azure_uses() -> None:
+    """Built by azure.mgmt.core.tools like every other id: a role assignment's scope, the id azure-native
+    gives an AccessPolicy (pulumi-azure-native custom_keyvault_accesspolicy.go), a role definition seen
+    from a subscription (docs/azure-rules.md §ids)."""
+    vault = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/rg-kv/providers/Microsoft.KeyVault/vaults/kv-app"
+    assert arm_ids.vault_id(SUBSCRIPTION, "rg-kv", "kv-app") == vault
+    assert arm_ids.access_policy_id(SUBSCRIPTION, "rg-kv", "kv-app", "oid-1") == f"{vault}/accessPolicy/oid-1"
+    assert arm_ids.role_definition_id(SUBSCRIPTION, "4633458b-17de-408a-b874-0445c86b69e6") == (
+        f"/subscriptions/{SUBSCRIPTION}/providers/Microsoft.Authorization/roleDefinitions/"
+        "4633458b-17de-408a-b874-0445c86b69e6"
+    )

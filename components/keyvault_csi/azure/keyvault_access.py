@@ -26,6 +26,7 @@ import pulumi
 from pulumi_azure_native import authorization, keyvault
 
 from keyvault_csi.azure.subscriptions import provider_for_subscription
+from keyvault_csi.rules.arm_ids import role_definition_id, vault_id
 from keyvault_csi.rules.choices import PermissionModel
 from keyvault_csi.rules.existing_grants import (
     FAMILIES,
@@ -228,9 +229,7 @@ class KeyVaultAccess(pulumi.ComponentResource):
             args.get("subscriptionId")
             or authorization.get_client_config_output(opts=pulumi.InvokeOutputOptions(parent=self)).subscription_id
         )
-        scope = pulumi.Output.all(subscription, args["resourceGroup"], args["vaultName"]).apply(
-            lambda v: f"/subscriptions/{v[0]}/resourceGroups/{v[1]}/providers/Microsoft.KeyVault/vaults/{v[2]}"
-        )
+        scope = pulumi.Output.all(subscription, args["resourceGroup"], args["vaultName"]).apply(lambda v: vault_id(*v))
         for key, principal_id in sorted(args["principals"].items()):
             for role_name, role_guid in required_roles(args["objects"]):
                 short = role_name.removeprefix("Key Vault ").removesuffix(" User").lower()
@@ -239,7 +238,7 @@ class KeyVaultAccess(pulumi.ComponentResource):
                         f"{name}-{key}-{short}",
                         principal_id=principal_id,
                         principal_type="ServicePrincipal",
-                        role_definition_id=subscription.apply(partial(_role_definition_id, role_guid)),
+                        role_definition_id=subscription.apply(partial(role_definition_id, role_guid=role_guid)),
                         scope=scope,
                         role_assignment_name=pulumi.Output.all(scope, principal_id).apply(
                             partial(_assignment_name, role_guid)
@@ -288,10 +287,6 @@ def _permissions(permissions: Mapping[str, Sequence[str]]) -> keyvault.Permissio
         if family in permissions:
             typed[family] = list(permissions[family])  # type: ignore[literal-required]  # family is one of the four keys
     return typed
-
-
-def _role_definition_id(role_guid: str, subscription: str) -> str:
-    return f"/subscriptions/{subscription}/providers/Microsoft.Authorization/roleDefinitions/{role_guid}"
 
 
 def _assignment_name(role_guid: str, values: list[Any]) -> str:

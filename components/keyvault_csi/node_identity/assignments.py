@@ -19,11 +19,12 @@ from pulumi_azure_native import authorization
 
 from keyvault_csi.node_identity.resource import NodeIdentityAssignment, NodeIdentityAssignmentArgs
 from keyvault_csi.package.args import ComputeNode
+from keyvault_csi.rules.arm_ids import SCALE_SET, VIRTUAL_MACHINE, node_id
 from keyvault_csi.rules.choices import NodeKind
 from keyvault_csi.settings.model import NodeSettings
 
 TYPE = "keyvault-csi:index:NodeIdentityAssignments"
-COMPUTE_TYPES: dict[NodeKind, str] = {"vmss": "virtualMachineScaleSets", "vm": "virtualMachines"}
+COMPUTE_TYPES: dict[NodeKind, str] = {"vmss": SCALE_SET, "vm": VIRTUAL_MACHINE}
 
 
 class NodeArgs(ComputeNode):
@@ -97,13 +98,10 @@ def _target(node: NodeArgs, subscription: pulumi.Input[str]) -> NodeIdentityAssi
             "agentPool": node["name"],
             "subscriptionId": subscription,
         }
+    kind = COMPUTE_TYPES[node["kind"]]
     return {
-        "nodeId": pulumi.Output.concat(
-            "/subscriptions/",
-            subscription,
-            "/resourceGroups/",
-            node["resourceGroup"],
-            f"/providers/Microsoft.Compute/{COMPUTE_TYPES[node['kind']]}/{node['name']}",
+        "nodeId": pulumi.Output.all(subscription, node["resourceGroup"]).apply(
+            lambda parts: node_id(parts[0], parts[1], kind, node["name"])
         )
     }
 

@@ -1,4 +1,4 @@
-"""ARM resource ids of AKS nodes (scale sets, VMs), managed clusters and user-assigned identities.
+"""ARM resource ids of AKS nodes (scale sets, VMs), managed clusters, user-assigned identities and Key Vaults.
 
 The one definition of which ids the project accepts: the settings model (``rules.names``), the
 node-identity provider's ``check`` and its write cycle all use these functions. Parsing and
@@ -29,6 +29,7 @@ SCALE_SET = "virtualMachineScaleSets"
 VIRTUAL_MACHINE = "virtualMachines"
 MANAGED_IDENTITY = "Microsoft.ManagedIdentity"
 USER_ASSIGNED_IDENTITIES = "userAssignedIdentities"
+KEY_VAULT = "Microsoft.KeyVault"
 
 NODE_ID_FORM = (
     "/subscriptions/{guid}/resourceGroups/{rg}/providers/Microsoft.Compute/"
@@ -181,4 +182,37 @@ def managed_cluster_path(subscription_id: str, resource_group: str, name: str) -
         namespace="Microsoft.ContainerService",
         type="managedClusters",
         name=name,
+    )
+
+
+def vault_id(subscription_id: str, resource_group: str, name: str) -> str:
+    """A Key Vault's id: the scope of its role assignments."""
+    from azure.mgmt.core.tools import resource_id
+
+    return resource_id(
+        subscription=subscription_id, resource_group=resource_group, namespace=KEY_VAULT, type="vaults", name=name
+    )
+
+
+def access_policy_id(subscription_id: str, resource_group: str, vault_name: str, object_id: str) -> str:
+    """``…/vaults/{vault}/accessPolicy/{objectId}``: the id azure-native gives one access-policy entry."""
+    from azure.mgmt.core.tools import resource_id
+
+    return resource_id(
+        subscription=subscription_id,
+        resource_group=resource_group,
+        namespace=KEY_VAULT,
+        type="vaults",
+        name=vault_name,
+        child_type_1="accessPolicy",
+        child_name_1=object_id,
+    )
+
+
+def role_definition_id(subscription_id: str, role_guid: str) -> str:
+    """A built-in role's definition id as seen from a subscription (what a role assignment names)."""
+    from azure.mgmt.core.tools import resource_id
+
+    return resource_id(
+        subscription=subscription_id, namespace="Microsoft.Authorization", type="roleDefinitions", name=role_guid
     )

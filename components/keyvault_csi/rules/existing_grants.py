@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from keyvault_csi.rules.arm_ids import access_policy_id
+
 # Access-policy permission families ARM knows (``properties.accessPolicies[].permissions``).
 FAMILIES = ("certificates", "keys", "secrets", "storage")
 # `az keyvault set-policy` flag per family.
@@ -81,10 +83,7 @@ def access_policy_import_id(subscription_id: str, resource_group: str, vault_nam
     Built from the same inputs the provider substitutes into its path, so a policy this stack
     created earlier has exactly this id and the ``import`` option treats it as already managed.
     """
-    return (
-        f"/subscriptions/{subscription_id}/resourceGroups/{resource_group}"
-        f"/providers/Microsoft.KeyVault/vaults/{vault_name}/accessPolicy/{object_id}"
-    )
+    return access_policy_id(subscription_id, resource_group, vault_name, object_id)
 
 
 def set_policy_command(

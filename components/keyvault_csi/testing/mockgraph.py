@@ -22,6 +22,8 @@ import pulumi
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime.stack import Stack
 
+from keyvault_csi.rules.arm_ids import identity_id, managed_cluster_path, vault_id
+
 PLACEHOLDER_SUBSCRIPTION = "<subscriptionId>"
 DYNAMIC_NODE_IDENTITY = "pulumi-python:dynamic:NodeIdentityAssignment"
 
@@ -255,10 +257,7 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
         resource_id = f"{args.name}-id"
         if args.typ == "azure-native:managedidentity:UserAssignedIdentity":
             rg, name = outputs["resourceGroupName"], outputs["resourceName"]
-            resource_id = (
-                f"/subscriptions/{PLACEHOLDER_SUBSCRIPTION}/resourceGroups/{rg}"
-                f"/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{name}"
-            )
+            resource_id = identity_id(PLACEHOLDER_SUBSCRIPTION, rg, name)
             outputs.update(
                 name=name,
                 clientId=placeholder(name, "clientId"),
@@ -321,8 +320,7 @@ def addon_answer(
         "identity": {
             "clientId": placeholder(addon, "clientId"),
             "objectId": placeholder(addon, "objectId"),
-            "resourceId": f"/subscriptions/{PLACEHOLDER_SUBSCRIPTION}/resourceGroups/MC_{cluster}"
-            f"/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{addon}",
+            "resourceId": identity_id(PLACEHOLDER_SUBSCRIPTION, f"MC_{cluster}", addon),
         },
     }
 
@@ -331,8 +329,7 @@ def _invoke_answer(token: str, inputs: dict[str, Any], vault_rbac: Mapping[str, 
     if token == "azure-native:keyvault:getVault":
         name = inputs["vaultName"]
         return {
-            "id": f"/subscriptions/{PLACEHOLDER_SUBSCRIPTION}/resourceGroups/{inputs['resourceGroupName']}"
-            f"/providers/Microsoft.KeyVault/vaults/{name}",
+            "id": vault_id(PLACEHOLDER_SUBSCRIPTION, inputs["resourceGroupName"], name),
             "name": name,
             "properties": {
                 "enableRbacAuthorization": vault_rbac.get(name, False),
@@ -344,8 +341,7 @@ def _invoke_answer(token: str, inputs: dict[str, Any], vault_rbac: Mapping[str, 
     if token == "azure-native:managedidentity:getUserAssignedIdentity":
         name = inputs["resourceName"]
         return {
-            "id": f"/subscriptions/{PLACEHOLDER_SUBSCRIPTION}/resourceGroups/{inputs['resourceGroupName']}"
-            f"/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{name}",
+            "id": identity_id(PLACEHOLDER_SUBSCRIPTION, inputs["resourceGroupName"], name),
             "name": name,
             "clientId": placeholder(name, "clientId"),
             "principalId": placeholder(name, "principalId"),
@@ -357,8 +353,7 @@ def _invoke_answer(token: str, inputs: dict[str, Any], vault_rbac: Mapping[str, 
         cluster = inputs["resourceName"]
         kubelet = f"{cluster}-agentpool"
         return {
-            "id": f"/subscriptions/{PLACEHOLDER_SUBSCRIPTION}/resourceGroups/{inputs['resourceGroupName']}"
-            f"/providers/Microsoft.ContainerService/managedClusters/{cluster}",
+            "id": managed_cluster_path(PLACEHOLDER_SUBSCRIPTION, inputs["resourceGroupName"], cluster),
             "name": cluster,
             "location": "<location>",
             "type": "Microsoft.ContainerService/ManagedClusters",
@@ -366,8 +361,7 @@ def _invoke_answer(token: str, inputs: dict[str, Any], vault_rbac: Mapping[str, 
                 "kubeletidentity": {
                     "clientId": placeholder(kubelet, "clientId"),
                     "objectId": placeholder(kubelet, "objectId"),
-                    "resourceId": f"/subscriptions/{PLACEHOLDER_SUBSCRIPTION}/resourceGroups/MC_{cluster}"
-                    f"/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{kubelet}",
+                    "resourceId": identity_id(PLACEHOLDER_SUBSCRIPTION, f"MC_{cluster}", kubelet),
                 }
             },
             "oidcIssuerProfile": {"enabled": True, "issuerURL": placeholder(cluster, "oidcIssuerURL")},

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import pulumi
+from azure.mgmt.core.tools import resource_id
 
 from keyvault_csi.testing.mockgraph import PLACEHOLDER_SUBSCRIPTION, PlaceholderMocks
 
@@ -43,9 +44,9 @@ _NAME_INPUT = {
     "azure-native:network:Subnet": "subnetName",
 }
 _ARM_TYPE = {
-    "azure-native:keyvault:Vault": "Microsoft.KeyVault/vaults",
-    "azure-native:containerservice:ManagedCluster": "Microsoft.ContainerService/managedClusters",
-    "azure-native:network:VirtualNetwork": "Microsoft.Network/virtualNetworks",
+    "azure-native:keyvault:Vault": ("Microsoft.KeyVault", "vaults"),
+    "azure-native:containerservice:ManagedCluster": ("Microsoft.ContainerService", "managedClusters"),
+    "azure-native:network:VirtualNetwork": ("Microsoft.Network", "virtualNetworks"),
 }
 
 
@@ -113,11 +114,18 @@ class KeyVaultCsiMocks(PlaceholderMocks):
             outputs["name"] = inputs[_NAME_INPUT[typ]]
         own = outputs.get("name", name)
         group = inputs.get("resourceGroupName", own if typ == "azure-native:resources:ResourceGroup" else "")
-        prefix = f"/subscriptions/{self.client_config['subscriptionId']}/resourceGroups/{group}"
+        subscription = self.client_config["subscriptionId"]
         if typ == "azure-native:resources:ResourceGroup":
-            outputs["id"] = prefix
+            outputs["id"] = resource_id(subscription=subscription, resource_group=group)
         elif typ in _ARM_TYPE:
-            outputs["id"] = f"{prefix}/providers/{_ARM_TYPE[typ]}/{own}"
+            namespace, arm_type = _ARM_TYPE[typ]
+            outputs["id"] = resource_id(
+                subscription=subscription,
+                resource_group=group,
+                namespace=namespace,
+                type=arm_type,
+                name=own,
+            )
         if typ == "azure-native:containerservice:ManagedCluster":
             # The same shape getManagedCluster answers: kubelet identity, OIDC issuer, node resource group.
             cluster = self.answer(GET_MANAGED_CLUSTER, {"resourceGroupName": group, "resourceName": own})
