@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -291,3 +292,19 @@ def test_parse_refuses_a_bad_outer_document(text):
 
 def test_parse_reads_unquoted_octal_as_a_number_which_is_why_rendering_quotes_it():
     assert parse_objects("array:\n  - |\n    objectName: a\n    filePermission: 0644\n")[0]["filePermission"] == 420
+
+
+def test_rendering_an_object_whose_field_is_not_known_yet_names_the_field() -> None:
+    """An Output (anything with ``apply``) cannot be written into the string: a ValueError says which field,
+    not a serializer's traceback. ``objects_parameter`` renders such objects once they resolve."""
+
+    class Later:
+        def apply(self, func: Any, run_with_unknowns: bool = False) -> Any:
+            return self
+
+    known = KeyVaultObject(objectName="db", objectType="secret")
+    later = KeyVaultObject.model_construct(
+        object_name=Later(), object_type="secret", object_version="", object_alias="api"
+    )
+    with pytest.raises(ValueError, match=r"^objects\[1\]\.objectName not known yet"):
+        render_objects([known, later])

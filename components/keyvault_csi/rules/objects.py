@@ -306,6 +306,11 @@ def render_objects(objects: Sequence[KeyVaultObject]) -> str:
     conflicts = file_conflicts(objects)
     if conflicts:
         raise ValueError("; ".join(conflicts))
+    later = [f"objects[{i}].{to_camel(k)}" for i, o in enumerate(objects) for k in o.later_fields()]
+    if later:
+        raise ValueError(
+            f"{', '.join(later)} not known yet: render once resolved (keyvault_csi.outputs.objects_parameter)"
+        )
     return _dump_array(tuple(_dump_object(o.model_dump_json(exclude_none=True)) for o in objects))
 
 
