@@ -81,6 +81,11 @@ def in_fresh_process(kind: str, workloads: int) -> dict[str, Any]:
     return result
 
 
+def pair_orders(repeat: int) -> list[tuple[str, ...]]:
+    """Which kind runs first in each pair: ours, then hand-written, alternately (a drift of the machine favours neither)."""
+    return [KINDS if i % 2 == 0 else KINDS[::-1] for i in range(repeat)]
+
+
 def summarise(pairs: list[dict[str, dict[str, Any]]]) -> dict[str, Any]:
     """Each kind's fastest run, and the median of the pairs' CPU ratios (ours / hand-written)."""
     row: dict[str, Any] = {kind: dict(min((p[kind] for p in pairs), key=lambda r: r["cpu_seconds"])) for kind in KINDS}
@@ -109,8 +114,7 @@ def main(argv: list[str]) -> int:
     rows = []
     for size in sizes:
         pairs = []
-        for i in range(repeat):
-            order = KINDS if i % 2 == 0 else KINDS[::-1]  # so a drift of the machine favours neither
+        for order in pair_orders(repeat):
             pairs.append({kind: in_fresh_process(kind, size) for kind in order})
         rows.append(summarise(pairs))
     print(

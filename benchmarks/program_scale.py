@@ -23,8 +23,15 @@ def settings_for(workloads: int) -> dict[str, Any]:
 
     settings = base_settings("userAssigned")
     template = settings["workloads"][0]
+    # Each workload mounts objects of its own, as in a real platform: no rendering is shared.
     settings["workloads"] = [
-        {**template, "name": f"app-{i:04d}", "namespace": f"team-{i % 10}", "pod": {"image": "nginx"}}
+        {
+            **template,
+            "name": f"app-{i:04d}",
+            "namespace": f"team-{i % 10}",
+            "objects": [{**obj, "objectName": f"{obj['objectName']}-{i:04d}"} for obj in template["objects"]],
+            "pod": {"image": "nginx"},
+        }
         for i in range(workloads)
     ]
     return settings

@@ -56,7 +56,13 @@ def test_components_declared_per_workload_carry_no_class_annotations() -> None:
         assert inspect.get_annotations(component) == {}, component.__name__
 
 
-def test_the_ratio_is_the_median_of_back_to_back_pairs() -> None:
+def test_pairs_alternate_which_kind_runs_first() -> None:
+    from benchmarks.handwritten import pair_orders
+
+    assert pair_orders(3) == [("ours", "handwritten"), ("handwritten", "ours"), ("ours", "handwritten")]
+
+
+def test_summarise_takes_the_median_pair_ratio_and_each_kinds_least_run() -> None:
     """A slow minute of the machine slows both runs of a pair; the least seconds are reported apart."""
     from benchmarks.handwritten import summarise
 

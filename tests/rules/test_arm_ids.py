@@ -83,3 +83,15 @@ def test_vault_access_policy_and_role_definition_ids_have_the_forms_azure_uses()
         f"/subscriptions/{SUBSCRIPTION}/providers/Microsoft.Authorization/roleDefinitions/"
         "4633458b-17de-408a-b874-0445c86b69e6"
     )
+
+
+@pytest.mark.parametrize("missing", [None, ""])
+def test_a_missing_part_is_refused_not_dropped(missing: str | None) -> None:
+    """azure.mgmt.core.tools.resource_id leaves a None part out, giving a parent's id (a vault for its
+    access-policy entry); our builders refuse instead."""
+    with pytest.raises(ValueError, match="an ARM id needs name"):
+        arm_ids.vault_id(SUBSCRIPTION, "rg-kv", missing)  # type: ignore[arg-type]  # what an Output may resolve to
+    with pytest.raises(ValueError, match="child_name_1"):
+        arm_ids.access_policy_id(SUBSCRIPTION, "rg-kv", "kv-app", missing)  # type: ignore[arg-type]  # likewise
+    with pytest.raises(ValueError, match="resource_group"):
+        arm_ids.node_id(SUBSCRIPTION, missing, arm_ids.SCALE_SET, "vmss")  # type: ignore[arg-type]  # likewise

@@ -308,3 +308,38 @@ def test_rendering_an_object_whose_field_is_not_known_yet_names_the_field() -> N
     )
     with pytest.raises(ValueError, match=r"^objects\[1\]\.objectName not known yet"):
         render_objects([known, later])
+
+
+# Values a YAML emitter may write plainly, quoted or as a block: the fast paths of render_objects
+# must write each exactly as PyYAML's own emitter does.
+EMITTER_CORPUS = [
+    "", " ", "a b", "a: b", "a #b", "#a", "-a", "- a", "?a", "a,b", "[a]", "{a}", "*a", "&a", "!a", "|a", ">a",
+    "'a", '"a', "%a", "@a", "`a", "a'b", 'a"b', "é", "日本語", "a\tb", "a\nb", "a\n", "\n", "0", "00", "0644",
+    "1e3", "1_000", "0x1F", "0o17", ".5", "-.inf", ".nan", "true", "True", "yes", "no", "on", "off", "y", "n", "~",
+    "null", "Null", "2026-12-01", "12:30", "1:20:30", "a" * 300, "x ", " x", "a\x7fb", "\u2028", "secret-0001",
+]  # fmt: skip
+
+
+def test_libyaml_writes_one_object_exactly_as_pyyaml() -> None:
+    from keyvault_csi.rules import objects
+
+    assert (objects._FlatDumper is not objects._Dumper) == yaml.__with_libyaml__
+    corpus = [*EMITTER_CORPUS, "\x85", "a\x00b", "\ufeffa", "a\u00a0b"]  # libyaml writes some of these otherwise
+    for value in corpus:
+        for fields in ({"objectName": value, "objectType": "secret", "objectVersion": ""}, {"objectAlias": value}):
+            assert objects._dump(fields, objects._flat_dumper(fields)) == objects._dump(fields), repr(value)
+    history = {"objectName": "a", "objectVersionHistory": 3}
+    assert objects._flat_dumper(history) is objects._FlatDumper
+    assert objects._dump(history, objects._FlatDumper) == objects._dump(history)
+
+
+def test_the_array_is_written_exactly_as_pyyaml_writes_it() -> None:
+    from keyvault_csi.rules import objects
+
+    documents = [objects._dump({"objectName": value, "objectType": "secret"}) for value in EMITTER_CORPUS]
+    documents += [" lead\n", "a\n\nb\n", "trail \n", "no break", "two\n\n", "é\n", "a\n  b\n", "a\n b \n"]
+    for document in documents:
+        assert objects._dump_array([document]) == objects._dump({"array": [document]}), repr(document)
+    assert objects._dump_array(documents[:5]) == objects._dump({"array": documents[:5]})
+    plain = [d for d in documents if objects._PLAIN_LITERAL.fullmatch(d)]
+    assert len(plain) > len(EMITTER_CORPUS) // 2  # most documents take the fast path; the rest, PyYAML

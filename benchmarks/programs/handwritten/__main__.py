@@ -5,8 +5,6 @@ Pulumi's Python language host does), so both pay the same for the frames above t
 number of workloads from the config key ``handwritten:workloads``.
 """
 
-from typing import Any
-
 import pulumi
 import pulumi_azure_native as azure_native
 from pulumi_azure_native import authorization, keyvault, managedidentity
@@ -25,10 +23,10 @@ NODES = (
     "resourceGroups/rg-k8s/providers/Microsoft.Compute/virtualMachines/k8s-agent-0",
 )
 LABELS = {"app.kubernetes.io/managed-by": "pulumi", "app.kubernetes.io/part-of": "keyvault-csi"}
-OBJECTS = (
+OBJECTS = (  # the YAML-in-YAML a user writes by hand, one workload's objects
     "array:\n"
-    '  - |\n    objectName: secret1\n    objectType: secret\n    objectVersion: ""\n'
-    '  - |\n    objectName: key1\n    objectType: key\n    objectVersion: ""\n'
+    '  - |\n    objectName: secret1-{i:04d}\n    objectType: secret\n    objectVersion: ""\n'
+    '  - |\n    objectName: key1-{i:04d}\n    objectType: key\n    objectVersion: ""\n'
 )
 
 
@@ -82,7 +80,7 @@ for i in range(WORKLOADS):
             "provider": "azure",
             "parameters": {
                 "keyvaultName": "kvname",
-                "objects": OBJECTS,
+                "objects": OBJECTS.format(i=i),
                 "tenantID": TENANT,
                 "usePodIdentity": "false",
                 "useVMManagedIdentity": "true",
@@ -91,7 +89,6 @@ for i in range(WORKLOADS):
         },
         opts=pulumi.ResourceOptions(provider=cluster),
     )
-    spc_metadata: pulumi.Output[Any] = spc.metadata  # type: ignore[attr-defined]  # CustomResource fields come from __getattr__
     core.Pod(
         f"{name}-pod",
         metadata=meta.ObjectMetaArgs(name=f"{name}-secrets-store-inline", namespace=namespace, labels=LABELS),
@@ -122,9 +119,7 @@ for i in range(WORKLOADS):
                     csi=core.CSIVolumeSourceArgs(
                         driver="secrets-store.csi.k8s.io",
                         read_only=True,
-                        volume_attributes={
-                            "secretProviderClass": spc_metadata.apply(lambda metadata: metadata["name"])
-                        },
+                        volume_attributes={"secretProviderClass": f"azure-kvname-{name}"},
                     ),
                 ),
                 core.VolumeArgs(name="scratch-0", empty_dir=core.EmptyDirVolumeSourceArgs()),
@@ -135,5 +130,5 @@ for i in range(WORKLOADS):
             node_selector={"kubernetes.io/os": "linux"},
             os=core.PodOSArgs(name="linux"),
         ),
-        opts=pulumi.ResourceOptions(provider=cluster, depends_on=[grant, *nodes]),
+        opts=pulumi.ResourceOptions(provider=cluster, depends_on=[spc, grant, *nodes]),
     )

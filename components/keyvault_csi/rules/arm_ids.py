@@ -40,6 +40,17 @@ IDENTITY_ID_FORM = (
 )
 
 
+def _resource_id(**parts: str) -> str:
+    """``azure.mgmt.core.tools.resource_id``, refusing a missing part (it would silently drop it and
+    return the id of a parent: a vault instead of its access-policy entry, a provider instead of a vault)."""
+    from azure.mgmt.core.tools import resource_id
+
+    missing = sorted(k for k, v in parts.items() if not isinstance(v, str) or not v)
+    if missing:
+        raise ValueError(f"an ARM id needs {', '.join(missing)}; got {parts!r}")
+    return str(resource_id(**parts))
+
+
 @dataclass(frozen=True)
 class ArmId:
     """The parts of a top-level ARM resource id, with namespace and type in canonical casing."""
@@ -52,9 +63,7 @@ class ArmId:
 
     @property
     def id(self) -> str:
-        from azure.mgmt.core.tools import resource_id
-
-        return resource_id(
+        return _resource_id(
             subscription=self.subscription_id,
             resource_group=self.resource_group,
             namespace=self.namespace,
@@ -105,9 +114,7 @@ def parse_node_id(value: object) -> ArmId:
 
 def node_id(subscription_id: str, resource_group: str, kind: str, name: str) -> str:
     """Build a node's id (``kind``: ``virtualMachineScaleSets`` or ``virtualMachines``)."""
-    from azure.mgmt.core.tools import resource_id
-
-    return resource_id(
+    return _resource_id(
         subscription=subscription_id, resource_group=resource_group, namespace=COMPUTE, type=kind, name=name
     )
 
@@ -135,9 +142,7 @@ def is_identity_id(value: object) -> bool:
 
 
 def identity_id(subscription_id: str, resource_group: str, name: str) -> str:
-    from azure.mgmt.core.tools import resource_id
-
-    return resource_id(
+    return _resource_id(
         subscription=subscription_id,
         resource_group=resource_group,
         namespace=MANAGED_IDENTITY,
@@ -174,9 +179,7 @@ def validate_subscription(value: object) -> str:
 
 def managed_cluster_path(subscription_id: str, resource_group: str, name: str) -> str:
     """The ARM path of an AKS managed cluster (for the discovery GET)."""
-    from azure.mgmt.core.tools import resource_id
-
-    return resource_id(
+    return _resource_id(
         subscription=subscription_id,
         resource_group=resource_group,
         namespace="Microsoft.ContainerService",
@@ -187,18 +190,14 @@ def managed_cluster_path(subscription_id: str, resource_group: str, name: str) -
 
 def vault_id(subscription_id: str, resource_group: str, name: str) -> str:
     """A Key Vault's id: the scope of its role assignments."""
-    from azure.mgmt.core.tools import resource_id
-
-    return resource_id(
+    return _resource_id(
         subscription=subscription_id, resource_group=resource_group, namespace=KEY_VAULT, type="vaults", name=name
     )
 
 
 def access_policy_id(subscription_id: str, resource_group: str, vault_name: str, object_id: str) -> str:
     """``…/vaults/{vault}/accessPolicy/{objectId}``: the id azure-native gives one access-policy entry."""
-    from azure.mgmt.core.tools import resource_id
-
-    return resource_id(
+    return _resource_id(
         subscription=subscription_id,
         resource_group=resource_group,
         namespace=KEY_VAULT,
@@ -211,8 +210,6 @@ def access_policy_id(subscription_id: str, resource_group: str, vault_name: str,
 
 def role_definition_id(subscription_id: str, role_guid: str) -> str:
     """A built-in role's definition id as seen from a subscription (what a role assignment names)."""
-    from azure.mgmt.core.tools import resource_id
-
-    return resource_id(
+    return _resource_id(
         subscription=subscription_id, namespace="Microsoft.Authorization", type="roleDefinitions", name=role_guid
     )

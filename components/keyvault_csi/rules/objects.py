@@ -16,7 +16,7 @@ import itertools
 import json
 import re
 import typing
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, Literal
 
 import yaml
@@ -267,7 +267,7 @@ class _Dumper(yaml.SafeDumper):
         return super().increase_indent(flow, False)
 
 
-def _represent_str(dumper: _Dumper, value: str) -> yaml.ScalarNode:
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
     if "\n" in value:
         return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|")
     if value == "":
@@ -275,24 +275,42 @@ def _represent_str(dumper: _Dumper, value: str) -> yaml.ScalarNode:
     return dumper.represent_str(value)
 
 
-_Dumper.add_representer(str, _represent_str)
-# PyYAML resolves scalars by YAML 1.1; Go's YAML libraries also know YAML 1.2 numbers (1e3, 0o17)
-# and YAML 1.1's y/n booleans. Teaching the dumper those forms makes it quote such strings.
-_Dumper.add_implicit_resolver(
-    "tag:yaml.org,2002:int", re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"), list("-+0123456789")
-)
-_Dumper.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(
-        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
-    ),
-    list("-+.0123456789"),
-)
-_Dumper.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:y|Y|n|N)$"), list("yYnN"))
+def _teach(dumper: Any) -> None:
+    """Our string style and scalar resolution, on one of our dumper classes."""
+    dumper.add_representer(str, _represent_str)
+    # PyYAML resolves scalars by YAML 1.1; Go's YAML libraries also know YAML 1.2 numbers (1e3, 0o17)
+    # and YAML 1.1's y/n booleans. Teaching the dumper those forms makes it quote such strings.
+    dumper.add_implicit_resolver(
+        "tag:yaml.org,2002:int", re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"), list("-+0123456789")
+    )
+    dumper.add_implicit_resolver(
+        "tag:yaml.org,2002:float",
+        re.compile(
+            r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+        ),
+        list("-+.0123456789"),
+    )
+    dumper.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:y|Y|n|N)$"), list("yYnN"))
 
 
-def _dump(data: Any) -> str:
-    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, default_flow_style=False, allow_unicode=True, width=2**16)
+_teach(_Dumper)
+# One object's document is a flat mapping: no sequence to indent, so for single-line printable ASCII
+# values libyaml's emitter (4x faster) writes exactly what PyYAML's does (tests/rules/test_objects.py
+# compares them; they differ on some line breaks). Other values, or no libyaml: PyYAML.
+_FlatDumper: Any = _Dumper
+if yaml.__with_libyaml__:
+    _FlatDumper = type("_FlatDumper", (yaml.CSafeDumper,), {})
+    _teach(_FlatDumper)
+_PRINTABLE_ASCII = re.compile(r"[ -~]*")
+
+
+def _flat_dumper(fields: Mapping[str, Any]) -> Any:
+    simple = all(not isinstance(v, str) or _PRINTABLE_ASCII.fullmatch(v) for v in fields.values())
+    return _FlatDumper if simple else _Dumper
+
+
+def _dump(data: Any, dumper: Any = _Dumper) -> str:
+    return yaml.dump(data, Dumper=dumper, sort_keys=False, default_flow_style=False, allow_unicode=True, width=2**16)
 
 
 def render_objects(objects: Sequence[KeyVaultObject]) -> str:
@@ -311,19 +329,28 @@ def render_objects(objects: Sequence[KeyVaultObject]) -> str:
         raise ValueError(
             f"{', '.join(later)} not known yet: render once resolved (keyvault_csi.outputs.objects_parameter)"
         )
-    return _dump_array(tuple(_dump_object(o.model_dump_json(exclude_none=True)) for o in objects))
+    return _dump_array([_dump_object(o.model_dump_json(exclude_none=True)) for o in objects])
 
 
-# Workloads often mount the same objects, and PyYAML's pure-Python emitter is most of what a large
-# stack spends on them. The JSON form is the key: unambiguous (1 is not True) and in field order.
+# Workloads often mount the same objects. The JSON form is the key: unambiguous (1 is not True)
+# and in field order.
 @functools.lru_cache(maxsize=4096)
 def _dump_object(fields: str) -> str:
-    return _dump(json.loads(fields))
+    data = json.loads(fields)
+    return _dump(data, _flat_dumper(data))
 
 
-@functools.lru_cache(maxsize=1024)
-def _dump_array(documents: tuple[str, ...]) -> str:
-    return _dump({"array": list(documents)})
+# A document PyYAML is certain to write as a plain literal block ("|", no indicators): printable
+# ASCII lines, the first starting with a visible character, none ending in a space, no empty line,
+# one final line break. Anything else goes through PyYAML.
+_PLAIN_LITERAL = re.compile(r"[!-~](?:[ -~]*[!-~])?(?:\n[ -~]*[!-~])*\n")
+
+
+def _dump_array(documents: list[str]) -> str:
+    if all(_PLAIN_LITERAL.fullmatch(d) for d in documents):
+        # What PyYAML's emitter writes for these (tests compare): each line indented under "  - |".
+        return "array:\n" + "".join("  - |\n" + "".join(f"    {line}\n" for line in d.splitlines()) for d in documents)
+    return _dump({"array": documents})
 
 
 def parse_objects(text: str) -> list[dict[str, Any]]:
