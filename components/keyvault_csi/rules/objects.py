@@ -4,9 +4,11 @@ The Azure provider reads ``spec.parameters.objects`` in two YAML passes: the out
 ``array`` key holds a list of strings, and each string is itself a YAML document for one object.
 A mistake inside one of those strings (a bad indent, a misspelt field, which is silently ignored)
 is only seen when a Pod mounts the volume, as a ``FailedMount`` event. So objects are validated
-here, with the provider's own field names, and both levels are written by PyYAML, quoting every
-value that a YAML 1.1 or 1.2 reader could take for a number, boolean or null (``0644``, ``1e3``,
-``true``): whichever reader the provider uses, each field arrives as the string that was meant.
+here, with the provider's own field names, and both levels are written as PyYAML writes them,
+quoting every value that a YAML 1.1 or 1.2 reader could take for a number, boolean or null
+(``0644``, ``1e3``, ``true``): whichever reader the provider uses, each field arrives as the string
+that was meant. (Two faster paths, libyaml for simple objects and the plain literal blocks of the
+array, give the same bytes; tests compare them with PyYAML's own output.)
 """
 
 from __future__ import annotations
