@@ -23,6 +23,7 @@ from keyvault_csi.package import args as typed_args
 from keyvault_csi.package import generate
 from keyvault_csi.package.component import PACKAGE, VERSION, AksKeyVaultSecrets
 from keyvault_csi.rules.inputs import input_capable
+from keyvault_csi.rules.model import is_model, type_in
 from keyvault_csi.settings.model import Settings, validate_settings
 from keyvault_csi.testing.mockgraph import Graph, evaluate
 from tests.support import ROOT, base_settings
@@ -89,7 +90,7 @@ def test_exactly_the_input_capable_keys_take_outputs_in_the_schema(schema: dict[
                 continue
             if input_capable(field):
                 in_models.add(f"{path}{name}")
-            nested = _model_in(field.annotation)
+            nested = type_in(field.annotation, is_model)
             if nested is not None:
                 walk_model(nested, f"{path}{name}.")
 
@@ -136,26 +137,6 @@ def test_schema_lists_every_output_with_its_description(schema: dict[str, Any]) 
     assert all(outputs[n]["items"]["type"] == "string" for n in ("secretProviderClasses", "pods", "serviceAccounts"))
 
 
-def _model_in(annotation: Any) -> type[BaseModel] | None:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in typing.get_args(annotation):
-        found = _model_in(arg)
-        if found:
-            return found
-    return None
-
-
-def _typed_dict_in(annotation: Any) -> type | None:
-    if typing.is_typeddict(annotation):
-        return annotation
-    for arg in typing.get_args(annotation):
-        found = _typed_dict_in(arg)
-        if found:
-            return found
-    return None
-
-
 def test_typed_arguments_match_the_config_models() -> None:
     """Every key the config accepts is a typed argument (and the reverse), required alike."""
     problems: list[str] = []
@@ -175,7 +156,7 @@ def test_typed_arguments_match_the_config_models() -> None:
                 problems.append(
                     f"{path}.{name}: required in {model.__name__} is {field.is_required()}, in {typed.__name__} the opposite"
                 )
-            nested_model, nested_typed = _model_in(field.annotation), _typed_dict_in(hints[name])
+            nested_model, nested_typed = type_in(field.annotation, is_model), type_in(hints[name], typing.is_typeddict)
             if (nested_model is None) != (nested_typed is None):
                 problems.append(
                     f"{path}.{name}: {model.__name__} and {typed.__name__} disagree on whether it is an object"

@@ -21,6 +21,23 @@ from tools.review.plan_files import kubernetes_manifests
 K8S_VERSION = "1.37.0"
 
 
+SECRET_OBJECTS = [
+    {
+        "secretName": "app-db",
+        "type": "Opaque",
+        "data": [{"objectName": "db-password", "key": "password"}],
+        "labels": {"app.kubernetes.io/name": "nginx"},
+        "annotations": {"example.com/owner": "platform team"},
+    },
+    {
+        "secretName": "app-tls",
+        "type": "kubernetes.io/tls",
+        "data": [{"objectName": "tls.pem", "key": "tls.crt"}, {"objectName": "tls.pem", "key": "tls.key"}],
+    },
+]
+"""Two Secrets as the settings take them; the class carries them in the same spelling."""
+
+
 def synced() -> dict[str, Any]:
     """A valid kubelet-mode environment whose one workload syncs two Secrets and reads them as env."""
     settings = base_settings("kubelet")
@@ -30,20 +47,7 @@ def synced() -> dict[str, Any]:
         {"objectName": "history", "objectType": "secret", "objectVersionHistory": 3},
         {"objectName": "public-cert", "objectType": "cert"},
     ]
-    settings["workloads"][0]["secretObjects"] = [
-        {
-            "secretName": "app-db",
-            "type": "Opaque",
-            "data": [{"objectName": "db-password", "key": "password"}],
-            "labels": {"app.kubernetes.io/name": "nginx"},
-            "annotations": {"example.com/owner": "platform team"},
-        },
-        {
-            "secretName": "app-tls",
-            "type": "kubernetes.io/tls",
-            "data": [{"objectName": "tls.pem", "key": "tls.crt"}, {"objectName": "tls.pem", "key": "tls.key"}],
-        },
-    ]
+    settings["workloads"][0]["secretObjects"] = SECRET_OBJECTS
     settings["workloads"][0]["pod"]["env"] = [
         {"name": "DB_PASSWORD", "secretKeyRef": {"name": "app-db", "key": "password"}},
         {"name": "MODE", "value": "production"},
@@ -69,20 +73,7 @@ def test_secret_objects_render_as_the_v1_crd_spells_them(v1_schema: dict) -> Non
     manifest = kubernetes_manifests(graph)["secretproviderclass-default-azure-kvname-nginx.yaml"]
     jsonschema.validate(manifest, v1_schema)
     assert_known_fields(manifest, v1_schema)
-    assert spc.inputs["spec"]["secretObjects"] == [
-        {
-            "secretName": "app-db",
-            "type": "Opaque",
-            "data": [{"objectName": "db-password", "key": "password"}],
-            "labels": {"app.kubernetes.io/name": "nginx"},
-            "annotations": {"example.com/owner": "platform team"},
-        },
-        {
-            "secretName": "app-tls",
-            "type": "kubernetes.io/tls",
-            "data": [{"objectName": "tls.pem", "key": "tls.crt"}, {"objectName": "tls.pem", "key": "tls.key"}],
-        },
-    ]
+    assert spc.inputs["spec"]["secretObjects"] == SECRET_OBJECTS  # in the CRD's spelling, unchanged
 
 
 def test_pod_reads_synced_keys_as_environment() -> None:

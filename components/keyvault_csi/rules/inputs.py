@@ -8,12 +8,13 @@ value that applies it once resolved. This layer imports no Pulumi: the stand-in 
 
 from __future__ import annotations
 
-import typing
 from collections.abc import Callable
 from typing import Any, Protocol, runtime_checkable
 
 from pydantic import GetCoreSchemaHandler, TypeAdapter
 from pydantic_core import core_schema
+
+from keyvault_csi.rules.model import type_in
 
 
 @runtime_checkable
@@ -70,8 +71,6 @@ def input_capable(field: Any) -> bool:
     """True if a pydantic field is marked with :class:`InputOf` (directly or inside ``X | None``)."""
 
     def marked(annotation: Any) -> bool:
-        if any(isinstance(m, InputOf) for m in getattr(annotation, "__metadata__", ())):
-            return True
-        return any(marked(arg) for arg in typing.get_args(annotation))
+        return any(isinstance(m, InputOf) for m in getattr(annotation, "__metadata__", ()))
 
-    return any(isinstance(m, InputOf) for m in field.metadata) or marked(field.annotation)
+    return any(isinstance(m, InputOf) for m in field.metadata) or type_in(field.annotation, marked) is not None

@@ -7,8 +7,9 @@ attributes. Only the camelCase spelling is accepted as input, so a key has one s
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable
-from typing import TypeVar
+import typing
+from collections.abc import Callable, Hashable, Iterable
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
@@ -30,6 +31,21 @@ class Strict(BaseModel):
 def input_keys(model: type[BaseModel]) -> tuple[str, ...]:
     """The keys ``model`` accepts, as written in config (its aliases), in declaration order."""
     return tuple(field.alias or name for name, field in model.model_fields.items())
+
+
+def type_in(annotation: Any, accept: Callable[[Any], bool]) -> Any:
+    """The first type ``accept`` takes in ``annotation`` or its arguments (``X | None``, ``list[X]``), else None."""
+    if accept(annotation):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = type_in(arg, accept)
+        if found is not None:
+            return found
+    return None
+
+
+def is_model(annotation: Any) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
 
 
 K = TypeVar("K", bound=Hashable)

@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field, SecretStr, StrictBool, ValidationError, f
 from keyvault_csi.azure.workload_identity import MAX_CREDENTIALS
 from keyvault_csi.rules.choices import DriverInstall, Environment, IdentityType, NodeKind, PermissionModel
 from keyvault_csi.rules.driver import duration_seconds
-from keyvault_csi.rules.model import Strict, input_keys
+from keyvault_csi.rules.model import Strict, input_keys, is_model, type_in
 from keyvault_csi.rules.model import repeated as _duplicates
 from keyvault_csi.rules.names import (
     ADFS_TENANT,
@@ -633,7 +633,7 @@ def _describe(error: Mapping[str, Any], prefix: str) -> str:
 
 def _required_keys(loc: list[Any]) -> str:
     fields = _fields_along(loc)
-    model = _model_in(fields[-1].annotation) if fields else None
+    model = type_in(fields[-1].annotation, is_model) if fields else None
     if model is None:
         return ""
     required = [f.alias or name for name, f in model.model_fields.items() if f.is_required()]
@@ -690,7 +690,7 @@ def _fields_along(loc: list[Any]) -> list[Any]:
         if field is None:
             break
         fields.append(field)
-        current = _model_in(field.annotation)
+        current = type_in(field.annotation, is_model)
     return fields
 
 
@@ -704,18 +704,8 @@ def _keys_at(loc: list[Any]) -> set[str]:
     fields = _fields_along(loc)
     if len(fields) != len([p for p in loc if not isinstance(p, int)]):
         return set()
-    model = _model_in(fields[-1].annotation) if fields else Settings
+    model = type_in(fields[-1].annotation, is_model) if fields else Settings
     return set(input_keys(model)) if model is not None else set()
-
-
-def _model_in(annotation: Any) -> Any:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in typing.get_args(annotation):
-        found = _model_in(arg)
-        if found is not None:
-            return found
-    return None
 
 
 # Keys of the keyvault-csi namespace (location and environment come from azure-native:*).
