@@ -24,6 +24,12 @@ COMPUTE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 # Microsoft.ManagedIdentity/userAssignedIdentities: 3-128, alphanumerics, '-' and '_', starting alphanumeric.
 IDENTITY_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{2,127}$")
 
+
+def is_compute_name(value: str) -> bool:
+    """A scale set's or VM's name: COMPUTE_NAME, and not ending with '.' or '-'."""
+    return bool(COMPUTE_NAME.match(value)) and value[-1] not in ".-"
+
+
 COMPUTE = "Microsoft.Compute"
 SCALE_SET = "virtualMachineScaleSets"
 VIRTUAL_MACHINE = "virtualMachines"
@@ -97,7 +103,7 @@ def _parse(value: object, namespace: str, types: tuple[str, ...], name_rule: re.
         or not GUID.match(subscription)
         or not RESOURCE_GROUP.match(group)
         or not name_rule.match(name)
-        or (name_rule is COMPUTE_NAME and name[-1] in ".-")
+        or (name_rule is COMPUTE_NAME and not is_compute_name(name))
         or value.rstrip("/") != value
     ):
         return None

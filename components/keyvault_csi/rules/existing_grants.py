@@ -15,15 +15,15 @@ from dataclasses import dataclass, field
 
 from keyvault_csi.rules.arm_ids import access_policy_id
 
-# Access-policy permission families ARM knows (``properties.accessPolicies[].permissions``).
-FAMILIES = ("certificates", "keys", "secrets", "storage")
-# `az keyvault set-policy` flag per family.
+# `az keyvault set-policy` flag per access-policy permission family ARM knows
+# (``properties.accessPolicies[].permissions``).
 _CLI_FLAG = {
     "certificates": "--certificate-permissions",
     "keys": "--key-permissions",
     "secrets": "--secret-permissions",
     "storage": "--storage-permissions",
 }
+FAMILIES = tuple(_CLI_FLAG)
 
 
 @dataclass(frozen=True)

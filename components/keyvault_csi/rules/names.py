@@ -30,12 +30,10 @@ GUID = arm_ids.GUID
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 KEY_VAULT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{1,22}[A-Za-z0-9]$")
-RESOURCE_GROUP = re.compile(r"^[-\w.()]{1,90}$")
-COMPUTE_NAME = arm_ids.COMPUTE_NAME
+RESOURCE_GROUP = arm_ids.RESOURCE_GROUP
 IDENTITY_NAME = arm_ids.IDENTITY_NAME
 CLUSTER_NAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?$")
 # One rule for user-assigned identity ids, shared with the node-identity provider (rules.arm_ids).
-IDENTITY_RESOURCE_ID_FORM = arm_ids.IDENTITY_ID_FORM
 
 
 def refusing(problem_of: Callable[[Any], str | None], *, before: bool = False) -> AfterValidator | BeforeValidator:
@@ -93,14 +91,14 @@ def cloud_env_file_problem(cloud_name: str, cloud_env_file_name: str | None) -> 
 
 def _resource_group(value: str) -> str:
     allowed = "1-90 characters of letters, digits, '_', '-', '.', '(' and ')', not ending with '.'"
-    if not RESOURCE_GROUP.match(value) or value.endswith("."):
+    if not RESOURCE_GROUP.match(value):
         raise ValueError(f"{value!r} is not a valid resource group name; allowed: {allowed}")
     return value
 
 
 def _compute_name(value: str) -> str:
     allowed = "1-64 characters of letters, digits, '.', '_' and '-', starting with a letter or digit, not ending with '.' or '-'"
-    if not COMPUTE_NAME.match(value) or value[-1] in ".-":
+    if not arm_ids.is_compute_name(value):
         raise ValueError(f"{value!r} is not a valid scale set or VM name; allowed: {allowed}")
     return value
 

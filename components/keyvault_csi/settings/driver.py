@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from keyvault_csi.rules.driver import value_conflicts
+from keyvault_csi.rules.model import repeated
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:
@@ -26,16 +27,6 @@ def pod_templates(workload: Mapping[str, Any]) -> list[tuple[str, Mapping[str, A
     return [(key, workload[key]) for key in ("pod", "deployment") if isinstance(workload.get(key), Mapping)]
 
 
-def needs_sync(raw: Mapping[str, Any]) -> bool:
-    """Some workload syncs a Kubernetes Secret (the chart's ``syncSecret.enabled`` must be on)."""
-    return any(w.get("secretObjects") for w in _workloads(raw))
-
-
-def needs_windows(raw: Mapping[str, Any]) -> bool:
-    """Some Pod or Deployment runs on Windows nodes (the charts' Windows DaemonSets must be on)."""
-    return any(t.get("os") == "windows" for w in _workloads(raw) for _, t in pod_templates(w))
-
-
 def driver_cluster(raw: Mapping[str, Any]) -> Mapping[str, Any] | None:
     """The AKS cluster of ``install: aksAddon``: ``driver.cluster``, else ``identity.cluster``, else ``kubernetes.cluster``."""
     for key in ("driver", "identity", "kubernetes"):
@@ -43,13 +34,6 @@ def driver_cluster(raw: Mapping[str, Any]) -> Mapping[str, Any] | None:
         if isinstance(cluster, Mapping):
             return cluster
     return None
-
-
-def _duplicates(pairs: list[tuple[Any, int]]) -> list[tuple[Any, list[int]]]:
-    seen: dict[Any, list[int]] = {}
-    for key, index in pairs:
-        seen.setdefault(key, []).append(index)
-    return [(key, indexes) for key, indexes in seen.items() if len(indexes) > 1]
 
 
 def driver_problems(raw: Mapping[str, Any], prefix: str) -> list[str]:
@@ -107,7 +91,7 @@ def driver_problems(raw: Mapping[str, Any], prefix: str) -> list[str]:
         for i, w in enumerate(_workloads(raw))
         if isinstance(w.get("deployment"), Mapping)
     ]
-    for (namespace, name), indexes in _duplicates(deployments):
+    for (namespace, name), indexes in repeated(deployments):
         problems.append(f"{prefix}workloads {indexes}: Deployment {name!r} declared twice in namespace {namespace!r}")
     if identity.get("type") == "aksAddon":
         if raw.get("nodes") is not None:

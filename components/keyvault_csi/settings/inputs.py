@@ -58,7 +58,7 @@ class PendingOutput:
                 ]
                 if secret:  # a secret's value never reaches the preview output, even when it is wrong
                     problems = [f"{p.replace(repr(value), '<secret>')} (value not shown: secret)" for p in problems]
-                raise pulumi.RunError(_render(problems)) from None
+                raise pulumi.RunError(render_problems(problems)) from None
 
         # Output.all keeps the value's dependencies and its secretness.
         is_secret: Awaitable[bool] = self.output.is_secret()
@@ -171,7 +171,8 @@ def key_path(loc: Sequence[Any], prefix: str) -> str:
     return text
 
 
-def _render(problems: list[str]) -> str:
+def render_problems(problems: list[str]) -> str:
+    """The one message for every settings problem at once, each once, in first-seen order."""
     unique = list(dict.fromkeys(problems))
     lines = "\n".join(f"  - {p}" for p in unique)
     return f"invalid keyvault-csi settings ({len(unique)} problem{'s' * (len(unique) > 1)}):\n{lines}"

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import difflib
 import typing
-from collections import Counter
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -46,6 +45,7 @@ from keyvault_csi.rules.pod import (
     security_problems,
     writable_path_problems,
 )
+from keyvault_csi.rules.rollout import DEFAULT_REPLICAS
 from keyvault_csi.rules.secret_sync import (
     EnvFromSecret,
     EnvVar,
@@ -66,6 +66,7 @@ from keyvault_csi.settings.inputs import (
     computed_problems,
     defer_outputs,
     key_path,
+    render_problems,
 )
 from keyvault_csi.settings.offline import is_secure_placeholder, secure_value_problem
 
@@ -226,7 +227,7 @@ class KubernetesSettings(Strict):
     kubeconfig: SecretStr | None = None
     """Kubeconfig of the cluster (a secret)."""
     cluster: ClusterRef | None = None
-    """An AKS cluster whose admin credentials are read."""
+    """An AKS cluster whose user credentials are read."""
     context: str | None = None
     """Context of the kubeconfig to use."""
 
@@ -328,7 +329,7 @@ class DeploymentSettings(PodSettings):
 
     name: DnsSubdomain | None = None
     """Deployment name (DNS-1123 subdomain); default the workload name."""
-    replicas: int = Field(default=1, ge=0)
+    replicas: int = Field(default=DEFAULT_REPLICAS, ge=0)
     """Number of Pods; default 1."""
 
 
@@ -594,9 +595,7 @@ def validate_settings(raw: Mapping[str, Any], *, prefix: str = "", component: bo
     else:
         if not problems:
             return settings
-    counts = Counter(problems)
-    lines = "\n".join(f"  - {p}" for p in counts)
-    raise pulumi.RunError(f"invalid keyvault-csi settings ({len(counts)} problem{'s' * (len(counts) > 1)}):\n{lines}")
+    raise pulumi.RunError(render_problems(problems))
 
 
 def _describe(error: Mapping[str, Any], prefix: str) -> str:
