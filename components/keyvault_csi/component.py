@@ -39,6 +39,7 @@ from keyvault_csi.node_identity.assignments import (
     nodes_from_settings,
 )
 from keyvault_csi.package.args import AksKeyVaultSecretsArgs
+from keyvault_csi.rules.placement import NODE_IDENTITY_MODES
 from keyvault_csi.settings.model import Settings, WorkloadSettings, validate_settings
 
 TYPE = "keyvault-csi:index:AksKeyVaultSecrets"
@@ -174,7 +175,7 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
         )
 
     def _assign_to_nodes(self, name: str, settings: Settings) -> NodeIdentityAssignments | None:
-        if settings.identity.type in ("kubelet", "workload", "aksAddon") or settings.nodes is None:
+        if settings.identity.type not in NODE_IDENTITY_MODES or settings.nodes is None:
             return None
         nodes = nodes_from_settings(settings.nodes)
         system = settings.identity.type == "systemAssigned"

@@ -26,6 +26,7 @@ import pulumi
 from pulumi_azure_native import authorization, keyvault
 
 from keyvault_csi.azure.subscriptions import provider_for_subscription
+from keyvault_csi.outputs import plain
 from keyvault_csi.rules.arm_ids import role_definition_id, vault_id
 from keyvault_csi.rules.choices import PermissionModel
 from keyvault_csi.rules.existing_grants import (
@@ -92,7 +93,7 @@ class KeyVaultAccess(pulumi.ComponentResource):
             provider_for_subscription(
                 self,
                 f"{name}-vault",
-                _plain(args.get("subscriptionId")),
+                plain(args.get("subscriptionId")) or None,
                 explicit=args.get("subscriptionProviders"),
                 location=args.get("location"),
                 environment=args.get("environment"),
@@ -212,7 +213,7 @@ class KeyVaultAccess(pulumi.ComponentResource):
             resource_group,
             entry.object_id,
             adoption.permissions,
-            _plain(args.get("subscriptionId")),
+            plain(args.get("subscriptionId")) or None,
         )
         pulumi.log.warn(
             f"Key Vault {args['vaultName']!r}: principal {entry.object_id} ({key}) already has an access policy "
@@ -259,11 +260,6 @@ def _plain_vault(args: KeyVaultAccessArgs) -> tuple[str, str] | None:
     if isinstance(vault_name, str) and isinstance(resource_group, str):
         return vault_name, resource_group
     return None
-
-
-def _plain(value: pulumi.Input[str] | None) -> str | None:
-    """A subscription ID known at preview (settings give plain strings), else ``None``."""
-    return value if isinstance(value, str) and value else None
 
 
 def _entry(raw: object) -> ExistingEntry:

@@ -12,6 +12,7 @@ import json
 import os
 import random
 import time
+import typing
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator, Mapping
@@ -22,6 +23,8 @@ from typing import TYPE_CHECKING, Any
 from azure.core.credentials import AccessToken, TokenCredential
 from azure.core.pipeline import PipelineResponse
 from azure.core.pipeline.policies import RetryPolicy
+
+from keyvault_csi.rules.choices import Environment
 
 if TYPE_CHECKING:
     from azure.mgmt.compute import ComputeManagementClient
@@ -41,7 +44,7 @@ class Cloud:
 
 
 # azure-native's ``environment`` names -> the SDK's own cloud settings.
-CLOUD_NAMES = ("public", "usgovernment", "china")
+CLOUD_NAMES: tuple[str, ...] = typing.get_args(Environment)
 
 
 @functools.lru_cache(maxsize=1)

@@ -139,19 +139,14 @@ def _check_failures(news: Mapping[str, Any]) -> list[pulumi.dynamic.CheckFailure
             fail(SUBSCRIPTION, arm_ids.validate_subscription, news.get(SUBSCRIPTION))
     else:
         fail(NODE_ID, arm.parse_node_id, news.get(NODE_ID))
-    owned = news.get(OWNED)
-    if _known(owned) and not isinstance(owned, list):
-        failures.append(pulumi.dynamic.CheckFailure(OWNED, f"{owned!r} is not a list of identity resource ids"))
-    elif isinstance(owned, list):
-        for identity in owned:
-            fail(OWNED, arm.validate_identity_id, identity)
+    for key in (OWNED, IDENTITIES):
+        ids = news.get(key)
+        if _known(ids) and not isinstance(ids, list):
+            failures.append(pulumi.dynamic.CheckFailure(key, f"{ids!r} is not a list of identity resource ids"))
+        elif isinstance(ids, list):
+            for identity in ids:
+                fail(key, arm.validate_identity_id, identity)
     identities = news.get(IDENTITIES)
-    if _known(identities) and not isinstance(identities, list):
-        reason = f"{identities!r} is not a list of identity resource ids"
-        failures.append(pulumi.dynamic.CheckFailure(IDENTITIES, reason))
-    elif isinstance(identities, list):
-        for identity in identities:
-            fail(IDENTITIES, arm.validate_identity_id, identity)
     if _known(news.get(SYSTEM)) and not isinstance(news.get(SYSTEM), bool):
         failures.append(pulumi.dynamic.CheckFailure(SYSTEM, f"{news.get(SYSTEM)!r} is not a boolean"))
     fail(ENVIRONMENT, arm_client.resolve_cloud, news.get(ENVIRONMENT) or "public")

@@ -44,8 +44,6 @@ if TYPE_CHECKING:
 NodeRef = ArmId  # an AKS node as ARM addresses it: a scale set (node pool) or a VM (AvailabilitySet cluster)
 SCALE_SET = arm_ids.SCALE_SET
 VIRTUAL_MACHINE = arm_ids.VIRTUAL_MACHINE
-NODE_ID_FORM = arm_ids.NODE_ID_FORM
-IDENTITY_ID_FORM = arm_ids.IDENTITY_ID_FORM
 parse_node_id = arm_ids.parse_node_id
 validate_identity_id = arm_ids.validate_identity_id
 
