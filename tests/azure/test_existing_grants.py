@@ -164,3 +164,24 @@ def test_import_id_uses_the_writing_providers_own_subscription_string() -> None:
     assert [r.name for r in graph.by_type("pulumi:providers:azure-native")] == ["azure-native"]
     (policy,) = graph.by_type(ACCESS_POLICY)
     assert policy.import_id == f"/subscriptions/{OTHER}{VAULT}/accessPolicy/{KUBELET_OID}"
+
+
+def test_the_writing_providers_subscription_is_read_once_for_every_adopted_entry() -> None:
+    principals = [f"{c * 8}-0000-0000-0000-000000000000" for c in "abc"]
+
+    def program() -> None:
+        KeyVaultAccess(
+            "access",
+            {
+                "vaultName": "kvname",
+                "resourceGroup": "rg-secrets",
+                "tenantId": TENANT,
+                "objects": [KeyVaultObject.model_validate({"objectName": "s", "objectType": "secret"})],
+                "principals": {p[0]: p for p in principals},
+                "permissionModel": "accessPolicy",
+            },
+        )
+
+    graph = evaluate(program, vault_access_policies={"kvname": [entry(p) for p in principals]})
+    assert all(r.import_id for r in graph.by_type(ACCESS_POLICY))
+    assert [i.token for i in graph.invokes].count("azure-native:authorization:getClientConfig") == 1

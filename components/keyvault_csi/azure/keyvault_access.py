@@ -18,6 +18,7 @@ adopted, never replaced (:mod:`keyvault_csi.rules.existing_grants`, docs/existin
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from functools import partial
 from typing import Any, NotRequired, TypedDict
@@ -144,11 +145,15 @@ class KeyVaultAccess(pulumi.ComponentResource):
             return []  # a vault this program creates (an Output) has only the entries we declare
         return [_entry(e) for e in (self._read_vault(vault).properties.access_policies or [])]
 
+    @functools.cached_property
     def _vault_subscription(self) -> str:
-        """The subscription the writing provider puts into the ids it assigns (exactly its string)."""
-        return authorization.get_client_config(
-            opts=pulumi.InvokeOptions(parent=self, provider=self.vault_provider)
-        ).subscription_id
+        """The subscription the writing provider puts into the ids it assigns (exactly its string);
+        read once, however many principals are adopted."""
+        return str(
+            authorization.get_client_config(
+                opts=pulumi.InvokeOptions(parent=self, provider=self.vault_provider)
+            ).subscription_id
+        )
 
     def _access_policies(self, name: str, args: KeyVaultAccessArgs) -> None:
         needed = access_policy_permissions(args["objects"])
@@ -206,7 +211,7 @@ class KeyVaultAccess(pulumi.ComponentResource):
         }
         if entry.application_id:
             policy["application_id"] = entry.application_id
-        import_id = access_policy_import_id(self._vault_subscription(), resource_group, vault_name, entry.object_id)
+        import_id = access_policy_import_id(self._vault_subscription, resource_group, vault_name, entry.object_id)
         self.adopted[key] = import_id
         fix = set_policy_command(
             vault_name,
