@@ -30,9 +30,9 @@ lint: venv
 typecheck: venv
 	$(PY) -m mypy
 
-## make plan STACK=dev [ASSUME_RBAC=1]: evaluate a stack offline (mock runtime), print the tree, write manifests
+## make plan STACK=dev [ASSUME_RBAC=1]: (the plan tool reads ASSUME_RBAC itself) evaluate a stack offline (mock runtime), print the tree, write manifests
 plan: venv
-	$(PY) -m tools.review.plan --stack $(STACK) $(if $(BASE),--base $(BASE)) $(if $(filter 1 true yes,$(ASSUME_RBAC)),--assume-rbac)
+	$(PY) -m tools.review.plan --stack $(STACK) $(if $(BASE),--base $(BASE))
 
 ## make doctor [STACK=dev] [EVENTS=file.json] [ARGS=--json]: cause and fix of each secrets-store FailedMount
 doctor: venv

@@ -78,3 +78,13 @@ def test_a_failed_plan_removes_the_stale_plan_of_that_stack(tmp_path: Path, caps
     (out / "scratch").mkdir()
     assert _plan(capsys, "--stack", str(stack), "--out", str(out))[0] == 2
     assert not (out / "scratch").exists()
+
+
+@pytest.mark.parametrize("value", ["0", "no", "false", ""])
+def test_assume_rbac_off_values_plan_access_policies(
+    value: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One reading of ASSUME_RBAC (the plan tool's; make passes it through): "no" means no."""
+    monkeypatch.setenv("ASSUME_RBAC", value)
+    code, out, _ = _plan(capsys, "--stack", "examples/kubelet-identity", "--out", str(tmp_path))
+    assert code == 0 and "assumed vault kvname uses access policies" in out

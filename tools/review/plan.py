@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--assume-rbac",
         action="store_true",
-        default=os.environ.get("ASSUME_RBAC", "") not in ("", "0"),
+        default=os.environ.get("ASSUME_RBAC", "").strip().lower() in ("1", "true", "yes"),  # make passes it through
         help="permissionModel auto: plan the vault as RBAC (default: access policies, what getVault answers offline)",
     )
     args = parser.parse_args(argv)
