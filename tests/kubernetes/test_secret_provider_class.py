@@ -16,7 +16,6 @@ from tests.support import REFERENCE  # vendored from ../shared/reference
 from tests.support import SPC as CHILD_TYPE
 from tools.review.plan_files import manifest_of
 
-CRD = REFERENCE / "crd/secretproviderclasses.crd.yaml"
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 CLIENT = "11111111-2222-3333-4444-555555555555"
 OBJECTS = [
@@ -39,11 +38,6 @@ MODES = {
     "vm-system-assigned": ({"userAssignedIdentityId": ""}, VM_SYSTEM),
     "workload": ({"clientId": CLIENT}, WORKLOAD),
 }
-
-
-def crd_schema() -> dict:
-    crd = yaml.safe_load(CRD.read_text())
-    return next(v for v in crd["spec"]["versions"] if v["name"] == "v1")["schema"]["openAPIV3Schema"]
 
 
 def params(**overrides) -> dict:
@@ -152,7 +146,7 @@ def test_seed_class_is_reproduced_with_tenant_id_spelled_right():
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_component_declares_one_valid_class(mode):
+def test_component_declares_one_valid_class(mode, v1_schema):
     identity, expected = MODES[mode]
     graph = evaluate(lambda: SecretProviderClass("kv-app", class_args(**identity)))
 
@@ -161,7 +155,7 @@ def test_component_declares_one_valid_class(mode):
     assert [r.type for r in graph.resources] == [TYPE, CHILD_TYPE]
     assert child.parent == component.urn and child.custom
     manifest = manifest_of(child)
-    jsonschema.validate(manifest, crd_schema())
+    jsonschema.validate(manifest, v1_schema)
     assert manifest["apiVersion"] == "secrets-store.csi.x-k8s.io/v1" and manifest["kind"] == "SecretProviderClass"
     assert manifest["metadata"] == {
         "name": "kv-app",
@@ -174,7 +168,7 @@ def test_component_declares_one_valid_class(mode):
     ]
 
 
-def test_crd_schema_refuses_non_string_parameters():
+def test_crd_schema_refuses_non_string_parameters(v1_schema):
     """The check above is live: a boolean parameter (an unquoted YAML true) breaks the CRD schema."""
     bad = {
         "apiVersion": "secrets-store.csi.x-k8s.io/v1",
@@ -182,7 +176,7 @@ def test_crd_schema_refuses_non_string_parameters():
         "spec": {"provider": "azure", "parameters": {"usePodIdentity": False}},
     }
     with pytest.raises(jsonschema.ValidationError):
-        jsonschema.validate(bad, crd_schema())
+        jsonschema.validate(bad, v1_schema)
 
 
 def test_outputs_and_labels():

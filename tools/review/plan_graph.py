@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from keyvault_csi.rules.grants import USER_ROLES
-from keyvault_csi.testing.mockgraph import DYNAMIC_NODE_IDENTITY, Graph, RecordedResource
+from keyvault_csi.testing.mockgraph import DYNAMIC_NODE_IDENTITY, Graph, RecordedResource, placeholder
 
 FORMAT = 1
 SECRET = "[secret]"
@@ -137,12 +137,13 @@ def _target_of(resource: dict[str, Any]) -> tuple[dict[str, str], str] | None:
         if inputs.get("agentPool") and not inputs.get("nodeId"):
             # The pool's scale set is discovered at deploy time: shown as a placeholder.
             pool = f"{inputs.get('clusterName')}/{inputs['agentPool']}"
-            return _target("agentPool", str(inputs.get("clusterResourceGroup")), f"<{pool}.scaleSetId>"), action
+            return _target(
+                "agentPool", str(inputs.get("clusterResourceGroup")), placeholder(pool, "scaleSetId")
+            ), action
         match = _ARM_NODE.search(str(inputs.get("nodeId", "")))
         if not match:
             return None
         kind = "scaleSet" if match["kind"].lower() == "virtualmachinescalesets" else "virtualMachine"
-        action = "enables system identity" if inputs.get("systemAssigned") else "assigns identity"
         return _target(kind, match["rg"], match["name"]), action
     if resource["type"] == ACCESS_POLICY:
         permissions = (inputs.get("policy") or {}).get("permissions") or {}
