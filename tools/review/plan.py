@@ -26,16 +26,13 @@ import yaml
 
 from keyvault_csi.kubernetes.driver import ASSUMED
 from keyvault_csi.kubernetes.driver import TYPE as DRIVER_TYPE
-from keyvault_csi.testing.mockgraph import Graph, RecordedResource, evaluate
+from keyvault_csi.testing.mockgraph import GET_VAULT, Graph, RecordedResource, evaluate
 from tools.review.base_ref import BaseRefError, BaseRender
 from tools.review.plan_compare import compare_stack, head_label
 from tools.review.plan_files import render_plan, write_plan
 from tools.review.stackfile import ROOT, StackFileError, load_stack_config, stack_label
 
 PROJECT = "keyvault-csi"
-
-
-GET_VAULT = "azure-native:keyvault:getVault"
 
 
 def evaluate_stack(stack: str, *, vault_rbac: dict[str, bool] | None = None, assume_rbac: bool = False) -> Graph:

@@ -28,6 +28,13 @@ PLACEHOLDER_SUBSCRIPTION = "<subscriptionId>"
 DYNAMIC_NODE_IDENTITY = "pulumi-python:dynamic:NodeIdentityAssignment"
 
 
+# The invokes the components make, as the mocks answer them.
+CLIENT_CONFIG = "azure-native:authorization:getClientConfig"
+GET_MANAGED_CLUSTER = "azure-native:containerservice:getManagedCluster"
+GET_VAULT = "azure-native:keyvault:getVault"
+GET_USER_ASSIGNED_IDENTITY = "azure-native:managedidentity:getUserAssignedIdentity"
+
+
 def placeholder(owner: str, field: str) -> str:
     """A value the cloud assigns at deploy time, shown as such."""
     return f"<{owner}.{field}>"
@@ -285,7 +292,7 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
         inputs = _plain(dict(args.args))
         self.invokes.append(RecordedInvoke(token=args.token, args=inputs, provider=args.provider))
         answer = self.answer(args.token, inputs)
-        if args.token == "azure-native:authorization:getClientConfig":
+        if args.token == CLIENT_CONFIG:
             # A provider declared with a subscriptionId answers that one, as azure-native does.
             provider_id = (args.provider or "").rsplit("::", 1)[-1]
             answer["subscriptionId"] = self.provider_subscriptions.get(provider_id, answer["subscriptionId"])
@@ -294,17 +301,14 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
     def answer(self, token: str, inputs: dict[str, Any]) -> dict[str, Any]:
         """The answer to one invoke (``inputs`` as plain data); subclasses override it."""
         answer = _invoke_answer(token, inputs, self.vault_rbac)
-        if (
-            token == "azure-native:containerservice:getManagedCluster"
-            and inputs["resourceName"] in self.clusters_without_oidc
-        ):
+        if token == GET_MANAGED_CLUSTER and inputs["resourceName"] in self.clusters_without_oidc:
             answer["oidcIssuerProfile"] = {"enabled": False}
-        if token == "azure-native:containerservice:getManagedCluster" and inputs["resourceName"] in self.aks_addons:
+        if token == GET_MANAGED_CLUSTER and inputs["resourceName"] in self.aks_addons:
             profile = self.aks_addons[inputs["resourceName"]]
             answer["addonProfiles"] = {"azureKeyvaultSecretsProvider": profile} if profile is not None else {}
-        if token == "azure-native:keyvault:getVault" and inputs["vaultName"] in self.vault_access_policies:
+        if token == GET_VAULT and inputs["vaultName"] in self.vault_access_policies:
             answer["properties"]["accessPolicies"] = self.vault_access_policies[inputs["vaultName"]]
-        if token == "azure-native:authorization:getClientConfig":
+        if token == CLIENT_CONFIG:
             answer["subscriptionId"] = self.client_subscription
         return answer
 
@@ -326,7 +330,7 @@ def addon_answer(
 
 
 def _invoke_answer(token: str, inputs: dict[str, Any], vault_rbac: Mapping[str, bool]) -> dict[str, Any]:
-    if token == "azure-native:keyvault:getVault":
+    if token == GET_VAULT:
         name = inputs["vaultName"]
         return {
             "id": vault_id(PLACEHOLDER_SUBSCRIPTION, inputs["resourceGroupName"], name),
@@ -338,7 +342,7 @@ def _invoke_answer(token: str, inputs: dict[str, Any], vault_rbac: Mapping[str, 
                 "sku": {"family": "A", "name": "standard"},
             },
         }
-    if token == "azure-native:managedidentity:getUserAssignedIdentity":
+    if token == GET_USER_ASSIGNED_IDENTITY:
         name = inputs["resourceName"]
         return {
             "id": identity_id(PLACEHOLDER_SUBSCRIPTION, inputs["resourceGroupName"], name),
@@ -349,7 +353,7 @@ def _invoke_answer(token: str, inputs: dict[str, Any], vault_rbac: Mapping[str, 
             "location": "<location>",
             "type": "Microsoft.ManagedIdentity/userAssignedIdentities",
         }
-    if token == "azure-native:containerservice:getManagedCluster":
+    if token == GET_MANAGED_CLUSTER:
         cluster = inputs["resourceName"]
         kubelet = f"{cluster}-agentpool"
         return {
@@ -371,7 +375,7 @@ def _invoke_answer(token: str, inputs: dict[str, Any], vault_rbac: Mapping[str, 
     if token == "azure-native:containerservice:listManagedClusterUserCredentials":
         kubeconfig = f"# {placeholder(inputs['resourceName'], 'kubeconfig')}\n"
         return {"kubeconfigs": [{"name": "clusterUser", "value": base64.b64encode(kubeconfig.encode()).decode()}]}
-    if token == "azure-native:authorization:getClientConfig":
+    if token == CLIENT_CONFIG:
         return {
             "clientId": "<deployer.clientId>",
             "objectId": "<deployer.objectId>",

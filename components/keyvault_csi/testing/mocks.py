@@ -24,7 +24,12 @@ from typing import Any
 import pulumi
 from azure.mgmt.core.tools import resource_id
 
-from keyvault_csi.testing.mockgraph import PLACEHOLDER_SUBSCRIPTION, PlaceholderMocks
+from keyvault_csi.testing.mockgraph import (
+    CLIENT_CONFIG,
+    GET_MANAGED_CLUSTER,
+    PLACEHOLDER_SUBSCRIPTION,
+    PlaceholderMocks,
+)
 
 Answer = Mapping[str, Any] | Callable[[dict[str, Any]], Mapping[str, Any]]
 """An override: a mapping merged over the default answer, or a function of the inputs giving the answer."""
@@ -32,8 +37,6 @@ Answer = Mapping[str, Any] | Callable[[dict[str, Any]], Mapping[str, Any]]
 # Subscription and tenant are GUIDs by default: keyvault-csi checks the values it is given, and a
 # resource ID or tenant from these mocks must pass those checks.
 ZERO_GUID = "00000000-0000-0000-0000-000000000000"
-CLIENT_CONFIG = "azure-native:authorization:getClientConfig"
-GET_MANAGED_CLUSTER = "azure-native:containerservice:getManagedCluster"
 # Azure-native resources whose ``name`` output is one of their inputs.
 _NAME_INPUT = {
     "azure-native:resources:ResourceGroup": "resourceGroupName",
