@@ -16,12 +16,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from keyvault_csi.rules.names import default_class_name, default_pod_name
+from keyvault_csi.rules.parameters import CRD_GROUP
+from keyvault_csi.rules.pod import CSI_DRIVER
+
 from . import Finding
 from .events import InputError
 
 POD_TYPE = "kubernetes:core/v1:Pod"
-CLASS_TYPE_PREFIX = "kubernetes:secrets-store.csi.x-k8s.io/"
-DRIVER = "secrets-store.csi.k8s.io"
+CLASS_TYPE_PREFIX = f"kubernetes:{CRD_GROUP}/"
 NS = "keyvault-csi"
 
 
@@ -36,11 +39,6 @@ def stack_file(stack: str, root: Path) -> Path:
 
 def stack_label(stack: str, root: Path) -> str:
     return stack_file(stack, root).name.removeprefix("Pulumi.").removesuffix(".yaml")
-
-
-def _dns_label(text: str) -> str:
-    # Same rule as the program's default class name (azure-<vault>-<workload>).
-    return re.sub(r"-{2,}", "-", re.sub(r"[^a-z0-9-]", "-", text.lower())).strip("-")
 
 
 @dataclass(frozen=True)
@@ -107,12 +105,12 @@ class StackPlan:
                 if str(w.get("namespace") or "default") != pod.namespace:
                     continue
                 if match_class:
-                    cls = w.get("secretProviderClass") or f"azure-{_dns_label(vault_name)}-{w.get('name')}"
+                    cls = w.get("secretProviderClass") or default_class_name(vault_name, str(w.get("name")))
                     if cls in pod.classes:
                         return i
                 else:
                     pod_settings: Mapping[str, Any] = w["pod"] if isinstance(w.get("pod"), Mapping) else {}
-                    if (pod_settings.get("name") or f"{w.get('name')}-secrets-store-inline") == pod.name:
+                    if (pod_settings.get("name") or default_pod_name(str(w.get("name")))) == pod.name:
                         return i
         return None
 
@@ -263,7 +261,7 @@ def load(stack: str, plan_dir: Path, root: Path) -> StackPlan:
             classes = tuple(
                 str(v["csi"].get("volumeAttributes", {}).get("secretProviderClass", ""))
                 for v in spec.get("volumes") or []
-                if isinstance(v, Mapping) and isinstance(v.get("csi"), Mapping) and v["csi"].get("driver") == DRIVER
+                if isinstance(v, Mapping) and isinstance(v.get("csi"), Mapping) and v["csi"].get("driver") == CSI_DRIVER
             )
             plan.pods[key] = PlannedPod(key[0], key[1], classes, str(spec.get("serviceAccountName") or ""))
         elif str(resource.get("type", "")).startswith(CLASS_TYPE_PREFIX):

@@ -160,3 +160,13 @@ def parse_identity_resource_id(resource_id: str) -> tuple[str, str, str]:
 def dns_label_from(text: str) -> str:
     """Lower-case, hyphenated form of ``text`` usable as (part of) a Kubernetes name."""
     return re.sub(r"-{2,}", "-", re.sub(r"[^a-z0-9-]", "-", text.lower())).strip("-")
+
+
+def default_class_name(vault: str, workload: str) -> str:
+    """A workload's SecretProviderClass name when ``secretProviderClass`` is not set."""
+    return f"azure-{dns_label_from(vault)}-{workload}"
+
+
+def default_pod_name(workload: str) -> str:
+    """A workload's Pod name when ``pod.name`` is not set."""
+    return f"{workload}-secrets-store-inline"

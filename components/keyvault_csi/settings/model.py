@@ -29,7 +29,8 @@ from keyvault_csi.rules.names import (
     DnsLabel,
     DnsSubdomain,
     cloud_env_file_problem,
-    dns_label_from,
+    default_class_name,
+    default_pod_name,
     refusing,
 )
 from keyvault_csi.rules.objects import KeyVaultObject, file_conflicts
@@ -565,14 +566,6 @@ def _workload_identity_checks(workloads: list[Mapping[str, Any]], kind: Any, pre
             "(workloads[].serviceAccount) or split the workloads across stacks with their own identity"
         ]
     return []
-
-
-def default_class_name(vault: str, workload: str) -> str:
-    return f"azure-{dns_label_from(vault)}-{workload}"
-
-
-def default_pod_name(workload: str) -> str:
-    return f"{workload}-secrets-store-inline"
 
 
 def validate_settings(raw: Mapping[str, Any], *, prefix: str = "", component: bool = False) -> Settings:
