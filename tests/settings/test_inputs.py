@@ -361,3 +361,20 @@ def test_a_cluster_without_oidc_named_by_outputs_is_reported_with_its_resolved_n
 
     with pytest.raises(pulumi.RunError, match="AKS cluster rg-aks/aks-old has no OIDC issuer"):
         embed(build, clusters_without_oidc=("aks-old",))
+
+
+def test_a_deployment_whose_objects_are_outputs_gets_the_digest_once_they_resolve() -> None:
+    """The rollout digest of an objects string rendered from Outputs (was a TypeError from json.dumps)."""
+    from keyvault_csi.rules.rollout import OBJECTS_ANNOTATION, objects_digest
+
+    def build() -> dict[str, Any]:
+        settings = computed_settings()
+        workload = settings["workloads"][0]
+        workload["deployment"] = workload.pop("pod")
+        return settings
+
+    graph = embed(build)
+    (spc,) = graph.by_type(SPC)
+    (deployment,) = graph.by_type("kubernetes:apps/v1:Deployment")
+    digest = deployment.inputs["spec"]["template"]["metadata"]["annotations"][OBJECTS_ANNOTATION]
+    assert digest == objects_digest(spc.inputs["spec"]["parameters"]["objects"])

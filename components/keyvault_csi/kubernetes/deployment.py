@@ -43,7 +43,7 @@ def declare_deployment(
     pod: CheckedPod,
     replicas: int,
     secret_provider_class: pulumi.Input[str],
-    digest: str,
+    digest: pulumi.Input[str],
     parent: pulumi.Resource,
     depends_on: Sequence[pulumi.Resource] = (),
 ) -> apps.Deployment:

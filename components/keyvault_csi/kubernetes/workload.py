@@ -80,7 +80,14 @@ class Workload(pulumi.ComponentResource):
         self.deployment: apps.Deployment | None = None
         self.deployment_name: str | None = None
         if deployment is not None:
-            digest = objects_digest(parameters["objects"], [s.manifest() for s in class_args.get("secretObjects", ())])
+            manifests = [s.manifest() for s in class_args.get("secretObjects", ())]
+            objects = parameters["objects"]
+            # An objects string rendered from Outputs is digested once it resolves.
+            digest: pulumi.Input[str] = (
+                objects.apply(lambda text: objects_digest(text, manifests))
+                if isinstance(objects, pulumi.Output)
+                else objects_digest(objects, manifests)
+            )
             self.deployment = declare_deployment(
                 args.get("podResourceName") or f"{name}-deployment",
                 deployment,
