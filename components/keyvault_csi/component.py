@@ -218,7 +218,7 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
         if self.driver is not None and self.driver.release is not None:
             args["classDependsOn"] = [self.driver.release]
         pod_name = workload.deployment_name() if workload.deployment else workload.pod_name()
-        template = workload.pod or workload.deployment
+        template = workload.template
         if template is not None:
             waits_for: list[pulumi.Resource] = [self.access] + ([self.nodes] if self.nodes else [])
             pod_args: WorkloadPodArgs = {

@@ -163,7 +163,7 @@ def driver_args(settings: Settings) -> CsiDriverArgs | None:
         if driver.rotation.poll_interval:
             args["rotation"]["pollInterval"] = driver.rotation.poll_interval
     if driver.install == "helm":
-        templates = [t for w in settings.workloads for t in (w.pod, w.deployment) if t is not None]
+        templates = [w.template for w in settings.workloads if w.template is not None]
         args["syncSecret"] = (
             driver.sync_secret if driver.sync_secret is not None else any(w.secret_objects for w in settings.workloads)
         )

@@ -27,7 +27,7 @@ def settings_placement(settings: Settings) -> dict[str, Any]:
 
 
 def _overrides(workload: WorkloadSettings) -> tuple[Any, Any]:
-    pod = workload.pod or workload.deployment  # a Deployment template is placed like a Pod
+    pod = workload.template  # a Deployment template is placed like a Pod
     return (pod.node_selector, pod.affinity) if pod else (None, None)
 
 
@@ -44,7 +44,6 @@ def settings_pool_warning(settings: Settings) -> str | None:
     unplaced = [
         f"{w.namespace}/{w.name}"
         for w in settings.workloads
-        if (w.pod or w.deployment)
-        and needs_pool_warning(settings.identity.type, pools, any(o is not None for o in _overrides(w)))
+        if w.template and needs_pool_warning(settings.identity.type, pools, any(o is not None for o in _overrides(w)))
     ]
     return pool_warning(settings.identity.type, unplaced)

@@ -388,6 +388,11 @@ class WorkloadSettings(Strict):
         # validate_settings requires secretProviderClass when the vault name is an Output.
         raise ValueError(f"workload {self.name!r}: set secretProviderClass (keyVault.name is an Output)")
 
+    @property
+    def template(self) -> PodSettings | None:
+        """The settings of the Pod the workload runs: its ``pod`` or its ``deployment`` (at most one is set)."""
+        return self.pod or self.deployment
+
     def pod_name(self) -> str:
         return (self.pod.name if self.pod else None) or default_pod_name(self.name)
 
