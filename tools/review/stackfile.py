@@ -51,8 +51,8 @@ def _shown(path: Path) -> str:
     return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
 
 
-def read_stack_document(stack: str) -> tuple[Path, dict[str, Any]]:
-    """(stack file, its ``config:`` mapping), or a :class:`StackFileError` that says what is wrong."""
+def read_stack_document(stack: str) -> dict[str, Any]:
+    """The stack file's ``config:`` mapping, or a :class:`StackFileError` that says what is wrong."""
     folder = Path(stack) if Path(stack).is_absolute() else ROOT / stack
     if folder.is_dir():
         project = folder / "Pulumi.yaml"
@@ -96,7 +96,7 @@ def read_stack_document(stack: str) -> tuple[Path, dict[str, Any]]:
             f"{_shown(path)}: config keys need a namespace, as the Pulumi CLI reads a stack file "
             f"(<namespace>:<key>; it refuses a bare key): {spelled}"
         )
-    return path, config
+    return config
 
 
 def _kind(value: Any) -> str:
@@ -107,7 +107,7 @@ def _kind(value: Any) -> str:
 
 def load_stack_config(stack: str) -> tuple[dict[str, str], list[str]]:
     """(config for ``pulumi.runtime.set_all_config``, secret keys) of a stack file."""
-    _, document = read_stack_document(stack)
+    document = read_stack_document(stack)
     config, secret_keys = {}, []
     for key, value in document.items():
         value, secret = _unsecure(value, key)

@@ -346,7 +346,6 @@ class FakeArm:
         op_match = _OPERATION_PATH.fullmatch(path)
         if method == "GET" and op_match:
             with self.state.lock:
-                self.state.counts[("GET", POLL)] += 1
                 fault = self._take_fault(POLL, "GET")
                 if fault is not None:
                     return _fault_answer(fault)

@@ -482,7 +482,7 @@ def evaluate(
         monitor.close_loops()
     return Graph(
         resources=monitor.recorded,
-        invokes=mocks.invokes if isinstance(mocks, PlaceholderMocks) else [],
+        invokes=mocks.invokes if isinstance(mocks, PlaceholderMocks) else [],  # other pulumi Mocks record none
         stack_outputs=_plain(exported or {}),
         secret_stack_outputs=secret_exports,
     )
