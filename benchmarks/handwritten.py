@@ -25,15 +25,12 @@ from __future__ import annotations
 import json
 import runpy
 import statistics
-import subprocess
 import sys
-import time
-from pathlib import Path
 from typing import Any
 
+from benchmarks import ROOT, in_fresh_process, timed
 from keyvault_csi.testing.mockgraph import Graph, evaluate
 
-ROOT = Path(__file__).resolve().parents[1]
 PROGRAM = ROOT / "benchmarks" / "programs" / "handwritten" / "__main__.py"
 SIZES = (1, 10, 100, 300)
 TARGET_SIZE, TARGET_RATIO = 300, 1.4
@@ -55,30 +52,8 @@ def run_ours(workloads: int) -> Graph:
 
 
 def measure(kind: str, workloads: int) -> dict[str, Any]:
-    """Seconds of one evaluation (imports warmed by a 1-workload run) and the registrations."""
-    run = {"ours": run_ours, "handwritten": run_handwritten}[kind]
-    run(1)
-    started, cpu_started = time.perf_counter(), time.process_time()
-    graph = run(workloads)
-    return {
-        "kind": kind,
-        "workloads": workloads,
-        "seconds": time.perf_counter() - started,
-        "cpu_seconds": time.process_time() - cpu_started,  # what other processes on the machine cannot inflate
-        "resources": len(graph.resources),
-    }
-
-
-def in_fresh_process(kind: str, workloads: int) -> dict[str, Any]:
-    out = subprocess.run(
-        [sys.executable, "-m", "benchmarks.handwritten", "--one", kind, str(workloads)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
-    return result
+    """One timed evaluation of ``kind`` (ours or handwritten) and its registrations."""
+    return {"kind": kind, **timed({"ours": run_ours, "handwritten": run_handwritten}[kind], workloads)}
 
 
 def pair_orders(repeat: int) -> list[tuple[str, ...]]:
@@ -115,7 +90,7 @@ def main(argv: list[str]) -> int:
     for size in sizes:
         pairs = []
         for order in pair_orders(repeat):
-            pairs.append({kind: in_fresh_process(kind, size) for kind in order})
+            pairs.append({kind: in_fresh_process("benchmarks.handwritten", kind, str(size)) for kind in order})
         rows.append(summarise(pairs))
     print(
         "| workloads | ours CPU s | hand-written CPU s | CPU ratio (median of pairs) | pairs' ratios "

@@ -8,13 +8,11 @@ growing linearly. Usage, from the repository root: ``.venv/bin/python -m benchma
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
-import time
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
+from benchmarks import in_fresh_process, timed
+
 SIZES = (1, 10, 100, 1000)
 
 
@@ -44,19 +42,15 @@ def measure(workloads: int) -> dict[str, Any]:
     from tests.support import run_program
 
     settings = settings_for(workloads)
-    run_program(settings_for(1))  # warm imports so the figure is the program's own cost
-    started, cpu_started = time.perf_counter(), time.process_time()
-    graph = run_program(settings)
-    seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
+    row = timed(lambda n: run_program(settings if n == workloads else settings_for(n)), workloads)
     tracemalloc.start()  # a second run: tracing would double the timed one
     run_program(settings)
     peak = tracemalloc.get_traced_memory()[1] / 2**20
     tracemalloc.stop()
     return {
-        "workloads": workloads,
-        "resources": len(graph.resources),
-        "seconds": round(seconds, 3),
-        "cpu_seconds": round(cpu_seconds, 3),  # unaffected by other processes on a shared machine
+        **row,
+        "seconds": round(row["seconds"], 3),
+        "cpu_seconds": round(row["cpu_seconds"], 3),
         "peak_mib": round(peak, 1),
     }
 
@@ -68,14 +62,7 @@ def main(argv: list[str]) -> int:
     sizes = [int(a) for a in argv] or list(SIZES)
     rows = []
     for size in sizes:
-        out = subprocess.run(
-            [sys.executable, "-m", "benchmarks.program_scale", "--one", str(size)],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
+        rows.append(in_fresh_process("benchmarks.program_scale", str(size)))
     print(f"{'workloads':>9} {'resources':>9} {'seconds':>8} {'CPU s':>8} {'s/workload':>10} {'peak MiB':>9}")
     for row in rows:
         print(
