@@ -12,6 +12,7 @@ from typing import Any
 
 import pulumi
 
+from keyvault_csi.kubernetes.driver import TYPE as DRIVER_TYPE
 from keyvault_csi.settings.model import validate_settings
 from keyvault_csi.testing.mockgraph import DYNAMIC_NODE_IDENTITY, PLACEHOLDER_SUBSCRIPTION, Graph, evaluate
 
@@ -33,7 +34,7 @@ SPC = "kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass"
 POD = "kubernetes:core/v1:Pod"
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 RELEASE = "kubernetes:helm.sh/v3:Release"
-DRIVER = "keyvault-csi:index:CsiDriver"
+DRIVER = DRIVER_TYPE
 
 # ARM ids of the node-identity tests: a scale set that already carries AKS's own identities.
 SUBSCRIPTION = "00000000-0000-0000-0000-000000000001"

@@ -22,6 +22,7 @@ from tests.support import (
     base_settings,
     run_program,
 )
+from tools.review.plan_files import manifest_of
 
 SYNCED = [{"secretName": "app", "type": "Opaque", "data": [{"objectName": "secret1", "key": "password"}]}]
 
@@ -34,13 +35,9 @@ def deployment_settings(identity: str = "userAssigned", **deployment) -> dict:
     return settings
 
 
-def manifest(resource) -> dict:
-    return {k: resource.inputs[k] for k in ("apiVersion", "kind", "metadata", "spec")}
-
-
 def the_deployment(settings: dict) -> dict:
     (deployment,) = run_program(settings).by_type(DEPLOYMENT)
-    return manifest(deployment)
+    return manifest_of(deployment)
 
 
 @pytest.mark.parametrize("os", ["linux", "windows"])

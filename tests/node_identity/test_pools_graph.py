@@ -11,6 +11,7 @@ import pytest
 from keyvault_csi.rules.placement import POOL_LABEL
 from keyvault_csi.testing.mockgraph import DYNAMIC_NODE_IDENTITY, Graph
 from tests.support import POD, assert_run_error, base_settings, run_program
+from tools.review.plan_files import manifest_of
 
 K8S_VERSION = "1.37.0"
 POOLS = {"cluster": {"resourceGroup": "rg-aks", "name": "aks"}, "agentPools": ["nodepool1", "nodepool2"]}
@@ -18,8 +19,7 @@ POOLS = {"cluster": {"resourceGroup": "rg-aks", "name": "aks"}, "agentPools": ["
 
 def pod_spec(graph: Graph) -> dict[str, Any]:
     (pod,) = graph.by_type(POD)
-    manifest = {k: pod.inputs[k] for k in ("apiVersion", "kind", "metadata", "spec")}
-    assert kubernetes_validate.validate(manifest, K8S_VERSION, strict=True)
+    assert kubernetes_validate.validate(manifest_of(pod), K8S_VERSION, strict=True)
     return dict(pod.inputs["spec"])
 
 

@@ -30,9 +30,7 @@ from keyvault_csi.testing.mockgraph import GET_VAULT, Graph, RecordedResource, e
 from tools.review.base_ref import BaseRefError, BaseRender
 from tools.review.plan_compare import compare_stack, head_label
 from tools.review.plan_files import render_plan, write_plan
-from tools.review.stackfile import ROOT, StackFileError, load_stack_config, stack_label
-
-PROJECT = "keyvault-csi"
+from tools.review.stackfile import PROJECT, ROOT, StackFileError, load_stack_config, stack_label
 
 
 def evaluate_stack(stack: str, *, vault_rbac: dict[str, bool] | None = None, assume_rbac: bool = False) -> Graph:
