@@ -23,7 +23,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, field_validator, model_validator
 
-from keyvault_csi.rules.model import Strict
+from keyvault_csi.rules.model import Strict, as_mappings
 from keyvault_csi.rules.names import DNS_SUBDOMAIN, DnsSubdomain, refusing
 from keyvault_csi.rules.objects import KeyVaultObject
 
@@ -302,10 +302,6 @@ def check_sync_sources(objects: Sequence[KeyVaultObject], secret_objects: Sequen
 # --- rules across keys, read from the raw settings so they are reported with every other problem ---
 
 
-def _mappings(value: Any) -> list[Mapping[str, Any]]:
-    return [v if isinstance(v, Mapping) else {} for v in value] if isinstance(value, list) else []
-
-
 def _files(objects: list[Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
     """File name under the mount → the object that writes it (alias, else Key Vault name)."""
     return {str(o.get("objectAlias") or o.get("objectName")): o for o in objects if o.get("objectName")}
@@ -319,14 +315,14 @@ def _history(obj: Mapping[str, Any]) -> int | None:
 def workload_sync_problems(workload: Mapping[str, Any], path: str) -> list[str]:
     """One workload's secretObjects against its objects, and its Pod env against its secretObjects."""
     problems: list[str] = []
-    objects = _mappings(workload.get("objects"))
+    objects = as_mappings(workload.get("objects"))
     files = _files(objects)
     histories = {name: _history(o) for name, o in files.items()}
     aliased = {str(o.get("objectName")): str(o.get("objectAlias")) for o in objects if o.get("objectAlias")}
     synced: dict[str, set[str]] = {}
-    for i, secret in enumerate(_mappings(workload.get("secretObjects"))):
+    for i, secret in enumerate(as_mappings(workload.get("secretObjects"))):
         secret_type = secret.get("type", "Opaque")
-        data = _mappings(secret.get("data"))
+        data = as_mappings(secret.get("data"))
         synced.setdefault(str(secret.get("secretName")), set()).update(str(d.get("key")) for d in data)
         for j, entry in enumerate(data):
             name = entry.get("objectName")
@@ -359,7 +355,7 @@ def workload_sync_problems(workload: Mapping[str, Any], path: str) -> list[str]:
     for template in ("pod", "deployment"):
         given = workload.get(template)
         pod: Mapping[str, Any] = given if isinstance(given, Mapping) else {}
-        for i, env in enumerate(_mappings(pod.get("env"))):
+        for i, env in enumerate(as_mappings(pod.get("env"))):
             ref = env.get("secretKeyRef")
             if not isinstance(ref, Mapping) or not isinstance(ref.get("name"), str):
                 continue
@@ -373,14 +369,14 @@ def workload_sync_problems(workload: Mapping[str, Any], path: str) -> list[str]:
                 problems.append(
                     f"{where}.key: {key!r} is not a key of the synced Secret {secret!r}; allowed: {', '.join(sorted(map(repr, synced[secret])))}"
                 )
-        for i, env_from in enumerate(_mappings(pod.get("envFrom"))):
+        for i, env_from in enumerate(as_mappings(pod.get("envFrom"))):
             ref = env_from.get("secretRef")
             if isinstance(ref, Mapping) and isinstance(ref.get("name"), str) and ref["name"] not in synced:
                 problems.append(
                     f"{path}.{template}.envFrom[{i}].secretRef.name: {ref['name']!r} is not a Secret this workload syncs; "
                     f"allowed: {', '.join(sorted(map(repr, synced))) or 'none (add secretObjects)'}"
                 )
-        names = [str(e.get("name")) for e in _mappings(pod.get("env"))]
+        names = [str(e.get("name")) for e in as_mappings(pod.get("env"))]
         for name in sorted({n for n in names if names.count(n) > 1}):
             problems.append(
                 f"{path}.{template}.env: {name!r} is set {names.count(name)} times; the last would silently win"
@@ -393,7 +389,7 @@ def duplicate_secret_names(workloads: Iterable[tuple[int, Mapping[str, Any]]], p
     seen: dict[tuple[str, str], list[str]] = {}
     for index, workload in workloads:
         namespace = str(workload.get("namespace", "default"))
-        for i, secret in enumerate(_mappings(workload.get("secretObjects"))):
+        for i, secret in enumerate(as_mappings(workload.get("secretObjects"))):
             if isinstance(secret.get("secretName"), str):
                 seen.setdefault((namespace, secret["secretName"]), []).append(f"workloads[{index}].secretObjects[{i}]")
     return [

@@ -10,16 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from keyvault_csi.rules.driver import value_conflicts
-from keyvault_csi.rules.model import repeated
-
-
-def _mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
-
-
-def _workloads(raw: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    workloads = raw.get("workloads")
-    return [_mapping(w) for w in workloads] if isinstance(workloads, list) else []
+from keyvault_csi.rules.model import as_mapping, as_mappings, repeated
 
 
 def pod_templates(workload: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
@@ -30,7 +21,7 @@ def pod_templates(workload: Mapping[str, Any]) -> list[tuple[str, Mapping[str, A
 def driver_cluster(raw: Mapping[str, Any]) -> Mapping[str, Any] | None:
     """The AKS cluster of ``install: aksAddon``: ``driver.cluster``, else ``identity.cluster``, else ``kubernetes.cluster``."""
     for key in ("driver", "identity", "kubernetes"):
-        cluster = _mapping(raw.get(key)).get("cluster")
+        cluster = as_mapping(raw.get(key)).get("cluster")
         if isinstance(cluster, Mapping):
             return cluster
     return None
@@ -38,9 +29,9 @@ def driver_cluster(raw: Mapping[str, Any]) -> Mapping[str, Any] | None:
 
 def driver_problems(raw: Mapping[str, Any], prefix: str) -> list[str]:
     """Combinations of ``driver`` with the identity and the workloads that cannot work (and Deployment names)."""
-    driver = _mapping(raw.get("driver"))
+    driver = as_mapping(raw.get("driver"))
     install = driver.get("install", "none")
-    identity = _mapping(raw.get("identity"))
+    identity = as_mapping(raw.get("identity"))
     path = f"{prefix}driver"
     problems: list[str] = []
     if install not in ("none", "helm", "aksAddon"):
@@ -69,14 +60,14 @@ def driver_problems(raw: Mapping[str, Any], prefix: str) -> list[str]:
         problems += [
             f"{prefix}workloads[{i}].secretObjects: driver.syncSecret is false, so the driver would sync nothing "
             "(silently); drop driver.syncSecret (on by default when a workload has secretObjects) or the secretObjects"
-            for i, w in enumerate(_workloads(raw))
+            for i, w in enumerate(as_mappings(raw.get("workloads")))
             if w.get("secretObjects")
         ]
     if driver.get("windows") is False:
         problems += [
             f"{prefix}workloads[{i}].{key}.os: windows, but driver.windows is false: no driver runs on Windows "
             "nodes to mount the class; drop driver.windows (on by default when a Pod is Windows)"
-            for i, w in enumerate(_workloads(raw))
+            for i, w in enumerate(as_mappings(raw.get("workloads")))
             for key, template in pod_templates(w)
             if template.get("os") == "windows"
         ]
@@ -88,7 +79,7 @@ def driver_problems(raw: Mapping[str, Any], prefix: str) -> list[str]:
         ]
     deployments = [
         ((str(w.get("namespace", "default")), str(w["deployment"].get("name") or w.get("name"))), i)
-        for i, w in enumerate(_workloads(raw))
+        for i, w in enumerate(as_mappings(raw.get("workloads")))
         if isinstance(w.get("deployment"), Mapping)
     ]
     for (namespace, name), indexes in repeated(deployments):

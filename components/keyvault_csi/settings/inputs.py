@@ -16,6 +16,7 @@ import pulumi
 from pydantic import ValidationError
 
 from keyvault_csi.rules.inputs import InputOf, input_capable
+from keyvault_csi.rules.model import as_mapping
 from keyvault_csi.rules.names import (
     ClusterName,
     Guid,
@@ -107,7 +108,7 @@ def defer_outputs(
 def computed_problems(raw: Mapping[str, Any], prefix: str) -> list[str]:
     """Rules for keys given as Outputs: what they leave unknown must then be given as plain values."""
     problems: list[str] = []
-    vault = _mapping(raw.get("keyVault"))
+    vault = as_mapping(raw.get("keyVault"))
     computed = [key for key in ("name", "resourceGroup") if isinstance(vault.get(key), PendingOutput)]
     if computed and vault.get("permissionModel", "auto") == "auto":
         problems.append(
@@ -116,7 +117,7 @@ def computed_problems(raw: Mapping[str, Any], prefix: str) -> list[str]:
             "set permissionModel to accessPolicy or "
             "rbac (the choice decides which resources exist)"
         )
-    nodes = _mapping(raw.get("nodes"))
+    nodes = as_mapping(raw.get("nodes"))
     for key in ("scaleSets", "virtualMachines"):
         refs = _list(nodes.get(key))
         names = [
@@ -151,10 +152,6 @@ def computed_problems(raw: Mapping[str, Any], prefix: str) -> list[str]:
                     "Output: the file name must be known to check that no two objects write the same file"
                 )
     return problems
-
-
-def _mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
 
 
 def _list(value: Any) -> list[Any]:

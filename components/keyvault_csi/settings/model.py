@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field, SecretStr, StrictBool, ValidationError, f
 from keyvault_csi.azure.workload_identity import MAX_CREDENTIALS
 from keyvault_csi.rules.choices import DriverInstall, Environment, IdentityType, NodeKind, PermissionModel
 from keyvault_csi.rules.driver import duration_seconds
-from keyvault_csi.rules.model import Strict, input_keys, is_model, type_in
+from keyvault_csi.rules.model import Strict, as_mappings, input_keys, is_model, type_in
 from keyvault_csi.rules.model import repeated as _duplicates
 from keyvault_csi.rules.names import (
     ADFS_TENANT,
@@ -511,11 +511,7 @@ def _cross_checks(raw: Mapping[str, Any], prefix: str) -> list[str]:
         if isinstance(ref, Mapping)
     ):
         problems.append(f"{prefix}nodes: {node_kind} {rg}/{name} is listed {len(indexes)} times ({indexes})")
-    workloads = [
-        w if isinstance(w, Mapping) else {}
-        for w in raw.get("workloads") or []
-        if isinstance(raw.get("workloads"), list)
-    ]
+    workloads = as_mappings(raw.get("workloads"))
     vault = raw.get("keyVault", {}).get("name", "") if isinstance(raw.get("keyVault"), Mapping) else ""
     classes = (
         (
