@@ -164,7 +164,7 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
                 "identityName": identity.name,
                 "identityResourceGroup": identity.resource_group,
                 "clientId": self.identity.client_id,
-                "cluster": {"resourceGroup": identity.cluster.resource_group, "name": identity.cluster.name},
+                "cluster": identity.cluster.as_args(),
                 "serviceAccounts": [
                     {"namespace": w.namespace, "name": w.service_account_name()} for w in settings.workloads
                 ],
@@ -276,7 +276,7 @@ def _identity_args(settings: Settings) -> ManagedIdentityArgs:
     if identity.resource_id:
         args["resourceId"] = identity.resource_id
     if identity.cluster:
-        args["cluster"] = {"resourceGroup": identity.cluster.resource_group, "name": identity.cluster.name}
+        args["cluster"] = identity.cluster.as_args()
     if settings.location:
         args["location"] = settings.location
     return args

@@ -177,5 +177,5 @@ def driver_args(settings: Settings) -> CsiDriverArgs | None:
         driver.cluster or settings.identity.cluster or (settings.kubernetes.cluster if settings.kubernetes else None)
     )
     if cluster is not None:  # validate_settings refuses aksAddon without one
-        args["cluster"] = {"resourceGroup": cluster.resource_group, "name": cluster.name}
+        args["cluster"] = cluster.as_args()
     return args

@@ -99,6 +99,10 @@ class ClusterRef(ResourceRef):
     name: ClusterNameInput  # type: ignore[assignment]  # a cluster's name may be an Output; a node's may not
     """Name of the managed cluster."""
 
+    def as_args(self) -> shapes.AksCluster:
+        """The cluster as the components take it (``cluster`` arguments)."""
+        return {"resourceGroup": self.resource_group, "name": self.name}
+
 
 class NodeClusterRef(ClusterRef):
     """The AKS cluster whose agent pools are named in agentPools."""
