@@ -6,6 +6,8 @@ import json
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from benchmarks.handwritten import run_handwritten, run_ours
 from keyvault_csi.testing.mockgraph import Graph
 
@@ -54,6 +56,36 @@ def test_components_declared_per_workload_carry_no_class_annotations() -> None:
 
     for component in (Workload, SecretProviderClass, SecretsStorePod):
         assert inspect.get_annotations(component) == {}, component.__name__
+
+
+def test_per_workload_resources_register_right_below_the_components(monkeypatch: pytest.MonkeyPatch) -> None:
+    """docs/azure-rules.md §pulumi-stack-traces: every registration records each frame above it, so
+    the children of a workload are declared in ``Workload.__init__`` (no helper in between) and each
+    ``Workload`` in ``AksKeyVaultSecrets.__init__``."""
+    import traceback
+
+    import pulumi.resource
+
+    from tests.support import ROOT
+
+    register = pulumi.resource.register_resource
+    stacks: dict[str, list[str]] = {}
+
+    def recording(res: object, ty: str, name: str, *args: object, **kwargs: object) -> None:
+        frames = traceback.extract_stack()
+        program = [i for i, f in enumerate(frames) if f.filename == str(ROOT / "__main__.py")]
+        if program:  # not the stack itself, which the runtime registers
+            below = frames[program[-1] + 1 :]
+            stacks.setdefault(
+                ty, [f"{Path(f.filename).name}:{f.name}" for f in below if "/keyvault_csi/" in f.filename]
+            )
+        register(res, ty, name, *args, **kwargs)  # type: ignore[arg-type]  # passed through unchanged
+
+    monkeypatch.setattr(pulumi.resource, "register_resource", recording)
+    run_ours(1)
+    assert stacks["keyvault-csi:index:Workload"] == ["component.py:__init__", "workload.py:__init__"]
+    for child in ("kubernetes:core/v1:Pod", "kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass"):
+        assert stacks[child] == ["component.py:__init__", "workload.py:__init__"], child
 
 
 def test_pairs_alternate_which_kind_runs_first() -> None:

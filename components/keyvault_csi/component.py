@@ -119,7 +119,14 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
         self.access = KeyVaultAccess(f"{name}-access", access_args, pulumi.ResourceOptions(parent=self))
         self.workloads, self.secret_provider_classes, self.pods, self.deployments = {}, {}, {}, {}
         for workload in settings.workloads:
-            self._declare_workload(name, settings, workload)
+            # Declared here, not in a helper: Pulumi records every frame above each registration
+            # (docs/azure-rules.md §pulumi-stack-traces).
+            component = Workload(
+                f"{name}-{workload.namespace}-{workload.name}",
+                self._workload_args(name, settings, workload),
+                pulumi.ResourceOptions(parent=self),
+            )
+            self._record(workload, component)
         warning = settings_pool_warning(settings)
         if warning:
             pulumi.log.warn(warning, resource=self)
@@ -193,7 +200,8 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
             args["ownedIdentityIds"] = [resource_id]
         return NodeIdentityAssignments(f"{name}-nodes", args, pulumi.ResourceOptions(parent=self))
 
-    def _declare_workload(self, name: str, settings: Settings, workload: WorkloadSettings) -> None:
+    def _workload_args(self, name: str, settings: Settings, workload: WorkloadSettings) -> WorkloadArgs:
+        """A workload's class and Pod (or Deployment), with what each waits for."""
         class_name = workload.class_name(settings.key_vault.name)
         class_args: SecretProviderClassArgs = {
             "namespace": workload.namespace,
@@ -251,13 +259,16 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
                 args["deployment"] = deployment_args
             else:
                 args["pod"] = pod_args
-        component = Workload(f"{name}-{workload.namespace}-{workload.name}", args, pulumi.ResourceOptions(parent=self))
+        return args
+
+    def _record(self, workload: WorkloadSettings, component: Workload) -> None:
+        """Index the workload's component by name, by class and by Pod or Deployment."""
         self.workloads[workload.name] = component
-        self.secret_provider_classes[f"{workload.namespace}/{class_name}"] = component
-        if workload.pod is not None:
-            self.pods[f"{workload.namespace}/{pod_name}"] = component
-        if workload.deployment is not None:
-            self.deployments[f"{workload.namespace}/{pod_name}"] = component
+        self.secret_provider_classes[f"{workload.namespace}/{component.class_name}"] = component
+        if component.pod_name is not None:
+            self.pods[f"{workload.namespace}/{component.pod_name}"] = component
+        if component.deployment_name is not None:
+            self.deployments[f"{workload.namespace}/{component.deployment_name}"] = component
 
 
 def _created_identity(settings: Settings) -> bool:

@@ -9,8 +9,7 @@ mounts only at Pod start. Synced Secrets (``secretObjects``) are owned by the Re
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import NotRequired
+from typing import Any, NotRequired
 
 import pulumi
 from pulumi_kubernetes.apps import v1 as apps
@@ -38,23 +37,16 @@ def check_replicas(args: SecretsStoreDeploymentArgs) -> int:
     return replicas
 
 
-def declare_deployment(
-    name: str,
-    pod: CheckedPod,
-    replicas: int,
-    secret_provider_class: pulumi.Input[str],
-    digest: pulumi.Input[str],
-    parent: pulumi.Resource,
-    depends_on: Sequence[pulumi.Resource] = (),
-) -> apps.Deployment:
-    """The ``apps/v1`` Deployment, as a child of ``parent``; ``digest`` goes on the Pod template."""
+def deployment_inputs(
+    pod: CheckedPod, replicas: int, secret_provider_class: pulumi.Input[str], digest: pulumi.Input[str]
+) -> dict[str, Any]:
+    """The ``apps/v1`` Deployment's inputs (``apps.Deployment`` keywords); ``digest`` goes on the Pod template."""
     args = pod.args
     selector = {SELECTOR_LABEL: args["podName"]}
     labels = {**pod_labels(args), **selector}
-    return apps.Deployment(
-        name,
-        metadata={"name": args["podName"], "namespace": args["namespace"], "labels": labels},
-        spec=apps.DeploymentSpecArgs(
+    return {
+        "metadata": {"name": args["podName"], "namespace": args["namespace"], "labels": labels},
+        "spec": apps.DeploymentSpecArgs(
             replicas=replicas,
             selector=meta.LabelSelectorArgs(match_labels=selector),
             template=core.PodTemplateSpecArgs(
@@ -62,5 +54,4 @@ def declare_deployment(
                 spec=pod_spec(pod, secret_provider_class),
             ),
         ),
-        opts=pulumi.ResourceOptions(parent=parent, depends_on=[*args.get("dependsOn", []), *depends_on]),
-    )
+    }

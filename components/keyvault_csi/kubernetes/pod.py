@@ -21,6 +21,7 @@ from typing import Any, NotRequired, TypedDict
 
 import pulumi
 from pulumi_kubernetes.core import v1 as core
+from pulumi_kubernetes.meta import v1 as meta
 
 from keyvault_csi.kubernetes.secret_provider_class import DEFAULT_LABELS
 from keyvault_csi.kubernetes.security import pod_security
@@ -199,23 +200,16 @@ def pod_spec(pod: CheckedPod, secret_provider_class: pulumi.Input[str]) -> core.
     )
 
 
-def declare_pod(
-    name: str,
-    pod: CheckedPod,
-    secret_provider_class: pulumi.Input[str],
-    parent: pulumi.Resource,
-    depends_on: Sequence[pulumi.Resource] = (),
-) -> core.Pod:
-    """The ``v1`` Pod itself, as a child of ``parent``, mounting ``secret_provider_class`` read-only."""
-    args = pod.args
-    return core.Pod(
-        name,
-        # An explicit name: Pulumi would otherwise append a random suffix.
-        metadata={"name": args["podName"], "namespace": args["namespace"], "labels": pod_labels(args)},
-        spec=pod_spec(pod, secret_provider_class),
-        # Only parent and the explicit dependencies: the component's own options stay on it.
-        opts=pulumi.ResourceOptions(parent=parent, depends_on=[*args.get("dependsOn", []), *depends_on]),
-    )
+def pod_metadata(args: WorkloadPodArgs) -> meta.ObjectMetaArgsDict:
+    """The Pod's metadata. An explicit name: Pulumi would otherwise append a random suffix."""
+    return {"name": args["podName"], "namespace": args["namespace"], "labels": pod_labels(args)}
+
+
+def pod_options(
+    parent: pulumi.Resource, args: WorkloadPodArgs, depends_on: Sequence[pulumi.Resource] = ()
+) -> pulumi.ResourceOptions:
+    """A Pod's (or Deployment's) options: only parent and the explicit dependencies, never the component's own."""
+    return pulumi.ResourceOptions(parent=parent, depends_on=[*args.get("dependsOn", []), *depends_on])
 
 
 class SecretsStorePod(pulumi.ComponentResource):
@@ -228,7 +222,12 @@ class SecretsStorePod(pulumi.ComponentResource):
     def __init__(self, name: str, args: SecretsStorePodArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         checked = check_pod(args)  # bad arguments fail before anything is registered
         super().__init__(TYPE, name, None, opts)
-        self.resource: core.Pod = declare_pod(name, checked, args["secretProviderClass"], self)
+        self.resource = core.Pod(
+            name,
+            metadata=pod_metadata(args),
+            spec=pod_spec(checked, args["secretProviderClass"]),
+            opts=pod_options(self, args),
+        )
         self.pod_name: pulumi.Output[str] = self.resource.metadata.apply(lambda metadata: metadata.name or "")
         self.namespace: pulumi.Output[str] = self.resource.metadata.apply(lambda metadata: metadata.namespace or "")
         self.register_outputs({"podName": self.pod_name, "namespace": self.namespace})

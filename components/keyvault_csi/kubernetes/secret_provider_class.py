@@ -63,32 +63,26 @@ def check_secret_provider_class(args: SecretProviderClassArgs) -> dict[str, Any]
     return parameters
 
 
-def declare_secret_provider_class(
-    name: str,
-    args: SecretProviderClassArgs,
-    parameters: Mapping[str, Any],
-    parent: pulumi.Resource,
-    depends_on: Sequence[pulumi.Resource] = (),
-) -> apiextensions.CustomResource:
-    """The ``SecretProviderClass`` custom resource itself, as a child of ``parent``."""
-    return apiextensions.CustomResource(
-        name,
-        api_version=API_VERSION,
-        kind="SecretProviderClass",
-        metadata={
+def secret_provider_class_inputs(args: SecretProviderClassArgs, parameters: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``SecretProviderClass`` custom resource's inputs (``apiextensions.CustomResource`` keywords).
+
+    Its callers declare the resource themselves, as a child with only parent and the explicit
+    dependencies: the component's own options (e.g. depends_on) must not be copied down.
+    """
+    return {
+        "api_version": API_VERSION,
+        "kind": "SecretProviderClass",
+        "metadata": {
             "name": args["className"],
             "namespace": args["namespace"],
             "labels": {**DEFAULT_LABELS, **args.get("labels", {})},
         },
-        spec={
+        "spec": {
             "provider": "azure",
             "parameters": dict(parameters),
             **({"secretObjects": [s.manifest() for s in args["secretObjects"]]} if args.get("secretObjects") else {}),
         },
-        # Only parent (and the driver's release, whose chart brings the CRD): the component's own
-        # options (e.g. depends_on) must not be copied down.
-        opts=pulumi.ResourceOptions(parent=parent, depends_on=list(depends_on) or None),
-    )
+    }
 
 
 class SecretProviderClass(pulumi.ComponentResource):
@@ -103,7 +97,9 @@ class SecretProviderClass(pulumi.ComponentResource):
     def __init__(self, name: str, args: SecretProviderClassArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         parameters = check_secret_provider_class(args)  # bad arguments fail before anything is registered
         super().__init__(TYPE, name, None, opts)
-        self.resource: apiextensions.CustomResource = declare_secret_provider_class(name, args, parameters, self)
+        self.resource = apiextensions.CustomResource(
+            name, **secret_provider_class_inputs(args, parameters), opts=pulumi.ResourceOptions(parent=self)
+        )
         # CustomResource declares its fields dynamically; the metadata we gave comes back as a dict.
         metadata: pulumi.Output[dict[str, str]] = self.resource.metadata  # type: ignore[attr-defined]  # dynamic attribute
         self.class_name: pulumi.Output[str] = metadata.apply(lambda m: m["name"])

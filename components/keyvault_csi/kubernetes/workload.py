@@ -17,12 +17,12 @@ from pulumi_kubernetes import apiextensions
 from pulumi_kubernetes.apps import v1 as apps
 from pulumi_kubernetes.core import v1 as core
 
-from keyvault_csi.kubernetes.deployment import SecretsStoreDeploymentArgs, check_replicas, declare_deployment
-from keyvault_csi.kubernetes.pod import WorkloadPodArgs, check_pod, declare_pod
+from keyvault_csi.kubernetes.deployment import SecretsStoreDeploymentArgs, check_replicas, deployment_inputs
+from keyvault_csi.kubernetes.pod import WorkloadPodArgs, check_pod, pod_metadata, pod_options, pod_spec
 from keyvault_csi.kubernetes.secret_provider_class import (
     SecretProviderClassArgs,
     check_secret_provider_class,
-    declare_secret_provider_class,
+    secret_provider_class_inputs,
 )
 from keyvault_csi.rules.rollout import objects_digest
 
@@ -60,12 +60,12 @@ class Workload(pulumi.ComponentResource):
         deployment = check_pod(args["deployment"]) if "deployment" in args else None
         replicas = check_replicas(args["deployment"]) if "deployment" in args else 0
         super().__init__(TYPE, name, None, opts)
-        self.secret_provider_class: apiextensions.CustomResource = declare_secret_provider_class(
+        # The children are declared in this frame, not in helpers: Pulumi records every frame above
+        # each registration (docs/azure-rules.md §pulumi-stack-traces).
+        self.secret_provider_class = apiextensions.CustomResource(
             args.get("classResourceName") or f"{name}-class",
-            class_args,
-            parameters,
-            self,
-            args.get("classDependsOn", ()),
+            **secret_provider_class_inputs(class_args, parameters),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.get("classDependsOn", ())) or None),
         )
         # Names are plain (checked above); the Pods wait for the class through depends_on.
         self.class_name: str
@@ -75,7 +75,12 @@ class Workload(pulumi.ComponentResource):
         self.pod: core.Pod | None = None
         self.pod_name: str | None = None
         if pod is not None:
-            self.pod = declare_pod(args.get("podResourceName") or f"{name}-pod", pod, self.class_name, self, waits)
+            self.pod = core.Pod(
+                args.get("podResourceName") or f"{name}-pod",
+                metadata=pod_metadata(pod.args),
+                spec=pod_spec(pod, self.class_name),
+                opts=pod_options(self, pod.args, waits),
+            )
             self.pod_name = pod.args["podName"]
         self.deployment: apps.Deployment | None = None
         self.deployment_name: str | None = None
@@ -88,14 +93,10 @@ class Workload(pulumi.ComponentResource):
                 if isinstance(objects, pulumi.Output)
                 else objects_digest(objects, manifests)
             )
-            self.deployment = declare_deployment(
+            self.deployment = apps.Deployment(
                 args.get("podResourceName") or f"{name}-deployment",
-                deployment,
-                replicas,
-                self.class_name,
-                digest,
-                self,
-                waits,
+                **deployment_inputs(deployment, replicas, self.class_name, digest),
+                opts=pod_options(self, deployment.args, waits),
             )
             self.deployment_name = deployment.args["podName"]
         outputs = {"className": self.class_name, "namespace": self.namespace, "podName": self.pod_name or ""}
