@@ -55,7 +55,7 @@ class InputOf:
         adapter: TypeAdapter[Any] = TypeAdapter(self.rule)
 
         def validate(value: Any, plain: core_schema.ValidatorFunctionWrapHandler) -> Any:
-            if isinstance(value, Deferred):
+            if not isinstance(value, _PLAIN) and isinstance(value, Deferred):  # plain first: see is_later
                 return value.defer(adapter.validate_python)
             return plain(value)
 

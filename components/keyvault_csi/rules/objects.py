@@ -7,18 +7,19 @@ is only seen when a Pod mounts the volume, as a ``FailedMount`` event. So object
 here, with the provider's own field names, and both levels are written as PyYAML writes them,
 quoting every value that a YAML 1.1 or 1.2 reader could take for a number, boolean or null
 (``0644``, ``1e3``, ``true``): whichever reader the provider uses, each field arrives as the string
-that was meant. (Two faster paths, libyaml for simple objects and the plain literal blocks of the
-array, give the same bytes; tests compare them with PyYAML's own output.)
+that was meant. (Two faster paths, objects of plain names and versions written directly and the
+plain literal blocks of the array, give the same bytes; tests compare them with PyYAML's own output.)
 """
 
 from __future__ import annotations
 
 import functools
+import io
 import itertools
 import json
 import re
 import typing
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Annotated, Any, Literal
 
 import yaml
@@ -296,23 +297,36 @@ def _teach(dumper: Any) -> None:
 
 
 _teach(_Dumper)
-# One object's document is a flat mapping: no sequence to indent, so for single-line printable ASCII
-# values libyaml's emitter (4x faster) writes exactly what PyYAML's does (tests/rules/test_objects.py
-# compares them; they differ on some line breaks). Other values, or no libyaml: PyYAML.
-_FlatDumper: Any = _Dumper
-if yaml.__with_libyaml__:
-    _FlatDumper = type("_FlatDumper", (yaml.CSafeDumper,), {})
-    _teach(_FlatDumper)
-_PRINTABLE_ASCII = re.compile(r"[ -~]*")
+# Which tag a plain scalar would read back as, by our dumper's resolvers (the stubs leave it untyped).
+_resolve: Callable[[type[yaml.Node], str, tuple[bool, bool]], str] = _Dumper(io.StringIO()).resolve
+_STR_TAG = "tag:yaml.org,2002:str"
+# Strings PyYAML's emitter always may write plain in a block mapping's value: no indicator, space,
+# quote or line break anywhere. Whether it does depends only on how the scalar would read back.
+_SAFE_PLAIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]*")
 
 
-def _flat_dumper(fields: Mapping[str, Any]) -> Any:
-    simple = all(not isinstance(v, str) or _PRINTABLE_ASCII.fullmatch(v) for v in fields.values())
-    return _FlatDumper if simple else _Dumper
+def _plain_document(fields: Mapping[str, Any]) -> str | None:
+    """One object's document written directly, when PyYAML certainly writes it this way; else ``None``.
+
+    That is: every value an int, the empty string (our representer double-quotes it) or a
+    :data:`_SAFE_PLAIN` string that reads back as a string. tests/rules/test_objects.py compares
+    the two over a corpus of awkward values.
+    """
+    lines = []
+    for key, value in fields.items():
+        if isinstance(value, str):
+            if value == "":
+                value = '""'
+            elif not (_SAFE_PLAIN.fullmatch(value) and _resolve(yaml.ScalarNode, value, (True, False)) == _STR_TAG):
+                return None
+        elif type(value) is not int:
+            return None
+        lines.append(f"{key}: {value}\n")
+    return "".join(lines)
 
 
-def _dump(data: Any, dumper: Any = _Dumper) -> str:
-    return yaml.dump(data, Dumper=dumper, sort_keys=False, default_flow_style=False, allow_unicode=True, width=2**16)
+def _dump(data: Any) -> str:
+    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, default_flow_style=False, allow_unicode=True, width=2**16)
 
 
 def render_objects(objects: Sequence[KeyVaultObject]) -> str:
@@ -339,7 +353,7 @@ def render_objects(objects: Sequence[KeyVaultObject]) -> str:
 @functools.lru_cache(maxsize=4096)
 def _dump_object(fields: str) -> str:
     data = json.loads(fields)
-    return _dump(data, _flat_dumper(data))
+    return _plain_document(data) or _dump(data)
 
 
 # A document PyYAML is certain to write as a plain literal block ("|", no indicators): printable

@@ -8,6 +8,7 @@ validation, so a bad override fails at preview with its key path.
 
 from __future__ import annotations
 
+import functools
 import re
 import typing
 from collections.abc import Mapping, Sequence
@@ -59,11 +60,20 @@ _CAPABILITY = re.compile(r"^[A-Z][A-Z_]*$")
 
 def parse_quantity(text: str) -> Decimal:
     """A Kubernetes resource quantity (``100m``, ``128Mi``, ``1e3``) as a number; ValueError if malformed."""
-    match = _QUANTITY.match(text) if isinstance(text, str) else None
+    if isinstance(text, str):
+        quantity = _quantity(text)
+        if quantity is not None:
+            return quantity
+    raise ValueError(
+        f"{text!r} is not a resource quantity; allowed: a number with an optional suffix such as 100m, 0.5, 128Mi, 1G"
+    )
+
+
+@functools.lru_cache(maxsize=1024)  # every Pod compares the same few quantities
+def _quantity(text: str) -> Decimal | None:
+    match = _QUANTITY.match(text)
     if not match:
-        raise ValueError(
-            f"{text!r} is not a resource quantity; allowed: a number with an optional suffix such as 100m, 0.5, 128Mi, 1G"
-        )
+        return None
     suffix = match["suffix"] or ""
     scale = Decimal(10) ** int(suffix[1:]) if suffix[:1] in ("e", "E") else _SUFFIX.get(suffix, Decimal(1))
     return Decimal(match["number"]) * scale
