@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any, Literal, NotRequired, TypedDict
 
 import pulumi
 from pulumi_azure_native import containerservice
-from pulumi_kubernetes.helm import v3 as helm
 
 from keyvault_csi.outputs import plain
 from keyvault_csi.rules.driver import (
@@ -35,6 +34,8 @@ from keyvault_csi.rules.driver import (
 )
 
 if TYPE_CHECKING:
+    from pulumi_kubernetes.helm import v3 as helm
+
     from keyvault_csi.settings.model import Settings
 
 TYPE = "keyvault-csi:index:CsiDriver"
@@ -79,8 +80,8 @@ class CsiDriver(pulumi.ComponentResource):
     add-on check, ``"ok"`` when it passed (a failure is a ``RunError`` when the cluster is read).
     """
 
-    release: helm.Release | None
-    addon: pulumi.Output[str] | None
+    # Attributes are annotated in __init__: Pulumi resolves class annotations at registration, and
+    # helm's module is loaded only for install: helm (docs/azure-rules.md §pulumi-class-annotations).
 
     def __init__(self, name: str, args: CsiDriverArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         install = args["install"]
@@ -93,8 +94,11 @@ class CsiDriver(pulumi.ComponentResource):
             raise ValueError(f"values {conflicts} are set by this component from syncSecret, rotation and windows")
         super().__init__(TYPE, name, None, opts)
         rotation = args.get("rotation")
-        self.release, self.addon = None, None
+        self.release: helm.Release | None = None
+        self.addon: pulumi.Output[str] | None = None
         if install == "helm":
+            from pulumi_kubernetes.helm import v3 as helm  # 60 ms and 5,000 objects, for helm only
+
             self.release = helm.Release(
                 name,
                 name=RELEASE_NAME,  # explicit: Pulumi would otherwise append a random suffix

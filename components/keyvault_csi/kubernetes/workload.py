@@ -10,11 +10,10 @@ the digest of the class's objects on its template, so a change of what is mounte
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import NotRequired, TypedDict
+from typing import TYPE_CHECKING, NotRequired, TypedDict
 
 import pulumi
 from pulumi_kubernetes import apiextensions
-from pulumi_kubernetes.apps import v1 as apps
 from pulumi_kubernetes.core import v1 as core
 
 from keyvault_csi.kubernetes.deployment import SecretsStoreDeploymentArgs, check_replicas, deployment_inputs
@@ -25,6 +24,9 @@ from keyvault_csi.kubernetes.secret_provider_class import (
     secret_provider_class_inputs,
 )
 from keyvault_csi.rules.rollout import objects_digest
+
+if TYPE_CHECKING:
+    from pulumi_kubernetes.apps import v1 as apps
 
 TYPE = "keyvault-csi:index:Workload"
 
@@ -93,6 +95,8 @@ class Workload(pulumi.ComponentResource):
                 if isinstance(objects, pulumi.Output)
                 else objects_digest(objects, manifests)
             )
+            from pulumi_kubernetes.apps import v1 as apps  # loaded for Deployments only (kubernetes/deployment.py)
+
             self.deployment = apps.Deployment(
                 args.get("podResourceName") or f"{name}-deployment",
                 **deployment_inputs(deployment, replicas, self.class_name, digest),
