@@ -18,14 +18,25 @@ Prints a Markdown table, the registrations per workload and the ratio ours / han
 workloads (target <= 1.4), then one JSON line. From the repository root::
 
     .venv/bin/python -m benchmarks.handwritten [--repeat N] [sizes...]
+
+CPU seconds on a shared machine move by tens of percent; ``--instructions`` counts instead what
+each evaluation executes (valgrind's cachegrind, ``PYTHONHASHSEED=0``: the same count every run).
+It is exact but blind to memory stalls (a full garbage collection walks the whole heap, which costs
+more time per instruction than most code), so it complements the CPU ratio rather than replaces it::
+
+    .venv/bin/python -m benchmarks.handwritten --instructions [sizes...]
 """
 
 from __future__ import annotations
 
 import json
+import os
 import runpy
+import shutil
 import statistics
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -86,10 +97,56 @@ def per_workload(rows: list[dict[str, Any]], kind: str) -> float:
     return added / span
 
 
+def instructions(kind: str, workloads: int) -> int:
+    """Instructions one evaluation of ``workloads`` executes: a warmed run of that size, less the warm-up alone."""
+
+    def counted(size: int) -> int:
+        with tempfile.NamedTemporaryFile() as out:
+            command = ["valgrind", "--tool=cachegrind", "--cache-sim=no", f"--cachegrind-out-file={out.name}"]
+            command += [sys.executable, "-m", "benchmarks.handwritten", "--evaluate", kind, str(size)]
+            subprocess.run(
+                command, cwd=ROOT, env={**os.environ, "PYTHONHASHSEED": "0"}, capture_output=True, check=True
+            )
+            return cachegrind_total(Path(out.name).read_text())
+
+    return counted(workloads) - counted(0)
+
+
+def cachegrind_total(report: str) -> int:
+    """The instruction count (``Ir``) in a cachegrind output file's ``summary:`` line."""
+    for line in report.splitlines():
+        if line.startswith("summary:"):
+            return int(line.split()[1])
+    raise ValueError("no summary line in the cachegrind output")
+
+
+def instruction_rows(sizes: list[int]) -> int:
+    if shutil.which("valgrind") is None:
+        print("--instructions needs valgrind (apt-get install valgrind)", file=sys.stderr)
+        return 2
+    print("| workloads | ours instructions | hand-written instructions | ratio |")
+    print("|---:|---:|---:|---:|")
+    summary = {}
+    for size in sizes:
+        ours, hand = instructions("ours", size), instructions("handwritten", size)
+        print(f"| {size} | {ours:,} | {hand:,} | {ours / hand:.3f} |")
+        summary[size] = round(ours / hand, 3)
+    print(json.dumps({"instruction_ratio": summary}))
+    return 0
+
+
 def main(argv: list[str]) -> int:
     if argv[:1] == ["--one"]:
         print(json.dumps(measure(argv[1], int(argv[2]))))
         return 0
+    if argv[:1] == ["--evaluate"]:  # what --instructions counts: imports and a warm-up, then the size asked
+        run = {"ours": run_ours, "handwritten": run_handwritten}[argv[1]]
+        run(1)
+        if int(argv[2]):
+            run(int(argv[2]))
+        return 0
+    if argv[:1] == ["--instructions"]:
+        return instruction_rows(sorted({int(a) for a in argv[1:]} or {TARGET_SIZE}))
     repeat = 5
     if argv[:1] == ["--repeat"]:
         repeat, argv = int(argv[1]), argv[2:]

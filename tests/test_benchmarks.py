@@ -109,3 +109,12 @@ def test_summarise_takes_the_median_pair_ratio_and_each_kinds_least_run() -> Non
     row = summarise(pairs)
     assert row["cpu_ratio"] == 1.3 and row["pair_ratios"] == [1.2, 1.3, 1.6]
     assert (row["ours"]["cpu_seconds"], row["handwritten"]["cpu_seconds"]) == (2.4, 2.0)
+
+
+def test_instruction_counts_are_read_from_cachegrinds_summary_line() -> None:
+    from benchmarks.handwritten import cachegrind_total
+
+    report = "desc: --tool=cachegrind\ncmd: python\nevents: Ir\nfl=x.c\n1 5\nsummary: 6172250272\n"
+    assert cachegrind_total(report) == 6172250272
+    with pytest.raises(ValueError, match="no summary line"):
+        cachegrind_total("events: Ir\n")
