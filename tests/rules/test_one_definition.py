@@ -167,6 +167,18 @@ def test_node_kinds_are_one_literal_for_settings_and_the_node_component() -> Non
     assert [kind for kind, _ in nodes.all()] == ["vmss"]
 
 
+def test_repeats_counts_each_value_given_more_than_once_in_order() -> None:
+    """One count for the five "X is set N times" rules (env names, Secret keys, writable paths, ...)."""
+    from keyvault_csi.rules.model import repeats
+    from keyvault_csi.rules.pod import writable_path_problems
+
+    assert repeats(["b", "a", "b", "c", "b", "a"]) == [("a", 2), ("b", 3)]
+    assert repeats(["a", "b"]) == []
+    assert writable_path_problems("linux", ["/tmp", "/cache", "/tmp"], "/mnt/secrets-store") == [
+        "writablePaths: ['/tmp'] listed twice"
+    ]
+
+
 def test_repeated_groups_indexes_by_key_for_every_used_twice_rule() -> None:
     from keyvault_csi.rules.model import repeated
 

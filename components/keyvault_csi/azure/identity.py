@@ -28,6 +28,7 @@ from typing import Any, NotRequired, TypedDict
 import pulumi
 from pulumi_azure_native import containerservice, managedidentity
 
+from keyvault_csi.azure.keeping import protect, retain_on_delete
 from keyvault_csi.azure.subscriptions import provider_for_subscription
 from keyvault_csi.outputs import checked, plain
 from keyvault_csi.package.args import AksCluster
@@ -95,8 +96,8 @@ class ManagedIdentity(pulumi.ComponentResource):
                 tags=dict(args.get("tags") or {}),
                 opts=pulumi.ResourceOptions(
                     parent=self,
-                    protect=args.get("protect", False),
-                    retain_on_delete=args.get("retainOnDelete", args.get("protect", False)),
+                    protect=protect(args),
+                    retain_on_delete=retain_on_delete(args),
                 ),
             )
             self.client_id, self.principal_id, self.resource_id = identity.client_id, identity.principal_id, identity.id

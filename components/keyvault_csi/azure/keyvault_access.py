@@ -26,6 +26,7 @@ from typing import Any, NotRequired, TypedDict
 import pulumi
 from pulumi_azure_native import authorization, keyvault
 
+from keyvault_csi.azure.keeping import protect, retain_on_delete
 from keyvault_csi.azure.subscriptions import provider_for_subscription
 from keyvault_csi.outputs import plain
 from keyvault_csi.rules.arm_ids import role_definition_id, vault_id
@@ -161,7 +162,7 @@ class KeyVaultAccess(pulumi.ComponentResource):
         vault = _plain_vault(args)  # None: no entries were read, so none is adopted
         previous: pulumi.Resource | None = None
         for key, principal_id in sorted(args["principals"].items()):
-            retain = args.get("retainOnDelete", args.get("protect", False))
+            retain = retain_on_delete(args)
             policy: keyvault.AccessPolicyEntryArgsDict = {
                 "tenant_id": args["tenantId"],
                 "object_id": principal_id,
@@ -183,7 +184,7 @@ class KeyVaultAccess(pulumi.ComponentResource):
                     opts=pulumi.ResourceOptions(
                         parent=self,
                         provider=self.vault_provider,
-                        protect=args.get("protect", False),
+                        protect=protect(args),
                         retain_on_delete=retain,
                         import_=import_id,
                         # ARM rejects concurrent writes to one vault's policy list: one at a time.
@@ -252,8 +253,8 @@ class KeyVaultAccess(pulumi.ComponentResource):
                         description=f"keyvault-csi: {role_name} for {key}",
                         opts=pulumi.ResourceOptions(
                             parent=self,
-                            protect=args.get("protect", False),
-                            retain_on_delete=args.get("retainOnDelete", args.get("protect", False)),
+                            protect=protect(args),
+                            retain_on_delete=retain_on_delete(args),
                         ),
                     )
                 )

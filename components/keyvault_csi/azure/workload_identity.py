@@ -24,6 +24,7 @@ import pulumi
 from pulumi_azure_native import containerservice, managedidentity
 from pulumi_kubernetes.core import v1 as core
 
+from keyvault_csi.azure.keeping import protect, retain_on_delete
 from keyvault_csi.kubernetes.secret_provider_class import DEFAULT_LABELS
 from keyvault_csi.package.args import AksCluster
 
@@ -131,8 +132,8 @@ class WorkloadIdentity(pulumi.ComponentResource):
                 audiences=[AUDIENCE],
                 opts=pulumi.ResourceOptions(
                     parent=self,
-                    protect=args.get("protect", False),
-                    retain_on_delete=args.get("retainOnDelete", args.get("protect", False)),
+                    protect=protect(args),
+                    retain_on_delete=retain_on_delete(args),
                     # Azure refuses concurrent credential writes under one identity: one at a time.
                     depends_on=[*args.get("dependsOn", []), *([previous] if previous else [])],
                 ),

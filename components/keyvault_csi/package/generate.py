@@ -30,6 +30,7 @@ from pydantic import BaseModel, SecretStr
 from pydantic.fields import FieldInfo
 
 from keyvault_csi.rules.inputs import input_capable
+from keyvault_csi.rules.model import repeats
 from keyvault_csi.rules.objects import KeyVaultObject
 from keyvault_csi.rules.secret_sync import SecretObject
 from keyvault_csi.settings.model import (
@@ -187,8 +188,9 @@ def render() -> str:
 
     visit(Settings)
     names = [schema_name(m) for m in order]
-    if len(set(names)) != len(names):
-        raise ValueError(f"two models share a schema name: {sorted(n for n in names if names.count(n) > 1)}")
+    shared = [name for name, _ in repeats(names)]
+    if shared:
+        raise ValueError(f"two models share a schema name: {shared}")
     body = "\n\n\n".join("\n".join(done[m]) for m in order)
     imports = IMPORTS_WITH_ANY if re.search(r"\bAny\b", body) else IMPORTS
     if "pulumi.Input[" in body:

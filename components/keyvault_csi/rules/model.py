@@ -8,6 +8,7 @@ attributes. Only the camelCase spelling is accepted as input, so a key has one s
 from __future__ import annotations
 
 import typing
+from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from typing import Any, TypeVar
 
@@ -67,3 +68,8 @@ def repeated(pairs: Iterable[tuple[K, int]]) -> list[tuple[K, list[int]]]:
     for key, index in pairs:
         seen.setdefault(key, []).append(index)
     return [(key, indexes) for key, indexes in seen.items() if len(indexes) > 1]
+
+
+def repeats(values: Iterable[str]) -> list[tuple[str, int]]:
+    """Each value given more than once and how many times, sorted (for "X is set 3 times")."""
+    return sorted((value, count) for value, count in Counter(values).items() if count > 1)

@@ -15,6 +15,8 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Literal, cast
 
+from keyvault_csi.rules.model import repeats
+
 if TYPE_CHECKING:  # the shapes are generated from the input models; no import at run time
     from keyvault_csi.package.args import PodResources, PodSecurity
 
@@ -200,6 +202,7 @@ def writable_path_problems(os: NodeOS, paths: Sequence[str], mount_path: str) ->
             problems.append(
                 f"writablePaths: {path!r} is where the Key Vault objects are mounted; give another directory"
             )
-    if len(set(paths)) != len(paths):
-        problems.append(f"writablePaths: {sorted(p for p in set(paths) if list(paths).count(p) > 1)} listed twice")
+    twice = [path for path, _ in repeats(paths)]
+    if twice:
+        problems.append(f"writablePaths: {twice} listed twice")
     return problems

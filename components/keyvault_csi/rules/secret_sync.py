@@ -23,7 +23,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, field_validator, model_validator
 
-from keyvault_csi.rules.model import Strict, as_mappings
+from keyvault_csi.rules.model import Strict, as_mappings, repeats
 from keyvault_csi.rules.names import DNS_SUBDOMAIN, DnsSubdomain, refusing
 from keyvault_csi.rules.objects import KeyVaultObject
 
@@ -137,11 +137,7 @@ class SecretObject(Strict):
     @model_validator(mode="after")
     def _keys_fit_type(self) -> SecretObject:
         keys = [d.key for d in self.data]
-        problems = [
-            f"key {k!r} is used {keys.count(k)} times; each key holds one file"
-            for k in sorted(set(keys))
-            if keys.count(k) > 1
-        ]
+        problems = [f"key {k!r} is used {n} times; each key holds one file" for k, n in repeats(keys)]
         missing = [k for k in REQUIRED_KEYS.get(self.type, ()) if k not in keys]
         if missing:
             problems.append(
@@ -377,10 +373,8 @@ def workload_sync_problems(workload: Mapping[str, Any], path: str) -> list[str]:
                     f"allowed: {', '.join(sorted(map(repr, synced))) or 'none (add secretObjects)'}"
                 )
         names = [str(e.get("name")) for e in as_mappings(pod.get("env"))]
-        for name in sorted({n for n in names if names.count(n) > 1}):
-            problems.append(
-                f"{path}.{template}.env: {name!r} is set {names.count(name)} times; the last would silently win"
-            )
+        for name, count in repeats(names):
+            problems.append(f"{path}.{template}.env: {name!r} is set {count} times; the last would silently win")
     return problems
 
 

@@ -16,7 +16,7 @@ import pulumi
 from pydantic import ValidationError
 
 from keyvault_csi.rules.inputs import InputOf, input_capable
-from keyvault_csi.rules.model import as_mapping
+from keyvault_csi.rules.model import as_mapping, repeats
 from keyvault_csi.rules.names import (
     ClusterName,
     Guid,
@@ -125,7 +125,7 @@ def computed_problems(raw: Mapping[str, Any], prefix: str) -> list[str]:
             for ref in refs
             if isinstance(ref, Mapping) and isinstance(ref.get("resourceGroup"), PendingOutput)
         ]
-        for name in sorted({n for n in names if names.count(n) > 1}):
+        for name, _ in repeats(names):
             problems.append(
                 f"{prefix}nodes.{key}: {name!r} is listed more than once with a resourceGroup that is an Output; "
                 "the node's resource is then named by its name alone, so names must be distinct"
