@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from keyvault_csi.rules.driver import value_conflicts
-from keyvault_csi.rules.model import as_mapping, as_mappings, repeated
+from keyvault_csi.rules.model import as_mapping, as_mappings
 
 
 def pod_templates(workload: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
@@ -77,21 +77,9 @@ def driver_problems(raw: Mapping[str, Any], prefix: str) -> list[str]:
             "and the workloads; use those keys"
             for conflict in value_conflicts(driver["values"])
         ]
-    deployments = [
-        ((str(w.get("namespace", "default")), str(w["deployment"].get("name") or w.get("name"))), i)
-        for i, w in enumerate(as_mappings(raw.get("workloads")))
-        if isinstance(w.get("deployment"), Mapping)
-    ]
-    for (namespace, name), indexes in repeated(deployments):
-        problems.append(f"{prefix}workloads {indexes}: Deployment {name!r} declared twice in namespace {namespace!r}")
-    if identity.get("type") == "aksAddon":
-        if raw.get("nodes") is not None:
-            problems.append(
-                f"{prefix}nodes: refused for identity type aksAddon (AKS already put the add-on's identity on the nodes)"
-            )
-        if install == "helm":
-            problems.append(
-                f"{path}.install: helm installs a second driver next to the AKS add-on whose identity "
-                "identity type aksAddon uses; use install aksAddon (or none)"
-            )
+    if identity.get("type") == "aksAddon" and install == "helm":
+        problems.append(
+            f"{path}.install: helm installs a second driver next to the AKS add-on whose identity "
+            "identity type aksAddon uses; use install aksAddon (or none)"
+        )
     return problems

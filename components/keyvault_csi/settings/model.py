@@ -499,6 +499,10 @@ def _cross_checks(raw: Mapping[str, Any], prefix: str) -> list[str]:
         problems.append(
             f"{prefix}nodes: refused for identity type kubelet (AKS already put the kubelet identity on the nodes)"
         )
+    elif kind == "aksAddon" and raw.get("nodes") is not None:
+        problems.append(
+            f"{prefix}nodes: refused for identity type aksAddon (AKS already put the add-on's identity on the nodes)"
+        )
     elif kind == "workload" and raw.get("nodes") is not None:
         problems.append(
             f"{prefix}nodes: refused for identity type workload (Pods authenticate with their service account; nothing goes on the nodes)"
@@ -538,6 +542,15 @@ def _cross_checks(raw: Mapping[str, Any], prefix: str) -> list[str]:
     )
     for (namespace, pod), indexes in _duplicates(pods):
         problems.append(f"{prefix}workloads {indexes}: Pod {pod!r} declared twice in namespace {namespace!r}")
+    deployments = (
+        ((w.get("namespace", "default"), w["deployment"].get("name") or w.get("name")), i)
+        for i, w in enumerate(workloads)
+        if isinstance(w.get("deployment"), Mapping)
+    )
+    for (namespace, deployment), indexes in _duplicates(deployments):
+        problems.append(
+            f"{prefix}workloads {indexes}: Deployment {deployment!r} declared twice in namespace {namespace!r}"
+        )
     for reused, indexes in _duplicates((w.get("name"), i) for i, w in enumerate(workloads)):
         problems.append(
             f"{prefix}workloads {indexes}: the name {reused!r} is used more than once; names must be unique"
