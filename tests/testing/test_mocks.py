@@ -131,3 +131,21 @@ def test_created_resources_get_the_outputs_azure_computes() -> None:
         "kv-shop",
         f"/subscriptions/{SUBSCRIPTION}/resourceGroups/rg-shop/providers/Microsoft.KeyVault/vaults/kv-shop",
     ]
+
+
+def test_resource_ids_carry_the_mocks_subscription() -> None:
+    """The subscription is built into every ARM ID the mocks answer, not patched into their text afterwards."""
+    mocks = KeyVaultCsiMocks(subscription_id=SUBSCRIPTION)
+    args = pulumi.runtime.MockResourceArgs(
+        typ="azure-native:managedidentity:UserAssignedIdentity",
+        name="id",
+        inputs={"resourceGroupName": "rg", "resourceName": "id-app"},
+        provider="",
+        resource_id="",
+        custom=True,
+    )
+    resource_id, outputs = mocks.new_resource(args)
+    assert resource_id == outputs["id"]
+    assert resource_id.startswith(f"/subscriptions/{SUBSCRIPTION}/resourceGroups/rg/")
+    vault = mocks.answer("azure-native:keyvault:getVault", {"resourceGroupName": "rg-kv", "vaultName": "kv"})
+    assert vault["id"].startswith(f"/subscriptions/{SUBSCRIPTION}/")

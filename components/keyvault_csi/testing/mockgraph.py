@@ -240,7 +240,8 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
     ``vault_access_policies`` maps a vault name to the ``properties.accessPolicies`` entries its
     ``getVault`` answer carries (camelCase, as ARM returns them); ``client_subscription`` is the
     subscription ``getClientConfig`` answers through a provider declared without a
-    ``subscriptionId`` (one declared with it answers that one, as azure-native does).
+    ``subscriptionId`` (one declared with it answers that one, as azure-native does);
+    ``subscription`` is the one in every ARM ID the answers carry.
     """
 
     def __init__(
@@ -250,7 +251,9 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
         aks_addons: Mapping[str, Mapping[str, Any] | None] | None = None,
         vault_access_policies: Mapping[str, list[dict[str, Any]]] | None = None,
         client_subscription: str = PLACEHOLDER_SUBSCRIPTION,
+        subscription: str = PLACEHOLDER_SUBSCRIPTION,
     ) -> None:
+        self.subscription = subscription
         self.vault_rbac = dict(vault_rbac or {})
         self.clusters_without_oidc = frozenset(clusters_without_oidc)
         self.aks_addons = dict(aks_addons or {})
@@ -264,7 +267,7 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
         resource_id = f"{args.name}-id"
         if args.typ == "azure-native:managedidentity:UserAssignedIdentity":
             rg, name = outputs["resourceGroupName"], outputs["resourceName"]
-            resource_id = identity_id(PLACEHOLDER_SUBSCRIPTION, rg, name)
+            resource_id = identity_id(self.subscription, rg, name)
             outputs.update(
                 name=name,
                 clientId=placeholder(name, "clientId"),
@@ -300,7 +303,7 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
 
     def answer(self, token: str, inputs: dict[str, Any]) -> dict[str, Any]:
         """The answer to one invoke (``inputs`` as plain data); subclasses override it."""
-        answer = _invoke_answer(token, inputs, self.vault_rbac)
+        answer = _invoke_answer(token, inputs, self.vault_rbac, self.subscription)
         if token == GET_MANAGED_CLUSTER and inputs["resourceName"] in self.clusters_without_oidc:
             answer["oidcIssuerProfile"] = {"enabled": False}
         if token == GET_MANAGED_CLUSTER and inputs["resourceName"] in self.aks_addons:
@@ -314,7 +317,12 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
 
 
 def addon_answer(
-    cluster: str, *, enabled: bool = True, rotation: bool = False, poll_interval: str = "2m"
+    cluster: str,
+    *,
+    enabled: bool = True,
+    rotation: bool = False,
+    poll_interval: str = "2m",
+    subscription: str = PLACEHOLDER_SUBSCRIPTION,
 ) -> dict[str, Any]:
     """An ``azureKeyvaultSecretsProvider`` add-on profile as ARM returns it, identity as placeholders."""
     addon = f"azurekeyvaultsecretsprovider-{cluster}"
@@ -324,16 +332,18 @@ def addon_answer(
         "identity": {
             "clientId": placeholder(addon, "clientId"),
             "objectId": placeholder(addon, "objectId"),
-            "resourceId": identity_id(PLACEHOLDER_SUBSCRIPTION, f"MC_{cluster}", addon),
+            "resourceId": identity_id(subscription, f"MC_{cluster}", addon),
         },
     }
 
 
-def _invoke_answer(token: str, inputs: dict[str, Any], vault_rbac: Mapping[str, bool]) -> dict[str, Any]:
+def _invoke_answer(
+    token: str, inputs: dict[str, Any], vault_rbac: Mapping[str, bool], subscription: str
+) -> dict[str, Any]:
     if token == GET_VAULT:
         name = inputs["vaultName"]
         return {
-            "id": vault_id(PLACEHOLDER_SUBSCRIPTION, inputs["resourceGroupName"], name),
+            "id": vault_id(subscription, inputs["resourceGroupName"], name),
             "name": name,
             "properties": {
                 "enableRbacAuthorization": vault_rbac.get(name, False),
@@ -345,7 +355,7 @@ def _invoke_answer(token: str, inputs: dict[str, Any], vault_rbac: Mapping[str, 
     if token == GET_USER_ASSIGNED_IDENTITY:
         name = inputs["resourceName"]
         return {
-            "id": identity_id(PLACEHOLDER_SUBSCRIPTION, inputs["resourceGroupName"], name),
+            "id": identity_id(subscription, inputs["resourceGroupName"], name),
             "name": name,
             "clientId": placeholder(name, "clientId"),
             "principalId": placeholder(name, "principalId"),
@@ -357,7 +367,7 @@ def _invoke_answer(token: str, inputs: dict[str, Any], vault_rbac: Mapping[str, 
         cluster = inputs["resourceName"]
         kubelet = f"{cluster}-agentpool"
         return {
-            "id": managed_cluster_path(PLACEHOLDER_SUBSCRIPTION, inputs["resourceGroupName"], cluster),
+            "id": managed_cluster_path(subscription, inputs["resourceGroupName"], cluster),
             "name": cluster,
             "location": "<location>",
             "type": "Microsoft.ContainerService/ManagedClusters",
@@ -365,11 +375,11 @@ def _invoke_answer(token: str, inputs: dict[str, Any], vault_rbac: Mapping[str, 
                 "kubeletidentity": {
                     "clientId": placeholder(kubelet, "clientId"),
                     "objectId": placeholder(kubelet, "objectId"),
-                    "resourceId": identity_id(PLACEHOLDER_SUBSCRIPTION, f"MC_{cluster}", kubelet),
+                    "resourceId": identity_id(subscription, f"MC_{cluster}", kubelet),
                 }
             },
             "oidcIssuerProfile": {"enabled": True, "issuerURL": placeholder(cluster, "oidcIssuerURL")},
-            "addonProfiles": {"azureKeyvaultSecretsProvider": addon_answer(cluster)},
+            "addonProfiles": {"azureKeyvaultSecretsProvider": addon_answer(cluster, subscription=subscription)},
             "nodeResourceGroup": f"MC_{inputs['resourceGroupName']}_{cluster}_location",  # a valid name: it is checked
         }
     if token == "azure-native:containerservice:listManagedClusterUserCredentials":
@@ -379,7 +389,7 @@ def _invoke_answer(token: str, inputs: dict[str, Any], vault_rbac: Mapping[str, 
         return {
             "clientId": "<deployer.clientId>",
             "objectId": "<deployer.objectId>",
-            "subscriptionId": PLACEHOLDER_SUBSCRIPTION,
+            "subscriptionId": subscription,
             "tenantId": "<deployer.tenantId>",
         }
     return {}

@@ -27,7 +27,6 @@ from azure.mgmt.core.tools import resource_id
 from keyvault_csi.testing.mockgraph import (
     CLIENT_CONFIG,
     GET_MANAGED_CLUSTER,
-    PLACEHOLDER_SUBSCRIPTION,
     PlaceholderMocks,
 )
 
@@ -76,7 +75,7 @@ class KeyVaultCsiMocks(PlaceholderMocks):
         invokes: Mapping[str, Answer] | None = None,
         resources: Mapping[str, Answer] | None = None,
     ) -> None:
-        super().__init__(vault_rbac, clusters_without_oidc)
+        super().__init__(vault_rbac, clusters_without_oidc, subscription=subscription_id)
         self.client_config = {
             "subscriptionId": subscription_id,
             "tenantId": tenant_id,
@@ -90,25 +89,13 @@ class KeyVaultCsiMocks(PlaceholderMocks):
         answer = super().answer(token, inputs)
         if token == CLIENT_CONFIG:
             answer |= self.client_config
-        answer = {k: self._subscription(v) for k, v in answer.items()}
         return _override(answer, self.invoke_overrides.get(token), inputs)
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         resource_id, outputs = super().new_resource(args)
-        outputs = {k: self._subscription(v) for k, v in outputs.items()}
         outputs |= self.resource_outputs(args.typ, args.name, dict(args.inputs))
         outputs = _override(outputs, self.resource_overrides.get(args.typ), dict(args.inputs))
         return str(outputs.get("id", resource_id)), outputs
-
-    def _subscription(self, value: Any) -> Any:
-        """``value`` with the placeholder subscription of the shared answers replaced by this one's."""
-        if isinstance(value, str):
-            return value.replace(PLACEHOLDER_SUBSCRIPTION, self.client_config["subscriptionId"])
-        if isinstance(value, Mapping):
-            return {k: self._subscription(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [self._subscription(v) for v in value]
-        return value
 
     def resource_outputs(self, typ: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
         """Outputs Azure computes for a resource of type ``typ`` (merged over its echoed inputs)."""
@@ -117,13 +104,12 @@ class KeyVaultCsiMocks(PlaceholderMocks):
             outputs["name"] = inputs[_NAME_INPUT[typ]]
         own = outputs.get("name", name)
         group = inputs.get("resourceGroupName", own if typ == "azure-native:resources:ResourceGroup" else "")
-        subscription = self.client_config["subscriptionId"]
         if typ == "azure-native:resources:ResourceGroup":
-            outputs["id"] = resource_id(subscription=subscription, resource_group=group)
+            outputs["id"] = resource_id(subscription=self.subscription, resource_group=group)
         elif typ in _ARM_TYPE:
             namespace, arm_type = _ARM_TYPE[typ]
             outputs["id"] = resource_id(
-                subscription=subscription,
+                subscription=self.subscription,
                 resource_group=group,
                 namespace=namespace,
                 type=arm_type,
