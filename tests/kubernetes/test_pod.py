@@ -413,3 +413,10 @@ def test_seed_examples_keep_nginx_with_the_root_override(stack):
         "allowPrivilegeEscalation": False,
         "readOnlyRootFilesystem": False,
     }
+
+
+def test_affinity_given_as_none_is_left_out() -> None:
+    """An optional key given as None (as an embedding program may pass it) adds nothing to the spec."""
+    assert "affinity" not in declared_pod(affinity=None)["spec"]
+    given = {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": []}}}
+    assert declared_pod(affinity=given)["spec"]["affinity"] == given

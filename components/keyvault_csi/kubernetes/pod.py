@@ -197,9 +197,10 @@ def pod_spec(pod: CheckedPod, secret_provider_class: pulumi.Input[str]) -> core.
     }
     if pod_context is not None:
         spec["security_context"] = pod_context
-    if "affinity" in args:
+    affinity = args.get("affinity")
+    if affinity is not None:
         # Kubernetes spelling passes through the SDK unchanged (label keys inside stay as written).
-        spec["affinity"] = dict(args["affinity"])
+        spec["affinity"] = dict(affinity)
     if args.get("serviceAccountName") is not None:
         spec["service_account_name"] = args["serviceAccountName"]
     return cast("core.PodSpecArgsDict", spec)
