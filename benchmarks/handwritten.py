@@ -20,7 +20,8 @@ workloads (target <= 1.4), then one JSON line. From the repository root::
     .venv/bin/python -m benchmarks.handwritten [--repeat N] [sizes...]
 
 CPU seconds on a shared machine move by tens of percent; ``--instructions`` counts instead what
-each evaluation executes (valgrind's cachegrind, ``PYTHONHASHSEED=0``: the same count every run).
+each evaluation executes (valgrind's cachegrind, ``PYTHONHASHSEED=0``: the same count to within
+0.01 % from run to run; the count includes the interpreter's shut-down, which grows with the size).
 It is exact but blind to memory stalls (a full garbage collection walks the whole heap, which costs
 more time per instruction than most code), so it complements the CPU ratio rather than replaces it::
 
@@ -97,19 +98,20 @@ def per_workload(rows: list[dict[str, Any]], kind: str) -> float:
     return added / span
 
 
-def instructions(kind: str, workloads: int) -> int:
-    """Instructions one evaluation of ``workloads`` executes: a warmed run of that size, less the warm-up alone."""
-
-    def counted(size: int) -> int:
-        with tempfile.NamedTemporaryFile() as out:
-            command = ["valgrind", "--tool=cachegrind", "--cache-sim=no", f"--cachegrind-out-file={out.name}"]
-            command += [sys.executable, "-m", "benchmarks.handwritten", "--evaluate", kind, str(size)]
-            subprocess.run(
-                command, cwd=ROOT, env={**os.environ, "PYTHONHASHSEED": "0"}, capture_output=True, check=True
-            )
-            return cachegrind_total(Path(out.name).read_text())
-
-    return counted(workloads) - counted(0)
+def counted_instructions(kind: str, workloads: int) -> int:
+    """Instructions a run of ``--evaluate kind workloads`` executes under cachegrind (imports and warm-up included)."""
+    command = [sys.executable, "-m", "benchmarks.handwritten", "--evaluate", kind, str(workloads)]
+    # Compiled first, outside the count: a module edited since the last run would otherwise be
+    # compiled inside whichever counted run imports it first.
+    subprocess.run(command[:-1] + ["0"], cwd=ROOT, capture_output=True, check=True)
+    with tempfile.NamedTemporaryFile() as out:
+        grind = ["valgrind", "--tool=cachegrind", "--cache-sim=no", f"--cachegrind-out-file={out.name}"]
+        done = subprocess.run(
+            grind + command, cwd=ROOT, env={**os.environ, "PYTHONHASHSEED": "0"}, capture_output=True, text=True
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"{' '.join(grind + command)} failed:\n{done.stderr[-2000:]}")
+        return cachegrind_total(Path(out.name).read_text())
 
 
 def cachegrind_total(report: str) -> int:
@@ -124,11 +126,15 @@ def instruction_rows(sizes: list[int]) -> int:
     if shutil.which("valgrind") is None:
         print("--instructions needs valgrind (apt-get install valgrind)", file=sys.stderr)
         return 2
+    if min(sizes) < 1:
+        print("--instructions counts sizes of 1 workload or more", file=sys.stderr)
+        return 2
     print("| workloads | ours instructions | hand-written instructions | ratio |")
     print("|---:|---:|---:|---:|")
+    warm_up = {kind: counted_instructions(kind, 0) for kind in KINDS}  # imports and the warm-up, once per kind
     summary = {}
     for size in sizes:
-        ours, hand = instructions("ours", size), instructions("handwritten", size)
+        ours, hand = (counted_instructions(kind, size) - warm_up[kind] for kind in KINDS)
         print(f"| {size} | {ours:,} | {hand:,} | {ours / hand:.3f} |")
         summary[size] = round(ours / hand, 3)
     print(json.dumps({"instruction_ratio": summary}))

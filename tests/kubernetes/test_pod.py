@@ -420,3 +420,11 @@ def test_affinity_given_as_none_is_left_out() -> None:
     assert "affinity" not in declared_pod(affinity=None)["spec"]
     given = {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": []}}}
     assert declared_pod(affinity=given)["spec"]["affinity"] == given
+
+
+def test_quantity_suffix_e_alone_is_exa_and_huge_exponents_are_refused_plainly() -> None:
+    """Kubernetes reads "1E" as 10^18 (exa) and "1e3" as 1000; a quantity too large to compute is a ValueError."""
+    assert parse_quantity("1E") == Decimal(10) ** 18
+    assert parse_quantity("2e3") == Decimal(2000)
+    with pytest.raises(ValueError, match="too large a resource quantity"):
+        parse_quantity("1e9999999")

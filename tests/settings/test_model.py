@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -497,3 +498,22 @@ def test_embedded_component_validates_before_declaring() -> None:
     graph = evaluate(program)
     assert graph.resources == []
     assert "workloads[0].objects[0].objectType" in str(errors[0]) and "'password'" in str(errors[0])
+
+
+@pytest.mark.parametrize(
+    ("where", "value", "path"),
+    [
+        ("deployment", {"image": "nginx", "name": ["x"]}, "workloads[0].deployment.name"),
+        ("pod", {"image": "nginx", "name": ["x"]}, "workloads[0].pod.name"),
+        ("namespace", ["team"], "workloads[0].namespace"),
+    ],
+)
+def test_a_name_of_the_wrong_type_is_one_problem_not_a_crash(where: str, value: object, path: str) -> None:
+    """The declared-twice checks key on names; a list there is reported by the field's own check."""
+    settings = base_settings("userAssigned")
+    workload = settings["workloads"][0]
+    if where == "deployment":
+        workload.pop("pod", None)
+    workload[where] = value
+    with pytest.raises(pulumi.RunError, match=re.escape(f"{path}: Input should be a valid string")):
+        validate_settings(settings)

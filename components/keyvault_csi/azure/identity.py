@@ -28,7 +28,7 @@ from typing import Any, NotRequired, TypedDict
 import pulumi
 from pulumi_azure_native import containerservice, managedidentity
 
-from keyvault_csi.azure.keeping import protect, retain_on_delete
+from keyvault_csi.azure.keeping import check_keeping, protect, retain_on_delete
 from keyvault_csi.azure.subscriptions import provider_for_subscription
 from keyvault_csi.outputs import checked, plain
 from keyvault_csi.package.args import AksCluster
@@ -82,6 +82,7 @@ class ManagedIdentity(pulumi.ComponentResource):
     """The explicit providers plus the one declared here, by subscription: siblings reuse them."""
 
     def __init__(self, name: str, args: ManagedIdentityArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        check_keeping(args)  # a bad flag declares nothing
         super().__init__(TYPE, name, None, opts)
         kind = args["type"]
         self.known_principal_id, self.identity_provider = None, None

@@ -14,9 +14,23 @@ from typing import Any
 
 def protect(args: Mapping[str, Any]) -> bool:
     """``protect`` (default ``False``)."""
-    return bool(args.get("protect", False))
+    return _flag(args, "protect", False)
 
 
 def retain_on_delete(args: Mapping[str, Any]) -> bool:
     """``retainOnDelete``, by default what ``protect`` says."""
-    return bool(args.get("retainOnDelete", protect(args)))
+    return _flag(args, "retainOnDelete", protect(args))
+
+
+def check_keeping(args: Mapping[str, Any]) -> None:
+    """Raise ``ValueError`` for a ``protect`` or ``retainOnDelete`` that is not a plain boolean: called before anything registers."""
+    protect(args)
+    retain_on_delete(args)
+
+
+def _flag(args: Mapping[str, Any], key: str, default: bool) -> bool:
+    # Plain booleans only: they decide resource options, which no Output can, and "false" is truthy.
+    value = args.get(key, default)
+    if not isinstance(value, bool):
+        raise ValueError(f"{key} {value!r} is not allowed; use true or false")
+    return value

@@ -26,7 +26,7 @@ from typing import Any, NotRequired, TypedDict
 import pulumi
 from pulumi_azure_native import authorization, keyvault
 
-from keyvault_csi.azure.keeping import protect, retain_on_delete
+from keyvault_csi.azure.keeping import check_keeping, protect, retain_on_delete
 from keyvault_csi.azure.subscriptions import provider_for_subscription
 from keyvault_csi.outputs import plain
 from keyvault_csi.rules.arm_ids import role_definition_id, vault_id
@@ -85,6 +85,7 @@ class KeyVaultAccess(pulumi.ComponentResource):
     """Principal key -> import id of each existing access-policy entry adopted (docs/existing-grants.md)."""
 
     def __init__(self, name: str, args: KeyVaultAccessArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        check_keeping(args)  # a bad flag declares nothing
         super().__init__(TYPE, name, None, opts)
         self._args = args
         self._vault: keyvault.GetVaultResult | None = None

@@ -24,7 +24,7 @@ import pulumi
 from pulumi_azure_native import containerservice, managedidentity
 from pulumi_kubernetes.core import v1 as core
 
-from keyvault_csi.azure.keeping import protect, retain_on_delete
+from keyvault_csi.azure.keeping import check_keeping, protect, retain_on_delete
 from keyvault_csi.kubernetes.secret_provider_class import DEFAULT_LABELS
 from keyvault_csi.package.args import AksCluster
 
@@ -95,6 +95,7 @@ class WorkloadIdentity(pulumi.ComponentResource):
     credentials: dict[str, managedidentity.FederatedIdentityCredential]
 
     def __init__(self, name: str, args: WorkloadIdentityArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        check_keeping(args)  # a bad flag declares nothing
         super().__init__(TYPE, name, None, opts)
         cluster = args["cluster"]
         profile = containerservice.get_managed_cluster_output(

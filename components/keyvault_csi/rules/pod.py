@@ -61,11 +61,13 @@ _CAPABILITY = re.compile(r"^[A-Z][A-Z_]*$")
 
 
 def parse_quantity(text: str) -> Decimal:
-    """A Kubernetes resource quantity (``100m``, ``128Mi``, ``1e3``) as a number; ValueError if malformed."""
+    """A Kubernetes resource quantity (``100m``, ``128Mi``, ``1E``, ``1e3``) as a number; ValueError if malformed."""
     if isinstance(text, str):
         quantity = _quantity(text)
         if quantity is not None:
             return quantity
+        if _QUANTITY.match(text):
+            raise ValueError(f"{text!r} is too large a resource quantity")
     raise ValueError(
         f"{text!r} is not a resource quantity; allowed: a number with an optional suffix such as 100m, 0.5, 128Mi, 1G"
     )
@@ -73,12 +75,17 @@ def parse_quantity(text: str) -> Decimal:
 
 @functools.lru_cache(maxsize=1024)  # every Pod compares the same few quantities
 def _quantity(text: str) -> Decimal | None:
+    """``None`` for a malformed quantity, or one too large to compute."""
     match = _QUANTITY.match(text)
     if not match:
         return None
     suffix = match["suffix"] or ""
-    scale = Decimal(10) ** int(suffix[1:]) if suffix[:1] in ("e", "E") else _SUFFIX.get(suffix, Decimal(1))
-    return Decimal(match["number"]) * scale
+    try:
+        # "E" alone is exa (10^18); "e" or "E" followed by digits is a decimal exponent.
+        scale = _SUFFIX[suffix] if suffix in _SUFFIX else Decimal(10) ** int(suffix[1:] or 0)
+        return Decimal(match["number"]) * scale
+    except ArithmeticError:  # decimal.Overflow: an exponent such as 1e9999999
+        return None
 
 
 def resolve_resources(os: NodeOS, overrides: PodResources | None = None) -> tuple[dict[str, dict[str, str]], list[str]]:

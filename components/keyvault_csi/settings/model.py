@@ -521,11 +521,12 @@ def _cross_checks(raw: Mapping[str, Any], prefix: str) -> list[str]:
         problems.append(f"{prefix}nodes: {node_kind} {rg}/{name} is listed {len(indexes)} times ({indexes})")
     workloads = as_mappings(raw.get("workloads"))
     vault = raw.get("keyVault", {}).get("name", "") if isinstance(raw.get("keyVault"), Mapping) else ""
+    # Keys as strings: a name of the wrong type is reported by its own field check, not a crash here.
     classes = (
         (
             (
-                w.get("namespace", "default"),
-                w.get("secretProviderClass") or default_class_name(str(vault), str(w.get("name"))),
+                str(w.get("namespace", "default")),
+                str(w.get("secretProviderClass") or default_class_name(str(vault), str(w.get("name")))),
             ),
             i,
         )
@@ -536,14 +537,14 @@ def _cross_checks(raw: Mapping[str, Any], prefix: str) -> list[str]:
             f"{prefix}workloads {indexes}: SecretProviderClass {cls!r} declared twice in namespace {namespace!r}"
         )
     pods = (
-        ((w.get("namespace", "default"), w["pod"].get("name") or default_pod_name(str(w.get("name")))), i)
+        ((str(w.get("namespace", "default")), str(w["pod"].get("name") or default_pod_name(str(w.get("name"))))), i)
         for i, w in enumerate(workloads)
         if isinstance(w.get("pod"), Mapping)
     )
     for (namespace, pod), indexes in _duplicates(pods):
         problems.append(f"{prefix}workloads {indexes}: Pod {pod!r} declared twice in namespace {namespace!r}")
     deployments = (
-        ((w.get("namespace", "default"), w["deployment"].get("name") or w.get("name")), i)
+        ((str(w.get("namespace", "default")), str(w["deployment"].get("name") or w.get("name"))), i)
         for i, w in enumerate(workloads)
         if isinstance(w.get("deployment"), Mapping)
     )
