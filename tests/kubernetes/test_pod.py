@@ -428,3 +428,19 @@ def test_quantity_suffix_e_alone_is_exa_and_huge_exponents_are_refused_plainly()
     assert parse_quantity("2e3") == Decimal(2000)
     with pytest.raises(ValueError, match="too large a resource quantity"):
         parse_quantity("1e9999999")
+
+
+def test_none_overrides_send_no_nulls() -> None:
+    """Args objects left a None property out; the dict-built spec must too (a dict would send null)."""
+    from keyvault_csi.kubernetes.pod import check_pod, pod_spec
+
+    def nulls(value: object) -> bool:
+        if isinstance(value, dict):
+            return any(v is None or nulls(v) for v in value.values())
+        if isinstance(value, list):
+            return any(nulls(v) for v in value)
+        return False
+
+    security = {"readOnlyRootFilesystem": None, "allowPrivilegeEscalation": None, "seccompProfile": None}
+    spec = pod_spec(check_pod(pod_args(securityContext=security, image=None)), "kv-app")  # type: ignore[arg-type, typeddict-item]  # the Nones are the point
+    assert not nulls(dict(spec)), spec

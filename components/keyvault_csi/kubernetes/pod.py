@@ -24,7 +24,7 @@ from pulumi_kubernetes.core import v1 as core
 from pulumi_kubernetes.meta import v1 as meta
 
 from keyvault_csi.kubernetes.secret_provider_class import DEFAULT_LABELS
-from keyvault_csi.kubernetes.security import pod_security
+from keyvault_csi.kubernetes.security import pod_security, without_none
 from keyvault_csi.package.args import PodResources, PodSecurity
 from keyvault_csi.rules.placement import placement_problems
 from keyvault_csi.rules.pod import (
@@ -82,7 +82,7 @@ def _container(
     resources: Mapping[str, Mapping[str, str]] | None = None,
 ) -> Spec:
     # The one place the container is shaped.
-    container: Spec = {"name": name, "image": image, "volume_mounts": list(mounts)}
+    container: Spec = without_none({"name": name, "image": image, "volume_mounts": list(mounts)})
     if env:
         container["env"] = list(env)
     if env_from:

@@ -20,10 +20,12 @@ def pod_security(
             return None, None
         return {"run_as_non_root": True, "windows_options": {"run_as_user_name": WINDOWS_USER}}, None
     added = list(security.get("addCapabilities") or [])
-    container: dict[str, Any] = {
-        "allow_privilege_escalation": security.get("allowPrivilegeEscalation", False),
-        "read_only_root_filesystem": read_only_root(os, security),
-    }
+    container = without_none(
+        {
+            "allow_privilege_escalation": security.get("allowPrivilegeEscalation", False),
+            "read_only_root_filesystem": read_only_root(os, security),
+        }
+    )
     if not as_root:
         container["capabilities"] = {"drop": ["ALL"], **({"add": added} if added else {})}
     elif added:
@@ -34,5 +36,10 @@ def pod_security(
         pod["run_as_non_root"] = True
     if security.get("runAsUser") is not None:
         pod["run_as_user"] = security["runAsUser"]
-    pod["seccomp_profile"] = {"type": security.get("seccompProfile", "RuntimeDefault")}
+    pod["seccomp_profile"] = without_none({"type": security.get("seccompProfile", "RuntimeDefault")})
     return pod, container
+
+
+def without_none(spec: dict[str, Any]) -> dict[str, Any]:
+    """``spec`` without its ``None`` values: an Args object leaves such a key out, a dict would send ``null``."""
+    return {key: value for key, value in spec.items() if value is not None}
