@@ -7,6 +7,7 @@ and ours, and retained on delete.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pulumi
@@ -133,7 +134,9 @@ def test_adopted_entry_keeps_protect_and_is_always_retained(protect: bool) -> No
     assert policy.retain_on_delete
 
 
-def test_policies_stay_chained_when_one_is_adopted() -> None:
+def access_policies_for(principals: dict[str, pulumi.Input[str]]) -> Callable[[], None]:
+    """A program declaring one access-policy ``KeyVaultAccess`` on ``kvname`` for ``principals``."""
+
     def program() -> None:
         KeyVaultAccess(
             "access",
@@ -142,11 +145,16 @@ def test_policies_stay_chained_when_one_is_adopted() -> None:
                 "resourceGroup": "rg-secrets",
                 "tenantId": TENANT,
                 "objects": [KeyVaultObject.model_validate({"objectName": "s", "objectType": "secret"})],
-                "principals": {"a": "aaaaaaaa-0000-0000-0000-000000000000", "b": pulumi.Output.from_input("b-oid")},
+                "principals": principals,
                 "permissionModel": "accessPolicy",
             },
         )
 
+    return program
+
+
+def test_policies_stay_chained_when_one_is_adopted() -> None:
+    program = access_policies_for({"a": "aaaaaaaa-0000-0000-0000-000000000000", "b": pulumi.Output.from_input("b-oid")})
     graph = evaluate(program, vault_access_policies={"kvname": [entry("aaaaaaaa-0000-0000-0000-000000000000")]})
     a, b = sorted(graph.by_type(ACCESS_POLICY), key=lambda r: r.name)
     assert a.import_id and not b.import_id  # b is an Output: not known at preview, not looked up
@@ -168,20 +176,7 @@ def test_import_id_uses_the_writing_providers_own_subscription_string() -> None:
 
 def test_the_writing_providers_subscription_is_read_once_for_every_adopted_entry() -> None:
     principals = [f"{c * 8}-0000-0000-0000-000000000000" for c in "abc"]
-
-    def program() -> None:
-        KeyVaultAccess(
-            "access",
-            {
-                "vaultName": "kvname",
-                "resourceGroup": "rg-secrets",
-                "tenantId": TENANT,
-                "objects": [KeyVaultObject.model_validate({"objectName": "s", "objectType": "secret"})],
-                "principals": {p[0]: p for p in principals},
-                "permissionModel": "accessPolicy",
-            },
-        )
-
+    program = access_policies_for({p[0]: p for p in principals})
     graph = evaluate(program, vault_access_policies={"kvname": [entry(p) for p in principals]})
     assert all(r.import_id for r in graph.by_type(ACCESS_POLICY))
     assert [i.token for i in graph.invokes].count("azure-native:authorization:getClientConfig") == 1
