@@ -10,7 +10,7 @@ import json
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,10 +33,16 @@ def timed(run: Callable[[int], Graph], workloads: int) -> dict[str, Any]:
     }
 
 
+def run_from_root(command: list[str], env: Mapping[str, str] | None = None) -> str:
+    """``command``'s output, run from the repository root; a failing run raises with its stderr."""
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed:\n{done.stderr[-2000:]}")
+    return done.stdout
+
+
 def in_fresh_process(module: str, *args: str) -> dict[str, Any]:
     """``python -m <module> --one <args>`` from the repository root: the JSON its last line prints."""
-    out = subprocess.run(
-        [sys.executable, "-m", module, "--one", *args], cwd=ROOT, capture_output=True, text=True, check=True
-    )
-    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    out = run_from_root([sys.executable, "-m", module, "--one", *args])
+    result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
     return result

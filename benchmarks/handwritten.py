@@ -35,13 +35,12 @@ import os
 import runpy
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
-from benchmarks import ROOT, in_fresh_process, timed
+from benchmarks import ROOT, in_fresh_process, run_from_root, timed
 from keyvault_csi.testing.mockgraph import Graph, evaluate
 
 PROGRAM = ROOT / "benchmarks" / "programs" / "handwritten" / "__main__.py"
@@ -98,19 +97,15 @@ def per_workload(rows: list[dict[str, Any]], kind: str) -> float:
     return added / span
 
 
+def evaluate_command(kind: str, workloads: int) -> list[str]:
+    return [sys.executable, "-m", "benchmarks.handwritten", "--evaluate", kind, str(workloads)]
+
+
 def counted_instructions(kind: str, workloads: int) -> int:
     """Instructions a run of ``--evaluate kind workloads`` executes under cachegrind (imports and warm-up included)."""
-    command = [sys.executable, "-m", "benchmarks.handwritten", "--evaluate", kind, str(workloads)]
-    # Compiled first, outside the count: a module edited since the last run would otherwise be
-    # compiled inside whichever counted run imports it first.
-    subprocess.run(command[:-1] + ["0"], cwd=ROOT, capture_output=True, check=True)
     with tempfile.NamedTemporaryFile() as out:
         grind = ["valgrind", "--tool=cachegrind", "--cache-sim=no", f"--cachegrind-out-file={out.name}"]
-        done = subprocess.run(
-            grind + command, cwd=ROOT, env={**os.environ, "PYTHONHASHSEED": "0"}, capture_output=True, text=True
-        )
-        if done.returncode != 0:
-            raise RuntimeError(f"{' '.join(grind + command)} failed:\n{done.stderr[-2000:]}")
+        run_from_root(grind + evaluate_command(kind, workloads), env={**os.environ, "PYTHONHASHSEED": "0"})
         return cachegrind_total(Path(out.name).read_text())
 
 
@@ -131,6 +126,10 @@ def instruction_rows(sizes: list[int]) -> int:
         return 2
     print("| workloads | ours instructions | hand-written instructions | ratio |")
     print("|---:|---:|---:|---:|")
+    for kind in KINDS:
+        # Compiled first, outside the count: a module edited since the last run would otherwise be
+        # compiled inside whichever counted run imports it first.
+        run_from_root(evaluate_command(kind, 0))
     warm_up = {kind: counted_instructions(kind, 0) for kind in KINDS}  # imports and the warm-up, once per kind
     summary = {}
     for size in sizes:
