@@ -278,25 +278,20 @@ def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
     return dumper.represent_str(value)
 
 
-def _teach(dumper: Any) -> None:
-    """Our string style and scalar resolution, on one of our dumper classes."""
-    dumper.add_representer(str, _represent_str)
-    # PyYAML resolves scalars by YAML 1.1; Go's YAML libraries also know YAML 1.2 numbers (1e3, 0o17)
-    # and YAML 1.1's y/n booleans. Teaching the dumper those forms makes it quote such strings.
-    dumper.add_implicit_resolver(
-        "tag:yaml.org,2002:int", re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"), list("-+0123456789")
-    )
-    dumper.add_implicit_resolver(
-        "tag:yaml.org,2002:float",
-        re.compile(
-            r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
-        ),
-        list("-+.0123456789"),
-    )
-    dumper.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:y|Y|n|N)$"), list("yYnN"))
-
-
-_teach(_Dumper)
+_Dumper.add_representer(str, _represent_str)
+# PyYAML resolves scalars by YAML 1.1; Go's YAML libraries also know YAML 1.2 numbers (1e3, 0o17)
+# and YAML 1.1's y/n booleans. Teaching the dumper those forms makes it quote such strings.
+_Dumper.add_implicit_resolver(
+    "tag:yaml.org,2002:int", re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"), list("-+0123456789")
+)
+_Dumper.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(
+        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+    ),
+    list("-+.0123456789"),
+)
+_Dumper.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:y|Y|n|N)$"), list("yYnN"))
 # Which tag a plain scalar would read back as, by our dumper's resolvers (the stubs leave it untyped).
 _resolve: Callable[[type[yaml.Node], str, tuple[bool, bool]], str] = _Dumper(io.StringIO()).resolve
 _STR_TAG = "tag:yaml.org,2002:str"
