@@ -24,7 +24,7 @@ from pulumi_kubernetes.core import v1 as core
 from pulumi_kubernetes.meta import v1 as meta
 
 from keyvault_csi.kubernetes.secret_provider_class import DEFAULT_LABELS
-from keyvault_csi.kubernetes.security import pod_security, without_none
+from keyvault_csi.kubernetes.security import pod_security
 from keyvault_csi.package.args import PodResources, PodSecurity
 from keyvault_csi.rules.placement import placement_problems
 from keyvault_csi.rules.pod import (
@@ -67,6 +67,16 @@ def secrets_store_volume(
 Spec = dict[str, Any]
 
 
+def without_none(value: Any) -> Any:
+    """``value`` with every ``None`` left out of its dicts and lists, at any depth: an Args object
+    leaves out a property that is ``None``, a dict would send ``null``. Args objects inside stay as they are."""
+    if isinstance(value, dict):
+        return {key: without_none(item) for key, item in value.items() if item is not None}
+    if isinstance(value, list):
+        return [without_none(item) for item in value if item is not None]
+    return value
+
+
 def _csi_volume(secret_provider_class: pulumi.Input[str], volume_name: str, mount_path: str) -> tuple[Spec, Spec]:
     csi = {"driver": CSI_DRIVER, "read_only": True, "volume_attributes": {"secretProviderClass": secret_provider_class}}
     return {"name": volume_name, "csi": csi}, {"name": volume_name, "mount_path": mount_path, "read_only": True}
@@ -81,17 +91,18 @@ def _container(
     security_context: Spec | None = None,
     resources: Mapping[str, Mapping[str, str]] | None = None,
 ) -> Spec:
-    # The one place the container is shaped.
-    container: Spec = without_none({"name": name, "image": image, "volume_mounts": list(mounts)})
-    if env:
-        container["env"] = list(env)
-    if env_from:
-        container["env_from"] = list(env_from)
-    if security_context is not None:
-        container["security_context"] = security_context
-    if resources:
-        container["resources"] = {"requests": dict(resources["requests"]), "limits": dict(resources["limits"])}
-    return container
+    # The one place the container is shaped; pod_spec leaves out what is None.
+    return {
+        "name": name,
+        "image": image,
+        "volume_mounts": list(mounts),
+        "env": list(env or ()) or None,
+        "env_from": list(env_from or ()) or None,
+        "security_context": security_context,
+        "resources": {"requests": dict(resources["requests"]), "limits": dict(resources["limits"])}
+        if resources
+        else None,
+    }
 
 
 def _scratch_volumes(paths: Sequence[str]) -> tuple[list[Spec], list[Spec]]:
@@ -194,15 +205,14 @@ def pod_spec(pod: CheckedPod, secret_provider_class: pulumi.Input[str]) -> core.
         "node_selector": {"kubernetes.io/os": pod.os, **args.get("nodeSelector", {})},
         # spec.os lets the API server and admission check OS-specific fields for this OS.
         "os": {"name": pod.os},
+        "security_context": pod_context,
+        "service_account_name": args.get("serviceAccountName"),
     }
-    if pod_context is not None:
-        spec["security_context"] = pod_context
+    spec = without_none(spec)
     affinity = args.get("affinity")
     if affinity is not None:
-        # Kubernetes spelling passes through the SDK unchanged (label keys inside stay as written).
+        # Kubernetes spelling, passed through as given (label keys inside stay as written).
         spec["affinity"] = dict(affinity)
-    if args.get("serviceAccountName") is not None:
-        spec["service_account_name"] = args["serviceAccountName"]
     return cast("core.PodSpecArgsDict", spec)
 
 
