@@ -7,7 +7,10 @@ inferred from the component's annotations by the SDK's analyzer.
 
 from pulumi.provider.experimental import component_provider_host
 
-from keyvault_csi.package.component import PACKAGE, VERSION, AksKeyVaultSecrets
+from keyvault_csi import __version__
+from keyvault_csi.component import TYPE, AksKeyVaultSecrets
+
+PACKAGE = TYPE.split(":", 1)[0]
 
 if __name__ == "__main__":
-    component_provider_host([AksKeyVaultSecrets], name=PACKAGE, version=VERSION)
+    component_provider_host([AksKeyVaultSecrets], name=PACKAGE, version=__version__)

@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from keyvault_csi.settings.offline import secure_placeholder
+from keyvault_csi.model.offline import secure_placeholder
 from tools.review.ci import ROOT, stack_names_in
 
 PROJECT = "keyvault-csi"

@@ -23,43 +23,20 @@ identities are read with plain invokes, so their principal is known at preview
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, NotRequired, TypedDict
+from typing import Any
 
 import pulumi
 from pulumi_azure_native import containerservice, managedidentity
 
-from keyvault_csi.azure.keeping import check_keeping, protect, retain_on_delete
-from keyvault_csi.azure.subscriptions import provider_for_subscription
-from keyvault_csi.outputs import checked, plain
-from keyvault_csi.package.args import AksCluster
+from keyvault_csi.azure.keeping import keeping
+from keyvault_csi.azure.providers import SubscriptionProviders
+from keyvault_csi.model.outputs import checked, plain
+from keyvault_csi.model.settings import ClusterRef, IdentitySettings
 from keyvault_csi.rules.choices import IdentityType
 from keyvault_csi.rules.driver import addon_profile, enable_addon_fix
 from keyvault_csi.rules.names import parse_identity_resource_id
 
 TYPE = "keyvault-csi:index:ManagedIdentity"
-
-
-class ManagedIdentityArgs(TypedDict):
-    type: IdentityType
-    name: NotRequired[pulumi.Input[str]]
-    """Name of the user-assigned identity to create (with ``resourceGroup``)."""
-    resourceGroup: NotRequired[pulumi.Input[str]]
-    resourceId: NotRequired[pulumi.Input[str]]
-    """ARM id of an existing user-assigned identity to reuse."""
-    cluster: NotRequired[AksCluster]
-    """The AKS cluster whose kubelet (type ``kubelet``) or add-on (type ``aksAddon``) identity is used."""
-    location: NotRequired[pulumi.Input[str]]
-    environment: NotRequired[str]
-    """``environment`` (cloud) of a provider declared for another subscription (as the program's)."""
-    subscriptionProviders: NotRequired[Mapping[str, pulumi.ProviderResource] | None]
-    """Explicit azure-native providers by subscription ID; one for ``resourceId``'s subscription is
-    used instead of declaring a provider child."""
-    tags: NotRequired[Mapping[str, str]]
-    protect: NotRequired[bool]
-    """Protect a created identity from deletion (its client ID is baked into running pods)."""
-    retainOnDelete: NotRequired[bool]
-    """Keep a created identity in Azure when it leaves the program (default: ``protect``): deleting it
-    breaks every mount of the running pods that use its client ID."""
 
 
 class ManagedIdentity(pulumi.ComponentResource):
@@ -74,131 +51,132 @@ class ManagedIdentity(pulumi.ComponentResource):
     client_id: pulumi.Output[str]
     principal_id: pulumi.Output[str] | None
     resource_id: pulumi.Output[str] | None
+    identity_resource_id: pulumi.Output[str]
+    """The identity's ARM id, whichever its source (kubelet and add-on identities too); ``""`` for systemAssigned."""
     known_principal_id: str | None
     """The principal as a plain string when it was read at preview (existing and kubelet identities)."""
     identity_provider: pulumi.ProviderResource | None
     """The provider for ``resourceId``'s subscription, when it is not the inherited one."""
-    subscription_providers: dict[str, pulumi.ProviderResource]
-    """The explicit providers plus the one declared here, by subscription: siblings reuse them."""
 
-    def __init__(self, name: str, args: ManagedIdentityArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        check_keeping(args)  # a bad flag declares nothing
+    def __init__(
+        self,
+        name: str,
+        identity: IdentitySettings,
+        *,
+        providers: SubscriptionProviders,
+        tags: Mapping[str, str],
+        protect: bool,
+        location: str | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        """``providers``: where an existing identity in another subscription is read (one declared
+        here is added for siblings); ``protect``: a created identity is protected and retained (its
+        client ID is baked into running Pods)."""
         super().__init__(TYPE, name, None, opts)
-        kind = args["type"]
+        kind = identity.type
         self.known_principal_id, self.identity_provider = None, None
-        self.subscription_providers = dict(args.get("subscriptionProviders") or {})
-        # workload identity creates its identity like userAssigned; it is federated, not put on nodes.
-        if kind in ("userAssigned", "workload") and "resourceId" not in args:
-            identity = managedidentity.UserAssignedIdentity(
+        if identity.creates_identity:
+            created = managedidentity.UserAssignedIdentity(
                 name,
-                resource_name_=args["name"],
-                resource_group_name=args["resourceGroup"],
-                location=args.get("location"),
-                tags=dict(args.get("tags") or {}),
-                opts=pulumi.ResourceOptions(
-                    parent=self,
-                    protect=protect(args),
-                    retain_on_delete=retain_on_delete(args),
-                ),
+                resource_name_=identity.name,
+                resource_group_name=identity.resource_group,
+                location=location,
+                tags=dict(tags),
+                opts=pulumi.ResourceOptions(parent=self, **keeping(protect)),
             )
-            self.client_id, self.principal_id, self.resource_id = identity.client_id, identity.principal_id, identity.id
-        elif kind == "userAssigned":
-            resource_id = args["resourceId"]
+            self.client_id, self.principal_id, self.resource_id = created.client_id, created.principal_id, created.id
+            self.identity_resource_id = created.id
+        elif kind == IdentityType.USER_ASSIGNED and identity.resource_id is not None:
+            resource_id = identity.resource_id
             if isinstance(resource_id, str):
-                self._read_existing(name, resource_id, args)
+                self._read_existing(name, resource_id, providers)
             else:
                 # An Output (an identity this program creates) carries its dependency into the look-up;
                 # its subscription is not known at preview, so it is read in the inherited provider's.
-                parts = checked(
-                    pulumi.Output.from_input(resource_id), parse_identity_resource_id, "identity.resourceId"
-                )
+                parts = checked(resource_id, parse_identity_resource_id, "identity.resourceId")
                 found = managedidentity.get_user_assigned_identity_output(
                     resource_group_name=parts.apply(lambda p: p[1]),
                     resource_name=parts.apply(lambda p: p[2]),
                     opts=pulumi.InvokeOutputOptions(parent=self),
                 )
                 self.client_id, self.principal_id = found.client_id, found.principal_id
-                self.resource_id = pulumi.Output.from_input(resource_id)
-        elif kind == "kubelet":
-            group, cluster_name = args["cluster"]["resourceGroup"], args["cluster"]["name"]
-            if isinstance(group, str) and isinstance(cluster_name, str):
-                # Read at preview, so the principal is known to the grants (existing access-policy entries).
-                cluster = containerservice.get_managed_cluster(
-                    resource_group_name=group, resource_name=cluster_name, opts=pulumi.InvokeOptions(parent=self)
-                )
-                client_id, object_id = _kubelet_identity(cluster_name, cluster.identity_profile)
-                self.known_principal_id = object_id
-                self.client_id = pulumi.Output.from_input(client_id)
-                self.principal_id = pulumi.Output.from_input(object_id)
-            else:  # a cluster the program creates: read once its name is known
-                read = containerservice.get_managed_cluster_output(
-                    resource_group_name=group, resource_name=cluster_name, opts=pulumi.InvokeOutputOptions(parent=self)
-                )
-                kubelet = read.identity_profile.apply(
-                    lambda profile: _kubelet_identity(plain(cluster_name) or "(an Output)", profile)
-                )
-                self.client_id = kubelet.apply(lambda k: k[0])
-                self.principal_id = kubelet.apply(lambda k: k[1])
-            self.resource_id = None
-        elif kind == "aksAddon":
+                self.resource_id = self.identity_resource_id = pulumi.Output.from_input(resource_id)
+        elif kind == IdentityType.KUBELET and identity.cluster is not None:
+            self._read_kubelet(identity.cluster)
+        elif kind == IdentityType.AKS_ADDON and identity.cluster is not None:
+            cluster = identity.cluster
             managed = containerservice.get_managed_cluster_output(
-                resource_group_name=args["cluster"]["resourceGroup"],
-                resource_name=args["cluster"]["name"],
+                resource_group_name=cluster.resource_group,
+                resource_name=cluster.name,
                 opts=pulumi.InvokeOutputOptions(parent=self),
             )
             addon = managed.addon_profiles.apply(
-                _addon_identity(
-                    plain(args["cluster"]["resourceGroup"]) or "(an Output)",
-                    plain(args["cluster"]["name"]) or "(an Output)",
-                )
+                _addon_identity(plain(cluster.resource_group) or "(an Output)", plain(cluster.name) or "(an Output)")
             )
             self.client_id = addon.apply(lambda a: a.client_id)
             self.principal_id = addon.apply(lambda a: a.object_id)
+            self.identity_resource_id = addon.apply(lambda a: a.resource_id or "")
             self.resource_id = None
-        else:
+        else:  # systemAssigned: the nodes' own identities
             self.client_id = pulumi.Output.from_input("")
             self.principal_id = None
             self.resource_id = None
+            self.identity_resource_id = pulumi.Output.from_input("")
         self.register_outputs(
-            {"clientId": self.client_id, "principalId": self.principal_id, "resourceId": self.resource_id}
+            {"clientId": self.client_id, "principalId": self.principal_id, "resourceId": self.identity_resource_id}
         )
 
-    def _read_existing(self, name: str, resource_id: str, args: ManagedIdentityArgs) -> None:
+    def _read_kubelet(self, cluster: ClusterRef) -> None:
+        group, cluster_name = cluster.resource_group, cluster.name
+        if isinstance(group, str) and isinstance(cluster_name, str):
+            # Read at preview, so the principal is known to the grants (existing access-policy entries).
+            managed = containerservice.get_managed_cluster(
+                resource_group_name=group, resource_name=cluster_name, opts=pulumi.InvokeOptions(parent=self)
+            )
+            client_id, object_id, resource_id = _kubelet_identity(cluster_name, managed.identity_profile)
+            self.known_principal_id = object_id
+            self.client_id = pulumi.Output.from_input(client_id)
+            self.principal_id = pulumi.Output.from_input(object_id)
+            self.identity_resource_id = pulumi.Output.from_input(resource_id)
+        else:  # a cluster the program creates: read once its name is known
+            read = containerservice.get_managed_cluster_output(
+                resource_group_name=group, resource_name=cluster_name, opts=pulumi.InvokeOutputOptions(parent=self)
+            )
+            kubelet = read.identity_profile.apply(
+                lambda profile: _kubelet_identity(plain(cluster_name) or "(an Output)", profile)
+            )
+            self.client_id = kubelet.apply(lambda k: k[0])
+            self.principal_id = kubelet.apply(lambda k: k[1])
+            self.identity_resource_id = kubelet.apply(lambda k: k[2])
+        self.resource_id = None
+
+    def _read_existing(self, name: str, resource_id: str, providers: SubscriptionProviders) -> None:
         """Read an existing identity named by a plain ID at preview, in its own subscription."""
         subscription, resource_group, identity_name = parse_identity_resource_id(resource_id)
         # The lookup takes no subscription: it reads in its provider's (docs/azure-rules.md §kv-other-subscriptions).
-        self.identity_provider = provider_for_subscription(
-            self,
-            f"{name}-identity",
-            subscription,
-            explicit=args.get("subscriptionProviders"),
-            location=args.get("location"),
-            environment=args.get("environment"),
-        )
+        self.identity_provider = providers.for_subscription(self, f"{name}-identity", subscription)
         existing = managedidentity.get_user_assigned_identity(
             resource_group_name=resource_group,
             resource_name=identity_name,
             opts=pulumi.InvokeOptions(parent=self, provider=self.identity_provider),
         )
-        if self.identity_provider is not None:
-            self.subscription_providers.setdefault(subscription.lower(), self.identity_provider)
         self.known_principal_id = existing.principal_id
         self.client_id = pulumi.Output.from_input(existing.client_id)
         self.principal_id = pulumi.Output.from_input(existing.principal_id)
-        self.resource_id = pulumi.Output.from_input(resource_id)
+        self.resource_id = self.identity_resource_id = pulumi.Output.from_input(resource_id)
 
 
 def _kubelet_identity(
     cluster: str, profile: Mapping[str, containerservice.outputs.UserAssignedIdentityManagedClusterResponse] | None
-) -> tuple[str, str]:
-    """(client ID, object ID) of the cluster's kubelet identity, read at preview."""
+) -> tuple[str, str, str]:
+    """(client ID, object ID, resource ID) of the cluster's kubelet identity, read at preview."""
     kubelet = (profile or {}).get("kubeletidentity")
     if kubelet is None or not kubelet.client_id or not kubelet.object_id:
         raise pulumi.RunError(
             f"identity.cluster: AKS cluster {cluster!r} has no identityProfile.kubeletidentity "
             "(a service-principal cluster); use identity type userAssigned or systemAssigned"
         )
-    return kubelet.client_id, kubelet.object_id
+    return kubelet.client_id, kubelet.object_id, kubelet.resource_id or ""
 
 
 def _addon_identity(resource_group: str, cluster: str) -> Callable[[Mapping[str, Any] | None], Any]:

@@ -21,14 +21,15 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping, Sequence
 from functools import partial
-from typing import Any, NotRequired, TypedDict
+from typing import Any
 
 import pulumi
 from pulumi_azure_native import authorization, keyvault
 
-from keyvault_csi.azure.keeping import check_keeping, protect, retain_on_delete
-from keyvault_csi.azure.subscriptions import provider_for_subscription
-from keyvault_csi.outputs import plain
+from keyvault_csi.azure.keeping import keeping
+from keyvault_csi.azure.providers import SubscriptionProviders
+from keyvault_csi.model.outputs import plain
+from keyvault_csi.model.settings import KeyVaultSettings
 from keyvault_csi.rules.arm_ids import role_definition_id, vault_id
 from keyvault_csi.rules.choices import PermissionModel
 from keyvault_csi.rules.existing_grants import (
@@ -46,70 +47,50 @@ from keyvault_csi.rules.objects import KeyVaultObject
 TYPE = "keyvault-csi:index:KeyVaultAccess"
 
 
-class KeyVaultAccessArgs(TypedDict):
-    vaultName: pulumi.Input[str]
-    resourceGroup: pulumi.Input[str]
-    """Vault name and resource group: Outputs (a vault this program creates) need an explicit permissionModel."""
-    tenantId: pulumi.Input[str]
-    objects: Sequence[KeyVaultObject]
-    """Every object the principals mount: decides the permissions / roles."""
-    principals: Mapping[str, pulumi.Input[str]]
-    """Stable key (used in resource names) -> Entra object (principal) ID. A plain ``str`` is
-    checked against the vault's existing access-policy entries at preview; an ``Output`` (a
-    principal this program creates) cannot have one yet."""
-    permissionModel: NotRequired[PermissionModel]
-    subscriptionId: NotRequired[pulumi.Input[str]]
-    """The vault's subscription (RBAC scope; access policies and ``auto`` go through a provider for
-    it when it is not the inherited provider's); default: the Azure provider's."""
-    subscriptionProviders: NotRequired[Mapping[str, pulumi.ProviderResource] | None]
-    """Explicit azure-native providers by subscription ID; one for ``subscriptionId`` is used
-    instead of declaring a provider child."""
-    location: NotRequired[pulumi.Input[str] | None]
-    """``location`` of a declared provider (as the program's provider)."""
-    environment: NotRequired[str]
-    """``environment`` (cloud) of a declared provider (as the program's provider)."""
-    protect: NotRequired[bool]
-    retainOnDelete: NotRequired[bool]
-    """Keep the grants in Azure when they leave the program (default: ``protect``): running pods
-    would lose access at their next mount or rotation. A retained grant must be removed by hand."""
-
-
 class KeyVaultAccess(pulumi.ComponentResource):
     """Grants each principal read access to exactly the kinds of objects it mounts from one vault."""
 
-    permission_model: str
+    permission_model: PermissionModel
     grants: list[pulumi.CustomResource]
     vault_provider: pulumi.ProviderResource | None
     """The provider for the vault's subscription, when it is not the inherited one."""
     adopted: dict[str, str]
     """Principal key -> import id of each existing access-policy entry adopted (docs/existing-grants.md)."""
 
-    def __init__(self, name: str, args: KeyVaultAccessArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        check_keeping(args)  # a bad flag declares nothing
+    def __init__(
+        self,
+        name: str,
+        vault: KeyVaultSettings,
+        *,
+        tenant_id: pulumi.Input[str],
+        objects: Sequence[KeyVaultObject],
+        principals: Mapping[str, pulumi.Input[str]],
+        providers: SubscriptionProviders,
+        protect: bool,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        """``objects``: every object the principals mount (it decides the permissions or roles).
+        ``principals``: stable key (used in resource names) -> Entra object (principal) ID; a plain
+        ``str`` is checked against the vault's existing access-policy entries at preview, an Output
+        (a principal this program creates) cannot have one yet. A vault named by Outputs (one this
+        program creates) needs an explicit ``permissionModel``."""
         super().__init__(TYPE, name, None, opts)
-        self._args = args
+        self._settings, self._tenant_id, self._objects, self._principals = vault, tenant_id, objects, principals
+        self._protect = protect
         self._vault: keyvault.GetVaultResult | None = None
         self.adopted = {}
-        model = args.get("permissionModel", "auto")
         # RBAC names the subscription in its scope; only vault reads and access policies need a provider there.
         self.vault_provider = (
-            provider_for_subscription(
-                self,
-                f"{name}-vault",
-                plain(args.get("subscriptionId")) or None,
-                explicit=args.get("subscriptionProviders"),
-                location=args.get("location"),
-                environment=args.get("environment"),
-            )
-            if model != "rbac"
+            providers.for_subscription(self, f"{name}-vault", plain(vault.subscription_id) or None)
+            if vault.permission_model != PermissionModel.RBAC
             else None
         )
-        self.permission_model = self._resolve_model(args)
+        self.permission_model = self._resolve_model()
         self.grants = []
-        if self.permission_model == "accessPolicy":
-            self._access_policies(name, args)
+        if self.permission_model == PermissionModel.ACCESS_POLICY:
+            self._access_policies(name)
         else:
-            self._role_assignments(name, args)
+            self._role_assignments(name)
         self.register_outputs(
             {"permissionModel": self.permission_model, "grants": [g.id for g in self.grants], "adopted": self.adopted}
         )
@@ -125,24 +106,25 @@ class KeyVaultAccess(pulumi.ComponentResource):
             )
         return self._vault
 
-    def _resolve_model(self, args: KeyVaultAccessArgs) -> str:
-        model = args.get("permissionModel", "auto")
-        if model != "auto":
+    def _resolve_model(self) -> PermissionModel:
+        model = self._settings.permission_model
+        if model != PermissionModel.AUTO:
             return model
-        vault = _plain_vault(args)
+        vault = _plain_vault(self._settings)
         if vault is None:
             # The choice decides which resources exist: it cannot wait for a deployment.
             raise pulumi.RunError(
                 "permissionModel 'auto' reads the vault before anything is declared, but its name or resource "
                 "group is an Output; set permissionModel to accessPolicy or rbac"
             )
-        return "rbac" if self._read_vault(vault).properties.enable_rbac_authorization else "accessPolicy"
+        rbac = self._read_vault(vault).properties.enable_rbac_authorization
+        return PermissionModel.RBAC if rbac else PermissionModel.ACCESS_POLICY
 
-    def _existing_entries(self, args: KeyVaultAccessArgs) -> list[ExistingEntry]:
+    def _existing_entries(self) -> list[ExistingEntry]:
         """The vault's access-policy entries; read only when some principal is known at preview."""
-        if not any(isinstance(p, str) for p in args["principals"].values()):
+        if not any(isinstance(p, str) for p in self._principals.values()):
             return []
-        vault = _plain_vault(args)
+        vault = _plain_vault(self._settings)
         if vault is None:
             return []  # a vault this program creates (an Output) has only the entries we declare
         return [_entry(e) for e in (self._read_vault(vault).properties.access_policies or [])]
@@ -157,15 +139,15 @@ class KeyVaultAccess(pulumi.ComponentResource):
             ).subscription_id
         )
 
-    def _access_policies(self, name: str, args: KeyVaultAccessArgs) -> None:
-        needed = access_policy_permissions(args["objects"])
-        entries = self._existing_entries(args)
-        vault = _plain_vault(args)  # None: no entries were read, so none is adopted
+    def _access_policies(self, name: str) -> None:
+        needed = access_policy_permissions(self._objects)
+        entries = self._existing_entries()
+        vault = _plain_vault(self._settings)  # None: no entries were read, so none is adopted
         previous: pulumi.Resource | None = None
-        for key, principal_id in sorted(args["principals"].items()):
-            retain = retain_on_delete(args)
+        for key, principal_id in sorted(self._principals.items()):
+            options = keeping(self._protect)
             policy: keyvault.AccessPolicyEntryArgsDict = {
-                "tenant_id": args["tenantId"],
+                "tenant_id": self._tenant_id,
                 "object_id": principal_id,
                 "permissions": _permissions(needed),
             }
@@ -174,19 +156,18 @@ class KeyVaultAccess(pulumi.ComponentResource):
             if entry is not None and vault is not None:
                 # azure-native refuses to create an entry that exists, and its delete drops the whole
                 # entry: import it, keep every permission it has, never delete it (existing-grants.md).
-                policy, import_id = self._adopt(key, entry, needed, args, vault)
-                retain = True
+                policy, import_id = self._adopt(key, entry, needed, vault)
+                options["retain_on_delete"] = True
             self.grants.append(
                 keyvault.AccessPolicy(
                     f"{name}-{key}",
-                    resource_group_name=args["resourceGroup"],
-                    vault_name=args["vaultName"],
+                    resource_group_name=self._settings.resource_group,
+                    vault_name=self._settings.name,
                     policy=policy,
                     opts=pulumi.ResourceOptions(
                         parent=self,
                         provider=self.vault_provider,
-                        protect=protect(args),
-                        retain_on_delete=retain,
+                        **options,
                         import_=import_id,
                         # ARM rejects concurrent writes to one vault's policy list: one at a time.
                         depends_on=[previous] if previous else None,
@@ -200,7 +181,6 @@ class KeyVaultAccess(pulumi.ComponentResource):
         key: str,
         entry: ExistingEntry,
         needed: dict[str, list[str]],
-        args: KeyVaultAccessArgs,
         vault: tuple[str, str],
     ) -> tuple[keyvault.AccessPolicyEntryArgsDict, str]:
         """The policy that adopts ``entry`` (its permissions plus ours) and the id to import it by."""
@@ -220,10 +200,10 @@ class KeyVaultAccess(pulumi.ComponentResource):
             resource_group,
             entry.object_id,
             adoption.permissions,
-            plain(args.get("subscriptionId")) or None,
+            plain(self._settings.subscription_id) or None,
         )
         pulumi.log.warn(
-            f"Key Vault {args['vaultName']!r}: principal {entry.object_id} ({key}) already has an access policy "
+            f"Key Vault {vault_name!r}: principal {entry.object_id} ({key}) already has an access policy "
             f"({describe(entry.permissions)}); adopting it "
             + (f"and adding {describe(adoption.added)}" if adoption.added else "unchanged")
             + ". It is retained on destroy (remove it with `az keyvault delete-policy` once nothing needs it). "
@@ -232,14 +212,15 @@ class KeyVaultAccess(pulumi.ComponentResource):
         )
         return policy, import_id
 
-    def _role_assignments(self, name: str, args: KeyVaultAccessArgs) -> None:
+    def _role_assignments(self, name: str) -> None:
+        vault = self._settings
         subscription = pulumi.Output.from_input(
-            args.get("subscriptionId")
+            vault.subscription_id
             or authorization.get_client_config_output(opts=pulumi.InvokeOutputOptions(parent=self)).subscription_id
         )
-        scope = pulumi.Output.all(subscription, args["resourceGroup"], args["vaultName"]).apply(lambda v: vault_id(*v))
-        for key, principal_id in sorted(args["principals"].items()):
-            for role_name, role_guid in required_roles(args["objects"]):
+        scope = pulumi.Output.all(subscription, vault.resource_group, vault.name).apply(lambda v: vault_id(*v))
+        for key, principal_id in sorted(self._principals.items()):
+            for role_name, role_guid in required_roles(self._objects):
                 short = role_name.removeprefix("Key Vault ").removesuffix(" User").lower()
                 self.grants.append(
                     authorization.RoleAssignment(
@@ -252,18 +233,14 @@ class KeyVaultAccess(pulumi.ComponentResource):
                             partial(_assignment_name, role_guid)
                         ),
                         description=f"keyvault-csi: {role_name} for {key}",
-                        opts=pulumi.ResourceOptions(
-                            parent=self,
-                            protect=protect(args),
-                            retain_on_delete=retain_on_delete(args),
-                        ),
+                        opts=pulumi.ResourceOptions(parent=self, **keeping(self._protect)),
                     )
                 )
 
 
-def _plain_vault(args: KeyVaultAccessArgs) -> tuple[str, str] | None:
-    """``(vaultName, resourceGroup)`` if both are plain strings (the vault can be read at preview), else None."""
-    vault_name, resource_group = args["vaultName"], args["resourceGroup"]
+def _plain_vault(vault: KeyVaultSettings) -> tuple[str, str] | None:
+    """``(name, resourceGroup)`` if both are plain strings (the vault can be read at preview), else None."""
+    vault_name, resource_group = vault.name, vault.resource_group
     if isinstance(vault_name, str) and isinstance(resource_group, str):
         return vault_name, resource_group
     return None

@@ -16,69 +16,18 @@ validation counts distinct subjects.
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Callable, Mapping, Sequence
-from typing import NotRequired, TypedDict
+from collections.abc import Callable, Iterable, Sequence
 
 import pulumi
 from pulumi_azure_native import containerservice, managedidentity
 from pulumi_kubernetes.core import v1 as core
 
-from keyvault_csi.azure.keeping import check_keeping, protect, retain_on_delete
-from keyvault_csi.kubernetes.secret_provider_class import DEFAULT_LABELS
-from keyvault_csi.package.args import AksCluster
+from keyvault_csi.azure.keeping import keeping
+from keyvault_csi.model.settings import IdentitySettings
+from keyvault_csi.rules.pod import DEFAULT_LABELS
+from keyvault_csi.rules.workload_identity import AUDIENCE, CLIENT_ID_ANNOTATION, credential_name, subject
 
 TYPE = "keyvault-csi:index:WorkloadIdentity"
-AUDIENCE = "api://AzureADTokenExchange"
-CLIENT_ID_ANNOTATION = "azure.workload.identity/client-id"
-# On the Pod: the workload identity webhook projects the token only into Pods with this label.
-POD_LABELS: Mapping[str, str] = {"azure.workload.identity/use": "true"}
-MAX_CREDENTIALS = 20  # per user-assigned identity (Entra limit)
-_CREDENTIAL_NAME_MAX = 120
-
-
-class ServiceAccountRef(TypedDict):
-    namespace: str
-    name: str
-
-
-class WorkloadIdentityArgs(TypedDict):
-    """Arguments of :class:`WorkloadIdentity` (camelCase, as in a stack's config)."""
-
-    identityName: pulumi.Input[str]
-    """Name of the user-assigned identity the credentials are created under."""
-    identityResourceGroup: pulumi.Input[str]
-    clientId: pulumi.Input[str]
-    """Client ID of that identity: the ServiceAccount annotation."""
-    cluster: AksCluster
-    """The AKS cluster whose OIDC issuer signs the service-account tokens."""
-    serviceAccounts: Sequence[ServiceAccountRef]
-    """One ServiceAccount and one credential each; duplicates are declared once."""
-    dependsOn: NotRequired[Sequence[pulumi.Resource]]
-    """What the credentials wait for: the identity they are created under."""
-    protect: NotRequired[bool]
-    """Protect the credentials (deleting one breaks every running Pod of that service account)."""
-    retainOnDelete: NotRequired[bool]
-    """Keep the credentials in Azure when they leave the program (default: ``protect``). A retained
-    credential still federates its subject and counts toward the 20: delete it by hand
-    (``az identity federated-credential delete``) when its Pods are gone."""
-
-
-def subject(namespace: str, service_account: str) -> str:
-    return f"system:serviceaccount:{namespace}:{service_account}"
-
-
-def credential_name(namespace: str, service_account: str) -> str:
-    """Azure name of the credential: ``<namespace>_<service account>`` with dots as ``_``.
-
-    Neither part may contain ``_``, so distinct subjects never share a name; names past Azure's
-    120 characters are cut and end in a hash of the subject.
-    """
-    name = f"{namespace}_{service_account.replace('.', '_')}"
-    if len(name) > _CREDENTIAL_NAME_MAX:
-        digest = hashlib.sha256(subject(namespace, service_account).encode()).hexdigest()[:8]
-        name = f"{name[: _CREDENTIAL_NAME_MAX - 9].rstrip('_-')}_{digest}"
-    return name
 
 
 class WorkloadIdentity(pulumi.ComponentResource):
@@ -94,23 +43,39 @@ class WorkloadIdentity(pulumi.ComponentResource):
     service_accounts: dict[str, core.ServiceAccount]
     credentials: dict[str, managedidentity.FederatedIdentityCredential]
 
-    def __init__(self, name: str, args: WorkloadIdentityArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        check_keeping(args)  # a bad flag declares nothing
+    def __init__(
+        self,
+        name: str,
+        identity: IdentitySettings,
+        *,
+        client_id: pulumi.Input[str],
+        service_accounts: Iterable[tuple[str, str]],
+        protect: bool,
+        depends_on: Sequence[pulumi.Resource] = (),
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        """``identity``: the created identity (name, resourceGroup) and the cluster whose OIDC issuer
+        signs the tokens; ``client_id``: that identity's, for the ServiceAccount annotation;
+        ``service_accounts``: (namespace, name) pairs, one ServiceAccount and one credential each
+        (duplicates declared once); ``depends_on``: what the credentials wait for (the identity);
+        ``protect``: the credentials are protected and retained (deleting one breaks every running
+        Pod of that service account; a retained one still counts toward the 20)."""
         super().__init__(TYPE, name, None, opts)
-        cluster = args["cluster"]
+        cluster = identity.cluster
+        if cluster is None or identity.name is None or identity.resource_group is None:
+            raise ValueError("workload identity needs the identity's name, resourceGroup and cluster")
         profile = containerservice.get_managed_cluster_output(
-            resource_group_name=cluster["resourceGroup"],
-            resource_name=cluster["name"],
+            resource_group_name=cluster.resource_group,
+            resource_name=cluster.name,
             opts=pulumi.InvokeOutputOptions(parent=self),
         ).oidc_issuer_profile
         # The cluster's names may be Outputs: the message names them once known.
-        self.issuer_url = pulumi.Output.all(cluster["resourceGroup"], cluster["name"]).apply(
-            lambda names: profile.apply(_issuer_url({"resourceGroup": names[0], "name": names[1]}))
+        self.issuer_url = pulumi.Output.all(cluster.resource_group, cluster.name).apply(
+            lambda names: profile.apply(_issuer_url(str(names[0]), str(names[1])))
         )
         self.service_accounts, self.credentials = {}, {}
         previous: pulumi.Resource | None = None
-        refs = sorted({(ref["namespace"], ref["name"]) for ref in args["serviceAccounts"]})
-        for namespace, account in refs:
+        for namespace, account in sorted(set(service_accounts)):
             key = f"{namespace}/{account}"
             self.service_accounts[key] = core.ServiceAccount(
                 f"{name}-{namespace}_{account}",
@@ -118,7 +83,7 @@ class WorkloadIdentity(pulumi.ComponentResource):
                     "name": account,
                     "namespace": namespace,
                     "labels": dict(DEFAULT_LABELS),
-                    "annotations": {CLIENT_ID_ANNOTATION: args["clientId"]},
+                    "annotations": {CLIENT_ID_ANNOTATION: client_id},
                 },
                 opts=pulumi.ResourceOptions(parent=self),
             )
@@ -126,17 +91,16 @@ class WorkloadIdentity(pulumi.ComponentResource):
             self.credentials[key] = previous = managedidentity.FederatedIdentityCredential(
                 f"{name}-{fic_name}",
                 federated_identity_credential_resource_name=fic_name,
-                resource_group_name=args["identityResourceGroup"],
-                resource_name_=args["identityName"],
+                resource_group_name=identity.resource_group,
+                resource_name_=identity.name,
                 issuer=self.issuer_url,
                 subject=subject(namespace, account),
                 audiences=[AUDIENCE],
                 opts=pulumi.ResourceOptions(
                     parent=self,
-                    protect=protect(args),
-                    retain_on_delete=retain_on_delete(args),
+                    **keeping(protect),
                     # Azure refuses concurrent credential writes under one identity: one at a time.
-                    depends_on=[*args.get("dependsOn", []), *([previous] if previous else [])],
+                    depends_on=[*depends_on, *([previous] if previous else [])],
                 ),
             )
         self.register_outputs({"issuerUrl": self.issuer_url, "serviceAccounts": sorted(self.service_accounts)})
@@ -154,15 +118,15 @@ class WorkloadIdentity(pulumi.ComponentResource):
 
 
 def _issuer_url(
-    cluster: AksCluster,
+    resource_group: str, cluster: str
 ) -> Callable[[containerservice.outputs.ManagedClusterOIDCIssuerProfileResponse | None], str]:
     def pick(profile: containerservice.outputs.ManagedClusterOIDCIssuerProfileResponse | None) -> str:
         url: str | None = getattr(profile, "issuer_url", None) if profile is not None else None
         if not url:
             raise pulumi.RunError(
-                f"identity.cluster: AKS cluster {cluster['resourceGroup']}/{cluster['name']} has no OIDC issuer "
+                f"identity.cluster: AKS cluster {resource_group}/{cluster} has no OIDC issuer "
                 "(oidcIssuerProfile.issuerURL is empty), so no service-account token can be federated; enable it with "
-                f"`az aks update -g {cluster['resourceGroup']} -n {cluster['name']} --enable-oidc-issuer --enable-workload-identity`"
+                f"`az aks update -g {resource_group} -n {cluster} --enable-oidc-issuer --enable-workload-identity`"
             )
         return url
 

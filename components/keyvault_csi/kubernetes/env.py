@@ -1,32 +1,25 @@
-"""The container's ``env`` / ``envFrom`` from validated settings (:mod:`keyvault_csi.rules.secret_sync`)."""
+"""The container's ``env`` / ``envFrom`` from validated settings (:mod:`keyvault_csi.rules.secret_sync`), in Kubernetes' spelling."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-
-from pulumi_kubernetes.core import v1 as core
+from typing import Any
 
 from keyvault_csi.rules.secret_sync import EnvFromSecret, EnvVar
 
 
-def container_env(env: Sequence[EnvVar]) -> list[core.EnvVarArgs]:
+def container_env(env: Sequence[EnvVar]) -> list[dict[str, Any]]:
     """``containers[].env`` for the Pod, in the given order."""
     return [
-        core.EnvVarArgs(name=e.name, value=e.value)
+        {"name": e.name, "value": e.value}
         if e.secret_key_ref is None
-        else core.EnvVarArgs(
-            name=e.name,
-            value_from=core.EnvVarSourceArgs(
-                secret_key_ref=core.SecretKeySelectorArgs(name=e.secret_key_ref.name, key=e.secret_key_ref.key)
-            ),
-        )
+        else {"name": e.name, "valueFrom": {"secretKeyRef": {"name": e.secret_key_ref.name, "key": e.secret_key_ref.key}}}
         for e in env
     ]
 
 
-def container_env_from(env_from: Sequence[EnvFromSecret]) -> list[core.EnvFromSourceArgs]:
+def container_env_from(env_from: Sequence[EnvFromSecret]) -> list[dict[str, Any]]:
     """``containers[].envFrom`` for the Pod, in the given order."""
     return [
-        core.EnvFromSourceArgs(secret_ref=core.SecretEnvSourceArgs(name=e.secret_ref.name), prefix=e.prefix or None)
-        for e in env_from
+        {"secretRef": {"name": e.secret_ref.name}, **({"prefix": e.prefix} if e.prefix else {})} for e in env_from
     ]

@@ -4,14 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from keyvault_csi.rules.placement import (
-    NODE_IDENTITY_MODES,
-    needs_pool_warning,
-    node_placement,
-    pod_placement,
-    pool_warning,
-)
-from keyvault_csi.settings.model import Settings, WorkloadSettings
+from keyvault_csi.model.settings import Settings, WorkloadSettings
+from keyvault_csi.rules.choices import NODE_IDENTITY_MODES
+from keyvault_csi.rules.placement import needs_pool_warning, node_placement, pod_placement, pool_warning
 
 
 def identity_pools(settings: Settings) -> list[str]:
@@ -32,8 +27,8 @@ def _overrides(workload: WorkloadSettings) -> tuple[Any, Any]:
 
 
 def workload_placement(settings: Settings, workload: WorkloadSettings) -> dict[str, Any]:
-    """``nodeSelector``/``affinity`` args of the workload's SecretsStorePod (``settings_pool_warning`` says
-    which workloads it cannot place)."""
+    """``nodeSelector``/``affinity`` of the workload's Pod (``settings_pool_warning`` says which workloads
+    it cannot place)."""
     selector, affinity = _overrides(workload)
     return pod_placement(identity_pools(settings), selector, affinity)
 

@@ -1,109 +1,105 @@
 """One workload: its SecretProviderClass and, optionally, the Pod or Deployment that mounts it, under one component.
 
-Each workload of :class:`keyvault_csi.AksKeyVaultSecrets` is one ``Workload``: the class and the
-Pod are its direct children (3 registrations a workload instead of a component each). The Pod
-names the class through the class resource's own output, so it is created after the class. A
-Deployment (instead of the Pod) has the same Pod template, waits for the same things, and carries
-the digest of the class's objects on its template, so a change of what is mounted rolls its Pods.
+The Pod names the class through the class resource's own output, so it is created after the
+class. A Deployment (instead of the Pod) has the same Pod template, waits for the same things, and
+carries the digest of the class's objects on its template, so a change of what is mounted rolls
+its Pods.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, NotRequired, TypedDict
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import pulumi
 from pulumi_kubernetes import apiextensions
+from pulumi_kubernetes.apps import v1 as apps
 from pulumi_kubernetes.core import v1 as core
 
-from keyvault_csi.kubernetes.deployment import SecretsStoreDeploymentArgs, check_replicas, deployment_inputs
-from keyvault_csi.kubernetes.pod import WorkloadPodArgs, check_pod, pod_metadata, pod_options, pod_spec
-from keyvault_csi.kubernetes.secret_provider_class import (
-    SecretProviderClassArgs,
-    check_secret_provider_class,
-    secret_provider_class_inputs,
-)
+from keyvault_csi.kubernetes.deployment import deployment_inputs
+from keyvault_csi.kubernetes.pod import pod_metadata, pod_spec
+from keyvault_csi.kubernetes.secret_provider_class import class_inputs
+from keyvault_csi.model.settings import WorkloadSettings
 from keyvault_csi.rules.rollout import objects_digest
-
-if TYPE_CHECKING:
-    from pulumi_kubernetes.apps import v1 as apps
 
 TYPE = "keyvault-csi:index:Workload"
 
 
-class WorkloadArgs(TypedDict):
-    secretProviderClass: SecretProviderClassArgs
-    pod: NotRequired[WorkloadPodArgs]
-    """The Pod, which mounts the workload's own class."""
-    deployment: NotRequired[SecretsStoreDeploymentArgs]
-    """A Deployment instead of the Pod (not both), mounting the same class."""
-    podDependsOn: NotRequired[Sequence[pulumi.Resource]]
-    """What the Pod (or Deployment) waits for besides the class: Key Vault grants, node assignments, service accounts."""
-    classDependsOn: NotRequired[Sequence[pulumi.Resource]]
-    """What the class waits for: the driver's Helm release, which brings the SecretProviderClass CRD."""
-    classResourceName: NotRequired[str]
-    """Pulumi name of the class resource; default ``<name>-class``."""
-    podResourceName: NotRequired[str]
-    """Pulumi name of the Pod resource; default ``<name>-pod``."""
-
-
 class Workload(pulumi.ComponentResource):
-    """A workload's ``SecretProviderClass`` and its Pod (if any), declared together."""
+    """A workload's ``SecretProviderClass`` and its Pod or Deployment (if any), declared together."""
 
-    # Attributes are annotated in __init__: class annotations cost every instance (docs/azure-rules.md §pulumi-class-annotations).
+    secret_provider_class: apiextensions.CustomResource
+    """The class; its Pulumi name is ``<prefix>-<namespace>-<class>``."""
+    class_name: str
+    namespace: str
+    pod: core.Pod | None
+    """The bare Pod (``pod:``); its Pulumi name is ``<prefix>-<namespace>-<pod>``."""
+    pod_name: str | None
+    deployment: apps.Deployment | None
+    """The Deployment (``deployment:``); its Pulumi name is ``<prefix>-<namespace>-<deployment>``."""
+    deployment_name: str | None
 
-    def __init__(self, name: str, args: WorkloadArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        class_args = args["secretProviderClass"]
-        # Both checked before the component registers: a bad argument declares nothing.
-        parameters = check_secret_provider_class(class_args)
-        pod = check_pod(args["pod"]) if "pod" in args else None
-        if "pod" in args and "deployment" in args:
-            raise ValueError("set pod or deployment, not both")
-        deployment = check_pod(args["deployment"]) if "deployment" in args else None
-        replicas = check_replicas(args["deployment"]) if "deployment" in args else 0
+    def __init__(
+        self,
+        name: str,
+        workload: WorkloadSettings,
+        *,
+        class_name: str,
+        parameters: Mapping[str, Any],
+        resource_prefix: str,
+        placement: Mapping[str, Any] | None = None,
+        service_account_name: pulumi.Input[str] | None = None,
+        pod_labels: Mapping[str, str] | None = None,
+        class_depends_on: Sequence[pulumi.Resource] = (),
+        pod_depends_on: Sequence[pulumi.Resource] = (),
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        """``parameters``: the class's ``spec.parameters`` (:func:`~keyvault_csi.kubernetes.secret_provider_class.class_parameters`);
+        ``placement``, ``service_account_name`` and ``pod_labels`` shape the Pod; the class waits for
+        ``class_depends_on`` (the driver's Helm release, which brings the CRD) and the Pod for its class
+        and ``pod_depends_on`` (grants, node assignments, its ServiceAccount and credential)."""
         super().__init__(TYPE, name, None, opts)
-        # The children are declared in this frame, not in helpers: Pulumi records every frame above
-        # each registration (docs/azure-rules.md §pulumi-stack-traces).
+        namespace = workload.namespace
+        self.class_name, self.namespace = class_name, namespace
         self.secret_provider_class = apiextensions.CustomResource(
-            args.get("classResourceName") or f"{name}-class",
-            **secret_provider_class_inputs(class_args, parameters),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.get("classDependsOn", ())) or None),
+            f"{resource_prefix}-{namespace}-{class_name}",
+            **class_inputs(class_name, namespace, parameters, workload.secret_objects),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(class_depends_on) or None),
         )
-        # Names are plain (checked above); the Pods wait for the class through depends_on.
-        self.class_name: str
-        self.namespace: str
-        self.class_name, self.namespace = class_args["className"], class_args["namespace"]
-        waits = [self.secret_provider_class, *args.get("podDependsOn", ())]
-        self.pod: core.Pod | None = None
-        self.pod_name: str | None = None
-        if pod is not None:
+        waits = pulumi.ResourceOptions(parent=self, depends_on=[self.secret_provider_class, *pod_depends_on])
+        self.pod, self.pod_name, self.deployment, self.deployment_name = None, None, None, None
+        template = workload.template
+        spec = (
+            pod_spec(template, class_name, placement=placement, service_account_name=service_account_name)
+            if template is not None
+            else None
+        )
+        if workload.pod is not None and spec is not None:
+            self.pod_name = workload.pod_name()
             self.pod = core.Pod(
-                args.get("podResourceName") or f"{name}-pod",
-                metadata=pod_metadata(pod.args),
-                spec=pod_spec(pod, self.class_name),
-                opts=pod_options(self, pod.args, waits),
+                f"{resource_prefix}-{namespace}-{self.pod_name}",
+                metadata=pod_metadata(self.pod_name, namespace, pod_labels),
+                spec=spec,
+                opts=waits,
             )
-            self.pod_name = pod.args["podName"]
-        self.deployment: apps.Deployment | None = None
-        self.deployment_name: str | None = None
-        if deployment is not None:
-            manifests = [s.manifest() for s in class_args.get("secretObjects", ())]
+        if workload.deployment is not None and spec is not None:
+            self.deployment_name = workload.deployment_name()
             objects = parameters["objects"]
+            manifests = [s.manifest() for s in workload.secret_objects]
             # An objects string rendered from Outputs is digested once it resolves.
             digest: pulumi.Input[str] = (
                 objects.apply(lambda text: objects_digest(text, manifests))
                 if isinstance(objects, pulumi.Output)
                 else objects_digest(objects, manifests)
             )
-            from pulumi_kubernetes.apps import v1 as apps  # loaded for Deployments only: 40 ms, 6,000 objects
-
             self.deployment = apps.Deployment(
-                args.get("podResourceName") or f"{name}-deployment",
-                **deployment_inputs(deployment, replicas, self.class_name, digest),
-                opts=pod_options(self, deployment.args, waits),
+                f"{resource_prefix}-{namespace}-{self.deployment_name}",
+                **deployment_inputs(
+                    self.deployment_name, namespace, workload.deployment.replicas, spec, digest, pod_labels
+                ),
+                opts=waits,
             )
-            self.deployment_name = deployment.args["podName"]
-        outputs = {"className": self.class_name, "namespace": self.namespace, "podName": self.pod_name or ""}
+        outputs: dict[str, Any] = {"className": class_name, "namespace": namespace, "podName": self.pod_name or ""}
         if self.deployment_name is not None:
             outputs["deploymentName"] = self.deployment_name
         self.register_outputs(outputs)

@@ -1,17 +1,94 @@
-"""Allowed values of the inputs, once: the settings validate with them, the components type their
-arguments with them, and the package schema's descriptions list them (``keyvault_csi.package.generate``)."""
+"""Allowed values of the inputs, once, as ``str`` enums.
+
+The input model validates with them, the components compare against them, the multi-language
+schema lists them as enum types, and the docs name them. A member *is* its string value
+(``IdentityType.WORKLOAD == "workload"``), so callers may pass either.
+"""
 
 from __future__ import annotations
 
-from typing import Literal
+from enum import StrEnum
 
-# Who reads the vault: see the README's "Identity modes".
-IdentityType = Literal["userAssigned", "systemAssigned", "kubelet", "workload", "aksAddon"]
-# How the vault grants access; auto reads the vault's enableRbacAuthorization.
-PermissionModel = Literal["accessPolicy", "rbac", "auto"]
-# A node that gets the identity: a VM scale set (one per AKS node pool) or a VM.
-NodeKind = Literal["vmss", "vm"]
-# Azure environments of the node identity writes (azure-native:environment).
-Environment = Literal["public", "usgovernment", "china"]
-# Where the Secrets Store CSI driver comes from (docs/driver.md): assumed installed, a Helm release, or the AKS add-on.
-DriverInstall = Literal["none", "helm", "aksAddon"]
+
+class IdentityType(StrEnum):
+    """Who reads the vault: see the README's "Identity modes"."""
+
+    USER_ASSIGNED = "userAssigned"
+    """A user-assigned identity put on the nodes (created from name + resourceGroup, or an existing resourceId)."""
+    SYSTEM_ASSIGNED = "systemAssigned"
+    """Each node's own system-assigned identity."""
+    KUBELET = "kubelet"
+    """The AKS kubelet identity, already on the nodes."""
+    WORKLOAD = "workload"
+    """A user-assigned identity federated with each workload's service account (nothing on the nodes)."""
+    AKS_ADDON = "aksAddon"
+    """The identity of the AKS azure-keyvault-secrets-provider add-on, already on the nodes."""
+
+
+# The modes whose identity this project puts on (or turns on for) the nodes.
+NODE_IDENTITY_MODES = (IdentityType.USER_ASSIGNED, IdentityType.SYSTEM_ASSIGNED)
+
+
+class PermissionModel(StrEnum):
+    """How the vault grants access (its properties.enableRbacAuthorization)."""
+
+    ACCESS_POLICY = "accessPolicy"
+    """Access policies: one entry per principal."""
+    RBAC = "rbac"
+    """Azure RBAC: role assignments scoped to the vault."""
+    AUTO = "auto"
+    """Read the vault at preview and use its model."""
+
+
+class DriverInstall(StrEnum):
+    """Where the Secrets Store CSI driver and its Azure provider come from (docs/driver.md)."""
+
+    NONE = "none"
+    """Assumed installed; nothing declared or checked."""
+    HELM = "helm"
+    """The provider's Helm chart, declared as a release in kube-system."""
+    AKS_ADDON = "aksAddon"
+    """The AKS azure-keyvault-secrets-provider add-on, verified on the cluster."""
+
+
+class NodeOS(StrEnum):
+    """The node OS a Pod runs on (its nodeSelector kubernetes.io/os and spec.os.name)."""
+
+    LINUX = "linux"
+    """Linux nodes."""
+    WINDOWS = "windows"
+    """Windows nodes."""
+
+
+class SeccompProfile(StrEnum):
+    """The container's seccomp profile type (Linux)."""
+
+    RUNTIME_DEFAULT = "RuntimeDefault"
+    """The container runtime's default profile."""
+    UNCONFINED = "Unconfined"
+    """No seccomp filtering."""
+
+
+class Environment(StrEnum):
+    """The Azure cloud of the azure-native provider (azure-native:environment) and the node identity writes."""
+
+    PUBLIC = "public"
+    """Azure public cloud."""
+    USGOVERNMENT = "usgovernment"
+    """Azure US Government."""
+    CHINA = "china"
+    """Azure China (21Vianet)."""
+
+
+class NodeKind(StrEnum):
+    """A node that gets the identity: a VM scale set (one per AKS node pool) or a VM."""
+
+    VMSS = "vmss"
+    """A virtual machine scale set."""
+    VM = "vm"
+    """A virtual machine."""
+
+
+def allowed(choices: type[StrEnum]) -> str:
+    """The values of ``choices`` for messages: ``a, b, c``."""
+    return ", ".join(choices)

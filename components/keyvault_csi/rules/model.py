@@ -1,8 +1,9 @@
 """The base of every input model: strict, immutable, snake_case in Python and camelCase on the wire.
 
-Stack config keys, component argument keys and the Azure provider's own object fields are
-camelCase (``resourceGroup``, ``objectVersionHistory``); Python code reads them as snake_case
-attributes. Only the camelCase spelling is accepted as input, so a key has one spelling.
+Stack config keys, YAML and the multi-language schema are camelCase (``resourceGroup``,
+``objectVersionHistory``), as the Azure provider's own object fields are; Python callers write
+Python's spelling (``resource_group``), as every Pulumi SDK does. A model accepts both and means
+the same by them; it serialises camelCase (what the provider and the schema read).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ class Strict(BaseModel):
         frozen=True,
         alias_generator=to_camel,
         validate_by_alias=True,
-        validate_by_name=False,
+        validate_by_name=True,
         serialize_by_alias=True,
         # The docstring under a field is its description: the package schema is generated from it.
         use_attribute_docstrings=True,

@@ -338,7 +338,7 @@ def render_objects(objects: Sequence[KeyVaultObject]) -> str:
     later = [f"objects[{i}].{to_camel(k)}" for i, o in enumerate(objects) for k in o.later_fields()]
     if later:
         raise ValueError(
-            f"{', '.join(later)} not known yet: render once resolved (keyvault_csi.outputs.objects_parameter)"
+            f"{', '.join(later)} not known yet: render once resolved (keyvault_csi.model.outputs.objects_parameter)"
         )
     return _dump_array([_dump_object(o.model_dump_json(exclude_none=True)) for o in objects])
 

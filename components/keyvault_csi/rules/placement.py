@@ -12,8 +12,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from keyvault_csi.rules.choices import NODE_IDENTITY_MODES
+
 POOL_LABEL = "kubernetes.azure.com/agentpool"
-NODE_IDENTITY_MODES = ("userAssigned", "systemAssigned")
 
 
 def node_placement(pools: Sequence[str]) -> dict[str, Any]:
@@ -72,16 +73,3 @@ def pool_warning(identity_type: str, unplaced: Sequence[str]) -> str | None:
         f"{len(unplaced)} workloads ({shown}{more}): their Pods may be scheduled on a node without the "
         f"{identity_type} identity (no agent pool known); {fix} on each"
     )
-
-
-def placement_problems(node_selector: Any, affinity: Any) -> list[str]:
-    """Shape checks for the overrides (the API server checks the affinity's contents)."""
-    problems: list[str] = []
-    if node_selector is not None and (
-        not isinstance(node_selector, Mapping)
-        or not all(isinstance(k, str) and isinstance(v, str) for k, v in node_selector.items())
-    ):
-        problems.append(f"nodeSelector must map label keys to string values; got {node_selector!r}")
-    if affinity is not None and not isinstance(affinity, Mapping):
-        problems.append(f"affinity must be a mapping (a Kubernetes Affinity); got {affinity!r}")
-    return problems

@@ -2,25 +2,22 @@
 
 Defaults: not root, read-only root filesystem, no privilege escalation, all capabilities dropped,
 the runtime's seccomp profile, requests and limits. A Windows Pod gets the subset the API server
-accepts with ``spec.os.name: windows``. The same rules serve the Pod component and the config
-validation, so a bad override fails at preview with its key path.
+accepts with ``spec.os.name: windows``. The overrides are models of their own (:class:`PodSecurity`,
+:class:`PodResources`), nested in the Pod settings, so a bad override fails at preview with its key path.
 """
 
 from __future__ import annotations
 
 import functools
 import re
-import typing
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from decimal import Decimal
-from typing import TYPE_CHECKING, Literal, cast
 
-from keyvault_csi.rules.model import repeats
+from pydantic import StrictBool
 
-if TYPE_CHECKING:  # the shapes are generated from the input models; no import at run time
-    from keyvault_csi.package.args import PodResources, PodSecurity
+from keyvault_csi.rules.choices import NodeOS, SeccompProfile
+from keyvault_csi.rules.model import Strict, repeats
 
-NodeOS = Literal["linux", "windows"]
 CSI_DRIVER = "secrets-store.csi.k8s.io"
 DEFAULT_VOLUME_NAME = "secrets-store-inline"
 LINUX_MOUNT_PATH = "/mnt/secrets-store"
@@ -29,23 +26,15 @@ DEFAULT_CONTAINER_NAME = "app"
 _WINDOWS_ABSOLUTE = re.compile(r"^[A-Za-z]:[\\/]")
 # Works without root: listens on 8080 as uid 101 and writes only under /tmp.
 DEFAULT_IMAGE = "nginxinc/nginx-unprivileged"
+# Labels on everything this project declares in the cluster.
+DEFAULT_LABELS = {"app.kubernetes.io/managed-by": "pulumi", "app.kubernetes.io/part-of": "keyvault-csi"}
 
 # Windows' unprivileged account in every Windows container image.
 WINDOWS_USER = "ContainerUser"
-SeccompProfile = Literal["RuntimeDefault", "Unconfined"]
-SECCOMP_PROFILES: tuple[str, ...] = typing.get_args(SeccompProfile)
-# The API server rejects these with spec.os.name: windows.
-LINUX_ONLY_SETTINGS = (
-    "runAsUser",
-    "readOnlyRootFilesystem",
-    "allowPrivilegeEscalation",
-    "addCapabilities",
-    "seccompProfile",
-)
 RESOURCE_NAMES = ("cpu", "memory", "ephemeral-storage")
-DEFAULT_RESOURCES: Mapping[str, Mapping[str, Mapping[str, str]]] = {
-    "linux": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"cpu": "500m", "memory": "128Mi"}},
-    "windows": {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"cpu": "1", "memory": "512Mi"}},
+DEFAULT_RESOURCES: dict[NodeOS, dict[str, dict[str, str]]] = {
+    NodeOS.LINUX: {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"cpu": "500m", "memory": "128Mi"}},
+    NodeOS.WINDOWS: {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"cpu": "1", "memory": "512Mi"}},
 }
 _QUANTITY = re.compile(
     r"^(?P<number>[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?P<suffix>Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][-+]?[0-9]+)?$"
@@ -58,6 +47,46 @@ _SUFFIX = {
     },
 }
 _CAPABILITY = re.compile(r"^[A-Z][A-Z_]*$")
+UID_MAX = 2**31 - 1
+
+
+class PodSecurity(Strict):
+    """Overrides of the Pod's hardened defaults (non-root, read-only root filesystem, no escalation, no capabilities).
+
+    ``runAsRoot: true`` is the one line for images that must start as root (the seeds' ``nginx``).
+    """
+
+    run_as_root: StrictBool = False
+    """The image must start as root (such as nginx): drops runAsNonRoot and the read-only root filesystem."""
+    run_as_user: int | None = None
+    """Linux: the UID to run as, for images whose USER is a name."""
+    read_only_root_filesystem: StrictBool | None = None
+    """Linux: read-only root filesystem (default true unless runAsRoot)."""
+    allow_privilege_escalation: StrictBool | None = None
+    """Linux: allow privilege escalation (default false)."""
+    add_capabilities: list[str] | None = None
+    """Linux: capabilities added after dropping ALL, such as NET_BIND_SERVICE."""
+    seccomp_profile: SeccompProfile | None = None
+    """Linux: the container's seccomp profile; default RuntimeDefault."""
+
+    def given(self) -> list[str]:
+        """The overrides set, by config key."""
+        return [type(self).model_fields[name].alias or name for name in sorted(self.model_fields_set)]
+
+
+class PodResources(Strict):
+    """Container requests/limits by resource (cpu, memory, ephemeral-storage), over the OS's defaults."""
+
+    requests: dict[str, str] = {}
+    """Requests such as {cpu: 50m, memory: 64Mi}."""
+    limits: dict[str, str] = {}
+    """Limits such as {cpu: 500m, memory: 128Mi}."""
+
+
+# The API server rejects these with spec.os.name: windows.
+LINUX_ONLY_SETTINGS = tuple(
+    field.alias or name for name, field in PodSecurity.model_fields.items() if name != "run_as_root"
+)
 
 
 def parse_quantity(text: str) -> Decimal:
@@ -90,11 +119,11 @@ def _quantity(text: str) -> Decimal | None:
 
 def resolve_resources(os: NodeOS, overrides: PodResources | None = None) -> tuple[dict[str, dict[str, str]], list[str]]:
     """The container's resources (defaults for ``os`` under ``overrides``) and every problem found."""
-    overrides = overrides or {}
+    overrides = overrides or PodResources()
     problems: list[str] = []
     given: dict[str, dict[str, str]] = {}
     for kind in ("requests", "limits"):
-        values = dict(cast("Mapping[str, str]", overrides.get(kind) or {}))
+        values = dict(overrides.requests if kind == "requests" else overrides.limits)
         for name, value in sorted(values.items()):
             if name not in RESOURCE_NAMES:
                 problems.append(f"resources.{kind}: unknown resource {name!r}; allowed: {', '.join(RESOURCE_NAMES)}")
@@ -132,23 +161,23 @@ def _smaller(a: str, b: str) -> bool:
 
 def security_problems(os: NodeOS, security: PodSecurity | None) -> list[str]:
     """What the API server or the kubelet would refuse in these overrides, for a Pod on ``os``."""
-    security = security or {}
+    security = security or PodSecurity()
     problems: list[str] = []
-    if os == "windows":
+    if os == NodeOS.WINDOWS:
         problems += [
             f"securityContext.{key}: Linux-only; the API server rejects it on a Windows Pod (spec.os.name: windows); remove it"
-            for key in LINUX_ONLY_SETTINGS
-            if key in security
+            for key in security.given()
+            if key in LINUX_ONLY_SETTINGS
         ]
         return problems
-    user = security.get("runAsUser")
-    if user is not None and (isinstance(user, bool) or not isinstance(user, int) or not 0 <= user <= 2**31 - 1):
-        problems.append(f"securityContext.runAsUser: {user!r} is not allowed; a UID from 0 to {2**31 - 1}")
-    elif user == 0 and not security.get("runAsRoot"):
+    user = security.run_as_user
+    if user is not None and not 0 <= user <= UID_MAX:
+        problems.append(f"securityContext.runAsUser: {user!r} is not allowed; a UID from 0 to {UID_MAX}")
+    elif user == 0 and not security.run_as_root:
         problems.append(
             "securityContext.runAsUser: 0 is root, which runAsNonRoot refuses; set runAsRoot: true or a non-zero UID"
         )
-    for capability in security.get("addCapabilities") or []:
+    for capability in security.add_capabilities or []:
         if (
             not isinstance(capability, str)
             or not _CAPABILITY.match(capability)
@@ -158,22 +187,15 @@ def security_problems(os: NodeOS, security: PodSecurity | None) -> list[str]:
             problems.append(
                 f"securityContext.addCapabilities: {capability!r} is not allowed; a capability name without CAP_, such as NET_BIND_SERVICE"
             )
-    seccomp = seccomp_problem(security.get("seccompProfile"))
-    if seccomp:
-        problems.append(f"securityContext.seccompProfile: {seccomp}")
     return problems
 
 
-def seccomp_problem(profile: object) -> str | None:
-    """Why the kubelet would refuse ``profile`` as the container's seccomp profile type, or None."""
-    if profile is not None and profile not in SECCOMP_PROFILES:
-        return f"{profile!r} is not allowed; use one of: {', '.join(SECCOMP_PROFILES)}"
-    return None
-
-
 def read_only_root(os: NodeOS, security: PodSecurity | None) -> bool:
-    security = security or {}
-    return os == "linux" and security.get("readOnlyRootFilesystem", not security.get("runAsRoot", False))
+    security = security or PodSecurity()
+    if os != NodeOS.LINUX:
+        return False
+    given = security.read_only_root_filesystem
+    return given if given is not None else not security.run_as_root
 
 
 def default_writable_paths(os: NodeOS, security: PodSecurity | None) -> list[str]:
@@ -183,16 +205,16 @@ def default_writable_paths(os: NodeOS, security: PodSecurity | None) -> list[str
 
 def default_mount_path(os: NodeOS) -> str:
     """Where the objects appear in the container: a Windows container needs a drive path."""
-    return WINDOWS_MOUNT_PATH if os == "windows" else LINUX_MOUNT_PATH
+    return WINDOWS_MOUNT_PATH if os == NodeOS.WINDOWS else LINUX_MOUNT_PATH
 
 
 def check_mount_path(path: str, os: NodeOS) -> None:
     """Refuse a mount path that is not absolute for the node's OS."""
-    if os == "windows" and not _WINDOWS_ABSOLUTE.match(path):
+    if os == NodeOS.WINDOWS and not _WINDOWS_ABSOLUTE.match(path):
         raise ValueError(
             f"mountPath {path!r} is not allowed on windows; give a drive path such as {WINDOWS_MOUNT_PATH!r}"
         )
-    if os == "linux" and not path.startswith("/"):
+    if os == NodeOS.LINUX and not path.startswith("/"):
         raise ValueError(
             f"mountPath {path!r} is not allowed on linux; give an absolute path such as {LINUX_MOUNT_PATH!r}"
         )

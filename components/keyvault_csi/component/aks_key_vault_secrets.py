@@ -1,0 +1,289 @@
+"""One environment's Key Vault → CSI driver → Pod delivery, declared as one dependency graph.
+
+Graph (arrows: "waits for")::
+
+    identity ─┬─> node assignments (one per scale set / VM / pool, in parallel)
+              ├─> Key Vault grants (chained per vault for access policies)
+              └─> SecretProviderClass (needs the identity's client ID)
+    Pod ──> its SecretProviderClass, every grant, every node assignment
+
+Workload identity puts nothing on the nodes; instead the identity ─> ServiceAccount (client-id
+annotation) and ─> FederatedIdentityCredential (chained per identity), and each Pod also waits for
+its own ServiceAccount and credential. With ``driver.install: helm`` every class also waits for
+the driver's Helm release (its CRD); a workload's Deployment waits for what its Pod would.
+"""
+
+# No `from __future__ import annotations`: Pulumi's schema analyzer reads the annotations of this
+# class (its outputs) and of ``__init__``'s ``args`` as real types.
+
+from collections.abc import Mapping
+from typing import Any, Self, cast
+
+import pulumi
+
+from keyvault_csi.api.args import AksKeyVaultSecretsArgs
+from keyvault_csi.azure.identity import ManagedIdentity
+from keyvault_csi.azure.keyvault_access import KeyVaultAccess
+from keyvault_csi.azure.providers import SubscriptionProviders
+from keyvault_csi.azure.workload_identity import WorkloadIdentity
+from keyvault_csi.kubernetes.driver import ASSUMED, CsiDriver
+from keyvault_csi.kubernetes.placement import settings_placement, settings_pool_warning, workload_placement
+from keyvault_csi.kubernetes.pod import volume_and_mount
+from keyvault_csi.kubernetes.secret_provider_class import class_parameters
+from keyvault_csi.kubernetes.workload import Workload
+from keyvault_csi.model.settings import Settings, WorkloadSettings
+from keyvault_csi.model.validate import validate_settings
+from keyvault_csi.node_identity.assignments import NodeIdentityAssignments
+from keyvault_csi.rules.choices import NODE_IDENTITY_MODES, DriverInstall, IdentityType
+from keyvault_csi.rules.pod import LINUX_MOUNT_PATH
+from keyvault_csi.rules.workload_identity import POD_LABELS
+
+TYPE = "keyvault-csi:index:AksKeyVaultSecrets"
+
+
+class AksKeyVaultSecrets(pulumi.ComponentResource):
+    """Azure Key Vault secrets, keys and certificates in AKS Pods through the Secrets Store CSI driver: the identity (workload identity, the kubelet's, the AKS add-on's, a user-assigned one on the nodes, or the nodes' own), its least-privilege Key Vault grants, the SecretProviderClasses, synced Secrets and the Pods or Deployments that mount them, declared as one dependency graph. Every argument is validated before anything is declared; the names of cloud objects may be outputs of other resources (checked when known), every other argument must be known at preview. To mount a class into your own workload (a StatefulSet, Job or Helm chart), use the volumes, volumeMounts, serviceAccounts, podLabels and nodePlacement outputs: a Pod spec that uses them waits for everything its mount needs."""
+
+    identity_client_id: pulumi.Output[str]
+    """Client ID of the identity that reads the vault (empty for the nodes' system-assigned identities)."""
+    identity_resource_id: pulumi.Output[str]
+    """ARM ID of the identity that reads the vault (empty for the nodes' system-assigned identities)."""
+    principal_ids: pulumi.Output[dict[str, str]]
+    """Entra object IDs granted access to the vault: the identity's, or one per node (systemAssigned)."""
+    namespaces: pulumi.Output[dict[str, str]]
+    """Kubernetes namespace of each workload, by workload name."""
+    secret_provider_classes: pulumi.Output[dict[str, list[str]]]
+    """SecretProviderClass names of each workload (in its namespace), by workload name."""
+    pods: pulumi.Output[dict[str, str]]
+    """Name of the Pod each workload declares (workloads with pod), by workload name."""
+    deployments: pulumi.Output[dict[str, str]]
+    """Name of the Deployment each workload declares (workloads with deployment), by workload name."""
+    service_accounts: pulumi.Output[dict[str, str]]
+    """Workload identity: the ServiceAccount each workload's Pods must run as, by workload name."""
+    pod_labels: pulumi.Output[dict[str, dict[str, str]]]
+    """Labels each workload's Pods must carry (workload identity: azure.workload.identity/use), by workload name."""
+    volumes: pulumi.Output[dict[str, list[Any]]]
+    """Read-only CSI volumes (Kubernetes Volume objects) mounting each workload's classes, by workload name."""
+    volume_mounts: pulumi.Output[dict[str, list[Any]]]
+    """The container volumeMounts for those volumes, by workload name."""
+    node_placement: pulumi.Output[dict[str, Any]]
+    """nodeSelector or affinity (Kubernetes spelling) that keeps Pods on the pools carrying the node identity; empty when any node can mount."""
+
+    def __init__(
+        self,
+        name: str,
+        args: AksKeyVaultSecretsArgs,
+        opts: pulumi.ResourceOptions | None = None,
+        *,
+        subscription_providers: Mapping[str, pulumi.ProviderResource] | None = None,
+        provider_settings: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Validates ``args`` in full before anything is declared (one ``RunError`` listing every problem).
+
+        ``args``: :class:`~keyvault_csi.api.args.AksKeyVaultSecretsArgs` in Python's spelling (a mapping in
+        the stack file's camelCase means the same, and a validated :class:`~keyvault_csi.model.settings.Settings`
+        is taken as is). Pass explicit providers with ``opts=ResourceOptions(providers=[azure, k8s])``;
+        every child and invoke uses them. Python only: ``subscription_providers``, azure-native providers
+        by subscription ID for a vault or existing identity in another subscription (otherwise declared as
+        children, configured with ``provider_settings``, azure-native provider keyword arguments;
+        docs/existing-grants.md).
+        """
+        settings = validate_settings(cast(Mapping[str, Any], args))
+        super().__init__(TYPE, name, None, opts)
+        self._settings = settings
+        self.driver: CsiDriver | None = None
+        if settings.driver.install == DriverInstall.NONE:
+            pulumi.log.info(ASSUMED, resource=self)
+        else:
+            self.driver = CsiDriver(f"{name}-driver", settings, pulumi.ResourceOptions(parent=self))
+        providers = SubscriptionProviders(
+            dict(subscription_providers or {}), settings.location, settings.environment, provider_settings or {}
+        )
+        self.identity = ManagedIdentity(
+            f"{name}-identity",
+            settings.identity,
+            providers=providers,
+            tags=settings.tags,
+            protect=settings.protect,
+            location=settings.location,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.nodes = self._assign_to_nodes(name)
+        self.workload_identity = self._federate(name)
+        principals = self._principals()
+        known = self.identity.known_principal_id
+        self.access = KeyVaultAccess(
+            f"{name}-access",
+            settings.key_vault,
+            tenant_id=settings.tenant_id,
+            objects=[obj for w in settings.workloads for obj in w.objects],
+            # A principal read at preview is checked against the vault's existing entries.
+            principals={"identity": known} if known and settings.identity.type != IdentityType.SYSTEM_ASSIGNED else principals,
+            providers=providers,
+            protect=settings.protect,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.workloads: dict[str, Workload] = {}
+        self._ready: dict[str, list[pulumi.Resource]] = {}
+        for workload in settings.workloads:
+            self.workloads[workload.name] = self._workload(name, workload)
+        warning = settings_pool_warning(settings)
+        if warning:
+            pulumi.log.warn(warning, resource=self)
+        self._declare_outputs(principals)
+        self.register_outputs(self.outputs())
+
+    @classmethod
+    def from_settings(
+        cls,
+        name: str,
+        settings: Settings,
+        opts: pulumi.ResourceOptions | None = None,
+        *,
+        subscription_providers: Mapping[str, pulumi.ProviderResource] | None = None,
+        provider_settings: Mapping[str, Any] | None = None,
+    ) -> Self:
+        """The component from settings validated already (:func:`keyvault_csi.validate_settings`)."""
+        # __init__ takes validated settings as they are; its annotation is the schema's args type.
+        args = cast(AksKeyVaultSecretsArgs, settings)
+        return cls(
+            name, args, opts, subscription_providers=subscription_providers, provider_settings=provider_settings
+        )
+
+    def _principals(self) -> dict[str, pulumi.Output[str]]:
+        """What the Key Vault grants name: each node's own identity (systemAssigned), else the identity."""
+        if self._settings.identity.type == IdentityType.SYSTEM_ASSIGNED and self.nodes:
+            return dict(self.nodes.principal_ids)
+        if self.identity.principal_id is None:  # systemAssigned without nodes: refused by the settings checks
+            raise pulumi.RunError("identity type systemAssigned needs nodes whose own identities are granted")
+        return {"identity": self.identity.principal_id}
+
+    def _federate(self, name: str) -> WorkloadIdentity | None:
+        settings = self._settings
+        if settings.identity.type != IdentityType.WORKLOAD:
+            return None
+        return WorkloadIdentity(
+            f"{name}-workload-identity",
+            settings.identity,
+            client_id=self.identity.client_id,
+            service_accounts=[(w.namespace, w.service_account_name()) for w in settings.workloads],
+            depends_on=[self.identity],
+            protect=settings.protect,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+    def _assign_to_nodes(self, name: str) -> NodeIdentityAssignments | None:
+        settings = self._settings
+        if settings.identity.type not in NODE_IDENTITY_MODES or settings.nodes is None:
+            return None
+        system = settings.identity.type == IdentityType.SYSTEM_ASSIGNED
+        resource_id = self.identity.resource_id  # None for systemAssigned: nothing to put on the nodes
+        return NodeIdentityAssignments(
+            f"{name}-nodes",
+            settings.nodes,
+            user_assigned_identity_id=None if system else resource_id,
+            system_assigned=system,
+            # An identity created here is ours on any node it shows up on (docs/azure-rules.md §failed-but-applied).
+            owned_identity_ids=[resource_id] if settings.identity.creates_identity and resource_id is not None else [],
+            arm_endpoint=settings.arm_endpoint,
+            environment=settings.environment,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+    def _workload(self, name: str, workload: WorkloadSettings) -> Workload:
+        """A workload's class and Pod (or Deployment), each waiting for what it needs."""
+        settings = self._settings
+        class_name = workload.class_name(settings.key_vault.name)
+        # Workload identity: clientID with no use* flag true; otherwise the identity on the nodes.
+        identity = (
+            {"client_id": self.identity.client_id}
+            if self.workload_identity
+            else {"user_assigned_identity_id": self.identity.client_id}
+        )
+        parameters = class_parameters(
+            class_name,
+            keyvault_name=settings.key_vault.name,
+            tenant_id=settings.tenant_id,
+            objects=workload.objects,
+            secret_objects=workload.secret_objects,
+            cloud_name=workload.cloud_name,
+            cloud_env_file_name=workload.cloud_env_file_name or "",
+            **identity,
+        )
+        waits: list[pulumi.Resource] = [self.access, *([self.nodes] if self.nodes else [])]
+        account: pulumi.Output[str] | None = None
+        if self.workload_identity:
+            sa = workload.service_account_name()
+            waits += self.workload_identity.waits_for(workload.namespace, sa)
+            account = self.workload_identity.service_account_name(workload.namespace, sa)
+        component = Workload(
+            f"{name}-{workload.namespace}-{workload.name}",
+            workload,
+            class_name=class_name,
+            parameters=parameters,
+            resource_prefix=name,
+            placement=workload_placement(settings, workload),  # only on pools that carry the node identity
+            service_account_name=account,
+            pod_labels=POD_LABELS if self.workload_identity else None,
+            class_depends_on=[self.driver.release] if self.driver and self.driver.release else [],
+            pod_depends_on=waits,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self._ready[workload.name] = [component.secret_provider_class, *waits]
+        return component
+
+    def _declare_outputs(self, principals: dict[str, pulumi.Output[str]]) -> None:
+        settings = self._settings
+        self.identity_client_id = self.identity.client_id
+        self.identity_resource_id = self.identity.identity_resource_id
+        self.principal_ids = pulumi.Output.all(**principals) if principals else pulumi.Output.from_input({})
+        self.namespaces = pulumi.Output.from_input({w.name: w.namespace for w in settings.workloads})
+        self.secret_provider_classes = pulumi.Output.from_input(
+            {w: [c.class_name] for w, c in self.workloads.items()}
+        )
+        self.pods = pulumi.Output.from_input({w: c.pod_name for w, c in self.workloads.items() if c.pod_name})
+        self.deployments = pulumi.Output.from_input(
+            {w: c.deployment_name for w, c in self.workloads.items() if c.deployment_name}
+        )
+        accounts = {w.name: w.service_account_name() for w in settings.workloads} if self.workload_identity else {}
+        self.service_accounts = pulumi.Output.from_input(accounts)
+        self.pod_labels = pulumi.Output.from_input(
+            {w.name: dict(POD_LABELS) if self.workload_identity else {} for w in settings.workloads}
+        )
+        mounts = {
+            w.name: [volume_and_mount(self.workloads[w.name].class_name, mount_path=_mount_path(w))]
+            for w in settings.workloads
+        }
+        # Each workload's volumes carry what its mount waits for: a Pod spec built from them waits too.
+        self.volumes = pulumi.Output.all(
+            **{w: self._when_ready(w, [v for v, _ in pairs]) for w, pairs in mounts.items()}
+        )
+        self.volume_mounts = pulumi.Output.from_input({w: [m for _, m in pairs] for w, pairs in mounts.items()})
+        self.node_placement = pulumi.Output.from_input(settings_placement(settings))
+
+    def _when_ready(self, workload: str, value: Any) -> pulumi.Output[Any]:
+        """``value`` once everything the workload's mount needs exists."""
+        return pulumi.Output.all(*(r.urn for r in self._ready[workload])).apply(lambda _: value)
+
+    def outputs(self) -> dict[str, pulumi.Output[Any]]:
+        """The outputs by their schema (camelCase) names: what the component registers and the program exports."""
+        return {
+            "identityClientId": self.identity_client_id,
+            "identityResourceId": self.identity_resource_id,
+            "principalIds": self.principal_ids,
+            "namespaces": self.namespaces,
+            "secretProviderClasses": self.secret_provider_classes,
+            "pods": self.pods,
+            "deployments": self.deployments,
+            "serviceAccounts": self.service_accounts,
+            "podLabels": self.pod_labels,
+            "volumes": self.volumes,
+            "volumeMounts": self.volume_mounts,
+            "nodePlacement": self.node_placement,
+        }
+
+
+def _mount_path(workload: WorkloadSettings) -> str:
+    """Where a user's own container mounts the workload's objects: its Pod's mount path, else Linux's default."""
+    template = workload.template
+    return template.effective_mount_path() if template is not None else LINUX_MOUNT_PATH
