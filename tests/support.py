@@ -13,7 +13,7 @@ from typing import Any
 import pulumi
 
 from keyvault_csi.kubernetes.driver import TYPE as DRIVER_TYPE
-from keyvault_csi.settings.model import validate_settings
+from keyvault_csi.program.stack import validate_stack_settings
 from keyvault_csi.testing.mockgraph import DYNAMIC_NODE_IDENTITY, PLACEHOLDER_SUBSCRIPTION, Graph, evaluate
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -159,10 +159,10 @@ def assert_run_error(settings: dict[str, Any], expected: Iterable[str]) -> None:
     """``settings`` fails validation with one RunError containing every fragment (none: it passes)."""
     expected = list(expected)
     if not expected:
-        validate_settings(settings, prefix="keyvault-csi:")
+        validate_stack_settings(settings)
         return
     try:
-        validate_settings(settings, prefix="keyvault-csi:")
+        validate_stack_settings(settings)
     except pulumi.RunError as error:
         message = str(error)
     else:

@@ -44,50 +44,6 @@ def test_benchmarks_run_as_modules_without_path_hacks() -> None:
     assert {f"$(PY) -m benchmarks.{module}" for module in modules} <= {line.strip() for line in bench.splitlines()}
 
 
-def test_components_declared_per_workload_carry_no_class_annotations() -> None:
-    """docs/azure-rules.md §pulumi-class-annotations: Pulumi's SDK reads a resource class's
-    annotations at every registration, uncached; components made once per workload annotate
-    their attributes in ``__init__`` instead."""
-    import inspect
-
-    from keyvault_csi.kubernetes.pod import SecretsStorePod
-    from keyvault_csi.kubernetes.secret_provider_class import SecretProviderClass
-    from keyvault_csi.kubernetes.workload import Workload
-
-    for component in (Workload, SecretProviderClass, SecretsStorePod):
-        assert inspect.get_annotations(component) == {}, component.__name__
-
-
-def test_per_workload_resources_register_right_below_the_components(monkeypatch: pytest.MonkeyPatch) -> None:
-    """docs/azure-rules.md §pulumi-stack-traces: every registration records each frame above it, so
-    the children of a workload are declared in ``Workload.__init__`` (no helper in between) and each
-    ``Workload`` in ``AksKeyVaultSecrets.__init__``."""
-    import traceback
-
-    import pulumi.resource
-
-    from tests.support import ROOT
-
-    register = pulumi.resource.register_resource
-    stacks: dict[str, list[str]] = {}
-
-    def recording(res: object, ty: str, name: str, *args: object, **kwargs: object) -> None:
-        frames = traceback.extract_stack()
-        program = [i for i, f in enumerate(frames) if f.filename == str(ROOT / "__main__.py")]
-        if program:  # not the stack itself, which the runtime registers
-            below = frames[program[-1] + 1 :]
-            stacks.setdefault(
-                ty, [f"{Path(f.filename).name}:{f.name}" for f in below if "/keyvault_csi/" in f.filename]
-            )
-        register(res, ty, name, *args, **kwargs)  # type: ignore[arg-type]  # passed through unchanged
-
-    monkeypatch.setattr(pulumi.resource, "register_resource", recording)
-    run_ours(1)
-    assert stacks["keyvault-csi:index:Workload"] == ["component.py:__init__", "workload.py:__init__"]
-    for child in ("kubernetes:core/v1:Pod", "kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass"):
-        assert stacks[child] == ["component.py:__init__", "workload.py:__init__"], child
-
-
 def test_pairs_alternate_which_kind_runs_first() -> None:
     from benchmarks.handwritten import pair_orders
 

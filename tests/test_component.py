@@ -241,12 +241,30 @@ def test_protect_applies_to_identity_and_grants_only() -> None:
 
 def test_stack_outputs(graphs: dict[str, Graph]) -> None:
     outputs = graphs["userAssigned"].stack_outputs
+    volume = {
+        "name": "secrets-store-inline",
+        "csi": {
+            "driver": "secrets-store.csi.k8s.io",
+            "readOnly": True,
+            "volumeAttributes": {"secretProviderClass": "azure-kvname-nginx"},
+        },
+    }
     assert outputs == {
         "identityClientId": "<id-app.clientId>",
+        "identityResourceId": f"/subscriptions/{PLACEHOLDER}/resourceGroups/rg-identities/providers/"
+        "Microsoft.ManagedIdentity/userAssignedIdentities/id-app",
         "principalIds": {"identity": "<id-app.principalId>"},
-        "secretProviderClasses": ["default/azure-kvname-nginx"],
-        "pods": ["default/nginx-secrets-store-inline"],
-        "serviceAccounts": [],
+        "namespaces": {"nginx": "default"},
+        "secretProviderClasses": {"nginx": ["azure-kvname-nginx"]},
+        "pods": {"nginx": "nginx-secrets-store-inline"},
+        "deployments": {},
+        "serviceAccounts": {},
+        "podLabels": {"nginx": {}},
+        "volumes": {"nginx": [volume]},
+        "volumeMounts": {
+            "nginx": [{"name": "secrets-store-inline", "mountPath": "/mnt/secrets-store", "readOnly": True}]
+        },
+        "nodePlacement": {},
     }
 
 

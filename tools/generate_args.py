@@ -44,9 +44,9 @@ from keyvault_csi.model.settings import (
     Settings,
     WorkloadSettings,
 )
-from keyvault_csi.rules.objects import KeyVaultObject
 from keyvault_csi.rules.inputs import input_capable
 from keyvault_csi.rules.model import repeats
+from keyvault_csi.rules.objects import KeyVaultObject
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET = ROOT / "components" / "keyvault_csi" / "api" / "args.py"
@@ -181,7 +181,10 @@ def _imports(body: str, enums: dict[str, type[enum.Enum]]) -> str:
         line = f"from {module} import {', '.join(sorted(names))}"
         lines += [line] if len(line) <= 120 else [f"from {module} import (", *(f"    {n}," for n in sorted(names)), ")"]
     if enums:
-        lines += ["", "# Python callers may pass an enum member or its plain string; the schema analyzer sees the enum."]
+        lines += [
+            "",
+            "# Python callers may pass an enum member or its plain string; the schema analyzer sees the enum.",
+        ]
         lines += ["if TYPE_CHECKING:"] + [f"    {name}Value = {name} | str" for name in sorted(enums)]
         lines += ["else:"] + [f"    {name}Value = {name}" for name in sorted(enums)]
     return "\n".join(lines)

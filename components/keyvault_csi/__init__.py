@@ -43,7 +43,30 @@ _EXPORTS = {
     "NodeIdentityAssignmentArgs": "keyvault_csi.node_identity.resource",
 }
 
-__all__ = ["__version__", *sorted(_EXPORTS)]
+__all__ = [
+    "AksKeyVaultSecrets",
+    "AksKeyVaultSecretsArgs",
+    "DriverInstall",
+    "Environment",
+    "IdentityType",
+    "KeyVaultObject",
+    "NodeIdentityAssignment",
+    "NodeIdentityAssignmentArgs",
+    "NodeOS",
+    "PermissionModel",
+    "SeccompProfile",
+    "SecretObject",
+    "Settings",
+    "__version__",
+    "access_policy_permissions",
+    "node_placement",
+    "parse_objects",
+    "provider_parameters",
+    "render_objects",
+    "required_roles",
+    "secrets_store_volume",
+    "validate_settings",
+]
 
 
 def __getattr__(name: str) -> Any:
@@ -66,7 +89,14 @@ if TYPE_CHECKING:
     from keyvault_csi.model.settings import Settings
     from keyvault_csi.model.validate import validate_settings
     from keyvault_csi.node_identity.resource import NodeIdentityAssignment, NodeIdentityAssignmentArgs
-    from keyvault_csi.rules.choices import DriverInstall, Environment, IdentityType, NodeOS, PermissionModel, SeccompProfile
+    from keyvault_csi.rules.choices import (
+        DriverInstall,
+        Environment,
+        IdentityType,
+        NodeOS,
+        PermissionModel,
+        SeccompProfile,
+    )
     from keyvault_csi.rules.grants import access_policy_permissions, required_roles
     from keyvault_csi.rules.objects import KeyVaultObject, parse_objects, render_objects
     from keyvault_csi.rules.parameters import provider_parameters

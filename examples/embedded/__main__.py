@@ -13,7 +13,7 @@ from pulumi_azure_native import authorization, managedidentity, resources
 from pulumi_kubernetes.provider import Provider as KubernetesProvider
 
 from components import Cluster, Network, Vault
-from keyvault_csi import AksKeyVaultSecrets
+from keyvault_csi import AksKeyVaultSecrets, AksKeyVaultSecretsArgs
 
 config = pulumi.Config("platform")
 prefix = config.get("prefix") or "shop"
@@ -35,24 +35,24 @@ kubernetes = KubernetesProvider("aks", kubeconfig=cluster.kubeconfig)
 
 secrets = AksKeyVaultSecrets(
     "apps",
-    {
-        "tenantId": client.tenant_id,
-        "keyVault": {"name": vault.name, "resourceGroup": group.name, "permissionModel": "rbac"},
-        "identity": {"type": "userAssigned", "resourceId": identity.id},
-        "nodes": {"cluster": {"resourceGroup": group.name, "name": cluster.name}, "agentPools": pools},
-        "workloads": [
+    AksKeyVaultSecretsArgs(
+        tenant_id=client.tenant_id,
+        key_vault={"name": vault.name, "resource_group": group.name, "permission_model": "rbac"},
+        identity={"type": "userAssigned", "resource_id": identity.id},
+        nodes={"cluster": {"resource_group": group.name, "name": cluster.name}, "agent_pools": pools},
+        workloads=[
             {
                 "name": "web",
                 "namespace": "default",
-                "secretProviderClass": "web-secrets",  # a computed vault name cannot name the class
-                "objects": [{"objectName": "db-password", "objectType": "secret"}],
+                "secret_provider_class": "web-secrets",  # a computed vault name cannot name the class
+                "objects": [{"object_name": "db-password", "object_type": "secret"}],
                 "pod": {"image": "nginxinc/nginx-unprivileged"},
             }
         ],
-    },
+    ),
     pulumi.ResourceOptions(providers=[azure, kubernetes]),
 )
 
 pulumi.export("vaultName", vault.name)
 pulumi.export("identityClientId", secrets.identity_client_id)
-pulumi.export("secretProviderClasses", sorted(secrets.secret_provider_classes))
+pulumi.export("secretProviderClasses", secrets.secret_provider_classes)

@@ -14,6 +14,8 @@ import pulumi
 import pytest
 
 from keyvault_csi.azure.keyvault_access import KeyVaultAccess
+from keyvault_csi.azure.providers import SubscriptionProviders
+from keyvault_csi.model.settings import KeyVaultSettings
 from keyvault_csi.rules.objects import KeyVaultObject
 from keyvault_csi.testing.mockgraph import PLACEHOLDER_SUBSCRIPTION, Graph, evaluate
 from tests.support import ACCESS_POLICY, SUBSCRIPTION, TENANT, base_settings, identity_id, run_program
@@ -22,6 +24,19 @@ KUBELET_OID = "<aks-agentpool.objectId>"  # what the mock's getManagedCluster an
 EXISTING_OID = "<id-existing.principalId>"
 OTHER = "00000000-0000-0000-0000-0000000000bb"
 VAULT = "/resourceGroups/rg-secrets/providers/Microsoft.KeyVault/vaults/kvname"
+
+
+def declare_access(principals: dict[str, pulumi.Input[str]]) -> KeyVaultAccess:
+    """One access-policy ``KeyVaultAccess`` on ``kvname`` granting a secret to ``principals``."""
+    return KeyVaultAccess(
+        "access",
+        KeyVaultSettings(name="kvname", resource_group="rg-secrets", permission_model="accessPolicy"),
+        tenant_id=TENANT,
+        objects=[KeyVaultObject.model_validate({"objectName": "s", "objectType": "secret"})],
+        principals=principals,
+        providers=SubscriptionProviders(),
+        protect=False,
+    )
 
 
 def entry(object_id: str, **permissions: list[str]) -> dict[str, Any]:
@@ -99,19 +114,8 @@ def test_adopted_entries_are_reported_by_the_component() -> None:
     seen: dict[str, Any] = {}
 
     def program() -> None:
-        access = KeyVaultAccess(
-            "access",
-            {
-                "vaultName": "kvname",
-                "resourceGroup": "rg-secrets",
-                "tenantId": TENANT,
-                "objects": [KeyVaultObject.model_validate({"objectName": "s", "objectType": "secret"})],
-                "principals": {
-                    "a": "aaaaaaaa-0000-0000-0000-000000000000",
-                    "b": "bbbbbbbb-0000-0000-0000-000000000000",
-                },
-                "permissionModel": "accessPolicy",
-            },
+        access = declare_access(
+            {"a": "aaaaaaaa-0000-0000-0000-000000000000", "b": "bbbbbbbb-0000-0000-0000-000000000000"}
         )
         seen.update(access.adopted)
 
@@ -138,17 +142,7 @@ def access_policies_for(principals: dict[str, pulumi.Input[str]]) -> Callable[[]
     """A program declaring one access-policy ``KeyVaultAccess`` on ``kvname`` for ``principals``."""
 
     def program() -> None:
-        KeyVaultAccess(
-            "access",
-            {
-                "vaultName": "kvname",
-                "resourceGroup": "rg-secrets",
-                "tenantId": TENANT,
-                "objects": [KeyVaultObject.model_validate({"objectName": "s", "objectType": "secret"})],
-                "principals": principals,
-                "permissionModel": "accessPolicy",
-            },
-        )
+        declare_access(principals)
 
     return program
 

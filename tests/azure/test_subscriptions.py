@@ -16,7 +16,7 @@ import pytest
 from pulumi_kubernetes.provider import Provider as KubernetesProvider
 
 from keyvault_csi import AksKeyVaultSecrets
-from keyvault_csi.settings.model import validate_settings
+from keyvault_csi.model.validate import validate_settings
 from keyvault_csi.testing.mockgraph import Graph, RecordedResource, evaluate
 from tests.support import (
     ACCESS_POLICY,

@@ -9,8 +9,8 @@ import kubernetes_validate
 import pulumi
 import pytest
 
-from keyvault_csi.azure.workload_identity import AUDIENCE, MAX_CREDENTIALS, credential_name, subject
-from keyvault_csi.settings.model import validate_settings
+from keyvault_csi.model.validate import validate_settings
+from keyvault_csi.rules.workload_identity import AUDIENCE, MAX_CREDENTIALS, POD_LABELS, credential_name, subject
 from keyvault_csi.testing.mockgraph import DYNAMIC_NODE_IDENTITY, Graph, evaluate
 from tests.support import (
     ACCESS_POLICY,
@@ -245,24 +245,25 @@ def test_example_stack_evaluates_and_its_manifests_are_valid() -> None:
     assert graph.stack_outputs["identityClientId"] == "<id-shop-workloads.clientId>"
 
 
-def test_embedded_workload_identity_for_your_own_deployment() -> None:
-    """The component alone: accounts and credentials for Pods declared elsewhere."""
-    from keyvault_csi import WORKLOAD_IDENTITY_POD_LABELS, WorkloadIdentity
+def test_one_account_and_credential_per_distinct_service_account() -> None:
+    """Duplicates are declared once; a Pod waits for its own account and credential."""
+    from keyvault_csi.azure.workload_identity import WorkloadIdentity
+    from keyvault_csi.model.settings import IdentitySettings
+
+    identity = IdentitySettings(
+        type="workload",
+        name="id-app",
+        resource_group="rg-identities",
+        cluster={"resource_group": "rg-aks", "name": "aks"},
+    )
 
     def program() -> None:
         wi = WorkloadIdentity(
             "wi",
-            {
-                "identityName": "id-app",
-                "identityResourceGroup": "rg-identities",
-                "clientId": "11111111-1111-1111-1111-111111111111",
-                "cluster": {"resourceGroup": "rg-aks", "name": "aks"},
-                "serviceAccounts": [
-                    {"namespace": "shop", "name": "api"},
-                    {"namespace": "shop", "name": "api"},
-                    {"namespace": "ops", "name": "job"},
-                ],
-            },
+            identity,
+            client_id="11111111-1111-1111-1111-111111111111",
+            service_accounts=[("shop", "api"), ("shop", "api"), ("ops", "job")],
+            protect=False,
         )
         pulumi.export("waits", [r.urn for r in wi.waits_for("shop", "api")])
         pulumi.export("name", wi.service_account_name("ops", "job"))
@@ -273,4 +274,4 @@ def test_embedded_workload_identity_for_your_own_deployment() -> None:
     (api_credential,) = [c for c in graph.by_type(CREDENTIAL) if c.inputs["subject"] == subject("shop", "api")]
     assert graph.stack_outputs["waits"] == [api_account.urn, api_credential.urn]
     assert graph.stack_outputs["name"] == "job"
-    assert WORKLOAD_IDENTITY_POD_LABELS == {"azure.workload.identity/use": "true"}
+    assert POD_LABELS == {"azure.workload.identity/use": "true"}

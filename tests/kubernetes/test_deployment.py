@@ -7,8 +7,6 @@ import copy
 import kubernetes_validate
 import pytest
 
-from keyvault_csi.kubernetes.workload import Workload
-from keyvault_csi.rules.objects import KeyVaultObject
 from keyvault_csi.rules.rollout import OBJECTS_ANNOTATION
 from keyvault_csi.testing.mockgraph import evaluate
 from tests.kubernetes.test_pod import K8S_VERSION
@@ -109,34 +107,20 @@ def test_deployments_are_listed_by_the_component() -> None:
 
     from keyvault_csi import AksKeyVaultSecrets
 
-    found: dict[str, list[str]] = {}
-
     def program() -> None:
         secrets = AksKeyVaultSecrets("env", deployment_settings("kubelet"))
-        found["deployments"], found["pods"] = sorted(secrets.deployments), sorted(secrets.pods)
-        pulumi.export("n", len(secrets.deployments))
+        pulumi.export("deployments", secrets.deployments)
+        pulumi.export("pods", secrets.pods)
 
-    evaluate(program)
-    assert found == {"deployments": ["default/nginx"], "pods": []}
+    assert evaluate(program).stack_outputs == {"deployments": {"nginx": "nginx"}, "pods": {}}
 
 
-def test_workload_component_refuses_pod_and_deployment_together() -> None:
-    pod = {"namespace": "apps", "podName": "p", "image": "nginx", "secretProviderClass": ""}
-    args = {
-        "secretProviderClass": {
-            "namespace": "apps",
-            "className": "c",
-            "keyvaultName": "kvname",
-            "tenantId": "72f988bf-86f1-41af-91ab-2d7cd011db47",
-            "objects": [KeyVaultObject.model_validate({"objectName": "s", "objectType": "secret"})],
-            "userAssignedIdentityId": "id",
-        },
-        "pod": pod,
-        "deployment": {**pod, "replicas": 1},
-    }
-    with pytest.raises(ValueError, match="set pod or deployment, not both"):
-        evaluate(lambda: Workload("w", args))  # type: ignore[arg-type]  # a deliberately bad combination
-    args.pop("pod")
-    args["deployment"] = {**pod, "replicas": -1}
-    with pytest.raises(ValueError, match="replicas -1 is not allowed"):
-        evaluate(lambda: Workload("w", args))  # type: ignore[arg-type]  # a deliberately bad count
+def test_a_workload_refuses_pod_and_deployment_together_and_a_negative_count() -> None:
+    from tests.kubernetes.test_pod import refused
+
+    both = deployment_settings("kubelet")
+    both["workloads"][0]["pod"] = {"image": "nginx"}
+    assert "workloads[0]: set pod or deployment, not both" in refused(both)
+    negative = deployment_settings("kubelet")
+    negative["workloads"][0]["deployment"]["replicas"] = -1
+    assert "workloads[0].deployment.replicas: Input should be greater than or equal to 0; got -1" in refused(negative)

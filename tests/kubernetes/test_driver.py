@@ -7,8 +7,8 @@ import logging
 import pulumi
 import pytest
 
-from keyvault_csi.kubernetes.driver import ASSUMED, CsiDriver
-from keyvault_csi.testing.mockgraph import addon_answer, evaluate
+from keyvault_csi.kubernetes.driver import ASSUMED
+from keyvault_csi.testing.mockgraph import addon_answer
 from tests.support import (
     ACCESS_POLICY,
     DRIVER,
@@ -159,11 +159,13 @@ def test_aks_addon_as_configured_passes() -> None:
     assert len(run_program(settings).by_type(SPC)) == 1  # default mock: add-on on, rotation off
 
 
-def test_csi_driver_component_refuses_bad_arguments_before_registering() -> None:
-    with pytest.raises(ValueError, match="install aksAddon needs cluster"):
-        evaluate(lambda: CsiDriver("d", {"install": "aksAddon"}))
-    with pytest.raises(ValueError, match="set by this component"):
-        evaluate(lambda: CsiDriver("d", {"install": "helm", "values": {"windows": {"enabled": True}}}))
+def test_the_component_refuses_bad_driver_settings_before_registering() -> None:
+    from tests.kubernetes.test_pod import refused
+
+    no_cluster = {**base_settings("userAssigned"), "driver": {"install": "aksAddon"}}
+    assert "driver.cluster: install aksAddon verifies the cluster's add-on" in refused(no_cluster)
+    ours = {**base_settings("userAssigned"), "driver": {"install": "helm", "values": {"windows": {"enabled": True}}}}
+    assert "driver.values.windows.enabled: set by keyvault-csi" in refused(ours)
 
 
 def test_aks_addon_identity_is_the_add_on_identity_and_nothing_goes_on_nodes() -> None:

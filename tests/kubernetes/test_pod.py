@@ -1,21 +1,20 @@
-"""The CSI volume helper and the SecretsStorePod component, validated against Kubernetes' own schema."""
+"""The Pods a workload runs and the CSI volume helper, validated against Kubernetes' own schema."""
 
 from __future__ import annotations
 
 import re
-from decimal import Decimal
+from typing import Any
 
 import kubernetes_validate
 import pulumi
 import pytest
-from pulumi_azure_native import authorization
 
-from keyvault_csi.kubernetes.pod import TYPE, SecretsStorePod, SecretsStorePodArgs, secrets_store_volume
-from keyvault_csi.kubernetes.secret_provider_class import SecretProviderClass
-from keyvault_csi.rules.objects import KeyVaultObject
-from keyvault_csi.rules.pod import CSI_DRIVER, DEFAULT_IMAGE, parse_quantity
+from keyvault_csi.component import AksKeyVaultSecrets
+from keyvault_csi.kubernetes.pod import pod_spec, secrets_store_volume, volume_and_mount
+from keyvault_csi.model.settings import PodSettings
+from keyvault_csi.rules.pod import CSI_DRIVER
 from keyvault_csi.testing.mockgraph import evaluate
-from tests.support import POD, stack_graph
+from tests.support import ACCESS_POLICY, NODE_IDENTITY, POD, SPC, base_settings, stack_graph
 from tools.review.plan_files import kubernetes_manifests, manifest_of
 
 K8S_VERSION = "1.37.0"
@@ -25,19 +24,39 @@ VOLUME = {
 }
 
 
-def pod_args(**overrides) -> SecretsStorePodArgs:
-    return {
-        "namespace": "apps",
-        "podName": "kv-check",
-        "image": "nginx:1.27",
-        "secretProviderClass": "kv-app",
-        **overrides,
-    }
+def pod_settings(identity: str = "kubelet", **pod: Any) -> dict[str, Any]:
+    """Component arguments with one workload ``check`` in namespace ``apps`` whose Pod has ``pod`` over the defaults."""
+    settings = base_settings(identity)
+    settings["workloads"] = [
+        {
+            "name": "check",
+            "namespace": "apps",
+            "secretProviderClass": "kv-app",
+            "objects": [{"objectName": "secret1", "objectType": "secret"}],
+            "pod": {"name": "kv-check", "image": "nginx:1.27", **pod},
+        }
+    ]
+    return settings
 
 
-def declared_pod(**overrides) -> dict:
-    graph = evaluate(lambda: SecretsStorePod("check", pod_args(**overrides)))
-    return manifest_of(graph.one(POD, "check"))
+def declared_pod(**pod: Any) -> dict[str, Any]:
+    graph = evaluate(lambda: AksKeyVaultSecrets("app", pod_settings(**pod)))
+    return manifest_of(graph.one(POD, "app-apps-kv-check"))
+
+
+def refused(settings: dict[str, Any]) -> str:
+    """The RunError the component raises for ``settings``; nothing is declared."""
+    errors: list[str] = []
+
+    def program() -> None:
+        try:
+            AksKeyVaultSecrets("app", settings)
+        except pulumi.RunError as error:
+            errors.append(str(error))
+
+    assert [r for r in evaluate(program).resources if r.type != "pulumi:pulumi:Stack"] == []
+    (error,) = errors
+    return error
 
 
 def test_volume_helper_is_read_only_both_ways():
@@ -102,20 +121,16 @@ def test_linux_is_the_default_and_names_are_explicit():
     assert "serviceAccountName" not in manifest["spec"]
 
 
-def test_options_are_passed_through():
-    manifest = declared_pod(
-        mountPath="/run/secrets/kv",
-        containerName="web",
-        serviceAccountName="kv-reader",
-        labels={"app": "web"},
-        os="linux",
-    )
+def test_mount_path_service_account_and_labels_reach_the_pod():
+    manifest = declared_pod(mountPath="/run/secrets/kv", os="linux")
     assert kubernetes_validate.validate(manifest, K8S_VERSION, strict=True)
-    spec = manifest["spec"]
-    assert spec["serviceAccountName"] == "kv-reader"
-    assert spec["containers"][0]["name"] == "web"
-    assert spec["containers"][0]["volumeMounts"][0]["mountPath"] == "/run/secrets/kv"
-    assert manifest["metadata"]["labels"]["app"] == "web"
+    assert manifest["spec"]["containers"][0]["volumeMounts"][0]["mountPath"] == "/run/secrets/kv"
+    settings = pod_settings("workload")
+    graph = evaluate(lambda: AksKeyVaultSecrets("app", settings))
+    manifest = manifest_of(graph.one(POD, "app-apps-kv-check"))
+    assert kubernetes_validate.validate(manifest, K8S_VERSION, strict=True)
+    assert manifest["spec"]["serviceAccountName"] == "check"
+    assert manifest["metadata"]["labels"]["azure.workload.identity/use"] == "true"
 
 
 @pytest.mark.parametrize("mount_path", ["D:\\secrets", "c:/secrets"])
@@ -127,71 +142,36 @@ def test_windows_drive_paths(mount_path):
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"os": "darwin"}, "'darwin' is not allowed; use one of: linux, windows"),
+        ({"os": "darwin"}, "workloads[0].pod.os: 'darwin' is not allowed; use one of: linux, windows"),
         ({"os": "windows", "mountPath": "/mnt/secrets-store"}, "'/mnt/secrets-store' is not allowed on windows"),
         ({"mountPath": "mnt/secrets-store"}, "'mnt/secrets-store' is not allowed on linux"),
         ({"mountPath": "C:\\mnt"}, "is not allowed on linux"),
     ],
 )
 def test_bad_os_and_mount_paths_fail_before_anything_is_declared(overrides, message):
-    def program() -> None:
-        with pytest.raises(ValueError, match=message):
-            SecretsStorePod("check", pod_args(**overrides))
-
-    assert evaluate(program).resources == []
+    assert message in refused(pod_settings(**overrides))
 
 
 def test_pod_waits_for_the_class_grants_and_nodes_but_not_for_component_options():
-    """The class, a Key Vault grant and a node assignment stand in for what the Pod must wait for."""
-
     def program() -> None:
-        spc = SecretProviderClass(
-            "kv",
-            {
-                "namespace": "apps",
-                "className": "kv-app",
-                "keyvaultName": "kvname",
-                "tenantId": "tid",
-                "objects": [KeyVaultObject(objectName="secret1", objectType="secret")],
-                "userAssignedIdentityId": "",
-            },
-        )
-        grant = authorization.RoleAssignment(
-            "grant",
-            principal_id="p",
-            role_definition_id="r",
-            scope="/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kvname",
-        )
-        nodes = pulumi.CustomResource("test:index:NodeAssignments", "nodes", {})
         unrelated = pulumi.CustomResource("test:index:Unrelated", "unrelated", {})
-        SecretsStorePod(
-            "check",
-            pod_args(secretProviderClass=spc.class_name, dependsOn=[spc, grant, nodes]),
-            pulumi.ResourceOptions(depends_on=[unrelated]),
-        )
+        AksKeyVaultSecrets("app", pod_settings("userAssigned"), pulumi.ResourceOptions(depends_on=[unrelated]))
 
     graph = evaluate(program)
-    component = graph.one(TYPE, "check")
-    pod = graph.one(POD, "check")
-    assert pod.parent == component.urn
-    for name, type_ in [
-        ("kv", "kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass"),
-        ("grant", "azure-native:authorization:RoleAssignment"),
-        ("nodes", "test:index:NodeAssignments"),
-    ]:
-        assert graph.depends_on(pod, graph.one(type_, name)), name
+    pod = graph.one(POD, "app-apps-kv-check")
+    assert graph.depends_on(pod, graph.one(SPC, "app-apps-kv-app"))
+    assert graph.depends_on(pod, graph.by_type(ACCESS_POLICY)[0])
+    assert all(graph.depends_on(pod, node) for node in graph.by_type(NODE_IDENTITY))
     assert not graph.depends_on(pod, graph.one("test:index:Unrelated", "unrelated"))
     assert pod.inputs["spec"]["volumes"][0]["csi"]["volumeAttributes"] == {"secretProviderClass": "kv-app"}
     assert kubernetes_validate.validate(manifest_of(pod), K8S_VERSION, strict=True)
 
 
-def test_outputs():
-    def program() -> None:
-        pod = SecretsStorePod("check", pod_args())
-        pulumi.export("podName", pod.pod_name)
-        pulumi.export("namespace", pod.namespace)
-
-    assert evaluate(program).stack_outputs == {"podName": "kv-check", "namespace": "apps"}
+def test_volume_and_mount_are_what_the_pod_mounts():
+    volume, mount = volume_and_mount("kv-app")
+    spec = declared_pod()["spec"]
+    assert spec["volumes"][0] == volume == VOLUME
+    assert spec["containers"][0]["volumeMounts"][0] == mount
 
 
 def test_strict_validation_is_live():
@@ -339,36 +319,7 @@ def test_writable_root_needs_no_scratch():
     ],
 )
 def test_bad_overrides_fail_before_anything_is_declared(overrides, message):
-    def program() -> None:
-        with pytest.raises(ValueError, match=re.escape(message)):
-            SecretsStorePod("check", pod_args(**overrides))
-
-    assert evaluate(program).resources == []
-
-
-@pytest.mark.parametrize(
-    ("text", "value"),
-    [
-        ("100m", Decimal("0.1")),
-        ("0.5", Decimal("0.5")),
-        ("128Mi", Decimal(128 * 2**20)),
-        ("1G", Decimal(10**9)),
-        ("1e3", Decimal(1000)),
-        (".5Ki", Decimal(512)),
-    ],
-)
-def test_quantities(text, value):
-    assert parse_quantity(text) == value
-
-
-@pytest.mark.parametrize("text", ["", "-1", "1 Gi", "1mi", "Mi", "1.2.3"])
-def test_bad_quantities(text):
-    with pytest.raises(ValueError, match="not a resource quantity"):
-        parse_quantity(text)
-
-
-def test_default_image_runs_without_root():
-    assert DEFAULT_IMAGE == "nginxinc/nginx-unprivileged"
+    assert re.search(re.escape(message), refused(pod_settings(**overrides)))
 
 
 def _stack_pods(stack: str) -> dict[str, dict]:
@@ -422,17 +373,8 @@ def test_affinity_given_as_none_is_left_out() -> None:
     assert declared_pod(affinity=given)["spec"]["affinity"] == given
 
 
-def test_quantity_suffix_e_alone_is_exa_and_huge_exponents_are_refused_plainly() -> None:
-    """Kubernetes reads "1E" as 10^18 (exa) and "1e3" as 1000; a quantity too large to compute is a ValueError."""
-    assert parse_quantity("1E") == Decimal(10) ** 18
-    assert parse_quantity("2e3") == Decimal(2000)
-    with pytest.raises(ValueError, match="too large a resource quantity"):
-        parse_quantity("1e9999999")
-
-
 def test_none_overrides_send_no_nulls() -> None:
-    """Args objects left a None property out; the dict-built spec must too (a dict would send null)."""
-    from keyvault_csi.kubernetes.pod import check_pod, pod_spec
+    """An optional key given as None means "not set": no null reaches the engine (a dict would send it)."""
 
     def nulls(value: object) -> bool:
         if isinstance(value, dict):
@@ -442,5 +384,6 @@ def test_none_overrides_send_no_nulls() -> None:
         return False
 
     security = {"readOnlyRootFilesystem": None, "allowPrivilegeEscalation": None, "seccompProfile": None}
-    spec = pod_spec(check_pod(pod_args(securityContext=security, image=None)), "kv-app")  # type: ignore[arg-type, typeddict-item]  # the Nones are the point
-    assert not nulls(dict(spec)), spec
+    pod = PodSettings.model_validate({"securityContext": security, "nodeSelector": None, "affinity": None})
+    spec = pod_spec(pod, "kv-app")
+    assert not nulls(spec), spec

@@ -8,7 +8,9 @@ import pytest
 import yaml
 from pulumi_azure_native import managedidentity
 
-from keyvault_csi.kubernetes.secret_provider_class import TYPE, SecretProviderClass, SecretProviderClassArgs
+from keyvault_csi.kubernetes.secret_provider_class import class_parameters
+from keyvault_csi.kubernetes.workload import TYPE, Workload
+from keyvault_csi.model.settings import WorkloadSettings
 from keyvault_csi.rules.objects import KeyVaultObject, parse_objects
 from keyvault_csi.rules.parameters import provider_parameters
 from keyvault_csi.testing.mockgraph import evaluate
@@ -34,25 +36,29 @@ VM_USER = {"usePodIdentity": "false", "useVMManagedIdentity": "true", "userAssig
 VM_SYSTEM = {**VM_USER, "userAssignedIdentityID": ""}
 WORKLOAD = {"clientID": CLIENT, **COMMON, "usePodIdentity": "false", "useVMManagedIdentity": "false"}
 MODES = {
-    "vm-user-assigned": ({"userAssignedIdentityId": CLIENT}, VM_USER),
-    "vm-system-assigned": ({"userAssignedIdentityId": ""}, VM_SYSTEM),
-    "workload": ({"clientId": CLIENT}, WORKLOAD),
+    "vm-user-assigned": ({"user_assigned_identity_id": CLIENT}, VM_USER),
+    "vm-system-assigned": ({"user_assigned_identity_id": ""}, VM_SYSTEM),
+    "workload": ({"client_id": CLIENT}, WORKLOAD),
 }
+CHILD = "kv-apps-kv-app"
 
 
 def params(**overrides) -> dict:
     return provider_parameters(**{"keyvault_name": "kvname", "tenant_id": TENANT, "objects": OBJECTS, **overrides})
 
 
-def class_args(**overrides) -> SecretProviderClassArgs:
-    return {
-        "namespace": "apps",
-        "className": "kv-app",
-        "keyvaultName": "kvname",
-        "tenantId": TENANT,
-        "objects": OBJECTS,
-        **overrides,
-    }
+def declare_class(opts: pulumi.ResourceOptions | None = None, **parameters) -> Workload:
+    """A workload's class ``kv-app`` in namespace ``apps`` with ``parameters`` (identity, cloud) over the defaults."""
+    workload = WorkloadSettings(name="app", namespace="apps", objects=OBJECTS)
+    given = {"keyvault_name": "kvname", "tenant_id": TENANT, "objects": OBJECTS, **parameters}
+    return Workload(
+        "kv",
+        workload,
+        class_name="kv-app",
+        parameters=class_parameters("kv-app", **given),
+        resource_prefix="kv",
+        opts=opts,
+    )
 
 
 # --- provider_parameters ----------------------------------------------------------------------
@@ -148,9 +154,9 @@ def test_seed_class_is_reproduced_with_tenant_id_spelled_right():
 @pytest.mark.parametrize("mode", MODES)
 def test_component_declares_one_valid_class(mode, v1_schema):
     identity, expected = MODES[mode]
-    graph = evaluate(lambda: SecretProviderClass("kv-app", class_args(**identity)))
+    graph = evaluate(lambda: declare_class(**identity))
 
-    component = graph.one(TYPE, "kv-app")
+    component = graph.one(TYPE, "kv")
     (child,) = graph.by_type(CHILD_TYPE)
     assert [r.type for r in graph.resources] == [TYPE, CHILD_TYPE]
     assert child.parent == component.urn and child.custom
@@ -181,32 +187,25 @@ def test_crd_schema_refuses_non_string_parameters(v1_schema):
 
 def test_outputs_and_labels():
     def program() -> None:
-        spc = SecretProviderClass(
-            "kv",
-            class_args(userAssignedIdentityId="", labels={"team": "payments", "app.kubernetes.io/part-of": "shop"}),
-        )
-        pulumi.export("className", spc.class_name)
-        pulumi.export("namespace", spc.namespace)
+        workload = declare_class(user_assigned_identity_id="")
+        pulumi.export("className", workload.class_name)
+        pulumi.export("namespace", workload.namespace)
 
     graph = evaluate(program)
     assert graph.stack_outputs == {"className": "kv-app", "namespace": "apps"}
-    assert graph.one(CHILD_TYPE, "kv").inputs["metadata"]["labels"] == {
+    assert graph.one(CHILD_TYPE, CHILD).inputs["metadata"]["labels"] == {
         "app.kubernetes.io/managed-by": "pulumi",
-        "app.kubernetes.io/part-of": "shop",
-        "team": "payments",
+        "app.kubernetes.io/part-of": "keyvault-csi",
     }
 
 
 def test_cloud_settings_reach_the_class():
     graph = evaluate(
-        lambda: SecretProviderClass(
-            "kv",
-            class_args(
-                clientId=CLIENT, cloudName="AzureStackCloud", cloudEnvFileName="/etc/kubernetes/azurestack.json"
-            ),
+        lambda: declare_class(
+            client_id=CLIENT, cloud_name="AzureStackCloud", cloud_env_file_name="/etc/kubernetes/azurestack.json"
         )
     )
-    parameters = graph.one(CHILD_TYPE, "kv").inputs["spec"]["parameters"]
+    parameters = graph.one(CHILD_TYPE, CHILD).inputs["spec"]["parameters"]
     assert (parameters["cloudName"], parameters["cloudEnvFileName"]) == (
         "AzureStackCloud",
         "/etc/kubernetes/azurestack.json",
@@ -216,11 +215,11 @@ def test_cloud_settings_reach_the_class():
 def test_identity_client_id_output_flows_into_the_class():
     def program() -> None:
         identity = managedidentity.UserAssignedIdentity("id-app", resource_group_name="rg", resource_name_="id-app")
-        SecretProviderClass("kv", class_args(userAssignedIdentityId=identity.client_id))
+        declare_class(user_assigned_identity_id=identity.client_id)
 
     graph = evaluate(program)
     identity = graph.one("azure-native:managedidentity:UserAssignedIdentity", "id-app")
-    child = graph.one(CHILD_TYPE, "kv")
+    child = graph.one(CHILD_TYPE, CHILD)
     assert child.inputs["spec"]["parameters"]["userAssignedIdentityID"] == "<id-app.clientId>"
     assert graph.depends_on(child, identity)
 
@@ -228,17 +227,17 @@ def test_identity_client_id_output_flows_into_the_class():
 def test_component_options_are_not_copied_to_the_child():
     def program() -> None:
         other = pulumi.CustomResource("test:index:Other", "other", {})
-        SecretProviderClass("kv", class_args(clientId=CLIENT), pulumi.ResourceOptions(depends_on=[other]))
+        declare_class(pulumi.ResourceOptions(depends_on=[other]), client_id=CLIENT)
 
     graph = evaluate(program)
     other = graph.one("test:index:Other", "other")
     assert graph.one(TYPE, "kv").dependencies == [other.urn]
-    assert graph.one(CHILD_TYPE, "kv").dependencies == []
+    assert graph.one(CHILD_TYPE, CHILD).dependencies == []
 
 
-def test_invalid_args_fail_before_anything_is_declared():
+def test_invalid_parameters_fail_before_anything_is_declared():
     def program() -> None:
         with pytest.raises(ValueError, match="exactly one of"):
-            SecretProviderClass("kv", class_args(userAssignedIdentityId="", clientId=CLIENT))
+            declare_class(user_assigned_identity_id="", client_id=CLIENT)
 
     assert evaluate(program).resources == []

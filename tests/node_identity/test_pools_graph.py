@@ -145,12 +145,8 @@ def test_the_top_level_component_exposes_the_placement_for_users_pods() -> None:
     from keyvault_csi import AksKeyVaultSecrets
     from keyvault_csi.testing.mockgraph import evaluate
 
-    found: dict[str, Any] = {}
-
     def program() -> None:
-        settings = with_nodes("userAssigned", POOLS)
-        component = AksKeyVaultSecrets("kv", settings)
-        found.update(component.node_placement)
+        component = AksKeyVaultSecrets("kv", with_nodes("userAssigned", POOLS))
+        pulumi.export("placement", component.node_placement)
 
-    evaluate(program)
-    assert list(found) == ["affinity"]
+    assert list(evaluate(program).stack_outputs["placement"]) == ["affinity"]

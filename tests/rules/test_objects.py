@@ -117,9 +117,10 @@ def test_no_type_coercion(fields):
     error_of(**fields)
 
 
-def test_unknown_and_misspelt_fields_are_refused():
+def test_unknown_and_misspelt_fields_are_refused_and_python_names_accepted():
     assert "objectname" in error_of(objectname="x")
-    assert "object_alias" in error_of(object_alias="x")
+    assert "objectalias" in error_of(objectalias="x")
+    assert obj(object_alias="x") == obj(objectAlias="x")
 
 
 def test_objects_are_frozen_and_hashable():

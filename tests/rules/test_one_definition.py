@@ -10,11 +10,11 @@ from typing import Any
 import pulumi
 import pytest
 
+from keyvault_csi.model.validate import validate_settings
 from keyvault_csi.rules import grants, names, objects, parameters
 from keyvault_csi.rules.objects import KeyVaultObject, file_conflicts, render_objects
 from keyvault_csi.rules.parameters import provider_parameters
 from keyvault_csi.rules.secret_sync import SecretObject
-from keyvault_csi.settings.model import validate_settings
 from policy.keyvault_csi_policy import keyvault_access, secret_provider_class
 from tests.support import TENANT, base_settings
 
@@ -139,7 +139,8 @@ def test_crd_version_and_csi_driver_are_one_constant_for_components_and_policy()
     from keyvault_csi.rules import pod
     from policy.keyvault_csi_policy import pods
 
-    assert component.API_VERSION == secret_provider_class.API_VERSION == parameters.CRD_API_VERSION
+    manifest = component.class_inputs("c", "ns", {})
+    assert manifest["api_version"] == secret_provider_class.API_VERSION == parameters.CRD_API_VERSION
     assert parameters.CRD_API_VERSION == f"{parameters.CRD_GROUP}/v1" == "secrets-store.csi.x-k8s.io/v1"
     assert vars(pods)["CSI_DRIVER"] is pod.CSI_DRIVER
     (deprecated,) = secret_provider_class.problems(
@@ -149,22 +150,22 @@ def test_crd_version_and_csi_driver_are_one_constant_for_components_and_policy()
     assert f"use apiVersion {parameters.CRD_API_VERSION!r}" in deprecated
 
 
-def test_node_kinds_are_one_literal_for_settings_and_the_node_component() -> None:
-    import typing
-
-    from keyvault_csi.node_identity.assignments import COMPUTE_TYPES, NodeArgs
+def test_node_kinds_are_one_enum_for_settings_and_the_node_component() -> None:
+    from keyvault_csi.model.settings import NodeSettings
+    from keyvault_csi.node_identity.assignments import COMPUTE_TYPES, POOL, nodes_of
     from keyvault_csi.rules.choices import NodeKind
-    from keyvault_csi.settings.model import NodeSettings
 
-    assert set(COMPUTE_TYPES) == set(typing.get_args(NodeKind))
+    assert set(COMPUTE_TYPES) == set(NodeKind)
     # A node is a scale set or VM (NodeKind), or an AKS agent pool whose scale set is found at deploy time.
-    # NodeArgs holds pulumi.Input[str] keys: resolve its forward references with pulumi's Output.
-    import pulumi
-
-    hints = typing.get_type_hints(NodeArgs, localns={"Output": pulumi.Output, "T": typing.Any})
-    assert hints["kind"] == NodeKind | typing.Literal["pool"]
-    nodes = NodeSettings.model_validate({"scaleSets": [{"resourceGroup": "mc", "name": "pool"}]})
-    assert [kind for kind, _ in nodes.all()] == ["vmss"]
+    nodes = NodeSettings.model_validate(
+        {
+            "scaleSets": [{"resourceGroup": "mc", "name": "pool"}],
+            "cluster": {"resourceGroup": "rg", "name": "aks"},
+            "agentPools": ["np1"],
+        }
+    )
+    assert [kind for kind, _ in nodes.compute()] == ["vmss"]
+    assert [node.kind for node in nodes_of(nodes)] == [NodeKind.VMSS, POOL]
 
 
 def test_repeats_counts_each_value_given_more_than_once_in_order() -> None:
@@ -190,21 +191,14 @@ def test_repeated_groups_indexes_by_key_for_every_used_twice_rule() -> None:
         validate_settings(two_names)
 
 
-def test_seccomp_profiles_are_one_literal_for_settings_pod_rules_and_schema() -> None:
-    import typing
+def test_seccomp_profiles_are_one_enum_for_settings_pod_rules_and_schema() -> None:
+    from keyvault_csi.rules.choices import SeccompProfile
+    from keyvault_csi.rules.pod import PodSecurity
 
-    from keyvault_csi.rules import pod
-    from keyvault_csi.settings.model import PodSecuritySettings
-
-    assert pod.SECCOMP_PROFILES == typing.get_args(pod.SeccompProfile) == ("RuntimeDefault", "Unconfined")
-    problem = pod.seccomp_problem("Localhost")
-    assert problem == "'Localhost' is not allowed; use one of: RuntimeDefault, Unconfined"
-    assert pod.seccomp_problem("Unconfined") is None and pod.seccomp_problem(None) is None
-    assert pod.security_problems("linux", {"seccompProfile": "Localhost"}) == [
-        f"securityContext.seccompProfile: {problem}"
-    ]
+    assert list(SeccompProfile) == ["RuntimeDefault", "Unconfined"]
+    problem = "'Localhost' is not allowed; use one of: RuntimeDefault, Unconfined"
     error = settings_error(
         lambda raw: raw["workloads"][0]["pod"].update(securityContext={"seccompProfile": "Localhost"})
     )
     assert f"workloads[0].pod.securityContext.seccompProfile: {problem}" in error
-    assert PodSecuritySettings.model_validate({"seccompProfile": "Unconfined"}).seccomp_profile == "Unconfined"
+    assert PodSecurity.model_validate({"seccompProfile": "Unconfined"}).seccomp_profile == SeccompProfile.UNCONFINED

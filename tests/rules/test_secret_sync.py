@@ -10,11 +10,9 @@ import kubernetes_validate
 import pulumi
 import pytest
 
-from keyvault_csi.kubernetes.secret_provider_class import SecretProviderClass
+from keyvault_csi.model.validate import validate_settings
 from keyvault_csi.rules.objects import KeyVaultObject
 from keyvault_csi.rules.secret_sync import SecretObject, check_sync_sources
-from keyvault_csi.settings.model import validate_settings
-from keyvault_csi.testing.mockgraph import evaluate
 from tests.support import POD, SPC, TENANT, assert_run_error, base_settings, run_program, stack_graph
 from tools.review.plan_files import kubernetes_manifests
 
@@ -270,31 +268,17 @@ def test_sync_mistakes_are_one_clear_run_error(label: str, change, expected: lis
     assert_run_error(settings, expected)
 
 
-def test_the_class_component_checks_its_own_sync_sources() -> None:
+def test_the_class_parameters_check_their_own_sync_sources() -> None:
+    from keyvault_csi.kubernetes.secret_provider_class import class_parameters
+
     objects = [KeyVaultObject(objectName="db-password", objectType="secret", objectAlias="db")]
     sync = [SecretObject(secretName="app", data=[{"objectName": "db-password", "key": "password"}])]
     with pytest.raises(ValueError, match=r"objectName 'db-password' is not a mounted file; allowed: 'db'"):
         check_sync_sources(objects, sync)
-    errors: list[Exception] = []
-
-    def program() -> None:
-        try:
-            SecretProviderClass(
-                "spc",
-                {
-                    "namespace": "default",
-                    "className": "app",
-                    "keyvaultName": "kvname",
-                    "tenantId": TENANT,
-                    "objects": objects,
-                    "userAssignedIdentityId": "",
-                    "secretObjects": sync,
-                },
-            )
-        except ValueError as error:
-            errors.append(error)
-
-    assert evaluate(program).resources == [] and errors, "a bad class must fail before anything is registered"
+    with pytest.raises(ValueError, match=r"objectName 'db-password' is not a mounted file; allowed: 'db'"):
+        class_parameters(
+            "app", keyvault_name="kvname", tenant_id=TENANT, objects=objects, secret_objects=sync, client_id="c"
+        )
 
 
 def test_example_stack_syncs_an_opaque_and_a_tls_secret(v1_schema: dict) -> None:
@@ -312,14 +296,19 @@ def test_example_stack_syncs_an_opaque_and_a_tls_secret(v1_schema: dict) -> None
     ]
 
 
-def test_sync_problems_come_with_every_other_problem() -> None:
+def test_sync_problems_come_together_once_every_key_is_valid() -> None:
+    """Cross-key rules run over the validated settings: every single-key problem first, then every sync problem."""
     settings = synced()
     settings["workloads"][0]["objects"][0]["objectType"] = "Secret"
     settings["workloads"][0]["secretObjects"][0]["data"][0]["objectName"] = "missing"
     settings["workloads"][0]["pod"]["env"][0]["secretKeyRef"]["key"] = "pwd"
     with pytest.raises(pulumi.RunError) as caught:
         validate_settings(settings, prefix="keyvault-csi:")
+    assert "(1 problem)" in str(caught.value) and "objects[0].objectType: 'Secret'" in str(caught.value)
+    settings["workloads"][0]["objects"][0]["objectType"] = "secret"
+    with pytest.raises(pulumi.RunError) as caught:
+        validate_settings(settings, prefix="keyvault-csi:")
     message = str(caught.value)
-    assert "(3 problems)" in message, message
-    for fragment in ("objects[0].objectType: 'Secret'", "data[0].objectName: 'missing'", "secretKeyRef.key: 'pwd'"):
+    assert "(2 problems)" in message, message
+    for fragment in ("data[0].objectName: 'missing'", "secretKeyRef.key: 'pwd'"):
         assert fragment in message, message

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from keyvault_csi.kubernetes.driver import driver_args
-from keyvault_csi.settings.model import validate_settings
-from tests.support import assert_run_error, base_settings
+from keyvault_csi.model.validate import validate_settings
+from keyvault_csi.program.stack import validate_stack_settings
+from tests.support import RELEASE, assert_run_error, base_settings, run_program
 
 SYNCED = [{"secretName": "app", "type": "Opaque", "data": [{"objectName": "secret1", "key": "password"}]}]
 
@@ -23,7 +23,8 @@ def with_driver(driver: dict[str, Any], identity: str = "kubelet", **workload: A
 def test_driver_defaults_to_none_and_declares_nothing() -> None:
     settings = validate_settings(base_settings("kubelet"))
     assert settings.driver.install == "none"
-    assert driver_args(settings) is None
+    graph = run_program(base_settings("kubelet"))
+    assert graph.by_type(RELEASE) == [] and [r for r in graph.resources if "CsiDriver" in r.type] == []
 
 
 @pytest.mark.parametrize(
@@ -126,20 +127,24 @@ def test_aks_addon_needs_a_cluster_reference() -> None:
 def test_aks_addon_cluster_defaults_to_identity_then_kubernetes_cluster(identity, extra, expected) -> None:
     raw = with_driver({"install": "aksAddon"}, identity=identity)
     raw.update(extra)
-    args = driver_args(validate_settings(raw))
-    assert args is not None and args["cluster"] == expected
+    cluster = validate_stack_settings(raw).driver_cluster()
+    assert cluster is not None and cluster.model_dump(exclude_none=True) == expected
+
+
+def released(settings: dict[str, Any]) -> tuple[bool, bool]:
+    """(syncSecret, windows) of the driver's Helm release the program declares."""
+    (release,) = run_program(settings).by_type(RELEASE)
+    values = release.inputs["values"]
+    return values["secrets-store-csi-driver"]["syncSecret"]["enabled"], values["windows"]["enabled"]
 
 
 def test_helm_sync_and_windows_follow_the_workloads_unless_set() -> None:
-    plain = driver_args(validate_settings(with_driver({"install": "helm"})))
-    assert plain is not None and (plain["syncSecret"], plain["windows"]) == (False, False)
+    assert released(with_driver({"install": "helm"})) == (False, False)
     needed = with_driver({"install": "helm"}, secretObjects=SYNCED)
     needed["workloads"][0]["pod"]["os"] = "windows"
     needed["workloads"][0]["pod"]["mountPath"] = "C:\\mnt\\secrets-store"
-    args = driver_args(validate_settings(needed))
-    assert args is not None and (args["syncSecret"], args["windows"]) == (True, True)
-    forced = driver_args(validate_settings(with_driver({"install": "helm", "syncSecret": True, "windows": True})))
-    assert forced is not None and (forced["syncSecret"], forced["windows"]) == (True, True)
+    assert released(needed) == (True, True)
+    assert released(with_driver({"install": "helm", "syncSecret": True, "windows": True})) == (True, True)
 
 
 def test_aks_addon_identity_takes_only_a_cluster_and_refuses_nodes() -> None:
@@ -149,12 +154,10 @@ def test_aks_addon_identity_takes_only_a_cluster_and_refuses_nodes() -> None:
     bad["identity"]["name"] = "id-app"
     bad["nodes"] = {"scaleSets": [{"resourceGroup": "MC_rg", "name": "aks-np-vmss"}]}
     assert_run_error(
-        bad,
-        [
-            "keyvault-csi:identity: type aksAddon takes only cluster: {resourceGroup, name}; got ['cluster', 'name']",
-            "keyvault-csi:nodes: refused for identity type aksAddon",
-        ],
+        bad, ["keyvault-csi:identity: type aksAddon takes only cluster: {resourceGroup, name}; got ['cluster', 'name']"]
     )
+    del bad["identity"]["name"]  # the cross-key rules run once every key is valid
+    assert_run_error(bad, ["keyvault-csi:nodes: refused for identity type aksAddon"])
 
 
 def test_aks_addon_identity_with_a_helm_driver_is_refused() -> None:

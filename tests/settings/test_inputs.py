@@ -13,8 +13,9 @@ from pulumi_azure_native import containerservice, keyvault, resources
 from pulumi_kubernetes.provider import Provider as KubernetesProvider
 
 from keyvault_csi import AksKeyVaultSecrets
+from keyvault_csi.model.validate import validate_settings
+from keyvault_csi.program.stack import validate_stack_settings
 from keyvault_csi.rules.objects import parse_objects
-from keyvault_csi.settings.model import validate_settings
 from keyvault_csi.testing import KeyVaultCsiMocks
 from keyvault_csi.testing.mockgraph import Graph, evaluate
 from tests.support import IDENTITY_ID, NODE_IDENTITY, ROLE_ASSIGNMENT, SPC, TENANT, base_settings
@@ -288,7 +289,7 @@ def test_the_component_refuses_the_kubernetes_key_and_points_to_providers() -> N
     assert "pulumi.ResourceOptions(providers=[azure, k8s])" in message
     assert [r.type for r in evaluate(lambda: None).resources] == []
     # The program still takes it from stack config (tests/test_component.py covers its sources).
-    validate_settings(settings | {"tenantId": TENANT}, prefix="keyvault-csi:")
+    validate_stack_settings(settings | {"tenantId": TENANT})
 
 
 def test_the_component_declares_nothing_when_an_argument_is_refused() -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from keyvault_csi.settings.model import validate_settings
+from keyvault_csi.model.validate import validate_settings
 from keyvault_csi.testing.mockgraph import evaluate
 from tests.support import ROOT, as_stack_config, assert_run_error, base_settings, program_errors
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Callable
 from typing import Any
@@ -10,9 +11,9 @@ import pulumi
 import pytest
 
 from keyvault_csi import AksKeyVaultSecrets
-from keyvault_csi.settings.model import validate_settings
+from keyvault_csi.model.validate import validate_settings
 from keyvault_csi.testing.mockgraph import evaluate
-from tests.support import IDENTITY_ID, as_stack_config, assert_run_error, base_settings, program_errors
+from tests.support import IDENTITY_ID, TENANT, as_stack_config, assert_run_error, base_settings, program_errors
 
 Mutation = Callable[[dict[str, Any]], None]
 
@@ -72,7 +73,7 @@ CASES: list[tuple[str, str, Mutation, list[str]]] = [
         "permission-model",
         "userAssigned",
         set_in("keyVault.permissionModel", "iam"),
-        ["keyVault.permissionModel", "'iam'", "'accessPolicy'", "'rbac'", "'auto'"],
+        ["keyVault.permissionModel: 'iam' is not allowed; use one of: accessPolicy, rbac, auto"],
     ),
     (
         "tenant-not-guid",
@@ -173,7 +174,7 @@ CASES: list[tuple[str, str, Mutation, list[str]]] = [
         "identity-type",
         "userAssigned",
         set_in("identity.type", "podIdentity"),
-        ["identity.type", "'podIdentity'", "'userAssigned'", "'systemAssigned'", "'kubelet'"],
+        ["identity.type: 'podIdentity' is not allowed; use one of: userAssigned, systemAssigned, kubelet"],
     ),
     (
         "user-needs-name-or-id",
@@ -259,7 +260,7 @@ CASES: list[tuple[str, str, Mutation, list[str]]] = [
         "os-unknown",
         "userAssigned",
         set_in("workloads.0.pod.os", "darwin"),
-        ["workloads[0].pod.os", "'darwin'", "'linux'", "'windows'"],
+        ["workloads[0].pod.os: 'darwin' is not allowed; use one of: linux, windows"],
     ),
     (
         "cloud-unknown",
@@ -462,16 +463,31 @@ def test_valid_modes_pass(mode: str) -> None:
 
 
 def test_all_problems_are_reported_at_once() -> None:
+    """Every single-key problem at once; the rules across keys (all of them at once) when those are fixed."""
     settings = base_settings("kubelet")
     settings["keyVault"]["name"] = "1kv"
     settings["tenantId"] = "nope"
     settings["nodes"] = {"scaleSets": [{"resourceGroup": "rg", "name": "vmss"}]}
+    settings["workloads"].append(copy.deepcopy({**settings["workloads"][0], "pod": None}))
     obj(settings).update(objectType="Secret", objectNmae="x")
     with pytest.raises(pulumi.RunError) as caught:
         validate_settings(settings, prefix="keyvault-csi:")
     message = str(caught.value)
-    assert "(5 problems)" in message, message
-    for fragment in ("keyVault.name", "tenantId", "nodes: refused", "objectType", "objectNmae"):
+    assert "(4 problems)" in message, message
+    for fragment in ("keyVault.name", "tenantId", "objectType", "objectNmae"):
+        assert fragment in message
+    settings["keyVault"]["name"], settings["tenantId"] = "kvname", TENANT
+    obj(settings).update(objectType="secret")
+    del obj(settings)["objectNmae"]
+    with pytest.raises(pulumi.RunError) as caught:
+        validate_settings(settings, prefix="keyvault-csi:")
+    message = str(caught.value)
+    assert "(3 problems)" in message, message
+    for fragment in (
+        "nodes: refused",
+        "SecretProviderClass 'azure-kvname-nginx' declared twice",
+        "'nginx' is used more",
+    ):
         assert fragment in message
 
 

@@ -15,7 +15,7 @@ import pytest
 import yaml
 from pulumi_kubernetes.provider import Provider as KubernetesProvider
 
-from keyvault_csi.settings.model import validate_settings
+from keyvault_csi.model.validate import validate_settings
 from keyvault_csi.testing.mockgraph import Graph, evaluate
 from tests.support import IDENTITY, ROOT, base_settings, run_program, stack_graph
 from tools.review.stackfile import available_stacks

@@ -4,7 +4,7 @@ import pulumi
 import pytest
 from pulumi_azure_native import keyvault, resources
 
-from keyvault_csi import AksKeyVaultSecrets
+from keyvault_csi import AksKeyVaultSecrets, AksKeyVaultSecretsArgs
 from keyvault_csi.testing import KeyVaultCsiMocks
 
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
@@ -29,18 +29,18 @@ def my_program() -> tuple[keyvault.Vault, AksKeyVaultSecrets]:
     )
     secrets = AksKeyVaultSecrets(
         "shop",
-        {
-            "tenantId": TENANT,
-            "keyVault": {"name": vault.name, "resourceGroup": group.name, "permissionModel": "rbac"},
-            "identity": {"type": "kubelet", "cluster": {"resourceGroup": "rg-shop", "name": "aks-shop"}},
-            "workloads": [
+        AksKeyVaultSecretsArgs(
+            tenant_id=TENANT,
+            key_vault={"name": vault.name, "resource_group": group.name, "permission_model": "rbac"},
+            identity={"type": "kubelet", "cluster": {"resource_group": "rg-shop", "name": "aks-shop"}},
+            workloads=[
                 {
                     "name": "web",
-                    "secretProviderClass": "web-secrets",  # the default name needs a plain vault name
-                    "objects": [{"objectName": "db-password", "objectType": "secret"}],
+                    "secret_provider_class": "web-secrets",  # the default name needs a plain vault name
+                    "objects": [{"object_name": "db-password", "object_type": "secret"}],
                 }
             ],
-        },
+        ),
     )
     return vault, secrets
 

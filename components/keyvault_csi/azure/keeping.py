@@ -8,7 +8,16 @@ every mount of the running Pods, so a protected one is also kept in Azure (docs/
 
 from __future__ import annotations
 
+from typing import TypedDict
 
-def keeping(protect: bool) -> dict[str, bool]:
-    """The resource options (``protect``, ``retain_on_delete``) of an identity, grant or credential we create."""
+
+class Keeping(TypedDict):
+    """Resource options: ``pulumi.ResourceOptions(..., **keeping(protect))``."""
+
+    protect: bool
+    retain_on_delete: bool
+
+
+def keeping(protect: bool) -> Keeping:
+    """The resource options of an identity, grant or credential we create."""
     return {"protect": protect, "retain_on_delete": protect}

@@ -76,7 +76,7 @@ class KeyVaultAccess(pulumi.ComponentResource):
         program creates) needs an explicit ``permissionModel``."""
         super().__init__(TYPE, name, None, opts)
         self._settings, self._tenant_id, self._objects, self._principals = vault, tenant_id, objects, principals
-        self._protect = protect
+        self._keep_grants = protect
         self._vault: keyvault.GetVaultResult | None = None
         self.adopted = {}
         # RBAC names the subscription in its scope; only vault reads and access policies need a provider there.
@@ -145,7 +145,7 @@ class KeyVaultAccess(pulumi.ComponentResource):
         vault = _plain_vault(self._settings)  # None: no entries were read, so none is adopted
         previous: pulumi.Resource | None = None
         for key, principal_id in sorted(self._principals.items()):
-            options = keeping(self._protect)
+            options = keeping(self._keep_grants)
             policy: keyvault.AccessPolicyEntryArgsDict = {
                 "tenant_id": self._tenant_id,
                 "object_id": principal_id,
@@ -157,7 +157,7 @@ class KeyVaultAccess(pulumi.ComponentResource):
                 # azure-native refuses to create an entry that exists, and its delete drops the whole
                 # entry: import it, keep every permission it has, never delete it (existing-grants.md).
                 policy, import_id = self._adopt(key, entry, needed, vault)
-                options["retain_on_delete"] = True
+                options["retain_on_delete"] = True  # never delete an entry we did not create
             self.grants.append(
                 keyvault.AccessPolicy(
                     f"{name}-{key}",
@@ -233,7 +233,7 @@ class KeyVaultAccess(pulumi.ComponentResource):
                             partial(_assignment_name, role_guid)
                         ),
                         description=f"keyvault-csi: {role_name} for {key}",
-                        opts=pulumi.ResourceOptions(parent=self, **keeping(self._protect)),
+                        opts=pulumi.ResourceOptions(parent=self, **keeping(self._keep_grants)),
                     )
                 )
 

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from typing import Any, Self, cast
 
 import pulumi
+from pulumi.provider.experimental import host
 
 from keyvault_csi.api.args import AksKeyVaultSecretsArgs
 from keyvault_csi.azure.identity import ManagedIdentity
@@ -88,7 +89,8 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
         children, configured with ``provider_settings``, azure-native provider keyword arguments;
         docs/existing-grants.md).
         """
-        settings = validate_settings(cast(Mapping[str, Any], args))
+        # The plugin process serves other languages, which write camelCase; the host hands us Python's names.
+        settings = validate_settings(cast(Mapping[str, Any], args), python=False if host.is_hosting else None)
         super().__init__(TYPE, name, None, opts)
         self._settings = settings
         self.driver: CsiDriver | None = None
@@ -118,7 +120,9 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
             tenant_id=settings.tenant_id,
             objects=[obj for w in settings.workloads for obj in w.objects],
             # A principal read at preview is checked against the vault's existing entries.
-            principals={"identity": known} if known and settings.identity.type != IdentityType.SYSTEM_ASSIGNED else principals,
+            principals={"identity": known}
+            if known and settings.identity.type != IdentityType.SYSTEM_ASSIGNED
+            else principals,
             providers=providers,
             protect=settings.protect,
             opts=pulumi.ResourceOptions(parent=self),
@@ -146,9 +150,7 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
         """The component from settings validated already (:func:`keyvault_csi.validate_settings`)."""
         # __init__ takes validated settings as they are; its annotation is the schema's args type.
         args = cast(AksKeyVaultSecretsArgs, settings)
-        return cls(
-            name, args, opts, subscription_providers=subscription_providers, provider_settings=provider_settings
-        )
+        return cls(name, args, opts, subscription_providers=subscription_providers, provider_settings=provider_settings)
 
     def _principals(self) -> dict[str, pulumi.Output[str]]:
         """What the Key Vault grants name: each node's own identity (systemAssigned), else the identity."""
@@ -238,9 +240,7 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
         self.identity_resource_id = self.identity.identity_resource_id
         self.principal_ids = pulumi.Output.all(**principals) if principals else pulumi.Output.from_input({})
         self.namespaces = pulumi.Output.from_input({w.name: w.namespace for w in settings.workloads})
-        self.secret_provider_classes = pulumi.Output.from_input(
-            {w: [c.class_name] for w, c in self.workloads.items()}
-        )
+        self.secret_provider_classes = pulumi.Output.from_input({w: [c.class_name] for w, c in self.workloads.items()})
         self.pods = pulumi.Output.from_input({w: c.pod_name for w, c in self.workloads.items() if c.pod_name})
         self.deployments = pulumi.Output.from_input(
             {w: c.deployment_name for w, c in self.workloads.items() if c.deployment_name}

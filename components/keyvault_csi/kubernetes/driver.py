@@ -73,7 +73,9 @@ class CsiDriver(pulumi.ComponentResource):
                 repository_opts=helm.RepositoryOptsArgs(repo=CHART_REPOSITORY),
                 namespace=NAMESPACE,
                 values=helm_values(
-                    sync_secret=sync_secret if sync_secret is not None else any(w.secret_objects for w in settings.workloads),
+                    sync_secret=sync_secret
+                    if sync_secret is not None
+                    else any(w.secret_objects for w in settings.workloads),
                     rotation=bool(rotation and rotation.enabled),
                     poll_interval=rotation.poll_interval if rotation else None,
                     windows=windows if windows is not None else any(t.os == NodeOS.WINDOWS for t in templates),

@@ -9,12 +9,13 @@ its Pods.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 import pulumi
 from pulumi_kubernetes import apiextensions
 from pulumi_kubernetes.apps import v1 as apps
 from pulumi_kubernetes.core import v1 as core
+from pulumi_kubernetes.meta import v1 as meta
 
 from keyvault_csi.kubernetes.deployment import deployment_inputs
 from keyvault_csi.kubernetes.pod import pod_metadata, pod_spec
@@ -78,8 +79,9 @@ class Workload(pulumi.ComponentResource):
             self.pod_name = workload.pod_name()
             self.pod = core.Pod(
                 f"{resource_prefix}-{namespace}-{self.pod_name}",
-                metadata=pod_metadata(self.pod_name, namespace, pod_labels),
-                spec=spec,
+                metadata=cast("meta.ObjectMetaArgsDict", pod_metadata(self.pod_name, namespace, pod_labels)),
+                # Kubernetes' own spelling, which the SDK passes through (kubernetes/pod.py).
+                spec=cast("core.PodSpecArgsDict", spec),
                 opts=waits,
             )
         if workload.deployment is not None and spec is not None:

@@ -51,7 +51,7 @@ def driver_problems(settings: Settings) -> list[Problem]:
     found: list[Problem] = []
 
     def only_with(key: str, wanted: DriverInstall) -> None:
-        found.append(Problem(("driver", key), f"only with install {wanted} (got install {install!r}); drop it"))
+        found.append(Problem(("driver", key), f"only with install {wanted} (got install '{install}'); drop it"))
 
     if install == DriverInstall.AKS_ADDON and settings.driver_cluster() is None:
         found.append(
@@ -190,7 +190,7 @@ def service_account_problems(settings: Settings) -> list[Problem]:
     if kind != IdentityType.WORKLOAD:
         return [
             Problem(
-                ("workloads", i, "serviceAccount"), f"only used with identity type workload (got {kind!r}); drop it"
+                ("workloads", i, "serviceAccount"), f"only used with identity type workload (got '{kind}'); drop it"
             )
             for i, w in enumerate(settings.workloads)
             if w.service_account is not None
@@ -223,7 +223,9 @@ def sync_problems(settings: Settings) -> list[Problem]:
     seen: dict[tuple[str, str], list[str]] = {}
     for index, workload in enumerate(settings.workloads):
         for i, secret in enumerate(workload.secret_objects):
-            seen.setdefault((workload.namespace, secret.secret_name), []).append(f"workloads[{index}].secretObjects[{i}]")
+            seen.setdefault((workload.namespace, secret.secret_name), []).append(
+                f"workloads[{index}].secretObjects[{i}]"
+            )
     found += [
         Problem(
             _loc(places[0]),
@@ -258,7 +260,11 @@ def _workload_sync_problems(workload: WorkloadSettings, at: Loc) -> list[Problem
             where = (*at, "secretObjects", i, "data", j, "objectName")
             file, problem = sync_source_problem(name, histories)
             if file is None:
-                hint = f"; object {name!r} is written as {aliased[name]!r} (its objectAlias), use that" if name in aliased else ""
+                hint = (
+                    f"; object {name!r} is written as {aliased[name]!r} (its objectAlias), use that"
+                    if name in aliased
+                    else ""
+                )
                 found.append(
                     Problem(
                         where,
@@ -293,7 +299,10 @@ def _env_problems(pod: PodSettings, synced: dict[str, set[str]], at: Loc) -> lis
             continue
         if ref.name not in synced:
             found.append(
-                Problem((*at, "env", i, "secretKeyRef", "name"), f"{ref.name!r} is not a Secret this workload syncs; allowed: {secrets}")
+                Problem(
+                    (*at, "env", i, "secretKeyRef", "name"),
+                    f"{ref.name!r} is not a Secret this workload syncs; allowed: {secrets}",
+                )
             )
         elif ref.key not in synced[ref.name]:
             found.append(
@@ -328,7 +337,9 @@ def computed_problems(settings: Settings) -> list[Problem]:
     """Keys given as Outputs leave values unknown that must then be given as plain values."""
     found: list[Problem] = []
     vault = settings.key_vault
-    computed = [key for key, value in (("name", vault.name), ("resourceGroup", vault.resource_group)) if is_later(value)]
+    computed = [
+        key for key, value in (("name", vault.name), ("resourceGroup", vault.resource_group)) if is_later(value)
+    ]
     if computed and vault.permission_model == PermissionModel.AUTO:
         found.append(
             Problem(
@@ -339,7 +350,10 @@ def computed_problems(settings: Settings) -> list[Problem]:
             )
         )
     nodes = settings.nodes
-    for key, refs in (("scaleSets", nodes.scale_sets if nodes else []), ("virtualMachines", nodes.virtual_machines if nodes else [])):
+    for key, refs in (
+        ("scaleSets", nodes.scale_sets if nodes else []),
+        ("virtualMachines", nodes.virtual_machines if nodes else []),
+    ):
         names = [ref.name.lower() for ref in refs if is_later(ref.resource_group)]
         found += [
             Problem(

@@ -85,7 +85,10 @@ def describe(error: Mapping[str, Any], paths: Paths) -> str:
         message = f"{value!r} is not allowed; use one of: {expected}"
     if is_secure_placeholder(value):
         return secure_value_problem(path, value, message)
-    if value is None and kind in ("model_type", "dict_type"):  # an empty list item (`- `) or `key:` with nothing after it
+    if value is None and kind in (
+        "model_type",
+        "dict_type",
+    ):  # an empty list item (`- `) or `key:` with nothing after it
         return f"{path}: is empty (null); expected a mapping{_required_keys(loc, paths)}"
     if loc and loc[-1] == "filePermission" and isinstance(value, int) and not isinstance(value, bool):
         return _unquoted_permission(path, value)

@@ -59,7 +59,9 @@ class PendingOutput:
             try:
                 return check(value)
             except ValidationError as error:
-                problems = self._describe([{**e, "loc": (*self.loc, *e["loc"])} for e in error.errors(include_url=False)])
+                problems = self._describe(
+                    [{**e, "loc": (*self.loc, *e["loc"])} for e in error.errors(include_url=False)]
+                )
                 if secret:  # a secret's value never reaches the preview output, even when it is wrong
                     problems = [f"{p.replace(repr(value), '<secret>')} (value not shown: secret)" for p in problems]
                 raise pulumi.RunError(render_problems(problems)) from None

@@ -54,7 +54,9 @@ def _holds_mapping(field: FieldInfo) -> bool:
             return origin is dict
 
 
-def normalize(raw: Mapping[str, Any], model: type[BaseModel]) -> tuple[dict[str, Any], bool, list[tuple[tuple[Any, ...], str]]]:
+def normalize(
+    raw: Mapping[str, Any], model: type[BaseModel]
+) -> tuple[dict[str, Any], bool, list[tuple[tuple[Any, ...], str]]]:
     """``raw`` in the configuration's spelling, whether any key was written in Python's, and a
     problem (location, message) for each key given in both spellings."""
     problems: list[tuple[tuple[Any, ...], str]] = []

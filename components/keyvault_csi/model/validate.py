@@ -23,24 +23,24 @@ from keyvault_csi.model.spelling import normalize, whole_numbers
 S = TypeVar("S", bound=Settings)
 
 
-def validate_settings(raw: Mapping[str, Any] | Settings, *, prefix: str = "") -> Settings:
+def validate_settings(raw: Mapping[str, Any] | Settings, *, prefix: str = "", python: bool | None = None) -> Settings:
     """Validate ``raw`` into :class:`Settings` or raise one RunError listing every problem.
 
     ``prefix`` is prepended to key paths: ``"keyvault-csi:"`` for stack config, ``""`` for component
     arguments. Keys may be written in Python's spelling (``tenant_id``) or the configuration's
-    (``tenantId``), not both for one key; messages use the caller's.
+    (``tenantId``), not both for one key; messages use the caller's (``python``: force one).
     """
-    return validate(raw, Settings, prefix=prefix)
+    return validate(raw, Settings, prefix=prefix, python=python)
 
 
-def validate(raw: Mapping[str, Any] | Settings, model: type[S], *, prefix: str = "") -> S:
+def validate(raw: Mapping[str, Any] | Settings, model: type[S], *, prefix: str = "", python: bool | None = None) -> S:
     """:func:`validate_settings` into ``model`` (:class:`Settings` or a subclass such as the stack's)."""
     if isinstance(raw, model):
         return raw
     if isinstance(raw, Settings):
         raise TypeError(f"expected {model.__name__} or a mapping, got {type(raw).__name__}")
-    normal, python, twice = normalize(whole_numbers(raw), model)
-    paths = Paths(model, prefix, python)
+    normal, python_keys, twice = normalize(whole_numbers(raw), model)
+    paths = Paths(model, prefix, python_keys if python is None else python)
 
     def describe_all(errors: list[Any]) -> list[str]:
         return [describe(e, paths) for e in errors]

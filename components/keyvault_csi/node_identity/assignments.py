@@ -45,7 +45,8 @@ def nodes_of(nodes: NodeSettings) -> list[Node]:
     cluster = nodes.cluster
     if cluster is not None:
         result += [
-            Node(POOL, cluster.resource_group, pool, cluster.subscription_id, cluster.name) for pool in nodes.agent_pools
+            Node(POOL, cluster.resource_group, pool, cluster.subscription_id, cluster.name)
+            for pool in nodes.agent_pools
         ]
     return result
 

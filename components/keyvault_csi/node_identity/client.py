@@ -12,7 +12,6 @@ import json
 import os
 import random
 import time
-import typing
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator, Mapping
@@ -44,7 +43,7 @@ class Cloud:
 
 
 # azure-native's ``environment`` names -> the SDK's own cloud settings.
-CLOUD_NAMES: tuple[str, ...] = typing.get_args(Environment)
+CLOUD_NAMES: tuple[str, ...] = tuple(Environment)
 
 
 @functools.lru_cache(maxsize=1)

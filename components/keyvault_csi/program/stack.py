@@ -35,7 +35,7 @@ def settings_from_stack_config(namespace: str = NAMESPACE) -> StackSettings:
     for key in ("location", "environment"):
         if azure.get(key):
             raw[key] = azure.get(key)
-    return validate(raw, StackSettings, prefix=f"{namespace}:")
+    return validate_stack_settings(raw, namespace)
 
 
 def _keys_in_namespace(namespace: str) -> list[str]:
@@ -45,3 +45,8 @@ def _keys_in_namespace(namespace: str) -> list[str]:
     found = sorted(k.split(":", 1)[1] for k in keys if k.startswith(f"{namespace}:"))
     # `pulumi config set --path` style keys never reach the program split; config objects arrive whole.
     return [k for k in found if ":" not in k]
+
+
+def validate_stack_settings(raw: dict[str, Any], namespace: str = NAMESPACE) -> StackSettings:
+    """A stack's ``keyvault-csi:*`` values (without the namespace) as :class:`StackSettings`, or one RunError."""
+    return validate(raw, StackSettings, prefix=f"{namespace}:")

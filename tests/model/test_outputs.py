@@ -1,4 +1,4 @@
-"""The smaller components take Outputs too: checked by the same rules when they resolve (keyvault_csi.outputs)."""
+"""Values known only later are checked by the same rules when they resolve (keyvault_csi.model.outputs)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,12 @@ from typing import Any
 import pulumi
 import pytest
 
-from keyvault_csi import KeyVaultAccess, KeyVaultObject, SecretProviderClass
+from keyvault_csi import KeyVaultObject
+from keyvault_csi.azure.keyvault_access import KeyVaultAccess
+from keyvault_csi.azure.providers import SubscriptionProviders
+from keyvault_csi.kubernetes.secret_provider_class import class_parameters
+from keyvault_csi.kubernetes.workload import Workload
+from keyvault_csi.model.settings import KeyVaultSettings, WorkloadSettings
 from keyvault_csi.rules.objects import parse_objects
 from keyvault_csi.testing.mockgraph import evaluate
 from tests.support import SPC, TENANT
@@ -24,17 +29,11 @@ def declare_class(vault: Any, names: list[Any], aliases: list[str | None]) -> No
         )
         for name, alias in zip(names, aliases, strict=True)
     ]
-    SecretProviderClass(
-        "spc",
-        {
-            "namespace": "default",
-            "className": "app",
-            "keyvaultName": vault,
-            "tenantId": later(TENANT),
-            "objects": objects,
-            "userAssignedIdentityId": "",
-        },
+    parameters = class_parameters(
+        "app", keyvault_name=vault, tenant_id=later(TENANT), objects=objects, user_assigned_identity_id=""
     )
+    workload = WorkloadSettings.model_construct(name="app", namespace="default", objects=objects, secret_objects=[])
+    Workload("spc", workload, class_name="app", parameters=parameters, resource_prefix="spc")
 
 
 def test_a_class_renders_objects_named_by_outputs_once_they_resolve() -> None:
@@ -61,15 +60,16 @@ def test_a_class_fails_the_deployment_when_an_output_resolves_to_a_bad_value(
 
 def test_access_with_auto_refuses_a_vault_named_by_an_output() -> None:
     def program() -> None:
+        # The settings refuse this combination; the component does not rely on it.
+        vault = KeyVaultSettings.model_construct(name=later("kv-app"), resource_group="rg", permission_model="auto")
         KeyVaultAccess(
             "access",
-            {
-                "vaultName": later("kv-app"),
-                "resourceGroup": "rg",
-                "tenantId": TENANT,
-                "objects": [KeyVaultObject.model_validate({"objectName": "a", "objectType": "secret"})],
-                "principals": {"identity": "p"},
-            },
+            vault,
+            tenant_id=TENANT,
+            objects=[KeyVaultObject.model_validate({"objectName": "a", "objectType": "secret"})],
+            principals={"identity": "p"},
+            providers=SubscriptionProviders(),
+            protect=False,
         )
 
     with pytest.raises(pulumi.RunError, match="permissionModel 'auto' reads the vault .* set permissionModel to"):
