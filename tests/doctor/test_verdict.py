@@ -151,6 +151,23 @@ def test_the_right_identity_without_a_grant_for_the_object_is_grant_missing(
     assert verdict.text.startswith(f"grant-missing: {why}")
 
 
+def test_the_oid_decides_when_only_the_principal_is_known() -> None:
+    principal_only = {"principalIds": {"identity": DEPLOYED_OID}}
+    verdict = judged("user-assigned-msi", refusal(ACCESS_POLICY, USER_MSI, "secret1", "kvname"), principal_only)
+    assert (verdict.id, verdict.identity) == ("wrong-identity", "differs")
+    assert verdict.text.startswith(
+        f"wrong-identity: the provider signed in as oid {CALLER_OID} (appid {CALLER}), the stack grants the "
+        f"principal {DEPLOYED_OID}: the live class is not the planned one"
+    )
+
+
+def test_a_role_includes_listing_versions() -> None:
+    # kubelet-identity is auto: planned offline with access policies (secrets get, no list), an RBAC vault at deploy.
+    kubelet = "default/nginx-secrets-store-inline"
+    verdict = judged("kubelet-identity", refusal(RBAC, kubelet, "secret1", "kvname", verb="list"))
+    assert verdict.id == "rbac-propagation"
+
+
 def test_rbac_with_everything_matching_is_propagation() -> None:
     deployed = {"identityClientId": DEPLOYED, "principalIds": {"identity": DEPLOYED_OID}}
     verdict = judged("aks-addon", refusal(RBAC, ADDON, "db-password", "kv-shop", appid=DEPLOYED), deployed)

@@ -180,37 +180,40 @@ def compare_identity(
 ) -> tuple[str, str]:
     """(same | differs | unverified, why) for the denied caller against the stack's identity.
 
-    ``client``: the planned class's identity parameter; None for the nodes' own identities, which are
-    compared by object ID with the ``principals`` the stack grants. ``known`` resolves placeholders.
+    The caller's appid is compared with ``client``, the planned class's identity parameter (None for the
+    nodes' own identities); failing that, its oid with the ``principals`` the stack grants. ``known``
+    resolves the plan's placeholders (from ``--outputs``).
     """
     appid, oid = denial.appid, denial.oid
     if not (is_guid(appid) or is_guid(oid)):
         caller = f"appid {appid}" if appid else "no caller"
         return UNVERIFIED, f"the message carries {caller} (redacted or cut), nothing to compare"
+    why = []
     if client is not None:
         expected = known.get(client[1], client[1])
-        if not is_guid(expected):
-            return UNVERIFIED, f"the plan names the stack's identity {client[1]} (Azure assigns it at deploy)"
-        if not is_guid(appid):
-            return UNVERIFIED, f"the message's appid {appid or '(none)'} is not a client ID"
-        if expected.lower() == str(appid).lower():
-            return SAME, f"appid {appid} is the stack's identity"
-        return DIFFERS, (
-            f"the provider signed in as appid {appid} (oid {oid or '?'}), the planned class names "
-            f"{client[0]} {expected}"
+        if is_guid(expected) and is_guid(appid):
+            if expected.lower() == str(appid).lower():
+                return SAME, f"appid {appid} is the stack's identity"
+            return DIFFERS, (
+                f"the provider signed in as appid {appid} (oid {oid or '?'}), the planned class names "
+                f"{client[0]} {expected}"
+            )
+        why.append(
+            f"the plan names the stack's identity {client[1]} (Azure assigns it at deploy)"
+            if not is_guid(expected)
+            else f"the message's appid {appid or '(none)'} is not a client ID"
         )
     resolved = sorted({known.get(p, p) for p in principals})
-    if not resolved or not all(is_guid(p) for p in resolved):
-        named = ", ".join(sorted(set(principals))) or "no principal"
-        return UNVERIFIED, f"the plan names the nodes' identities as {named} (Azure assigns them at deploy)"
-    if not is_guid(oid):
-        return UNVERIFIED, f"the message's oid {oid or '(none)'} is not an object ID"
-    if str(oid).lower() in {p.lower() for p in resolved}:
-        return SAME, f"oid {oid} is a node identity the stack grants"
-    return DIFFERS, (
-        f"the provider signed in as oid {oid} (appid {appid or '?'}), the stack grants the node identities "
-        f"{', '.join(resolved)}"
-    )
+    if resolved and all(is_guid(p) for p in resolved) and is_guid(oid):
+        if str(oid).lower() in {p.lower() for p in resolved}:
+            return SAME, f"oid {oid} is a principal the stack grants"
+        whose = "the node identities" if client is None else "the principal"
+        return DIFFERS, (
+            f"the provider signed in as oid {oid} (appid {appid or '?'}), the stack grants {whose} {', '.join(resolved)}"
+        )
+    named = ", ".join(sorted(set(principals))) or "no principal"
+    why.append(f"the plan names the nodes' identities as {named} (Azure assigns them at deploy)")
+    return UNVERIFIED, why[0]
 
 
 def judge(plan: StackPlan, denial: Denial, cls: PlannedClass | None, workload: str, object_key: str | None) -> Verdict:
@@ -253,7 +256,7 @@ def judge(plan: StackPlan, denial: Denial, cls: PlannedClass | None, workload: s
         )
         return Verdict(WRONG_IDENTITY, identity, f"{WRONG_IDENTITY}: {why}: {fix}")
     auto = (
-        f"; permissionModel auto read the vault's model at deploy (planned offline as {', '.join(planned_models)})"
+        f"; permissionModel auto read the vault's model at deploy (planned offline as {', '.join(planned_models) or 'no grant'})"
         if stack_model == "auto"
         else ""
     )
@@ -312,7 +315,8 @@ def _on_vault(denial: Denial, grants: list[PlannedGrant]) -> list[PlannedGrant]:
 
 
 def _covering(denial: Denial, grants: list[PlannedGrant]) -> list[PlannedGrant]:
-    family, listing = denial.family, denial.verb == "list"
+    # Listing versions needs its own access-policy permission; the roles include it.
+    family, listing = denial.family, denial.verb == "list" and denial.model != RBAC
     return [
         g
         for g in _on_vault(denial, grants)
