@@ -299,3 +299,33 @@ def test_events_k8s_io_v1_documents_are_read() -> None:
     assert parse_document(json.dumps(document), "x") == [
         PodEvent("shop", "p", "FailedMount", document["items"][0]["note"], 7, "2026-12-01T10:00:00Z")
     ]
+
+
+def test_cli_shows_who_each_403_refused() -> None:
+    def corpus(cause: str, source: str) -> str:
+        (found,) = [e["message"] for e in CORPUS["messages"] if e["cause"] == cause and e["source"].startswith(source)]
+        return str(found)
+
+    messages = {
+        "a": corpus("rbac-denied", "driver wrapper + Key Vault RBAC 403 body"),
+        "b": corpus("access-policy-denied", "driver wrapper (versions of a secret)"),
+        "c": corpus("vault-firewall", "driver wrapper (objectType:key)"),
+    }
+    items = [
+        {"involvedObject": {"kind": "Pod", "namespace": "shop", "name": pod}, "reason": "FailedMount", "message": m}
+        for pod, m in messages.items()
+    ]
+    code, out, _ = run(stdin=json.dumps({"items": items}))
+    assert code == 1
+    assert [line for line in out.splitlines() if not line.startswith("  fix:")] == [
+        "shop/a: rbac-denied (x1)",
+        "  denied: caller appid 0XXXXXXXX6, oid 5XXXXXXXXa; vault test-piyush-kv-1011; secret '7cXXXXXXXX96'; "
+        "action Microsoft.KeyVault/vaults/secrets/getSecret/action",
+        "shop/b: access-policy-denied (x1)",
+        "  denied: caller appid dcfa956d-b453-448c-b06b-4c1383c2afeb, oid 09e7a3cd-4fc8-4d55-bb62-aaef76a8b439; "
+        "vault diskvault001; secret 'db-password'; needs secrets list permission",
+        "shop/c: vault-firewall (x1)",
+        "  denied: caller appid XXX, oid YYY; vault miswiercdemovault-86f1; key 'default-database-key'; "
+        "client address <SOME_IP>",
+        "3 mount failure cause(s) on 3 Pod(s).",
+    ]
