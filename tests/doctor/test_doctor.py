@@ -22,6 +22,9 @@ CORPUS_DIR = Path(__file__).parent / "corpus"
 CORPUS = yaml.safe_load((CORPUS_DIR / "messages.yaml").read_text(encoding="utf-8"))
 EVENTS = CORPUS_DIR / "events.json"
 POD = "default/nginx-secrets-store-inline-user-msi"
+# The denied caller in events.json's newest 403 for POD.
+APPID, OID = "0d1e6a3c-5b2f-4c8e-9a7d-3f4b5c6d7e8f", "7a8b9c0d-1e2f-4a3b-8c4d-5e6f7a8b9c0d"
+GET_SECRET = "Microsoft.KeyVault/vaults/secrets/getSecret/action"
 
 
 def hit_rates(messages: list[dict[str, str]]) -> dict[str, tuple[int, int]]:
@@ -117,11 +120,14 @@ def test_cli_prints_each_pod_cause_and_fix_once() -> None:
     assert heads == [
         "batch/report-28391: unknown (x5, last 2026-12-01T08:40:00Z)",
         f"{POD}: object-not-found (x2, last 2026-12-01T09:12:00Z)",
-        f"{POD}: permission-denied (x10, last 2026-12-01T09:08:40Z)",
+        f"{POD}: rbac-denied (x10, last 2026-12-01T09:08:40Z)",
         "shop/storefront-7d9c8b6f5-x2x7v: class-not-found (x12, last 2026-12-01T09:15:00Z)",
         "4 mount failure cause(s) on 3 Pod(s).",
     ]
-    assert f"  fix: {BY_ID['permission-denied'].fix}" in out.splitlines()
+    assert f"  fix: {BY_ID['rbac-denied'].fix}" in out.splitlines()
+    assert f"  denied: caller appid {APPID}, oid {OID}; vault kvname; secret 'secret1'; action {GET_SECRET}" in (
+        out.splitlines()
+    )
     assert "web-0" not in out and "ReplicaSet" not in out and "vmss000000" not in out
 
 
@@ -140,9 +146,20 @@ def test_cli_json_is_exact() -> None:
         },
         {
             "pod": POD,
-            "cause": "permission-denied",
-            "fix": BY_ID["permission-denied"].fix,
+            "cause": "rbac-denied",
+            "fix": BY_ID["rbac-denied"].fix,
             "message": message["nginx-secrets-store-inline-user-msi.3"],
+            "denial": {
+                "model": "rbac",
+                "appid": APPID,
+                "oid": OID,
+                "vault": "kvname",
+                "objectType": "secret",
+                "objectName": "secret1",
+                "action": GET_SECRET,
+                "permission": None,
+                "clientAddress": None,
+            },
         },
         {
             "pod": "shop/storefront-7d9c8b6f5-x2x7v",
@@ -187,8 +204,19 @@ def test_kubeconfig_without_the_kubernetes_client_is_one_line(monkeypatch: pytes
     assert err.count("\n") == 1 and "kubernetes Python client" in err and "pip install kubernetes" in err
 
 
-def test_context_needs_kubeconfig() -> None:
-    assert run("--context", "x", stdin="[]")[0] == 2
+def test_context_needs_kubeconfig_and_outputs_need_stack() -> None:
+    assert run("--context", "x", stdin="[]") == (2, "", "error: --context needs --kubeconfig\n")
+    assert run("--outputs", "o.json", stdin="[]") == (2, "", "error: --outputs needs --stack\n")
+
+
+def test_unreadable_outputs_are_one_line(project: Path) -> None:
+    (project / "outputs.json").write_text("[1]", encoding="utf-8")
+    for name, error in (
+        ("missing.json", "cannot read: No such file or directory"),
+        ("outputs.json", "expected the object `pulumi stack output --json` prints"),
+    ):
+        code, out, err = run("--events", str(EVENTS), "--stack", "examples/user-assigned-msi", "--outputs", name)
+        assert (code, out, err) == (2, "", f"error: {name}: {error}\n")
 
 
 @pytest.fixture()
@@ -208,12 +236,19 @@ def test_stack_names_the_key_to_change(project: Path) -> None:
         "stack user-assigned-msi: Pod batch/report-28391 is not declared by stack user-assigned-msi",
         "stack user-assigned-msi: object 'key1' is keyvault-csi:workloads[0].objects[1].objectName: "
         "fix the name or create the object in the vault",
-        "stack user-assigned-msi: keyvault-csi:keyVault.permissionModel is 'accessPolicy'; "
-        "set it to the vault's model (accessPolicy or rbac)",
+        "stack user-assigned-msi: model-mismatch: the vault uses Azure RBAC (ForbiddenByRbac), the stack writes "
+        "access policies, which an RBAC vault ignores for data access (keyvault-csi:keyVault.permissionModel: "
+        "accessPolicy): set it to rbac (or auto, which reads the vault) and run `pulumi up`",
         "stack user-assigned-msi: Pod shop/storefront-7d9c8b6f5-x2x7v is not declared by stack user-assigned-msi",
     ]
     rows = json.loads(run("--events", str(EVENTS), "--stack", "examples/user-assigned-msi", "--json")[1])
     assert [row["stack"] for row in rows] == hints
+    assert [row.get("verdict") for row in rows] == [
+        None,
+        None,
+        {"id": "model-mismatch", "identity": "unverified"},
+        None,
+    ]
 
 
 def test_stack_class_and_identity_hints(project: Path) -> None:
@@ -263,4 +298,34 @@ def test_events_k8s_io_v1_documents_are_read() -> None:
     }
     assert parse_document(json.dumps(document), "x") == [
         PodEvent("shop", "p", "FailedMount", document["items"][0]["note"], 7, "2026-12-01T10:00:00Z")
+    ]
+
+
+def test_cli_shows_who_each_403_refused() -> None:
+    def corpus(cause: str, source: str) -> str:
+        (found,) = [e["message"] for e in CORPUS["messages"] if e["cause"] == cause and e["source"].startswith(source)]
+        return str(found)
+
+    messages = {
+        "a": corpus("rbac-denied", "driver wrapper + Key Vault RBAC 403 body"),
+        "b": corpus("access-policy-denied", "driver wrapper (versions of a secret)"),
+        "c": corpus("vault-firewall", "driver wrapper (objectType:key)"),
+    }
+    items = [
+        {"involvedObject": {"kind": "Pod", "namespace": "shop", "name": pod}, "reason": "FailedMount", "message": m}
+        for pod, m in messages.items()
+    ]
+    code, out, _ = run(stdin=json.dumps({"items": items}))
+    assert code == 1
+    assert [line for line in out.splitlines() if not line.startswith("  fix:")] == [
+        "shop/a: rbac-denied (x1)",
+        "  denied: caller appid 0XXXXXXXX6, oid 5XXXXXXXXa; vault test-piyush-kv-1011; secret '7cXXXXXXXX96'; "
+        "action Microsoft.KeyVault/vaults/secrets/getSecret/action",
+        "shop/b: access-policy-denied (x1)",
+        "  denied: caller appid dcfa956d-b453-448c-b06b-4c1383c2afeb, oid 09e7a3cd-4fc8-4d55-bb62-aaef76a8b439; "
+        "vault diskvault001; secret 'db-password'; needs secrets list permission",
+        "shop/c: vault-firewall (x1)",
+        "  denied: caller appid XXX, oid YYY; vault miswiercdemovault-86f1; key 'default-database-key'; "
+        "client address <SOME_IP>",
+        "3 mount failure cause(s) on 3 Pod(s).",
     ]

@@ -16,6 +16,10 @@ event, and reported as ``unknown`` only when it is all there is (the detailed ev
 
 Duplicates (events repeat, and kubelet aggregates them) collapse to one finding per (Pod, cause):
 the newest message is kept and the counts are summed. Findings are sorted by Pod, then cause.
+
+A Key Vault 403 (``rbac-denied``, ``access-policy-denied``, ``permission-denied``, ``vault-firewall``)
+also carries what its body says (:class:`~keyvault_csi.doctor.denial.Denial`): the denied caller's
+appid and oid, the vault, the object and the action, read from the newest message.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .catalogue import UNKNOWN, classify, fix_for, is_kubelet_summary, is_secrets_store
+from .denial import Denial, read_denial
 from .events import PodEvent
 
 __all__ = ["MOUNT_REASONS", "Finding", "diagnose"]
@@ -44,13 +49,17 @@ class Finding:
     message: str
     count: int
     last_seen: str
+    denial: Denial | None = None  # what a Key Vault 403's body says
 
     @property
     def pod(self) -> str:
         return f"{self.namespace}/{self.name}"
 
-    def as_json(self) -> dict[str, str]:
-        return {"pod": self.pod, "cause": self.cause, "fix": self.fix, "message": self.message}
+    def as_json(self) -> dict[str, object]:
+        row: dict[str, object] = {"pod": self.pod, "cause": self.cause, "fix": self.fix, "message": self.message}
+        if self.denial is not None:
+            row["denial"] = self.denial.as_json()
+        return row
 
 
 def diagnose(events: Iterable[PodEvent]) -> list[Finding]:
@@ -82,6 +91,7 @@ def diagnose(events: Iterable[PodEvent]) -> list[Finding]:
                 message=newest.message,
                 count=sum(e.count for e in grouped),
                 last_seen=newest.last_seen,
+                denial=read_denial(newest.message, cause),
             )
         )
     return sorted(findings, key=lambda f: (f.namespace, f.name, f.cause))

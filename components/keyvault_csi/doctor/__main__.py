@@ -3,7 +3,8 @@
 Input (one of): ``kubectl get events -A -o json`` on stdin, ``--events FILE``, or ``--kubeconfig PATH``
 (``--context NAME``) with the ``kubernetes`` Python client installed. ``--stack STACK`` adds, per
 finding, what the stack's offline plan (``make plan STACK=<stack>``) declares and the stack-file key
-to change.
+to change; for a Key Vault 403, the verdict (doctor/verdict.py). ``--outputs FILE`` (the stack's
+``pulumi stack output --json``) lets that verdict compare the denied caller with the deployed identity.
 
 Exit codes: 0 no secrets-store mount failure found, 1 some found (printed), 2 usage or input error
 (unreadable events, bad JSON, missing plan, missing kubernetes client).
@@ -14,12 +15,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from . import Finding, diagnose
 from .events import InputError, PodEvent, read_cluster, read_file, read_stream
+from .verdict import Verdict
 
 EXIT_CLEAN, EXIT_FOUND, EXIT_ERROR = 0, 1, 2
 
@@ -44,6 +46,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--plan-dir", default="build/plan", help="where `make plan` wrote the plans (default: build/plan)"
     )
+    parser.add_argument(
+        "--outputs",
+        metavar="FILE",
+        help="with --stack: `pulumi stack output --json` of the deployed stack, to compare a 403's caller with "
+        "its identity (offline the plan only has placeholders)",
+    )
     return parser
 
 
@@ -59,6 +67,19 @@ def _read(args: argparse.Namespace, stdin: TextIO) -> list[PodEvent]:
     return read_stream(stdin)
 
 
+def read_outputs(path: str) -> Mapping[str, Any]:
+    """A ``pulumi stack output --json`` document."""
+    try:
+        document = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as error:
+        raise InputError(f"{path}: cannot read: {getattr(error, 'strerror', None) or error}") from None
+    except json.JSONDecodeError as error:
+        raise InputError(f"{path}: not JSON: {error.msg} at line {error.lineno} column {error.colno}") from None
+    if not isinstance(document, Mapping):
+        raise InputError(f"{path}: expected the object `pulumi stack output --json` prints")
+    return document
+
+
 def render_text(findings: Sequence[Finding], hints: Sequence[str | None]) -> str:
     if not findings:
         return "No secrets-store mount failures found.\n"
@@ -66,6 +87,8 @@ def render_text(findings: Sequence[Finding], hints: Sequence[str | None]) -> str
     for finding, hint in zip(findings, hints, strict=True):
         seen = f" (x{finding.count}, last {finding.last_seen})" if finding.last_seen else f" (x{finding.count})"
         lines.append(f"{finding.pod}: {finding.cause}{seen}")
+        if finding.denial is not None:
+            lines.append(f"  denied: {finding.denial.describe()}")
         lines.append(f"  fix: {finding.fix}")
         if hint:
             lines.append(f"  {hint}")
@@ -74,12 +97,16 @@ def render_text(findings: Sequence[Finding], hints: Sequence[str | None]) -> str
     return "\n".join(lines) + "\n"
 
 
-def render_json(findings: Sequence[Finding], hints: Sequence[str | None]) -> str:
+def render_json(
+    findings: Sequence[Finding], hints: Sequence[str | None], verdicts: Sequence[Verdict | None] | None = None
+) -> str:
     rows = []
-    for finding, hint in zip(findings, hints, strict=True):
+    for finding, hint, verdict in zip(findings, hints, verdicts or [None] * len(findings), strict=True):
         row = finding.as_json()
         if hint:
             row["stack"] = hint
+        if verdict is not None:
+            row["verdict"] = verdict.as_json()
         rows.append(row)
     return json.dumps(rows, indent=2, ensure_ascii=False) + "\n"
 
@@ -96,21 +123,25 @@ def main(
         args = parser.parse_args(argv)
     except SystemExit as exit_:  # argparse exits 2 on usage errors, 0 on --help
         return int(exit_.code or 0)
-    if args.context and not args.kubeconfig:
-        print("error: --context needs --kubeconfig", file=stderr)
-        return EXIT_ERROR
+    for option, needs in (("context", "kubeconfig"), ("outputs", "stack")):
+        if getattr(args, option) and not getattr(args, needs):
+            print(f"error: --{option} needs --{needs}", file=stderr)
+            return EXIT_ERROR
     try:
         findings = diagnose(_read(args, stdin))
         hints: list[str | None] = [None] * len(findings)
+        verdicts: list[Verdict | None] = [None] * len(findings)
         if args.stack:
             from .plan import load  # only --stack needs the plan reader
 
-            plan = load(args.stack, Path(args.plan_dir), Path.cwd())
+            outputs = read_outputs(args.outputs) if args.outputs else None
+            plan = load(args.stack, Path(args.plan_dir), Path.cwd(), outputs)
             hints = [plan.hint(f) for f in findings]
+            verdicts = [plan.verdict(f) for f in findings]
     except InputError as error:
         print(f"error: {error}", file=stderr)
         return EXIT_ERROR
-    stdout.write(render_json(findings, hints) if args.json else render_text(findings, hints))
+    stdout.write(render_json(findings, hints, verdicts) if args.json else render_text(findings, hints))
     return EXIT_FOUND if findings else EXIT_CLEAN
 
 

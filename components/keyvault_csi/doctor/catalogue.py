@@ -249,27 +249,59 @@ CATALOGUE: tuple[Cause, ...] = (
         ),
     ),
     Cause(
-        "permission-denied",
+        "rbac-denied",
         _rx(
-            # Key Vault RBAC 403 (provider issue #945, kubernetes-sigs issue #1008)
+            # Key Vault's Azure RBAC 403 (docs/azure-rules.md §kv-denials; provider issues #906 #945)
             r"ForbiddenByRbac",
-            r"Caller is not authorized to perform action",
-            # Key Vault access-policy 403 ("... does not have secrets get permission on key vault ...")
-            r"does not have (secrets|keys|certificates) (get|list) permission",
-            r"Caller was not found on any access policy",
-            r"Code=\"?(Forbidden|AccessDenied)\"?|InnerError=\{\"?code\"?:\"?AccessDenied",
-            r"Status(Code)?=403|RESPONSE 403",
+            r"Caller is not authorized to perform action on resource",
+            r"DeniedWithNoValidRBAC",
         ),
-        "the identity may not read this object: `keyvault-csi:keyVault.permissionModel` must match the vault "
-        '(accessPolicy vs rbac; 403 ForbiddenByRbac means the vault is RBAC, "does not have secrets get permission" '
-        "means access policies) - keyvault-csi then grants get on the declared object types; role assignments take "
-        "up to a few minutes to apply",
+        "the vault uses Azure RBAC and no role assignment lets the caller (appid/oid in the message) read this "
+        "object: keyvault-csi assigns Key Vault Secrets User (secrets) and Key Vault Reader (keys, certs) on the vault "
+        "to `keyvault-csi:identity` when `keyvault-csi:keyVault.permissionModel` is rbac or auto - check that the "
+        "caller is that identity (its client ID) and that the stack is applied; right after `pulumi up` wait: role "
+        "assignments take up to 10 minutes to apply (--stack compares the caller with the stack)",
         (
+            f"{PROVIDER_ISSUES}906",
             f"{PROVIDER_ISSUES}945",
             f"{DRIVER_ISSUES}1008",
-            f"{PROVIDER_ISSUES}1328",
-            "https://github.com/microsoft/RockPaperScissorsLizardSpock/issues/7",
+            "https://github.com/piyushsachdeva/Terraform_AKS/issues/2",
+            "https://learn.microsoft.com/azure/role-based-access-control/troubleshooting",
         ),
+    ),
+    Cause(
+        "access-policy-denied",
+        _rx(
+            # Key Vault's access-policy 403 (docs/azure-rules.md §kv-denials)
+            r"does not have (secrets|keys|certificates) \w+ permission on key vault",
+            # older wording (flexvolume era) and its inner code
+            r"Caller was not found on any access policy",
+            r"InnerError=\{\\?\"?code\\?\"?:\\?\"?AccessDenied",
+        ),
+        "the vault uses access policies and none lets the caller (appid/oid in the message) read this object: "
+        "keyvault-csi writes get (and list for objectVersionHistory > 1) on the declared object kinds for the "
+        "principal of `keyvault-csi:identity` when `keyvault-csi:keyVault.permissionModel` is accessPolicy or auto - "
+        "check that the caller is that identity and that the stack is applied "
+        "(--stack compares the caller with the stack)",
+        (
+            "https://github.com/SparebankenVest/azure-key-vault-to-kubernetes/issues/203",
+            "https://github.com/turbot/steampipe-plugin-azure/issues/127",
+            "https://github.com/microsoft/RockPaperScissorsLizardSpock/issues/7",
+            "https://learn.microsoft.com/azure/key-vault/general/rest-error-codes",
+        ),
+    ),
+    Cause(
+        "permission-denied",
+        _rx(
+            # a 403 whose body (cut, or summarised in a title) names neither model (provider issue #1328)
+            r"Code=\"?(Forbidden|AccessDenied)\"?",
+            r"Status(Code)?=403|RESPONSE 403",
+        ),
+        "the identity may not read this object, and the message does not say which permission model refused it: "
+        "`keyvault-csi:keyVault.permissionModel` must match the vault (`az keyvault show -n <vault> --query "
+        "properties.enableRbacAuthorization`: true = rbac, false = accessPolicy; auto reads it) - keyvault-csi then "
+        "grants get on the declared object kinds; role assignments take up to 10 minutes to apply",
+        (f"{PROVIDER_ISSUES}1328",),
     ),
     Cause(
         "object-not-found",

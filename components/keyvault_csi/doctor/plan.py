@@ -21,7 +21,9 @@ from keyvault_csi.rules.parameters import CRD_GROUP
 from keyvault_csi.rules.pod import CSI_DRIVER
 
 from . import Finding
+from .denial import FIREWALL
 from .events import InputError
+from .verdict import PlannedGrant, Verdict, judge, planned_grants, substitutions
 
 POD_TYPE = "kubernetes:core/v1:Pod"
 CLASS_TYPE_PREFIX = f"kubernetes:{CRD_GROUP}/"
@@ -93,6 +95,8 @@ class StackPlan:
     classes: dict[tuple[str, str], PlannedClass] = field(default_factory=dict)
     workloads: list[Mapping[str, Any]] | None = None  # None: stack file unreadable (no PyYAML)
     config: Mapping[str, Any] = field(default_factory=dict)
+    grants: list[PlannedGrant] = field(default_factory=list)
+    known: dict[str, str] = field(default_factory=dict)  # placeholder -> value from `pulumi stack output`
 
     def workload_index(self, pod: PlannedPod) -> int | None:
         """Index in ``keyvault-csi:workloads`` of the workload whose class (else Pod name) the Pod has."""
@@ -114,16 +118,41 @@ class StackPlan:
                         return i
         return None
 
-    def hint(self, finding: Finding) -> str:
-        """One line: what the plan says about the finding, and the stack-file key to change."""
+    def _context(self, finding: Finding) -> tuple[PlannedPod, PlannedClass | None, str] | None:
+        """The planned Pod, its (first) planned class and its workload key; None when the stack has no such Pod."""
         pod = self.pods.get((finding.namespace, finding.name))
         if pod is None:
-            return f"stack {self.label}: Pod {finding.pod} is not declared by stack {self.label}"
+            return None
         i = self.workload_index(pod)
         workload = f"{NS}:workloads[{i}]" if i is not None else f"{NS}:workloads[]"
         planned = [self.classes[(pod.namespace, c)] for c in pod.classes if (pod.namespace, c) in self.classes]
-        cls = planned[0] if planned else None
+        return pod, (planned[0] if planned else None), workload
+
+    def verdict(self, finding: Finding) -> Verdict | None:
+        """For a Key Vault 403 (not the firewall's) on a declared Pod: what went wrong (doctor/verdict.py)."""
+        context = self._context(finding)
+        denial = finding.denial
+        if context is None or denial is None or denial.model == FIREWALL:
+            return None
+        _, cls, workload = context
+        return judge(self, denial, cls, workload, object_key(cls, denial.object_name, workload))
+
+    def hint(self, finding: Finding) -> str:
+        """One line: what the plan says about the finding, and the stack-file key to change."""
+        context = self._context(finding)
+        if context is None:
+            return f"stack {self.label}: Pod {finding.pod} is not declared by stack {self.label}"
+        verdict = self.verdict(finding)
+        if verdict is not None:
+            return f"stack {self.label}: {verdict.text}"
+        pod, cls, workload = context
         return f"stack {self.label}: " + _HINTS.get(finding.cause, _hint_default)(self, finding, pod, cls, workload)
+
+
+def object_key(cls: PlannedClass | None, name: str | None, workload: str) -> str | None:
+    """``<workload>.objects[j]`` for the planned object called ``name``, else None."""
+    names = cls.object_names() if cls else []
+    return f"{workload}.objects[{names.index(name)}]" if name and name in names else None
 
 
 def _hint_default(plan: StackPlan, finding: Finding, pod: PlannedPod, cls: PlannedClass | None, workload: str) -> str:
@@ -157,12 +186,16 @@ def _hint_identity(plan: StackPlan, finding: Finding, pod: PlannedPod, cls: Plan
     return f"the planned class uses {mode}{where}: key {key}"
 
 
-def _hint_permission(
-    plan: StackPlan, finding: Finding, pod: PlannedPod, cls: PlannedClass | None, workload: str
-) -> str:
-    vault = plan.config.get(f"{NS}:keyVault")
-    model = vault.get("permissionModel") if isinstance(vault, Mapping) else None
-    return f"{NS}:keyVault.permissionModel is {model!r}; set it to the vault's model (accessPolicy or rbac)"
+def _hint_firewall(plan: StackPlan, finding: Finding, pod: PlannedPod, cls: PlannedClass | None, workload: str) -> str:
+    denial = finding.denial
+    vault = (denial.vault if denial else None) or (cls.parameters.get("keyvaultName") if cls else None) or "<vault>"
+    address = (denial.client_address if denial else None) or "<the nodes' egress address>"
+    planned = cls.parameters.get("keyvaultName") if cls else None
+    same = f" (the planned class reads {planned!r}: {NS}:keyVault.name)" if planned else ""
+    return (
+        f"vault {vault}{same} refuses client address {address} by its network rules, which keyvault-csi does not "
+        f"manage: `az keyvault network-rule add -n {vault} --ip-address <egress IP>` or a private endpoint"
+    )
 
 
 _OBJECT_NAME = re.compile(
@@ -174,10 +207,10 @@ _OBJECT_NAME = re.compile(
 def _hint_object(plan: StackPlan, finding: Finding, pod: PlannedPod, cls: PlannedClass | None, workload: str) -> str:
     found = _OBJECT_NAME.search(finding.message)
     name = next((g for g in found.groups() if g), "") if found else ""
+    key = object_key(cls, name, workload)
+    if key:
+        return f"object {name!r} is {key}.objectName: fix the name or create the object in the vault"
     names = cls.object_names() if cls else []
-    if name and name in names:
-        key = f"{workload}.objects[{names.index(name)}].objectName"
-        return f"object {name!r} is {key}: fix the name or create the object in the vault"
     return f"object {name or '?'} is not among the planned objects {names}: key {workload}.objects[j].objectName"
 
 
@@ -216,7 +249,7 @@ _HINTS = {
     "identity-not-on-node": _hint_identity,
     "identity-mode-missing": _hint_identity,
     "pod-identity": _hint_identity,
-    "permission-denied": _hint_permission,
+    "vault-firewall": _hint_firewall,
     "object-not-found": _hint_object,
     "vault-not-found": _hint_vault,
     "vault-unreachable": _hint_vault,
@@ -237,8 +270,12 @@ def _yaml() -> Any:
         return None
 
 
-def load(stack: str, plan_dir: Path, root: Path) -> StackPlan:
-    """The plan of ``stack``; InputError when ``make plan`` has not written it."""
+def load(stack: str, plan_dir: Path, root: Path, outputs: Mapping[str, Any] | None = None) -> StackPlan:
+    """The plan of ``stack``; InputError when ``make plan`` has not written it.
+
+    ``outputs``: the stack's ``pulumi stack output --json`` after a deploy: the values that replace the
+    plan's placeholders (identity client ID, principal IDs) when the doctor compares identities.
+    """
     label = stack_label(stack, root)
     graph_path = plan_dir / label / "graph.json"
     try:
@@ -250,7 +287,11 @@ def load(stack: str, plan_dir: Path, root: Path) -> StackPlan:
     except json.JSONDecodeError as error:
         raise InputError(f"{graph_path}: not JSON: {error.msg} at line {error.lineno} column {error.colno}") from None
     plan = StackPlan(label=label)
-    for resource in graph.get("resources") or [] if isinstance(graph, Mapping) else []:
+    resources = graph.get("resources") or [] if isinstance(graph, Mapping) else []
+    plan.grants = planned_grants(resources)
+    if outputs is not None and isinstance(graph, Mapping):
+        plan.known = substitutions(graph.get("outputs"), outputs)
+    for resource in resources:
         inputs = resource.get("inputs") if isinstance(resource, Mapping) else None
         if not isinstance(inputs, Mapping):
             continue
