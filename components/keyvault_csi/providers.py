@@ -14,6 +14,8 @@ from pulumi_azure_native import containerservice
 from pulumi_kubernetes.provider import Provider as KubernetesProvider
 
 from keyvault_csi.azure.subscriptions import azure_native_settings
+from keyvault_csi.rules.choices import KubeloginMode
+from keyvault_csi.rules.kubeconfig import KubeconfigError, non_interactive
 from keyvault_csi.settings.model import Settings
 
 
@@ -34,7 +36,11 @@ def azure_provider(settings: Settings) -> azure_native.Provider:
 
 
 def kubernetes_provider(settings: Settings, azure: azure_native.Provider) -> KubernetesProvider:
-    """Kubernetes from a secret kubeconfig, from the named AKS cluster's user credentials, or ambient."""
+    """Kubernetes from a secret kubeconfig, from the named AKS cluster's user credentials, or ambient.
+
+    The cluster's kubeconfig signs in without a person when the cluster has Entra ID integration:
+    kubelogin in the ``kubernetes.login`` mode, not AKS's device code (docs/entra-id.md).
+    """
     kubernetes = settings.kubernetes
     kubeconfig: pulumi.Input[str] | None = None
     if kubernetes and kubernetes.kubeconfig is not None:
@@ -45,11 +51,21 @@ def kubernetes_provider(settings: Settings, azure: azure_native.Provider) -> Kub
             resource_name=kubernetes.cluster.name,
             opts=pulumi.InvokeOutputOptions(provider=azure),
         )
+        login, context = kubernetes.login or KubeloginMode.AZURECLI, kubernetes.context
         kubeconfig = pulumi.Output.secret(
-            credentials.kubeconfigs.apply(lambda configs: base64.b64decode(configs[0].value).decode())
+            credentials.kubeconfigs.apply(
+                lambda configs: _signing_in(base64.b64decode(configs[0].value).decode(), login, context)
+            )
         )
     return KubernetesProvider(
         "kubernetes",
         kubeconfig=kubeconfig,
         context=kubernetes.context if kubernetes else None,
     )
+
+
+def _signing_in(kubeconfig: str, login: KubeloginMode, context: str | None) -> str:
+    try:
+        return non_interactive(kubeconfig, login, context)
+    except KubeconfigError as error:
+        raise pulumi.RunError(f"keyvault-csi:kubernetes.cluster: the cluster's user kubeconfig {error}") from None

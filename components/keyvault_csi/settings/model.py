@@ -14,11 +14,28 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Annotated, Any
 
 import pulumi
-from pydantic import BaseModel, Field, SecretStr, StrictBool, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    Field,
+    SecretStr,
+    StrictBool,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from keyvault_csi.azure.workload_identity import MAX_CREDENTIALS
-from keyvault_csi.rules.choices import DriverInstall, Environment, IdentityType, NodeKind, PermissionModel
+from keyvault_csi.rules.choices import (
+    DriverInstall,
+    Environment,
+    IdentityType,
+    KubeloginMode,
+    NodeKind,
+    PermissionModel,
+)
 from keyvault_csi.rules.driver import duration_seconds
+from keyvault_csi.rules.kubeconfig import login_problem
 from keyvault_csi.rules.model import Strict, as_mappings, input_keys, is_model, type_in
 from keyvault_csi.rules.model import repeated as _duplicates
 from keyvault_csi.rules.names import (
@@ -235,12 +252,31 @@ class KubernetesSettings(Strict):
     """An AKS cluster whose user credentials are read."""
     context: str | None = None
     """Context of the kubeconfig to use."""
+    # Checked before pydantic's enum check, to say why devicecode is refused.
+    login: Annotated[KubeloginMode | None, refusing(login_problem, before=True)] = None
+    """With cluster, if it has Entra ID integration: how kubelogin signs in, azurecli (default), workloadidentity, spn or msi (docs/entra-id.md)."""
 
     @model_validator(mode="after")
     def _one_source(self) -> KubernetesSettings:
         if self.kubeconfig is not None and self.cluster is not None:
             raise ValueError("set kubeconfig or cluster, not both")
         return self
+
+    @field_validator("login")
+    @classmethod
+    def _login_needs_cluster(cls, value: KubeloginMode | None, info: ValidationInfo) -> KubeloginMode | None:
+        # Only the kubeconfig read from the cluster is converted; one the user gives is used as written.
+        if value is None or info.data.get("cluster") is not None or "cluster" not in info.data:
+            return value
+        given = (
+            "a kubeconfig given here"
+            if info.data.get("kubeconfig") is not None
+            else "the ambient kubeconfig (KUBECONFIG or ~/.kube/config)"
+        )
+        raise ValueError(
+            f"login applies only to the kubeconfig read from cluster: {{resourceGroup, name}}; {given} is used as "
+            f"written: convert it with `kubelogin convert-kubeconfig -l {value}` (docs/entra-id.md)"
+        )
 
 
 class PodSecuritySettings(Strict):
