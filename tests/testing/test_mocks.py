@@ -243,13 +243,22 @@ def test_other_types_are_named_by_their_own_name_input_with_a_placeholder_id() -
         window = containerservice.MaintenanceConfiguration(
             "window", config_name="aksManagedAutoUpgradeSchedule", resource_name_="aks-shop", resource_group_name="rg"
         )
-        pulumi.export("named", [[r.name, r.id] for r in (link, hsm, window)])
+        # The optional input the type's name ends with; `name` is the HSM here, a required parent.
+        hsm_link = keyvault.MHSMPrivateEndpointConnection(
+            "hsm-link", private_endpoint_connection_name="pe-hsm", name="hsm-shop", resource_group_name="rg"
+        )
+        unnamed = keyvault.MHSMPrivateEndpointConnection("unnamed", name="hsm-shop", resource_group_name="rg")
+        pulumi.export("named", [[r.name, r.id] for r in (link, hsm, window, hsm_link)])
+        pulumi.export("unnamed", unnamed.name)
 
-    assert evaluate(program, mocks=KeyVaultCsiMocks()).stack_outputs["named"] == [
+    outputs = evaluate(program, mocks=KeyVaultCsiMocks()).stack_outputs
+    assert outputs["named"] == [
         ["pe-shop", "<pe-shop.id>"],
         ["hsm-shop", "<hsm-shop.id>"],
         ["aksManagedAutoUpgradeSchedule", "<aksManagedAutoUpgradeSchedule.id>"],
+        ["pe-hsm", "<pe-hsm.id>"],
     ]
+    assert re.fullmatch(r"unnamed[0-9a-f]{8}", outputs["unnamed"])
 
 
 def test_ids_are_in_the_subscription_of_the_resources_provider() -> None:

@@ -10,8 +10,12 @@ takes a GUID made the same way: visibly not the Pulumi name, and stable.
 
 The path templates are the provider's for the types a program that embeds keyvault-csi usually
 creates; for another type the own name input is found by its name (``<type>Name``,
-``<type>ResourceName``) or, where the azure-native SDK module is already imported, as the optional
-``…Name`` input (the parents' are required), and the id is a placeholder ``<name.id>``.
+``<type>ResourceName``) or, from the SDK's argument class (the parents' inputs are required, the own
+one optional), as the optional ``…Name`` input the type's name ends with, an optional
+``resourceName``/``name``, or the only optional ``…Name`` input; the id is then a placeholder
+``<name.id>``. Of the 2,288 resource types of azure-native 3.29 these rules find an own name input
+for 1,958; the other 330 have no optional name input (singletons such as a server's ``default``
+policy, or names given another way) and get the auto-name.
 """
 
 from __future__ import annotations
@@ -63,9 +67,15 @@ def name_inputs(token: str) -> list[str]:
     type_ = token.rsplit(":", 1)[-1]
     stem = type_[:1].lower() + type_[1:]
     optional = _optional_name_inputs(token)
+    # sql.ManagedDatabase: databaseName; devcenter.ProjectEnvironmentType: environmentTypeName.
+    ending = sorted(
+        (n for n in optional if len(n) > len("Name") and type_.lower().endswith(n.removesuffix("Name").lower())),
+        key=len,
+        reverse=True,
+    )
     generic = [name for name in ("resourceName", "name") if name in optional]
-    only = optional if len(optional) == 1 else []
-    return list(dict.fromkeys([f"{stem}Name", f"{stem}ResourceName", *generic, *only]))
+    only = optional if len(optional) == 1 else ()
+    return list(dict.fromkeys([f"{stem}Name", f"{stem}ResourceName", *ending, *generic, *only]))
 
 
 def azure_name(token: str, pulumi_name: str, inputs: Mapping[str, Any]) -> str:
