@@ -55,7 +55,7 @@ ARM_PATHS: dict[str, str] = {
         "{scope}/providers/Microsoft.Authorization/roleAssignments/{roleAssignmentName}"
     ),
 }
-# Types the provider names with a GUID when the name is left out (the rest: Pulumi name + 8 hex).
+# Types whose names ARM wants as GUIDs, so the provider's auto-name is a GUID (the rest: Pulumi name + 8 hex).
 GUID_NAMED = frozenset({"azure-native:authorization:RoleAssignment", "azure-native:authorization:RoleDefinition"})
 
 
