@@ -53,6 +53,54 @@ OURS = identity_id("id-app")
 
 IDENTITY_ID = identity_id("id-existing")
 
+# AKS's two Entra applications, the same in every tenant (tests/reference/kubelogin/aks.md).
+AKS_SERVER_APP = "6dae42f8-4368-4678-94ff-3960e28e3630"
+AKS_CLIENT_APP = "80faf920-1908-4b52-b5ef-a8e7bedfc67a"
+# What listClusterUserCredentials answers for an AKS cluster with Entra ID integration (format exec, the
+# default since Kubernetes 1.24): one user running `kubelogin get-token ... --login devicecode`, keys in
+# client-go's order, as printed in pulumi/pulumi-azure-native#2399 (certificate and host made up here).
+AKS_ENTRA_KUBECONFIG = f"""\
+apiVersion: v1
+clusters:
+- cluster:
+    certificate-authority-data: LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCg==
+    server: https://aks-shop-dns-4f1c2a3b.hcp.westeurope.azmk8s.io:443
+  name: aks-shop
+contexts:
+- context:
+    cluster: aks-shop
+    user: clusterUser_rg-shop_aks-shop
+  name: aks-shop
+current-context: aks-shop
+kind: Config
+preferences: {{}}
+users:
+- name: clusterUser_rg-shop_aks-shop
+  user:
+    exec:
+      apiVersion: client.authentication.k8s.io/v1beta1
+      args:
+      - get-token
+      - --environment
+      - AzurePublicCloud
+      - --server-id
+      - {AKS_SERVER_APP}
+      - --client-id
+      - {AKS_CLIENT_APP}
+      - --tenant-id
+      - {TENANT}
+      - --login
+      - devicecode
+      command: kubelogin
+      env: null
+      installHint: |2
+
+        kubelogin is not installed which is required to connect to AAD enabled cluster.
+
+        To learn more, please go to https://aka.ms/aks/kubelogin
+      provideClusterInfo: false
+"""
+
 
 def base_settings(identity_type: str = "userAssigned") -> dict[str, Any]:
     """A valid environment (component-args shape) for the given identity mode."""

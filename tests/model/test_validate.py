@@ -12,6 +12,8 @@ import pytest
 
 from keyvault_csi import AksKeyVaultSecrets
 from keyvault_csi.model.validate import validate_settings
+from keyvault_csi.program.stack import validate_stack_settings
+from keyvault_csi.rules.choices import KubeloginMode
 from keyvault_csi.testing.mockgraph import evaluate
 from tests.support import IDENTITY_ID, TENANT, as_stack_config, assert_run_error, base_settings, program_errors
 
@@ -303,6 +305,40 @@ CASES: list[tuple[str, str, Mutation, list[str]]] = [
         set_in("kubernetes", {"kubeconfig": "apiVersion: v1", "cluster": {"resourceGroup": "rg", "name": "aks"}}),
         ["kubernetes", "not both"],
     ),
+    # kubernetes.login converts only the kubeconfig read from the cluster (docs/entra-id.md).
+    (
+        "kubernetes-login-with-kubeconfig",
+        "userAssigned",
+        set_in("kubernetes", {"kubeconfig": "apiVersion: v1", "login": "spn"}),
+        [
+            "keyvault-csi:kubernetes.login: login applies only to the kubeconfig read from cluster",
+            "a kubeconfig given here is used as written: convert it with `kubelogin convert-kubeconfig -l spn`",
+        ],
+    ),
+    (
+        "kubernetes-login-ambient",
+        "userAssigned",
+        set_in("kubernetes", {"login": "msi"}),
+        ["keyvault-csi:kubernetes.login: login applies only", "the ambient kubeconfig (KUBECONFIG or ~/.kube/config)"],
+    ),
+    (
+        "kubernetes-login-devicecode",
+        "userAssigned",
+        set_in("kubernetes", {"cluster": {"resourceGroup": "rg", "name": "aks"}, "login": "devicecode"}),
+        ["keyvault-csi:kubernetes.login: 'devicecode' signs in interactively", "allowed: azurecli, workloadidentity"],
+    ),
+    (
+        "kubernetes-login-unknown",
+        "userAssigned",
+        set_in("kubernetes", {"cluster": {"resourceGroup": "rg", "name": "aks"}, "login": "ropc"}),
+        ["keyvault-csi:kubernetes.login: 'ropc' is not a kubelogin mode keyvault-csi uses"],
+    ),
+    (
+        "kubernetes-login-not-text",
+        "userAssigned",
+        set_in("kubernetes", {"cluster": {"resourceGroup": "rg", "name": "aks"}, "login": ["spn"]}),
+        ["keyvault-csi:kubernetes.login: ['spn'] is not allowed; use one of: azurecli, workloadidentity, spn, msi"],
+    ),
     # Workload identity.
     (
         "workload-needs-cluster",
@@ -460,6 +496,16 @@ def test_bad_input_is_one_clear_run_error(label: str, mode: str, mutate: Mutatio
 def test_valid_modes_pass(mode: str) -> None:
     settings = validate_settings(base_settings(mode))
     assert settings.identity.type == ("userAssigned" if mode == "existing" else mode)
+
+
+def test_kubernetes_login_is_a_mode_for_the_named_cluster() -> None:
+    settings = base_settings()
+    settings["kubernetes"] = {"cluster": {"resourceGroup": "rg", "name": "aks"}}
+    kubernetes = validate_stack_settings(settings).kubernetes
+    assert kubernetes is not None and kubernetes.login is None  # program/providers.py then uses azurecli
+    settings["kubernetes"]["login"] = "workloadidentity"
+    kubernetes = validate_stack_settings(settings).kubernetes
+    assert kubernetes is not None and kubernetes.login is KubeloginMode.WORKLOADIDENTITY
 
 
 def test_all_problems_are_reported_at_once() -> None:

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 import yaml
 
+from keyvault_csi.rules.choices import KubeloginMode
 from tests.support import ROOT
 from tools.review import ci
 from tools.review.comment import MARKER
@@ -25,6 +26,8 @@ WORKFLOWS = ROOT / ".github" / "workflows"
 FILES = sorted(WORKFLOWS.glob("*.yml"))
 CHECK_JSONSCHEMA = Path(sys.executable).parent / "check-jsonschema"
 PINNED = re.compile(r"^[\w.-]+/[\w.-]+@v\d+\.\d+\.\d+$")  # owner/action@vX.Y.Z
+# An action whose tags are not vX.Y.Z is pinned by commit, its tag in a comment: owner/action@<sha>  # vX.Y
+PINNED_BY_COMMIT = re.compile(r"^\s*(?:- )?uses: ([\w.-]+/[\w.-]+@[0-9a-f]{40})  # v\d+(?:\.\d+)+$", re.M)
 
 
 def load(name: str) -> dict[str, Any]:
@@ -71,15 +74,48 @@ def test_every_workflow_matches_githubs_workflow_schema(tmp_path: Path) -> None:
 def test_actions_are_pinned_by_exact_version_tag() -> None:
     seen = set()
     for path in FILES:
+        by_commit = set(PINNED_BY_COMMIT.findall(path.read_text()))
         for job in yaml.safe_load(path.read_text())["jobs"].values():
             reference = job.get("uses")
             if reference:  # a job calling a reusable workflow of this repository
                 assert reference.startswith("./.github/workflows/"), reference
             for step in steps(job):
                 if "uses" in step:
-                    assert PINNED.match(step["uses"]), f"{path.name}: {step['uses']} is not pinned to vX.Y.Z"
+                    assert PINNED.match(step["uses"]) or step["uses"] in by_commit, (
+                        f"{path.name}: {step['uses']} is not pinned to vX.Y.Z (or a commit with its tag in a comment)"
+                    )
                     seen.add(step["uses"].split("@")[0])
-    assert {"actions/checkout", "pulumi/actions", "azure/login", "actions/github-script"} <= seen
+    assert {"actions/checkout", "pulumi/actions", "azure/login", "actions/github-script", "azure/use-kubelogin"} <= seen
+    assert not PINNED_BY_COMMIT.match("uses: azure/use-kubelogin@v1")  # a moving tag is no pin
+
+
+# The jobs that run Pulumi against Azure, and the step that runs it.
+PULUMI_STEPS = [
+    ("deploy-stack.yml", "up", lambda step: step.get("run", "").startswith("make up")),
+    ("drift.yml", "drift", lambda step: step.get("uses", "").startswith("pulumi/actions@")),
+    ("pr.yml", "preview", lambda step: step.get("uses", "").startswith("pulumi/actions@")),
+]
+
+
+@pytest.mark.parametrize(("name", "job_name", "is_pulumi"), PULUMI_STEPS, ids=[p[0] for p in PULUMI_STEPS])
+def test_pulumi_jobs_can_reach_an_entra_id_cluster_without_a_person(name: str, job_name: str, is_pulumi: Any) -> None:
+    """kubelogin is installed at a pinned version and signs in with GitHub's OIDC token (docs/entra-id.md)."""
+    workflow = load(name)
+    assert re.fullmatch(r"v\d+\.\d+\.\d+", workflow["env"]["KUBELOGIN_VERSION"])
+    job = workflow["jobs"][job_name]
+    assert job["permissions"]["id-token"] == "write"
+    (install,) = uses(job, "azure/use-kubelogin")
+    assert install["with"] == {"kubelogin-version": "${{ env.KUBELOGIN_VERSION }}"}
+    (pulumi_step,) = [s for s in steps(job) if is_pulumi(s)]
+    assert steps(job).index(install) < steps(job).index(pulumi_step)
+    assert install.get("if") == pulumi_step.get("if")  # installed whenever Pulumi runs
+    env = pulumi_step["env"]
+    assert KubeloginMode(env["AAD_LOGIN_METHOD"]) is KubeloginMode.WORKLOADIDENTITY
+    assert env["AAD_SERVICE_PRINCIPAL_CLIENT_ID"] == "${{ env.ARM_CLIENT_ID }}"
+    assert env["AZURE_TENANT_ID"] == "${{ env.ARM_TENANT_ID }}"
+    # The Azure SDKs under Pulumi (the azblob backend) read AZURE_CLIENT_ID as a credential to use;
+    # kubelogin has its own name for it.
+    assert "AZURE_CLIENT_ID" not in env and "AZURE_CLIENT_ID" not in job["env"]
 
 
 def test_pulumi_cli_version_matches_the_pinned_sdk() -> None:

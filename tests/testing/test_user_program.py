@@ -5,6 +5,7 @@ import pytest
 from pulumi_azure_native import keyvault, resources
 
 from keyvault_csi import AksKeyVaultSecrets, AksKeyVaultSecretsArgs
+from keyvault_csi.rules.objects import parse_objects
 from keyvault_csi.testing import KeyVaultCsiMocks
 
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
@@ -19,13 +20,20 @@ def mocks() -> KeyVaultCsiMocks:
 
 
 def my_program() -> tuple[keyvault.Vault, AksKeyVaultSecrets]:
-    """What your __main__.py declares: a vault, and keyvault-csi reading from it."""
+    """What your __main__.py declares: a vault, a secret in it, and keyvault-csi reading it."""
     group = resources.ResourceGroup("rg", resource_group_name="rg-shop")
     vault = keyvault.Vault(
         "vault",
         vault_name="kv-shop",
         resource_group_name=group.name,
         properties={"tenant_id": TENANT, "sku": {"family": "A", "name": "standard"}, "enable_rbac_authorization": True},
+    )
+    secret = keyvault.Secret(
+        "db",
+        secret_name="db-password",  # without it Azure's name (secret.name) gets a random suffix
+        vault_name=vault.name,
+        resource_group_name=group.name,
+        properties={"value": pulumi.Output.secret("example-only")},
     )
     secrets = AksKeyVaultSecrets(
         "shop",
@@ -37,7 +45,8 @@ def my_program() -> tuple[keyvault.Vault, AksKeyVaultSecrets]:
                 {
                     "name": "web",
                     "secret_provider_class": "web-secrets",  # the default name needs a plain vault name
-                    "objects": [{"object_name": "db-password", "object_type": "secret"}],
+                    # secret.name is Azure's name of the secret; a computed object_name needs a plain file name.
+                    "objects": [{"object_name": secret.name, "object_alias": "db-password", "object_type": "secret"}],
                 }
             ],
         ),
@@ -46,13 +55,14 @@ def my_program() -> tuple[keyvault.Vault, AksKeyVaultSecrets]:
 
 
 @pulumi.runtime.test
-def test_the_class_reads_the_vault_the_program_creates() -> pulumi.Output[None]:
+def test_the_class_reads_the_secret_the_program_creates() -> pulumi.Output[None]:
     _, secrets = my_program()
     spc = secrets.workloads["web"].secret_provider_class
 
     def check(spec: dict) -> None:
         assert spec["parameters"]["keyvaultName"] == "kv-shop"
         assert spec["parameters"]["userAssignedIdentityID"] == "<aks-shop-agentpool.clientId>"
+        assert [o["objectName"] for o in parse_objects(spec["parameters"]["objects"])] == ["db-password"]
 
     return spc.spec.apply(check)
 

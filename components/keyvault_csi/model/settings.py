@@ -9,9 +9,9 @@ runs both and reports every problem at once.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import Field, SecretStr, StrictBool, field_validator, model_validator
+from pydantic import Field, SecretStr, StrictBool, ValidationInfo, field_validator, model_validator
 
 from keyvault_csi.model.outputs import (
     ClusterNameInput,
@@ -22,8 +22,17 @@ from keyvault_csi.model.outputs import (
     ResourceGroupInput,
     TenantIdInput,
 )
-from keyvault_csi.rules.choices import DriverInstall, Environment, IdentityType, NodeKind, NodeOS, PermissionModel
+from keyvault_csi.rules.choices import (
+    DriverInstall,
+    Environment,
+    IdentityType,
+    KubeloginMode,
+    NodeKind,
+    NodeOS,
+    PermissionModel,
+)
 from keyvault_csi.rules.driver import duration_seconds
+from keyvault_csi.rules.kubeconfig import login_problem
 from keyvault_csi.rules.model import Strict, repeated
 from keyvault_csi.rules.names import (
     AgentPoolName,
@@ -34,6 +43,7 @@ from keyvault_csi.rules.names import (
     cloud_env_file_problem,
     default_class_name,
     default_pod_name,
+    refusing,
 )
 from keyvault_csi.rules.objects import KeyVaultObject, file_conflicts
 from keyvault_csi.rules.pod import (
@@ -421,12 +431,31 @@ class KubernetesSettings(Strict):
     """An AKS cluster whose user credentials are read."""
     context: str | None = None
     """Context of the kubeconfig to use."""
+    # Checked before pydantic's enum check, to say why devicecode is refused.
+    login: Annotated[KubeloginMode | None, refusing(login_problem, before=True)] = None
+    """With cluster, if it has Entra ID integration: how kubelogin signs in, azurecli (default), workloadidentity, spn or msi (docs/entra-id.md)."""
 
     @model_validator(mode="after")
     def _one_source(self) -> KubernetesSettings:
         if self.kubeconfig is not None and self.cluster is not None:
             raise ValueError("set kubeconfig or cluster, not both")
         return self
+
+    @field_validator("login")
+    @classmethod
+    def _login_needs_cluster(cls, value: KubeloginMode | None, info: ValidationInfo) -> KubeloginMode | None:
+        # Only the kubeconfig read from the cluster is converted; one the user gives is used as written.
+        if value is None or info.data.get("cluster") is not None or "cluster" not in info.data:
+            return value
+        given = (
+            "a kubeconfig given here"
+            if info.data.get("kubeconfig") is not None
+            else "the ambient kubeconfig (KUBECONFIG or ~/.kube/config)"
+        )
+        raise ValueError(
+            f"login applies only to the kubeconfig read from cluster: {{resourceGroup, name}}; {given} is used as "
+            f"written: convert it with `kubelogin convert-kubeconfig -l {value}` (docs/entra-id.md)"
+        )
 
 
 class StackSettings(Settings):

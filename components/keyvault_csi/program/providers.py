@@ -15,6 +15,8 @@ from pulumi_azure_native import containerservice
 from pulumi_kubernetes.provider import Provider as KubernetesProvider
 
 from keyvault_csi.model.settings import StackSettings
+from keyvault_csi.rules.choices import KubeloginMode
+from keyvault_csi.rules.kubeconfig import KubeconfigError, non_interactive
 
 # azure-native provider inputs copied from the stack's `azure-native:*` config (plain ones).
 PLAIN_SETTINGS = (
@@ -77,7 +79,11 @@ def azure_provider(settings: StackSettings, provider_settings: dict[str, Any]) -
 
 
 def kubernetes_provider(settings: StackSettings, azure: azure_native.Provider) -> KubernetesProvider:
-    """Kubernetes from a secret kubeconfig, from the named AKS cluster's user credentials, or ambient."""
+    """Kubernetes from a secret kubeconfig, from the named AKS cluster's user credentials, or ambient.
+
+    The cluster's kubeconfig signs in without a person when the cluster has Entra ID integration:
+    kubelogin in the ``kubernetes.login`` mode, not AKS's device code (docs/entra-id.md).
+    """
     kubernetes = settings.kubernetes
     kubeconfig: pulumi.Input[str] | None = None
     if kubernetes and kubernetes.kubeconfig is not None:
@@ -88,11 +94,21 @@ def kubernetes_provider(settings: StackSettings, azure: azure_native.Provider) -
             resource_name=kubernetes.cluster.name,
             opts=pulumi.InvokeOutputOptions(provider=azure),
         )
+        login, context = kubernetes.login or KubeloginMode.AZURECLI, kubernetes.context
         kubeconfig = pulumi.Output.secret(
-            credentials.kubeconfigs.apply(lambda configs: base64.b64decode(configs[0].value).decode())
+            credentials.kubeconfigs.apply(
+                lambda configs: _signing_in(base64.b64decode(configs[0].value).decode(), login, context)
+            )
         )
     return KubernetesProvider(
         "kubernetes",
         kubeconfig=kubeconfig,
         context=kubernetes.context if kubernetes else None,
     )
+
+
+def _signing_in(kubeconfig: str, login: KubeloginMode, context: str | None) -> str:
+    try:
+        return non_interactive(kubeconfig, login, context)
+    except KubeconfigError as error:
+        raise pulumi.RunError(f"keyvault-csi:kubernetes.cluster: the cluster's user kubeconfig {error}") from None

@@ -89,6 +89,23 @@ class NodeKind(StrEnum):
     """A virtual machine."""
 
 
+class KubeloginMode(StrEnum):
+    """How kubelogin signs in to an AKS cluster with Entra ID integration (``kubelogin convert-kubeconfig -l``).
+
+    Only the non-interactive modes: ``devicecode`` (what AKS hands out) and ``interactive`` wait for a
+    person at a browser, so a deploy would hang (docs/azure-rules.md §aks-entra-kubeconfig).
+    """
+
+    AZURECLI = "azurecli"
+    """The signed-in Azure CLI (az login)."""
+    WORKLOADIDENTITY = "workloadidentity"
+    """A federated token: AZURE_FEDERATED_TOKEN_FILE or GitHub Actions OIDC."""
+    SPN = "spn"
+    """A service principal secret or certificate from AZURE_CLIENT_ID/AZURE_CLIENT_SECRET."""
+    MSI = "msi"
+    """The managed identity of the Azure machine the deploy runs on."""
+
+
 def allowed(choices: type[StrEnum]) -> str:
     """The values of ``choices`` for messages: ``a, b, c``."""
     return ", ".join(choices)

@@ -23,6 +23,7 @@ from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime.stack import Stack
 
 from keyvault_csi.rules.arm_ids import identity_id, managed_cluster_path, vault_id
+from keyvault_csi.testing.azure_names import azure_name
 
 PLACEHOLDER_SUBSCRIPTION = "<subscriptionId>"
 DYNAMIC_NODE_IDENTITY = "pulumi-python:dynamic:NodeIdentityAssignment"
@@ -266,7 +267,7 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
         outputs = dict(args.inputs)
         resource_id = f"{args.name}-id"
         if args.typ == "azure-native:managedidentity:UserAssignedIdentity":
-            rg, name = outputs["resourceGroupName"], outputs["resourceName"]
+            rg, name = outputs["resourceGroupName"], azure_name(args.typ, args.name, outputs)  # auto-named if no input
             resource_id = identity_id(self.subscription, rg, name)
             outputs.update(
                 name=name,

@@ -6,12 +6,15 @@ embeds :class:`keyvault_csi.AksKeyVaultSecrets` would stop at ``/subscriptions/N
 cluster with kubelet identity, OIDC issuer and node resource group, vault, user-assigned identity,
 cluster credentials) and the node-identity resource's outputs, with the same answers the
 project's own tests use (:mod:`keyvault_csi.testing.mockgraph`). They also fill in the outputs
-Azure computes for the resources such a program usually creates (resource group, AKS cluster,
-Key Vault), so ``cluster.node_resource_group`` or ``vault.name`` resolve as in Azure.
+Azure computes for the resources such a program creates: every azure-native resource's ``name``
+is its name input as in Azure (``keyvault.Secret(..., secret_name="db-password").name`` is
+``db-password``, not the Pulumi name; :mod:`keyvault_csi.testing.azure_names`) and its ``id`` the
+ARM id with that name; an AKS cluster's node resource group and identities; a vault's URI.
 
 Values only Azure knows are placeholders such as ``<id-app.clientId>``. Every answer can be
-overridden: constructor keyword arguments, or a subclass overriding :meth:`answer` /
-:meth:`resource_outputs`. Usage (``docs/embedding.md``)::
+overridden: constructor keyword arguments (a mapping or a function of the inputs, laid over the
+default answer), or a subclass overriding :meth:`answer` / :meth:`resource_outputs`. Usage
+(``docs/embedding.md``)::
 
     pulumi.runtime.set_mocks(KeyVaultCsiMocks(), preview=False)
 """
@@ -22,34 +25,21 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import pulumi
-from azure.mgmt.core.tools import resource_id
 
+from keyvault_csi.testing.azure_names import azure_id, azure_name
 from keyvault_csi.testing.mockgraph import (
     CLIENT_CONFIG,
     GET_MANAGED_CLUSTER,
     PlaceholderMocks,
+    placeholder,
 )
 
 Answer = Mapping[str, Any] | Callable[[dict[str, Any]], Mapping[str, Any]]
-"""An override: a mapping merged over the default answer, or a function of the inputs giving the answer."""
+"""An override, laid over the default answer: a mapping, or a function of the inputs giving one."""
 
 # Subscription and tenant are GUIDs by default: keyvault-csi checks the values it is given, and a
 # resource ID or tenant from these mocks must pass those checks.
 ZERO_GUID = "00000000-0000-0000-0000-000000000000"
-# Azure-native resources whose ``name`` output is one of their inputs.
-_NAME_INPUT = {
-    "azure-native:resources:ResourceGroup": "resourceGroupName",
-    "azure-native:keyvault:Vault": "vaultName",
-    "azure-native:containerservice:ManagedCluster": "resourceName",
-    "azure-native:containerservice:AgentPool": "agentPoolName",
-    "azure-native:network:VirtualNetwork": "virtualNetworkName",
-    "azure-native:network:Subnet": "subnetName",
-}
-_ARM_TYPE = {
-    "azure-native:keyvault:Vault": ("Microsoft.KeyVault", "vaults"),
-    "azure-native:containerservice:ManagedCluster": ("Microsoft.ContainerService", "managedClusters"),
-    "azure-native:network:VirtualNetwork": ("Microsoft.Network", "virtualNetworks"),
-}
 
 
 class KeyVaultCsiMocks(PlaceholderMocks):
@@ -58,9 +48,11 @@ class KeyVaultCsiMocks(PlaceholderMocks):
     ``subscription_id``, ``tenant_id``, ``client_id``, ``object_id``: what ``getClientConfig``
     answers (the deployer); the subscription also appears in every resource ID. ``vault_rbac``: vault name -> ``enableRbacAuthorization`` for
     ``getVault`` (``permissionModel: auto``). ``clusters_without_oidc``: clusters whose
-    ``getManagedCluster`` has no OIDC issuer. ``invokes``: token -> :data:`Answer` overriding an
-    invoke's answer; ``resources``: type token -> :data:`Answer` (of the resource's inputs)
-    overriding a resource's outputs. The attribute ``invokes`` records every invoke made.
+    ``getManagedCluster`` has no OIDC issuer. ``invokes``: token -> :data:`Answer` laid over an
+    invoke's answer; ``resources``: type token -> :data:`Answer` (of the resource's inputs) laid
+    over a resource's outputs. Either kind of override replaces only the keys it gives: a function
+    returning ``{"name": "x"}`` changes the name and keeps every other default output. The attribute
+    ``invokes`` records every invoke made.
     """
 
     def __init__(
@@ -93,28 +85,23 @@ class KeyVaultCsiMocks(PlaceholderMocks):
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         resource_id, outputs = super().new_resource(args)
+        if args.typ.startswith("azure-native:"):
+            outputs |= self._named(args.typ, args.name, dict(args.inputs), args.provider)
         outputs |= self.resource_outputs(args.typ, args.name, dict(args.inputs))
         outputs = _override(outputs, self.resource_overrides.get(args.typ), dict(args.inputs))
         return str(outputs.get("id", resource_id)), outputs
 
+    def _named(self, typ: str, name: str, inputs: dict[str, Any], provider: str | None) -> dict[str, Any]:
+        """``name`` and ``id`` as Azure gives them; ids in the subscription of the resource's provider."""
+        own = azure_name(typ, name, inputs)
+        subscription = self.provider_subscriptions.get((provider or "").rsplit("::", 1)[-1], self.subscription)
+        return {"name": own, "id": azure_id(typ, own, inputs, subscription) or placeholder(own, "id")}
+
     def resource_outputs(self, typ: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
-        """Outputs Azure computes for a resource of type ``typ`` (merged over its echoed inputs)."""
+        """Outputs Azure computes for a ``typ`` resource beyond name and id (merged over its echoed inputs)."""
         outputs: dict[str, Any] = {}
-        if typ in _NAME_INPUT and inputs.get(_NAME_INPUT[typ]):
-            outputs["name"] = inputs[_NAME_INPUT[typ]]
-        own = outputs.get("name", name)
-        group = inputs.get("resourceGroupName", own if typ == "azure-native:resources:ResourceGroup" else "")
-        if typ == "azure-native:resources:ResourceGroup":
-            outputs["id"] = resource_id(subscription=self.subscription, resource_group=group)
-        elif typ in _ARM_TYPE:
-            namespace, arm_type = _ARM_TYPE[typ]
-            outputs["id"] = resource_id(
-                subscription=self.subscription,
-                resource_group=group,
-                namespace=namespace,
-                type=arm_type,
-                name=own,
-            )
+        own = azure_name(typ, name, inputs)
+        group = inputs.get("resourceGroupName", "")
         if typ == "azure-native:containerservice:ManagedCluster":
             # The same shape getManagedCluster answers: kubelet identity, OIDC issuer, node resource group.
             cluster = self.answer(GET_MANAGED_CLUSTER, {"resourceGroupName": group, "resourceName": own})
@@ -133,6 +120,5 @@ class KeyVaultCsiMocks(PlaceholderMocks):
 def _override(answer: dict[str, Any], override: Answer | None, inputs: dict[str, Any]) -> dict[str, Any]:
     if override is None:
         return answer
-    if callable(override):
-        return dict(override(inputs))
-    return {**answer, **override}
+    given = override(inputs) if callable(override) else override
+    return {**answer, **given}
