@@ -8,7 +8,7 @@ TypedDicts must exist as source. This module renders them from the models:
 
 * keys are the models' aliases (camelCase), optional fields ``NotRequired``;
 * each docstring is the model's docstring or the field's attribute docstring (``use_attribute_docstrings``);
-* a ``Literal`` becomes ``str`` (the analyzer accepts no ``Literal`` or ``Union``) and its values
+* a ``Literal`` or a ``StrEnum`` becomes ``str`` (the analyzer accepts no ``Literal`` or ``Union``) and its values
   are appended to the description, so the validator and the schema read the same list;
 * ``Annotated`` validators are dropped: the values are validated by the models in ``construct``.
 
@@ -18,6 +18,7 @@ TypedDicts must exist as source. This module renders them from the models:
 from __future__ import annotations
 
 import argparse
+import enum
 import inspect
 import re
 import sys
@@ -125,6 +126,8 @@ def _render(annotation: Any, queue: list[type[BaseModel]]) -> tuple[str, tuple[A
     if origin is typing.Literal:
         values = typing.get_args(annotation)
         return type(values[0]).__name__, values
+    if isinstance(annotation, type) and issubclass(annotation, enum.StrEnum):
+        return "str", tuple(member.value for member in annotation)
     if origin is list:
         inner, values = _render(typing.get_args(annotation)[0], queue)
         return f"list[{inner}]", values
