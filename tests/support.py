@@ -5,12 +5,14 @@ from __future__ import annotations
 import copy
 import functools
 import json
+import re
 import runpy
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import pulumi
+import yaml
 
 from keyvault_csi.kubernetes.driver import TYPE as DRIVER_TYPE
 from keyvault_csi.program.stack import validate_stack_settings
@@ -20,6 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT / "tests" / "reference"  # vendored copies of ../shared/reference (see its README)
 CRD_PATH = REFERENCE / "crd" / "secretproviderclasses.crd.yaml"
 SEEDS = REFERENCE / "seeds"
+PROVIDER_EXAMPLES = REFERENCE / "provider-examples"  # the Azure provider's own classes (see its SOURCE.md)
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 
 # Resource type tokens as the engine receives them.
@@ -217,3 +220,39 @@ def assert_run_error(settings: dict[str, Any], expected: Iterable[str]) -> None:
         raise AssertionError(f"no RunError; expected one with {expected}")
     for fragment in expected:
         assert fragment in message, f"{fragment!r} not in:\n{message}"
+
+
+# What the provider's examples leave to the reader, filled in as a user would before applying them.
+EXAMPLE_VALUES = {
+    "KEYVAULT_NAME": "kvname",
+    "AKV_NAME": "kvname",
+    "TENANT_ID": TENANT,
+    "USER_ASSIGNED_IDENTITY_CLIENT_ID": "00000000-0000-0000-0000-00000000c1e7",
+    "SECRET_NAME": "secret1",
+    "SECRET_VERSION": "0123456789abcdef0123456789abcdef",
+    "KEY_NAME": "key1",
+    "KEY_VERSION": "fedcba9876543210fedcba9876543210",
+    "CERT_NAME": "tls-cert",
+    "NAMESPACE": "default",
+}
+EXAMPLE_CLIENT_ID = "00000000-0000-0000-0000-00000000c1e7"  # for "<client id of ...>"
+
+
+def provider_example_classes() -> list[tuple[str, dict[str, Any]]]:
+    """Every SecretProviderClass of the vendored provider examples, as (file, manifest), in file order.
+
+    A block written as a shell here-document (``cat <<EOF | kubectl apply -f -`` ... ``EOF``) is read
+    as the shell hands it to kubectl; ``$VAR``/``${VAR}`` get :data:`EXAMPLE_VALUES` (an unknown one
+    fails here) and ``<...>`` placeholders a client ID.
+    """
+    found = []
+    for path in sorted(PROVIDER_EXAMPLES.rglob("*.yaml")):
+        lines = path.read_text().splitlines()
+        if lines[0].startswith("cat <<"):
+            lines = lines[1 : lines.index("EOF")]
+        text = re.sub(r"\$\{?([A-Z_]+)\}?", lambda m: EXAMPLE_VALUES[m[1]], "\n".join(lines))
+        text = re.sub(r"<[^<>\n]+>", EXAMPLE_CLIENT_ID, text)
+        for document in yaml.safe_load_all(text):
+            if isinstance(document, dict) and document.get("kind") == "SecretProviderClass":
+                found.append((path.relative_to(PROVIDER_EXAMPLES).as_posix(), document))
+    return found

@@ -10,6 +10,7 @@ PACK_NAME = "keyvault-csi-guardrails"
 
 POLICIES: list[Policy] = [
     secret_provider_class.POLICY,
+    secret_provider_class.ADVISORY_POLICY,
     keyvault_access.ACCESS_POLICY_POLICY,
     keyvault_access.ROLE_ASSIGNMENT_POLICY,
     keyvault_access.ORDERED_WRITES_POLICY,

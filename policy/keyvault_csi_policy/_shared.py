@@ -10,7 +10,7 @@ from __future__ import annotations
 from keyvault_csi.rules.grants import BROADER_READ_ROLES, FAMILIES, OTHER_KEY_VAULT_ROLES, READ_PERMISSIONS, USER_ROLES
 from keyvault_csi.rules.model import input_keys
 from keyvault_csi.rules.names import cloud_env_file_problem, cloud_name_problem, key_vault_name_problem
-from keyvault_csi.rules.objects import KeyVaultObject, file_conflicts, parse_objects
+from keyvault_csi.rules.objects import KeyVaultObject, equal_fold, file_conflicts, parse_objects
 from keyvault_csi.rules.parameters import (
     CRD_API_VERSION,
     CRD_GROUP,
@@ -36,6 +36,7 @@ __all__ = [
     "KeyVaultObject",
     "cloud_env_file_problem",
     "cloud_name_problem",
+    "equal_fold",
     "file_conflicts",
     "input_keys",
     "key_vault_name_problem",

@@ -123,7 +123,6 @@ CASES: list[tuple[str, str, Mutation, list[str]]] = [
         ["objects[0]", "'/etc/passwd'"],
     ),
     ("alias-dotdot", "userAssigned", lambda s: obj(s).update(objectAlias="../escape"), ["objects[0]", "'../escape'"]),
-    ("alias-empty", "userAssigned", lambda s: obj(s).update(objectAlias=""), ["objects[0]", "objectAlias"]),
     (
         "file-permission-not-octal",
         "userAssigned",

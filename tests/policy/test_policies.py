@@ -115,8 +115,12 @@ def spc_problems(props: Mapping[str, Any], type_: str = SPC_V1, config=None) -> 
     return check(secret_provider_class.POLICY, type_, props, config=config)
 
 
+def spc_advisories(props: Mapping[str, Any], type_: str = SPC_V1) -> list[str]:
+    return check(secret_provider_class.ADVISORY_POLICY, type_, props)
+
+
 def test_a_correct_class_passes() -> None:
-    assert spc_problems(spc()) == []
+    assert spc_problems(spc()) == [] and spc_advisories(spc()) == []
     assert spc_problems(spc(userAssignedIdentityID="")) == []  # the nodes' system-assigned identity
     workload = spc(
         useVMManagedIdentity="false", userAssignedIdentityID=None, clientID="00000000-0000-0000-0000-00000000c1e7"
@@ -132,11 +136,13 @@ def one(messages: list[str], *fragments: str) -> str:
     return messages[0]
 
 
-def test_v1alpha1_is_refused_with_the_v1_fix() -> None:
+def test_v1alpha1_is_advised_against_with_the_v1_fix() -> None:
+    # Still served (with a deprecation warning): advisory, as the provider's own examples use it.
     props = spc()
     props["apiVersion"] = "secrets-store.csi.x-k8s.io/v1alpha1"
+    assert spc_problems(props, SPC_V1ALPHA1) == []
     one(
-        spc_problems(props, SPC_V1ALPHA1),
+        spc_advisories(props, SPC_V1ALPHA1),
         "'secrets-store.csi.x-k8s.io/v1alpha1'",
         "use apiVersion 'secrets-store.csi.x-k8s.io/v1'",
     )
@@ -146,8 +152,8 @@ def test_class_recognised_by_api_version_and_kind_under_another_type_token() -> 
     props = spc(userAssignedIdentityId="x")
     assert spc_problems(props, "azure-native:storage:StorageAccount") == []  # not a Kubernetes object: untouched
     props["apiVersion"] = "secrets-store.csi.x-k8s.io/v1alpha1"
-    messages = spc_problems(props, "kubernetes:yaml/v2:SecretProviderClass")
-    assert any("v1alpha1" in m for m in messages) and any("userAssignedIdentityID" in m for m in messages)
+    one(spc_problems(props, "kubernetes:yaml/v2:SecretProviderClass"), "userAssignedIdentityID")
+    one(spc_advisories(props, "kubernetes:yaml/v2:SecretProviderClass"), "v1alpha1")
 
 
 @pytest.mark.parametrize(
@@ -157,24 +163,35 @@ def test_class_recognised_by_api_version_and_kind_under_another_type_token() -> 
         ("clientId", "did you mean 'clientID'"),
         ("keyVaultName", "did you mean 'keyvaultName'"),
         ("cloudname", "did you mean 'cloudName'"),
-        ("resourceGroup", "fix: remove it"),
     ],
 )
-def test_unknown_parameter_keys_get_a_did_you_mean(key: str, fix: str) -> None:
+def test_misspelt_parameter_keys_are_refused_with_a_did_you_mean(key: str, fix: str) -> None:
     one(spc_problems(spc(**{key: "x"})), repr(key), "not read by the Azure provider", fix)
+    assert spc_advisories(spc(**{key: "x"})) == []
 
 
-def test_deprecated_tenant_id_spelling_is_one_problem() -> None:
+def test_other_unknown_parameter_keys_are_advised_against() -> None:
+    # Ignored by the provider and close to no key it reads: nothing meant is lost.
+    assert spc_problems(spc(resourceGroup="rg")) == []
+    one(spc_advisories(spc(resourceGroup="rg")), "'resourceGroup'", "not read by the Azure provider", "fix: remove it")
+
+
+def test_deprecated_tenant_id_spelling_is_advisory() -> None:
+    # The provider reads tenantId when tenantID is empty (pkg/provider/types/parameters.go GetTenantID).
+    assert spc_problems(spc(tenantID=None, tenantId=TENANT)) == []
     one(
-        spc_problems(spc(tenantID=None, tenantId=TENANT)),
-        "'tenantId' is the deprecated spelling",
+        spc_advisories(spc(tenantID=None, tenantId=TENANT)),
+        "'tenantId' is the deprecated spelling, still read",
         "rename it to 'tenantID'",
     )
+    assert spc_problems(spc(tenantID=" ", tenantId=TENANT)) == []
+    one(spc_advisories(spc(tenantId="other")), "'tenantId' is ignored: tenantID is set", "remove 'tenantId'")
 
 
 def test_tenant_id_is_required() -> None:
     one(spc_problems(spc(tenantID=None)), "'tenantID' is missing", "set tenantID")
     one(spc_problems(spc(tenantID="")), "'tenantID' is missing or empty")
+    one(spc_problems(spc(tenantID=None, tenantId=" ")), "'tenantID' is missing or empty")
 
 
 def test_client_id_with_vm_managed_identity() -> None:
@@ -232,8 +249,12 @@ def test_user_assigned_identity_id_must_be_a_client_id_used_with_vm_identity() -
         "is a resource ID",
         "client ID",
     )
-    messages = spc_problems(spc(useVMManagedIdentity=None, clientID="c"))
-    one(messages, "userAssignedIdentityID is read only with useVMManagedIdentity")
+    # Outside VM identity mode the provider ignores it (pkg/auth/auth.go GetCredential): advisory.
+    ignored = spc(useVMManagedIdentity=None, clientID="c")
+    assert spc_problems(ignored) == []
+    one(spc_advisories(ignored), "userAssignedIdentityID is ignored", 'only with useVMManagedIdentity "true"')
+    resource_id = spc(useVMManagedIdentity="false", userAssignedIdentityID=f"{SUB}/x")
+    assert spc_problems(resource_id) == [] and len(spc_advisories(resource_id)) == 1
 
 
 def test_parameter_values_must_be_strings() -> None:
@@ -292,13 +313,58 @@ def test_objects_parse_in_two_levels_and_obey_the_provider(objects: str, fragmen
         assert fragment in joined, f"{fragment!r} not in {joined}"
 
 
+def block(*lines: str) -> str:
+    """An objects string of one object written by hand, one field per line."""
+    return "array:\n  - |\n" + "".join(f"    {line}\n" for line in lines)
+
+
+@pytest.mark.parametrize(
+    "objects",
+    [
+        block("objectName: a", "objectType: secret", "filePermission: 0755"),  # go-yaml reads the text "0755"
+        block("objectName: a", "objectType: secret", 'filePermission: "00644"'),
+        block("objectName: a", "objectType: key", 'objectAlias: ""', 'objectFormat: ""', 'objectEncoding: ""'),
+        block("objectName: a", "objectType: secret", "objectFormat: PFX", "objectEncoding: Base64"),
+        block("objectName: a", "objectType: secret", "objectVersion: latest", "objectVersionHistory: 3"),
+        block("objectName: a", "objectType: cert", "objectAlias:", "filePermission:"),  # null: empty, the default
+    ],
+)
+def test_objects_the_provider_accepts_pass(objects: str) -> None:
+    assert spc_problems(spc(objects=objects)) == [] and spc_advisories(spc(objects=objects)) == []
+
+
+def test_pfx_in_another_case_on_a_cert_is_ignored_not_refused() -> None:
+    # validate.go compares objectFormat == "pfx" exactly for the secret-only check; getSecret uses EqualFold.
+    objects = block("objectName: a", "objectType: cert", "objectFormat: PFX")
+    assert spc_problems(spc(objects=objects)) == []
+    one(spc_advisories(spc(objects=objects)), "objects[0].objectFormat 'PFX' is ignored with objectType 'cert'")
+    one(spc_problems(spc(objects=block("objectName: a", "objectType: cert", "objectFormat: pfx"))), "pfx needs")
+
+
+def test_unknown_object_fields_are_refused_only_when_misspelt() -> None:
+    misspelt = block("objectName: a", "objectType: secret", "objectAliass: b")
+    one(spc_problems(spc(objects=misspelt)), "objects[0].objectAliass", "did you mean 'objectAlias'")
+    unknown = block("objectName: a", "objectType: secret", "owner: team-a")
+    assert spc_problems(spc(objects=unknown)) == []
+    one(spc_advisories(spc(objects=unknown)), "objects[0].owner: unknown field", "fix: remove it")
+
+
+def test_a_field_given_twice_fails_as_the_provider_decodes_it() -> None:
+    one(
+        spc_problems(spc(objects=block("objectName: a", "objectType: secret", "objectName: b"))),
+        "unmarshal failed for keyVaultObjects at index 0",
+        'mapping key "objectName" already defined',
+    )
+
+
 def test_unknown_values_skip_only_what_is_unknown() -> None:
     """In a preview the client ID is not known yet: the other checks still run, and nothing raises."""
     assert spc_problems(spc(userAssignedIdentityID=UNKNOWN_STRING_VALUE)) == []
     one(
-        spc_problems(spc(userAssignedIdentityID=UNKNOWN_STRING_VALUE, tenantId=TENANT, tenantID=None)),
+        spc_advisories(spc(userAssignedIdentityID=UNKNOWN_STRING_VALUE, tenantId=TENANT, tenantID=None)),
         "deprecated spelling",
     )
+    assert spc_problems(spc(tenantID=UNKNOWN_STRING_VALUE)) == []
     props = spc()
     props["spec"] = UNKNOWN_STRING_VALUE
     assert spc_problems(props) == []
@@ -666,4 +732,5 @@ def test_pack_levels_and_names() -> None:
     assert len({p.name for p in POLICIES}) == len(POLICIES)
     levels = {p.name: p.enforcement_level.value for p in POLICIES}
     assert levels.pop("aks-managed-scale-set-identity") == "advisory"
+    assert levels.pop("secret-provider-class-azure-deprecated") == "advisory"
     assert set(levels.values()) == {"mandatory"}

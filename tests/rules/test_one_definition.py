@@ -91,7 +91,7 @@ def test_two_objects_writing_one_file_is_one_rule() -> None:
     assert file_conflicts([OBJECT]) == []
     with pytest.raises(ValueError, match=r"objects \[0, 1\] all write the file 'db'"):
         render_objects(clash)
-    documents = [o.model_dump(exclude_none=True) for o in clash]
+    documents = [o.model_dump(mode="json", exclude_none=True) for o in clash]
     error = settings_error(lambda raw: raw["workloads"][0].update(objects=documents))
     assert "keyvault-csi:workloads[0]: objects [0, 1] all write the file 'db'" in error
     text = objects._dump({"array": [objects._dump(d) for d in documents]})
@@ -143,10 +143,10 @@ def test_crd_version_and_csi_driver_are_one_constant_for_components_and_policy()
     assert manifest["api_version"] == secret_provider_class.API_VERSION == parameters.CRD_API_VERSION
     assert parameters.CRD_API_VERSION == f"{parameters.CRD_GROUP}/v1" == "secrets-store.csi.x-k8s.io/v1"
     assert vars(pods)["CSI_DRIVER"] is pod.CSI_DRIVER
-    (deprecated,) = secret_provider_class.problems(
+    (deprecated,) = secret_provider_class.advisories(
         "kubernetes:secrets-store.csi.x-k8s.io/v1alpha1:SecretProviderClass",
         {"spec": {"provider": "azure", "parameters": {}}},
-    )[:1]
+    )
     assert f"use apiVersion {parameters.CRD_API_VERSION!r}" in deprecated
 
 

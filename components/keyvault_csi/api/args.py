@@ -13,7 +13,17 @@ from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 
 import pulumi
 
-from keyvault_csi.rules.choices import DriverInstall, Environment, IdentityType, NodeOS, PermissionModel, SeccompProfile
+from keyvault_csi.rules.choices import (
+    DriverInstall,
+    Environment,
+    IdentityType,
+    NodeOS,
+    ObjectEncoding,
+    ObjectFormat,
+    ObjectType,
+    PermissionModel,
+    SeccompProfile,
+)
 
 # Python callers may pass an enum member or its plain string; the schema analyzer sees the enum.
 if TYPE_CHECKING:
@@ -21,6 +31,9 @@ if TYPE_CHECKING:
     EnvironmentValue = Environment | str
     IdentityTypeValue = IdentityType | str
     NodeOSValue = NodeOS | str
+    ObjectEncodingValue = ObjectEncoding | str
+    ObjectFormatValue = ObjectFormat | str
+    ObjectTypeValue = ObjectType | str
     PermissionModelValue = PermissionModel | str
     SeccompProfileValue = SeccompProfile | str
 else:
@@ -28,6 +41,9 @@ else:
     EnvironmentValue = Environment
     IdentityTypeValue = IdentityType
     NodeOSValue = NodeOS
+    ObjectEncodingValue = ObjectEncoding
+    ObjectFormatValue = ObjectFormat
+    ObjectTypeValue = ObjectType
     PermissionModelValue = PermissionModel
     SeccompProfileValue = SeccompProfile
 
@@ -113,16 +129,16 @@ class VaultObject(TypedDict):
 
     object_name: pulumi.Input[str]
     """Name of the object in Key Vault."""
-    object_type: str
-    """What to read (a certificate's private key and chain: secret on the certificate's name). One of: secret, key, cert."""
+    object_type: ObjectTypeValue
+    """What to read (a certificate's private key and chain: secret on the certificate's name)."""
     object_version: NotRequired[pulumi.Input[str]]
     """Version to mount; empty for the latest."""
     object_alias: NotRequired[str]
     """File name to write instead of objectName (relative, no '..')."""
-    object_format: NotRequired[str]
-    """File format; default pem; pfx only with objectType secret. One of: pem, pfx."""
-    object_encoding: NotRequired[str]
-    """Encoding of the secret's value; default utf-8; only with objectType secret. One of: utf-8, hex, base64."""
+    object_format: NotRequired[ObjectFormatValue]
+    """File format; default pem; pfx only with objectType secret."""
+    object_encoding: NotRequired[ObjectEncodingValue]
+    """Encoding of the secret's value; default utf-8; only with objectType secret."""
     object_version_history: NotRequired[int]
     """Number of versions to write as <file>/<index>; above 1 also grants list."""
     file_permission: NotRequired[str]

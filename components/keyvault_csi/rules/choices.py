@@ -89,6 +89,39 @@ class NodeKind(StrEnum):
     """A virtual machine."""
 
 
+class ObjectType(StrEnum):
+    """What to read from Key Vault; the provider compares it exactly (docs/azure-rules.md §objects-type)."""
+
+    SECRET = "secret"
+    """A secret, or a certificate's private key and chain (on the certificate's name)."""
+    KEY = "key"
+    """A key's public key (PEM)."""
+    CERT = "cert"
+    """A certificate's public leaf certificate (PEM)."""
+
+
+# objectFormat and objectEncoding are compared with strings.EqualFold: KeyVaultObject accepts any letter
+# case of those two and keeps the member, so a class is always rendered with these spellings.
+class ObjectFormat(StrEnum):
+    """The file format of a secret (docs/azure-rules.md §objects-format-encoding)."""
+
+    PEM = "pem"
+    """PEM (the default)."""
+    PFX = "pfx"
+    """PKCS#12, for objectType secret only."""
+
+
+class ObjectEncoding(StrEnum):
+    """How a secret's value is encoded in Key Vault (docs/azure-rules.md §objects-format-encoding)."""
+
+    UTF_8 = "utf-8"
+    """Text (the default)."""
+    HEX = "hex"
+    """Hexadecimal."""
+    BASE64 = "base64"
+    """Base64."""
+
+
 class KubeloginMode(StrEnum):
     """How kubelogin signs in to an AKS cluster with Entra ID integration (``kubelogin convert-kubeconfig -l``).
 

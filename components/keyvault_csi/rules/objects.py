@@ -4,45 +4,54 @@ The Azure provider reads ``spec.parameters.objects`` in two YAML passes: the out
 ``array`` key holds a list of strings, and each string is itself a YAML document for one object.
 A mistake inside one of those strings (a bad indent, a misspelt field, which is silently ignored)
 is only seen when a Pod mounts the volume, as a ``FailedMount`` event. So objects are validated
-here, with the provider's own field names, and both levels are written as PyYAML writes them,
-quoting every value that a YAML 1.1 or 1.2 reader could take for a number, boolean or null
-(``0644``, ``1e3``, ``true``): whichever reader the provider uses, each field arrives as the string
-that was meant. (Two faster paths, objects of plain names and versions written directly and the
-plain literal blocks of the array, give the same bytes; tests compare them with PyYAML's own output.)
+here, with the provider's own field names, and both levels are written by PyYAML, quoting every
+value that a YAML 1.1 or 1.2 reader could take for a number, boolean or null (``0644``, ``1e3``,
+``true``): whichever reader a tool uses, each field arrives as the string that was meant.
+
+What the provider accepts, :class:`KeyVaultObject` accepts (docs/azure-rules.md
+§objects-format-encoding, §objects-alias, §objects-file-permission, §objects-version): any letter
+case of ``objectFormat`` and ``objectEncoding``, empty optional fields, ``objectVersion: latest``
+with version history, redundant leading zeros in ``filePermission``. Accepted variants of a choice
+are kept as the :mod:`~keyvault_csi.rules.choices` member and rendered in its canonical spelling
+(``PFX`` as ``pfx``); empty optional fields are left out; free-form strings (``objectVersion``,
+``filePermission``) are rendered as given. Each means the same to the provider as what was given.
 """
 
 from __future__ import annotations
 
-import functools
-import io
 import itertools
-import json
 import re
-import typing
-from collections.abc import Callable, Mapping, Sequence
-from typing import Annotated, Any, Literal
+from collections.abc import Sequence
+from enum import StrEnum
+from typing import Annotated, Any
 
 import yaml
-from pydantic import AfterValidator, StrictInt, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    StrictInt,
+    ValidationInfo,
+    ValidatorFunctionWrapHandler,
+    field_validator,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 
+from keyvault_csi.rules.choices import ObjectEncoding, ObjectFormat, ObjectType
 from keyvault_csi.rules.inputs import InputOf, Later, is_later
 from keyvault_csi.rules.model import Strict, input_keys, repeated
 
 OBJECT_NAME = re.compile(r"^[0-9A-Za-z-]{1,127}$")
 OBJECT_VERSION = re.compile(r"^(|[0-9a-fA-F]{32})$")
-FILE_PERMISSION = re.compile(r"^0?[0-7]{3}$")
+# The provider parses filePermission with strconv.ParseInt(v, 8, 32): leading zeros are redundant.
+# Only the permission bits: nine of them, as three octal digits.
+FILE_PERMISSION = re.compile(r"^0*[0-7]{3}$")
+# With objectVersionHistory > 1 the provider starts from the newest version for "" and for this.
+LATEST = "latest"
 # The provider decodes objectVersionHistory into a Go int32.
 INT32_MAX = 2**31 - 1
 _WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:")
-ObjectType = Literal["secret", "key", "cert"]
-ObjectFormat = Literal["pem", "pfx"]
-ObjectEncoding = Literal["utf-8", "hex", "base64"]
-_ALLOWED = {
-    "objectType": typing.get_args(ObjectType),
-    "objectFormat": typing.get_args(ObjectFormat),
-    "objectEncoding": typing.get_args(ObjectEncoding),
-}
+# The optional fields where the provider reads an empty string as "not set" (its default).
+EMPTY_MEANS_DEFAULT = ("objectAlias", "objectFormat", "objectEncoding", "filePermission")
 
 
 # The driver's atomic writer (driver pkg/util/fileutil/atomic_writer.go validatePath): per path
@@ -110,9 +119,32 @@ def _object_name(value: str) -> str:
 def _object_version(value: str) -> str:
     if not OBJECT_VERSION.match(value):
         raise ValueError(
-            f'{value!r} is not a Key Vault object version; allowed: "" (latest) or 32 hexadecimal characters'
+            f'{value!r} is not a Key Vault object version; allowed: "" (latest) or 32 hexadecimal characters '
+            f"('{LATEST}' with objectVersionHistory above 1)"
         )
     return value
+
+
+def equal_fold(given: str, canonical: str) -> bool:
+    """Go's ``strings.EqualFold`` as the provider applies it: equal under Unicode case folding, character by character.
+
+    Exactly Go's simple folding for the ASCII values compared here (``ſ`` folds to ``s``, the Kelvin sign to ``k``).
+    """
+    return len(given) == len(canonical) and all(
+        a == b or a.casefold() == b.casefold() for a, b in zip(given, canonical, strict=True)
+    )
+
+
+def choice(choices: type[StrEnum], value: Any, *, fold: bool) -> Any:
+    """``value`` as a member of ``choices`` (any letter case if ``fold``); ``ValueError`` naming it and what is allowed."""
+    if value is None or isinstance(value, choices):
+        return value
+    if isinstance(value, str):
+        for member in choices:
+            if value == member.value or (fold and equal_fold(value, member.value)):
+                return member
+    case = " (in any letter case)" if fold else ""
+    raise ValueError(f"{value!r} is not allowed; use one of: {', '.join(choices)}{case}")
 
 
 ObjectName = Annotated[str, AfterValidator(_object_name)]
@@ -147,15 +179,32 @@ class KeyVaultObject(Strict):
     file_permission: str | None = None
     """Octal file mode such as "0440"."""
 
-    @field_validator("object_type", "object_format", "object_encoding", mode="before")
+    @model_validator(mode="before")
     @classmethod
-    def _literal(cls, value: Any, info: ValidationInfo) -> Any:
-        # The provider compares objectType case-sensitively ('Secret' is an unknown type): name the
-        # value given, which pydantic's own literal message leaves out.
-        allowed = _ALLOWED[to_camel(info.field_name or "")]
-        if value is not None and value not in allowed:
-            raise ValueError(f"{value!r} is not allowed; use one of: {', '.join(allowed)}")
-        return value
+    def _empty_means_default(cls, data: Any) -> Any:
+        # The provider reads these fields empty as not set (docs/azure-rules.md §objects-empty-fields).
+        if isinstance(data, dict) and any(data.get(key) == "" for key in EMPTY_MEANS_DEFAULT):
+            return {k: v for k, v in data.items() if not (k in EMPTY_MEANS_DEFAULT and v == "")}
+        return data
+
+    @field_validator("object_type", mode="before")
+    @classmethod
+    def _type(cls, value: Any) -> Any:
+        # Compared exactly by the provider ('Secret' is an unknown type): name the value given,
+        # which pydantic's own enum message leaves out.
+        return choice(ObjectType, value, fold=False)
+
+    @field_validator("object_format", "object_encoding", mode="before")
+    @classmethod
+    def _folded(cls, value: Any, info: ValidationInfo) -> Any:
+        # strings.EqualFold in the provider: 'PFX' and 'Base64' work (docs/azure-rules.md §objects-format-encoding).
+        return choice(ObjectFormat if info.field_name == "object_format" else ObjectEncoding, value, fold=True)
+
+    @field_validator("object_version", mode="wrap")
+    @classmethod
+    def _latest(cls, value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        # Only as a plain value; _field_combinations requires version history with it.
+        return value if value == LATEST else handler(value)
 
     @field_validator("object_alias")
     @classmethod
@@ -178,20 +227,28 @@ class KeyVaultObject(Strict):
     def _permission(cls, value: str | None) -> str | None:
         # The provider does not check this: an invalid value silently becomes mode 0 (unreadable).
         if value is not None and not FILE_PERMISSION.match(value):
-            raise ValueError(f"{value!r} is not a file permission; allowed: an octal string such as '0644' or '440'")
+            raise ValueError(
+                f"{value!r} is not a file permission; allowed: an octal string such as '0644' or '440' "
+                "(permission bits only; leading zeros are allowed)"
+            )
         return value
 
     @model_validator(mode="after")
-    def _secret_only_options(self) -> KeyVaultObject:
+    def _field_combinations(self) -> KeyVaultObject:
         # Key Vault returns binary (pfx) or encoded content only for secrets; keys and certs are PEM.
-        if self.object_format == "pfx" and self.object_type != "secret":
+        if self.object_format is ObjectFormat.PFX and self.object_type is not ObjectType.SECRET:
             raise ValueError(
-                f"objectFormat 'pfx' is not allowed with objectType {self.object_type!r}; pfx needs objectType 'secret'"
+                f"objectFormat 'pfx' is not allowed with objectType '{self.object_type}'; pfx needs objectType 'secret'"
             )
-        if self.object_encoding is not None and self.object_type != "secret":
+        if self.object_encoding is not None and self.object_type is not ObjectType.SECRET:
             raise ValueError(
-                f"objectEncoding {self.object_encoding!r} is not allowed with objectType {self.object_type!r}; "
+                f"objectEncoding '{self.object_encoding}' is not allowed with objectType '{self.object_type}'; "
                 "objectEncoding needs objectType 'secret'"
+            )
+        if self.object_version == LATEST and not self.needs_list:
+            raise ValueError(
+                "objectVersion 'latest' is allowed only with objectVersionHistory above 1 (for one version the "
+                'provider sends it to Key Vault as a version ID); allowed: "" (latest) or 32 hexadecimal characters'
             )
         return self
 
@@ -292,32 +349,6 @@ _Dumper.add_implicit_resolver(
     list("-+.0123456789"),
 )
 _Dumper.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:y|Y|n|N)$"), list("yYnN"))
-# Which tag a plain scalar would read back as, by our dumper's resolvers (the stubs leave it untyped).
-_resolve: Callable[[type[yaml.Node], str, tuple[bool, bool]], str] = _Dumper(io.StringIO()).resolve
-_STR_TAG = "tag:yaml.org,2002:str"
-# Strings PyYAML's emitter always may write plain in a block mapping's value: no indicator, space,
-# quote or line break anywhere. Whether it does depends only on how the scalar would read back.
-_SAFE_PLAIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]*")
-
-
-def _plain_document(fields: Mapping[str, Any]) -> str | None:
-    """One object's document written directly, when PyYAML certainly writes it this way; else ``None``.
-
-    That is: every value an int, the empty string (our representer double-quotes it) or a
-    :data:`_SAFE_PLAIN` string that reads back as a string. tests/rules/test_objects.py compares
-    the two over a corpus of awkward values.
-    """
-    lines = []
-    for key, value in fields.items():
-        if isinstance(value, str):
-            if value == "":
-                value = '""'
-            elif not (_SAFE_PLAIN.fullmatch(value) and _resolve(yaml.ScalarNode, value, (True, False)) == _STR_TAG):
-                return None
-        elif type(value) is not int:
-            return None
-        lines.append(f"{key}: {value}\n")
-    return "".join(lines)
 
 
 def _dump(data: Any) -> str:
@@ -340,34 +371,16 @@ def render_objects(objects: Sequence[KeyVaultObject]) -> str:
         raise ValueError(
             f"{', '.join(later)} not known yet: render once resolved (keyvault_csi.model.outputs.objects_parameter)"
         )
-    return _dump_array([_dump_object(o.model_dump_json(exclude_none=True)) for o in objects])
-
-
-# Workloads often mount the same objects. The JSON form is the key: unambiguous (1 is not True)
-# and in field order.
-@functools.lru_cache(maxsize=4096)
-def _dump_object(fields: str) -> str:
-    data = json.loads(fields)
-    return _plain_document(data) or _dump(data)
-
-
-# A document PyYAML is certain to write as a plain literal block ("|", no indicators): printable
-# ASCII lines, the first starting with a visible character, none ending in a space, no empty line,
-# one final line break. Anything else goes through PyYAML.
-_PLAIN_LITERAL = re.compile(r"[!-~](?:[ -~]*[!-~])?(?:\n[ -~]*[!-~])*\n")
-
-
-def _dump_array(documents: list[str]) -> str:
-    if all(_PLAIN_LITERAL.fullmatch(d) for d in documents):
-        # What PyYAML's emitter writes for these (tests compare): each line indented under "  - |".
-        return "array:\n" + "".join("  - |\n" + "".join(f"    {line}\n" for line in d.splitlines()) for d in documents)
-    return _dump({"array": documents})
+    return _dump({"array": [_dump(o.model_dump(mode="json", exclude_none=True)) for o in objects]})
 
 
 def parse_objects(text: str) -> list[dict[str, Any]]:
     """Read an ``objects`` string back the way the provider does: outer document, then each string.
 
-    Raises ``ValueError`` with the provider's wording where the provider's decoding would fail.
+    Each object is decoded as go-yaml v3 fills the provider's struct: a string field takes the
+    scalar's text as written (unquoted ``filePermission: 0755`` is the string ``"0755"``, a null is
+    ``""``), and a key given twice is an error. Raises ``ValueError`` with the provider's wording
+    where the provider's decoding would fail.
     """
     try:
         outer = yaml.safe_load(text)
@@ -382,23 +395,49 @@ def parse_objects(text: str) -> list[dict[str, Any]]:
     return [_parse_one(index, item) for index, item in enumerate(array)]
 
 
+_NULL_TAG = "tag:yaml.org,2002:null"
+
+
 def _parse_one(index: int, document: str) -> dict[str, Any]:
+    failed = f"unmarshal failed for keyVaultObjects at index {index}"
+    loader = yaml.SafeLoader(document)
     try:
-        parsed = yaml.safe_load(document)
+        node = loader.get_single_node()
+        if node is None:
+            return {}
+        if not isinstance(node, yaml.MappingNode):
+            raise ValueError(f"{failed}: expected a mapping, got {loader.construct_document(node)!r}")
+        return _decode_fields(loader, node, failed)
     except yaml.YAMLError as error:
-        raise ValueError(f"unmarshal failed for keyVaultObjects at index {index}: {error}") from error
-    if parsed is None:
-        return {}
-    if not isinstance(parsed, dict):
-        raise ValueError(f"unmarshal failed for keyVaultObjects at index {index}: expected a mapping, got {parsed!r}")
-    for key in _string_fields():
-        if isinstance(parsed.get(key), (dict, list)):
+        raise ValueError(f"{failed}: {error}") from error
+    finally:
+        loader.dispose()
+
+
+def _decode_fields(loader: yaml.SafeLoader, node: yaml.MappingNode, failed: str) -> dict[str, Any]:
+    """One object's mapping as go-yaml v3 fills the provider's struct (see :func:`parse_objects`)."""
+    loader.flatten_mapping(node)  # merge keys (<<), which go-yaml also applies
+    strings = _string_fields()
+    parsed: dict[str, Any] = {}
+    lines: dict[Any, int] = {}
+    for key_node, value_node in node.value:
+        if not isinstance(key_node, yaml.ScalarNode):
+            raise ValueError(f"{failed}: a mapping key must be a scalar, got {loader.construct_object(key_node)!r}")
+        key = loader.construct_object(key_node)
+        line = key_node.start_mark.line + 1
+        if key in lines:
+            raise ValueError(f'{failed}: line {line}: mapping key "{key}" already defined at line {lines[key]}')
+        lines[key] = line
+        if key not in strings:
+            parsed[key] = loader.construct_object(value_node, deep=True)
+        elif isinstance(value_node, yaml.ScalarNode):
+            # The text as written, never a number or a boolean; a null leaves the field empty.
+            parsed[key] = "" if value_node.tag == _NULL_TAG else value_node.value
+        else:
             raise ValueError(
-                f"unmarshal failed for keyVaultObjects at index {index}: {key} must be a string, got {parsed[key]!r}"
+                f"{failed}: {key} must be a string, got {loader.construct_object(value_node, deep=True)!r}"
             )
     history = parsed.get("objectVersionHistory")
     if history is not None and (isinstance(history, bool) or not isinstance(history, int)):
-        raise ValueError(
-            f"unmarshal failed for keyVaultObjects at index {index}: objectVersionHistory must be an integer, got {history!r}"
-        )
+        raise ValueError(f"{failed}: objectVersionHistory must be an integer, got {history!r}")
     return parsed
