@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import posixpath
 import re
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,14 @@ import yaml
 from pydantic import ValidationError
 
 from keyvault_csi.rules.choices import ObjectEncoding, ObjectFormat, ObjectType
-from keyvault_csi.rules.objects import KeyVaultObject, equal_fold, parse_objects, render_objects
+from keyvault_csi.rules.objects import (
+    KeyVaultObject,
+    equal_fold,
+    file_conflicts,
+    go_clean,
+    parse_objects,
+    render_objects,
+)
 from tests.support import SEEDS, provider_example_classes  # vendored from ../shared/reference
 
 VERSION = "0123456789abcdef0123456789ABCDEF"
@@ -437,3 +445,95 @@ def test_every_object_the_provider_documents_is_accepted():
             # is always written), the rest as given.
             assert {"objectVersion": "", **{k: v for k, v in fields.items() if v != ""}} == rendered, (file, index)
     assert checked == 45
+
+
+GUID = "00000000-0000-0000-0000-000000000001"
+
+
+def named(name: str = "a", **fields) -> KeyVaultObject:
+    return KeyVaultObject.model_validate({"objectName": name, "objectType": "secret", **fields})
+
+
+# --- 1. clean relative paths (driver pkg/util/fileutil/writer.go, atomic_writer.go) ---
+
+
+@pytest.mark.parametrize(
+    ("path", "clean"),
+    [
+        ("", "."),
+        (".", "."),
+        ("a", "a"),
+        ("./a", "a"),
+        ("a/", "a"),
+        ("a//b", "a/b"),
+        ("a/./b", "a/b"),
+        ("a/b/../c", "a/c"),
+        ("../a", "../a"),
+        ("a/../..", ".."),
+        ("/../a", "/a"),
+        ("//a", "/a"),  # posixpath.normpath keeps the leading '//'
+        ("///a//", "/a"),
+        ("/", "/"),
+        ("a/..", "."),
+    ],
+)
+def test_go_clean_matches_go_filepath_clean(path: str, clean: str) -> None:
+    assert go_clean(path) == clean
+
+
+def test_go_clean_differs_from_normpath_on_a_leading_double_slash() -> None:
+    assert posixpath.normpath("//a") == "//a" != go_clean("//a")
+
+
+@pytest.mark.parametrize("alias", ["./x", "a//b", "a/", "a/./b", ".", "a/."])
+def test_unclean_aliases_are_refused(alias: str) -> None:
+    with pytest.raises(ValidationError, match="must be a clean path"):
+        named(objectAlias=alias)
+
+
+@pytest.mark.parametrize("alias", ["x", "dir/file", "a/b/c.pem", "x" * 255, "é" * 127])
+def test_clean_aliases_pass(alias: str) -> None:
+    assert named(objectAlias=alias).file_name == alias
+
+
+def test_a_segment_over_255_bytes_is_refused_counting_bytes() -> None:
+    with pytest.raises(ValidationError, match="256 bytes; allowed: at most 255 bytes per segment"):
+        named(objectAlias="d/" + "x" * 256)
+    with pytest.raises(ValidationError, match="256 bytes"):
+        named(objectAlias="é" * 128)  # 128 characters, 256 bytes in UTF-8
+
+
+def test_a_path_over_4096_bytes_is_refused() -> None:
+    with pytest.raises(ValidationError, match="at most 4096 bytes"):
+        named(objectAlias="/".join(["y" * 200] * 21))
+
+
+def test_a_file_that_is_the_directory_of_another_is_refused() -> None:
+    problems = file_conflicts([named("a"), named("b", objectAlias="a/b")])
+    assert problems == [
+        "objects[0] writes the file 'a', which objects[1] ('a/b') needs as a directory; give them distinct objectAlias values"
+    ]
+    with pytest.raises(ValueError, match="needs as a directory"):
+        render_objects([named("b", objectAlias="x/y/z"), named("c", objectAlias="x/y")])
+
+
+def test_siblings_and_prefixes_that_are_not_directories_pass() -> None:
+    assert (
+        file_conflicts([named("a", objectAlias="d/a"), named("b", objectAlias="d/b"), named("c", objectAlias="ab")])
+        == []
+    )
+
+
+def test_versioned_objects_claim_their_index_files() -> None:
+    versioned = named("v", objectVersionHistory=3)
+    assert file_conflicts([versioned, named("w", objectAlias="v/3")]) != []  # 0..N may be written
+    assert file_conflicts([versioned, named("w", objectAlias="v/0/x")]) != []
+    assert file_conflicts([versioned, named("w", objectAlias="v/4")]) == []
+    assert file_conflicts([versioned, named("w", objectAlias="v/01")]) == []  # strconv.Itoa never writes 01
+    assert file_conflicts([named("v", objectVersionHistory=1), named("w", objectAlias="v/0")]) != []  # v is a file
+
+
+def test_duplicates_are_reported_once_with_their_indexes() -> None:
+    assert file_conflicts([named("a"), named("b", objectAlias="a"), named("c")], [4, 5, 6]) == [
+        "objects [4, 5] all write the file 'a'; give them distinct objectAlias values"
+    ]

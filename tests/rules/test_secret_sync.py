@@ -9,10 +9,11 @@ import jsonschema
 import kubernetes_validate
 import pulumi
 import pytest
+from pydantic import ValidationError
 
 from keyvault_csi.model.validate import validate_settings
 from keyvault_csi.rules.objects import KeyVaultObject
-from keyvault_csi.rules.secret_sync import SecretObject, check_sync_sources
+from keyvault_csi.rules.secret_sync import SecretObject, check_sync_sources, sync_source_problem
 from tests.support import POD, SPC, TENANT, assert_run_error, base_settings, run_program, stack_graph
 from tools.review.plan_files import kubernetes_manifests
 
@@ -312,3 +313,55 @@ def test_sync_problems_come_together_once_every_key_is_valid() -> None:
     assert "(2 problems)" in message, message
     for fragment in ("data[0].objectName: 'missing'", "secretKeyRef.key: 'pwd'"):
         assert fragment in message, message
+
+
+# --- 2. sync of one version of a versioned object ---
+
+
+def named(name: str = "a", **fields: Any) -> KeyVaultObject:
+    return KeyVaultObject.model_validate({"objectName": name, "objectType": "secret", **fields})
+
+
+def test_sync_of_a_version_index_below_the_history() -> None:
+    histories = {"h": 3, "plain": None}
+    assert sync_source_problem("h/0", histories) == ("h", None)
+    assert sync_source_problem("h/2", histories) == ("h", None)
+    file, problem = sync_source_problem("h/3", histories)
+    assert file == "h" and problem and "index 3 is not below objectVersionHistory 3" in problem
+    file, problem = sync_source_problem("h", histories)
+    assert file == "h" and problem and "sync one version: h/0 (the latest) to h/2" in problem
+    assert sync_source_problem("h/x", histories) == (None, None)
+    assert sync_source_problem("h/01", histories) == (None, None)
+    assert sync_source_problem("plain/0", histories) == (None, None)
+
+
+def test_check_sync_sources_accepts_a_version_file() -> None:
+    objects = [named("h", objectVersionHistory=2)]
+    secret = SecretObject.model_validate({"secretName": "s", "data": [{"objectName": "h/1", "key": "previous"}]})
+    check_sync_sources(objects, [secret])
+    bad = SecretObject.model_validate({"secretName": "s", "data": [{"objectName": "h", "key": "k"}]})
+    with pytest.raises(ValueError, match="folder of versions; sync one version: h/0"):
+        check_sync_sources(objects, [bad])
+
+
+# --- 3. any non-empty Secret type ---
+
+
+@pytest.mark.parametrize("secret_type", ["example.com/custom", "bootstrap.kubernetes.io/token", "opaque", "Custom"])
+def test_custom_secret_types_pass_through(secret_type: str) -> None:
+    secret = SecretObject.model_validate(
+        {"secretName": "s", "type": secret_type, "data": [{"objectName": "a", "key": "k"}]}
+    )
+    assert secret.manifest()["type"] == secret_type
+
+
+def test_empty_secret_type_is_refused_as_the_driver_does() -> None:
+    with pytest.raises(ValidationError, match="must not be empty"):
+        SecretObject.model_validate({"secretName": "s", "type": "", "data": [{"objectName": "a", "key": "k"}]})
+
+
+def test_service_account_token_type_needs_its_annotation() -> None:
+    data = {"secretName": "s", "type": "kubernetes.io/service-account-token", "data": [{"objectName": "a", "key": "k"}]}
+    with pytest.raises(ValidationError, match="kubernetes.io/service-account.name"):
+        SecretObject.model_validate(data)
+    SecretObject.model_validate({**data, "annotations": {"kubernetes.io/service-account.name": "sa"}})
