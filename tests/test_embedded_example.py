@@ -1,4 +1,4 @@
-"""keyvault-csi as an installed package inside someone else's program (examples/embedded, issue 9's check).
+"""keyvault-csi as an installed package inside someone else's program (examples/embedded).
 
 One fresh virtualenv outside the repository for the module: the wheel ``pip wheel --no-deps``
 builds is installed into it with ``--no-deps --no-index``, so ``keyvault_csi`` comes from the

@@ -1,4 +1,4 @@
-"""Issue 11 in the settings: every problem reported at once, with its key path."""
+"""Single-key rules of the settings (tenant, booleans, tags, paths, sync sources), each with its key path."""
 
 from __future__ import annotations
 

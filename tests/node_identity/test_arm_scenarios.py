@@ -419,7 +419,7 @@ def test_resource_wire_names_and_python_outputs() -> None:
     assert {"nodeId", "userAssignedIdentities", "systemAssigned", "armEndpoint", "environment"} <= set(sent)
 
 
-# --- issue 11: concurrency, failed operations, poll faults ------------------------------------
+# --- concurrency, failed operations, poll faults ------------------------------------
 
 
 def test_without_etag_a_change_between_read_and_patch_is_not_lost(server: FakeArm) -> None:
