@@ -385,5 +385,5 @@ def test_none_overrides_send_no_nulls() -> None:
 
     security = {"readOnlyRootFilesystem": None, "allowPrivilegeEscalation": None, "seccompProfile": None}
     pod = PodSettings.model_validate({"securityContext": security, "nodeSelector": None, "affinity": None})
-    spec = pod_spec(pod, "kv-app")
+    spec = pod_spec(pod, [volume_and_mount("kv-app")])
     assert not nulls(spec), spec

@@ -7,10 +7,10 @@ import pulumi
 import pytest
 import yaml
 from pulumi_azure_native import managedidentity
+from pydantic.alias_generators import to_camel
 
-from keyvault_csi.kubernetes.secret_provider_class import class_parameters
 from keyvault_csi.kubernetes.workload import TYPE, Workload
-from keyvault_csi.model.settings import WorkloadSettings
+from keyvault_csi.model.settings import Settings, WorkloadSettings
 from keyvault_csi.rules.objects import KeyVaultObject, parse_objects
 from keyvault_csi.rules.parameters import provider_parameters
 from keyvault_csi.testing.mockgraph import evaluate
@@ -48,14 +48,31 @@ def params(**overrides) -> dict:
 
 
 def declare_class(opts: pulumi.ResourceOptions | None = None, **parameters) -> Workload:
-    """A workload's class ``kv-app`` in namespace ``apps`` with ``parameters`` (identity, cloud) over the defaults."""
-    workload = WorkloadSettings(name="app", namespace="apps", objects=OBJECTS)
-    given = {"keyvault_name": "kvname", "tenant_id": TENANT, "objects": OBJECTS, **parameters}
+    """A workload's class ``kv-app`` in namespace ``apps``: ``identity`` keywords (and ``cloud_*``) as given."""
+    cloud = {k: parameters.pop(k) for k in ("cloud_name", "cloud_env_file_name") if k in parameters}
+    workload = WorkloadSettings.model_validate(
+        {
+            "name": "app",
+            "namespace": "apps",
+            "secretProviderClass": "kv-app",
+            "objects": [o.model_dump() for o in OBJECTS],
+        }
+        | {to_camel(k): v for k, v in cloud.items()}
+    )
+    settings = Settings.model_validate(
+        {
+            "tenantId": TENANT,
+            "keyVault": {"name": "kvname", "resourceGroup": "rg"},
+            "identity": {"type": "systemAssigned"},
+            "workloads": [workload.model_dump(exclude_none=True)],
+        }
+    )
     return Workload(
         "kv",
         workload,
-        class_name="kv-app",
-        parameters=class_parameters("kv-app", **given),
+        mounts=settings.mounts(workload),
+        tenant_id=TENANT,
+        identity=parameters,
         resource_prefix="kv",
         opts=opts,
     )
@@ -188,11 +205,11 @@ def test_crd_schema_refuses_non_string_parameters(v1_schema):
 def test_outputs_and_labels():
     def program() -> None:
         workload = declare_class(user_assigned_identity_id="")
-        pulumi.export("className", workload.class_name)
+        pulumi.export("classNames", workload.class_names)
         pulumi.export("namespace", workload.namespace)
 
     graph = evaluate(program)
-    assert graph.stack_outputs == {"className": "kv-app", "namespace": "apps"}
+    assert graph.stack_outputs == {"classNames": ["kv-app"], "namespace": "apps"}
     assert graph.one(CHILD_TYPE, CHILD).inputs["metadata"]["labels"] == {
         "app.kubernetes.io/managed-by": "pulumi",
         "app.kubernetes.io/part-of": "keyvault-csi",

@@ -15,9 +15,8 @@ from pulumi_kubernetes.provider import Provider as KubernetesProvider
 from keyvault_csi import AksKeyVaultSecrets, KeyVaultObject
 from keyvault_csi.azure.keyvault_access import KeyVaultAccess
 from keyvault_csi.azure.providers import SubscriptionProviders
-from keyvault_csi.kubernetes.secret_provider_class import class_parameters
 from keyvault_csi.kubernetes.workload import Workload
-from keyvault_csi.model.settings import KeyVaultSettings, WorkloadSettings
+from keyvault_csi.model.settings import KeyVaultSettings, Mount, VaultObject, WorkloadSettings
 from keyvault_csi.model.validate import validate_settings
 from keyvault_csi.program.stack import validate_stack_settings
 from keyvault_csi.rules.objects import parse_objects
@@ -395,16 +394,22 @@ def later(value: Any) -> pulumi.Output[Any]:
 
 def declare_class(vault: Any, names: list[Any], aliases: list[str | None]) -> None:
     objects = [
-        KeyVaultObject.model_validate({"objectName": "placeholder", "objectType": "secret"}).model_copy(
+        VaultObject.model_validate({"objectName": "placeholder", "objectType": "secret"}).model_copy(
             update={"object_name": name, "object_alias": alias}
         )
         for name, alias in zip(names, aliases, strict=True)
     ]
-    parameters = class_parameters(
-        "app", keyvault_name=vault, tenant_id=later(TENANT), objects=objects, user_assigned_identity_id=""
-    )
     workload = WorkloadSettings.model_construct(name="app", namespace="default", objects=objects, secret_objects=[])
-    Workload("spc", workload, class_name="app", parameters=parameters, resource_prefix="spc")
+    vault_settings = KeyVaultSettings.model_construct(name=vault, resource_group="rg", permission_model="rbac")
+    mount = Mount("default", vault_settings, "app", tuple(objects), (), "secrets-store-inline", "/mnt/secrets-store")
+    Workload(
+        "spc",
+        workload,
+        mounts=[mount],
+        tenant_id=later(TENANT),
+        identity={"user_assigned_identity_id": ""},
+        resource_prefix="spc",
+    )
 
 
 def test_a_class_renders_objects_named_by_outputs_once_they_resolve() -> None:

@@ -70,7 +70,7 @@ def test_the_class_reads_the_secret_the_program_creates() -> pulumi.Output[None]
 @pulumi.runtime.test
 def test_the_grant_is_scoped_to_that_vault(mocks: KeyVaultCsiMocks) -> pulumi.Output[None]:
     vault, secrets = my_program()
-    (grant,) = secrets.access.grants
+    (grant,) = secrets.access["default"].grants
 
     def check(values: list) -> None:
         scope, vault_id = values

@@ -125,7 +125,7 @@ class Nodes(TypedDict):
 
 
 class VaultObject(TypedDict):
-    """One Key Vault secret, key or certificate to write into the mounted volume."""
+    """One Key Vault secret, key or certificate to write into the mounted volume, from one of the vaults."""
 
     object_name: pulumi.Input[str]
     """Name of the object in Key Vault."""
@@ -143,6 +143,8 @@ class VaultObject(TypedDict):
     """Number of versions to write as <file>/<index>; above 1 also grants list."""
     file_permission: NotRequired[str]
     """Octal file mode such as "0440"."""
+    key_vault: NotRequired[str]
+    """With keyVaults: the key of the vault that holds the object; default the only vault."""
 
 
 class SecretObjectData(TypedDict):
@@ -252,6 +254,8 @@ class WorkloadPod(TypedDict):
     """Container requests and limits."""
     writable_paths: NotRequired[list[str]]
     """Absolute paths that get a writable emptyDir under the read-only root filesystem; default /tmp on Linux."""
+    mount_paths: NotRequired[dict[str, str]]
+    """With objects from several vaults: the mount path of each vault's volume, by vault key; default <mountPath>/<key>."""
     node_selector: NotRequired[dict[str, str]]
     """Node labels the Pod requires, merged over the pool placement (kubernetes.azure.com/agentpool)."""
     affinity: NotRequired[dict[str, Any]]
@@ -279,6 +283,8 @@ class WorkloadDeployment(TypedDict):
     """Container requests and limits."""
     writable_paths: NotRequired[list[str]]
     """Absolute paths that get a writable emptyDir under the read-only root filesystem; default /tmp on Linux."""
+    mount_paths: NotRequired[dict[str, str]]
+    """With objects from several vaults: the mount path of each vault's volume, by vault key; default <mountPath>/<key>."""
     node_selector: NotRequired[dict[str, str]]
     """Node labels the Pod requires, merged over the pool placement (kubernetes.azure.com/agentpool)."""
     affinity: NotRequired[dict[str, Any]]
@@ -303,7 +309,7 @@ class Workload(TypedDict):
     cloud_env_file_name: NotRequired[str]
     """Environment file on the nodes, required with cloudName AzureStackCloud."""
     objects: list[VaultObject]
-    """The Key Vault objects to mount (at least one)."""
+    """The Key Vault objects to mount (at least one); one SecretProviderClass per vault they come from."""
     secret_objects: NotRequired[list[SecretObject]]
     """Kubernetes Secrets synced from the mounted files."""
     pod: NotRequired[WorkloadPod]
@@ -345,8 +351,10 @@ class AksKeyVaultSecretsArgs(TypedDict):
 
     tenant_id: pulumi.Input[str]
     """Entra tenant ID (GUID) of the Key Vault, or adfs for Azure Stack Hub with AD FS (cloudName AzureStackCloud)."""
-    key_vault: KeyVault
-    """The vault the objects are read from."""
+    key_vault: NotRequired[KeyVault]
+    """The vault the objects are read from (or keyVaults, for several)."""
+    key_vaults: NotRequired[dict[str, KeyVault]]
+    """Several vaults by key, instead of keyVault: each object names its vault (objects[].keyVault); a workload gets one class and one read-only volume per vault it reads, mounted at <mountPath>/<key>."""
     identity: Identity
     """Who reads the vault: userAssigned, systemAssigned, kubelet, workload or aksAddon."""
     nodes: NotRequired[Nodes]

@@ -30,13 +30,11 @@ from keyvault_csi.azure.workload_identity import WorkloadIdentity
 from keyvault_csi.kubernetes.driver import ASSUMED, CsiDriver
 from keyvault_csi.kubernetes.placement import settings_placement, settings_pool_warning, workload_placement
 from keyvault_csi.kubernetes.pod import volume_and_mount
-from keyvault_csi.kubernetes.secret_provider_class import class_parameters
 from keyvault_csi.kubernetes.workload import Workload
-from keyvault_csi.model.settings import Settings, WorkloadSettings
+from keyvault_csi.model.settings import Mount, Settings, WorkloadSettings
 from keyvault_csi.model.validate import validate_settings
 from keyvault_csi.node_identity.assignments import NodeIdentityAssignments
 from keyvault_csi.rules.choices import NODE_IDENTITY_MODES, DriverInstall, IdentityType
-from keyvault_csi.rules.pod import LINUX_MOUNT_PATH
 from keyvault_csi.rules.workload_identity import POD_LABELS
 
 TYPE = "keyvault-csi:index:AksKeyVaultSecrets"
@@ -114,21 +112,26 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
         self.workload_identity = self._federate(name)
         principals = self._principals()
         known = self.identity.known_principal_id
-        self.access = KeyVaultAccess(
-            f"{name}-access",
-            settings.key_vault,
-            tenant_id=settings.tenant_id,
-            objects=[obj for w in settings.workloads for obj in w.objects],
-            # A principal read at preview is checked against the vault's existing entries.
-            principals={"identity": known}
-            if known and settings.identity.type != IdentityType.SYSTEM_ASSIGNED
-            else principals,
-            providers=providers,
-            protect=settings.protect,
-            opts=pulumi.ResourceOptions(parent=self),
-        )
+        # One KeyVaultAccess per vault, with the objects read from it (keyVault alone keeps its old name).
+        self.access: dict[str, KeyVaultAccess] = {
+            key: KeyVaultAccess(
+                f"{name}-access" if settings.key_vaults is None else f"{name}-access-{key}",
+                vault,
+                tenant_id=settings.tenant_id,
+                objects=settings.objects_of(key),
+                # A principal read at preview is checked against the vault's existing entries.
+                principals={"identity": known}
+                if known and settings.identity.type != IdentityType.SYSTEM_ASSIGNED
+                else principals,
+                providers=providers,
+                protect=settings.protect,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            for key, vault in settings.vaults().items()
+        }
         self.workloads: dict[str, Workload] = {}
         self._ready: dict[str, list[pulumi.Resource]] = {}
+        self._mounts: dict[str, list[Mount]] = {}
         for workload in settings.workloads:
             self.workloads[workload.name] = self._workload(name, workload)
         warning = settings_pool_warning(settings)
@@ -193,26 +196,20 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
         )
 
     def _workload(self, name: str, workload: WorkloadSettings) -> Workload:
-        """A workload's class and Pod (or Deployment), each waiting for what it needs."""
+        """A workload's classes and Pod (or Deployment), each waiting for what it needs."""
         settings = self._settings
-        class_name = workload.class_name(settings.key_vault.name)
+        mounts = settings.mounts(workload)
         # Workload identity: clientID with no use* flag true; otherwise the identity on the nodes.
         identity = (
             {"client_id": self.identity.client_id}
             if self.workload_identity
             else {"user_assigned_identity_id": self.identity.client_id}
         )
-        parameters = class_parameters(
-            class_name,
-            keyvault_name=settings.key_vault.name,
-            tenant_id=settings.tenant_id,
-            objects=workload.objects,
-            secret_objects=workload.secret_objects,
-            cloud_name=workload.cloud_name,
-            cloud_env_file_name=workload.cloud_env_file_name or "",
-            **identity,
-        )
-        waits: list[pulumi.Resource] = [self.access, *([self.nodes] if self.nodes else [])]
+        # The Pod waits for the grants of every vault it reads.
+        waits: list[pulumi.Resource] = [
+            *(self.access[key] for key in dict.fromkeys(m.vault_key for m in mounts)),
+            *([self.nodes] if self.nodes else []),
+        ]
         account: pulumi.Output[str] | None = None
         if self.workload_identity:
             sa = workload.service_account_name()
@@ -221,8 +218,9 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
         component = Workload(
             f"{name}-{workload.namespace}-{workload.name}",
             workload,
-            class_name=class_name,
-            parameters=parameters,
+            mounts=mounts,
+            tenant_id=settings.tenant_id,
+            identity=identity,
             resource_prefix=name,
             placement=workload_placement(settings, workload),  # only on pools that carry the node identity
             service_account_name=account,
@@ -231,7 +229,8 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
             pod_depends_on=waits,
             opts=pulumi.ResourceOptions(parent=self),
         )
-        self._ready[workload.name] = [component.secret_provider_class, *waits]
+        self._ready[workload.name] = [*component.classes.values(), *waits]
+        self._mounts[workload.name] = mounts
         return component
 
     def _declare_outputs(self, principals: dict[str, pulumi.Output[str]]) -> None:
@@ -240,7 +239,7 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
         self.identity_resource_id = self.identity.identity_resource_id
         self.principal_ids = pulumi.Output.all(**principals) if principals else pulumi.Output.from_input({})
         self.namespaces = pulumi.Output.from_input({w.name: w.namespace for w in settings.workloads})
-        self.secret_provider_classes = pulumi.Output.from_input({w: [c.class_name] for w, c in self.workloads.items()})
+        self.secret_provider_classes = pulumi.Output.from_input({w: c.class_names for w, c in self.workloads.items()})
         self.pods = pulumi.Output.from_input({w: c.pod_name for w, c in self.workloads.items() if c.pod_name})
         self.deployments = pulumi.Output.from_input(
             {w: c.deployment_name for w, c in self.workloads.items() if c.deployment_name}
@@ -251,8 +250,8 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
             {w.name: dict(POD_LABELS) if self.workload_identity else {} for w in settings.workloads}
         )
         mounts = {
-            w.name: [volume_and_mount(self.workloads[w.name].class_name, mount_path=_mount_path(w))]
-            for w in settings.workloads
+            w: [volume_and_mount(m.class_name, volume_name=m.volume_name, mount_path=m.mount_path) for m in given]
+            for w, given in self._mounts.items()
         }
         # Each workload's volumes carry what its mount waits for: a Pod spec built from them waits too.
         self.volumes = pulumi.Output.all(
@@ -281,9 +280,3 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
             "volumeMounts": self.volume_mounts,
             "nodePlacement": self.node_placement,
         }
-
-
-def _mount_path(workload: WorkloadSettings) -> str:
-    """Where a user's own container mounts the workload's objects: its Pod's mount path, else Linux's default."""
-    template = workload.template
-    return template.effective_mount_path() if template is not None else LINUX_MOUNT_PATH

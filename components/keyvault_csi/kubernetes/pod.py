@@ -14,7 +14,7 @@ same dicts serve every language.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pulumi
@@ -76,18 +76,18 @@ def pod_labels(labels: Mapping[str, str] | None = None) -> dict[str, str]:
 
 def pod_spec(
     pod: PodSettings,
-    secret_provider_class: pulumi.Input[str],
+    volumes: Sequence[tuple[Manifest, Manifest]],
     *,
     placement: Mapping[str, Any] | None = None,
     service_account_name: pulumi.Input[str] | None = None,
 ) -> Manifest:
-    """The hardened Pod spec mounting ``secret_provider_class`` read-only: a bare Pod's and a Deployment's template.
+    """The hardened Pod spec mounting ``volumes`` (:func:`volume_and_mount` pairs, one per class) read-only:
+    a bare Pod's and a Deployment's template.
 
     ``placement``: ``nodeSelector`` / ``affinity`` (Kubernetes' spelling) keeping the Pod on the nodes
     that can mount, merged over ``kubernetes.io/os``.
     """
     placement = placement or {}
-    volume, mount = volume_and_mount(secret_provider_class, mount_path=pod.effective_mount_path())
     writable = pod.effective_writable_paths()
     scratch = [f"scratch-{i}" for i in range(len(writable))]
     pod_context, container_context = pod_security(pod.os, pod.security_context)
@@ -95,7 +95,10 @@ def pod_spec(
     container: Manifest = {
         "name": DEFAULT_CONTAINER_NAME,
         "image": pod.image,
-        "volumeMounts": [mount, *({"name": n, "mountPath": p} for n, p in zip(scratch, writable, strict=True))],
+        "volumeMounts": [
+            *(mount for _, mount in volumes),
+            *({"name": n, "mountPath": p} for n, p in zip(scratch, writable, strict=True)),
+        ],
     }
     if pod.env:
         container["env"] = container_env(pod.env)
@@ -106,7 +109,7 @@ def pod_spec(
     container["resources"] = resources
     spec: Manifest = {
         "containers": [container],
-        "volumes": [volume, *({"name": n, "emptyDir": {}} for n in scratch)],
+        "volumes": [*(volume for volume, _ in volumes), *({"name": n, "emptyDir": {}} for n in scratch)],
         "nodeSelector": {"kubernetes.io/os": str(pod.os), **placement.get("nodeSelector", {})},
         # spec.os lets the API server and admission check OS-specific fields for this OS.
         "os": {"name": str(pod.os)},

@@ -1,9 +1,10 @@
-"""One workload: its SecretProviderClass and, optionally, the Pod or Deployment that mounts it, under one component.
+"""One workload: its SecretProviderClasses and, optionally, the Pod or Deployment that mounts them, under one component.
 
-The Pod names the class through the class resource's own output, so it is created after the
-class. A Deployment (instead of the Pod) has the same Pod template, waits for the same things, and
-carries the digest of the class's objects on its template, so a change of what is mounted rolls
-its Pods.
+A workload reading one vault has one class; one reading several vaults has a class per vault, each
+mounted as its own read-only volume (:meth:`keyvault_csi.model.settings.Settings.mounts`). The Pod
+waits for its classes, so it is created after them. A Deployment (instead of the Pod) has the same
+Pod template, waits for the same things, and carries the digest of what its classes mount on its
+template, so a change of what is mounted rolls its Pods.
 """
 
 from __future__ import annotations
@@ -18,20 +19,20 @@ from pulumi_kubernetes.core import v1 as core
 from pulumi_kubernetes.meta import v1 as meta
 
 from keyvault_csi.kubernetes.deployment import deployment_inputs
-from keyvault_csi.kubernetes.pod import pod_metadata, pod_spec
-from keyvault_csi.kubernetes.secret_provider_class import class_inputs
-from keyvault_csi.model.settings import WorkloadSettings
+from keyvault_csi.kubernetes.pod import pod_metadata, pod_spec, volume_and_mount
+from keyvault_csi.kubernetes.secret_provider_class import class_inputs, class_parameters
+from keyvault_csi.model.settings import Mount, WorkloadSettings
 from keyvault_csi.rules.rollout import objects_digest
 
 TYPE = "keyvault-csi:index:Workload"
 
 
 class Workload(pulumi.ComponentResource):
-    """A workload's ``SecretProviderClass`` and its Pod or Deployment (if any), declared together."""
+    """A workload's ``SecretProviderClass``es and its Pod or Deployment (if any), declared together."""
 
-    secret_provider_class: apiextensions.CustomResource
-    """The class; its Pulumi name is ``<prefix>-<namespace>-<class>``."""
-    class_name: str
+    classes: dict[str, apiextensions.CustomResource]
+    """The classes by vault key; each one's Pulumi name is ``<prefix>-<namespace>-<class>``."""
+    class_names: list[str]
     namespace: str
     pod: core.Pod | None
     """The bare Pod (``pod:``); its Pulumi name is ``<prefix>-<namespace>-<pod>``."""
@@ -45,8 +46,9 @@ class Workload(pulumi.ComponentResource):
         name: str,
         workload: WorkloadSettings,
         *,
-        class_name: str,
-        parameters: Mapping[str, Any],
+        mounts: Sequence[Mount],
+        tenant_id: pulumi.Input[str],
+        identity: Mapping[str, pulumi.Input[str]],
         resource_prefix: str,
         placement: Mapping[str, Any] | None = None,
         service_account_name: pulumi.Input[str] | None = None,
@@ -55,23 +57,42 @@ class Workload(pulumi.ComponentResource):
         pod_depends_on: Sequence[pulumi.Resource] = (),
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        """``parameters``: the class's ``spec.parameters`` (:func:`~keyvault_csi.kubernetes.secret_provider_class.class_parameters`);
-        ``placement``, ``service_account_name`` and ``pod_labels`` shape the Pod; the class waits for
-        ``class_depends_on`` (the driver's Helm release, which brings the CRD) and the Pod for its class
-        and ``pod_depends_on`` (grants, node assignments, its ServiceAccount and credential)."""
+        """``mounts``: the workload's classes (one per vault); ``identity``: how each class authenticates,
+        ``{"client_id": ...}`` (workload identity) or ``{"user_assigned_identity_id": ...}`` (the identity on
+        the nodes; ``""`` for their system-assigned one). ``placement``, ``service_account_name`` and
+        ``pod_labels`` shape the Pod. The classes wait for ``class_depends_on`` (the driver's Helm release,
+        which brings the CRD), the Pod for its classes and ``pod_depends_on`` (grants, node assignments, its
+        ServiceAccount and credential)."""
+        parameters = [  # every class checked before anything registers
+            class_parameters(
+                mount.class_name,
+                keyvault_name=mount.vault.name,
+                tenant_id=tenant_id,
+                objects=mount.objects,
+                secret_objects=mount.secret_objects,
+                cloud_name=workload.cloud_name,
+                cloud_env_file_name=workload.cloud_env_file_name or "",
+                **identity,
+            )
+            for mount in mounts
+        ]
         super().__init__(TYPE, name, None, opts)
-        namespace = workload.namespace
-        self.class_name, self.namespace = class_name, namespace
-        self.secret_provider_class = apiextensions.CustomResource(
-            f"{resource_prefix}-{namespace}-{class_name}",
-            **class_inputs(class_name, namespace, parameters, workload.secret_objects),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=list(class_depends_on) or None),
-        )
-        waits = pulumi.ResourceOptions(parent=self, depends_on=[self.secret_provider_class, *pod_depends_on])
+        namespace = self.namespace = workload.namespace
+        self.class_names = [mount.class_name for mount in mounts]
+        self.classes = {
+            mount.vault_key: apiextensions.CustomResource(
+                f"{resource_prefix}-{namespace}-{mount.class_name}",
+                **class_inputs(mount.class_name, namespace, given, mount.secret_objects),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=list(class_depends_on) or None),
+            )
+            for mount, given in zip(mounts, parameters, strict=True)
+        }
+        waits = pulumi.ResourceOptions(parent=self, depends_on=[*self.classes.values(), *pod_depends_on])
         self.pod, self.pod_name, self.deployment, self.deployment_name = None, None, None, None
         template = workload.template
+        volumes = [volume_and_mount(m.class_name, volume_name=m.volume_name, mount_path=m.mount_path) for m in mounts]
         spec = (
-            pod_spec(template, class_name, placement=placement, service_account_name=service_account_name)
+            pod_spec(template, volumes, placement=placement, service_account_name=service_account_name)
             if template is not None
             else None
         )
@@ -86,22 +107,43 @@ class Workload(pulumi.ComponentResource):
             )
         if workload.deployment is not None and spec is not None:
             self.deployment_name = workload.deployment_name()
-            objects = parameters["objects"]
-            manifests = [s.manifest() for s in workload.secret_objects]
-            # An objects string rendered from Outputs is digested once it resolves.
-            digest: pulumi.Input[str] = (
-                objects.apply(lambda text: objects_digest(text, manifests))
-                if isinstance(objects, pulumi.Output)
-                else objects_digest(objects, manifests)
-            )
             self.deployment = apps.Deployment(
                 f"{resource_prefix}-{namespace}-{self.deployment_name}",
                 **deployment_inputs(
-                    self.deployment_name, namespace, workload.deployment.replicas, spec, digest, pod_labels
+                    self.deployment_name,
+                    namespace,
+                    workload.deployment.replicas,
+                    spec,
+                    _digest(mounts, parameters),
+                    pod_labels,
                 ),
                 opts=waits,
             )
-        outputs: dict[str, Any] = {"className": class_name, "namespace": namespace, "podName": self.pod_name or ""}
+        outputs: dict[str, Any] = {
+            "classNames": self.class_names,
+            "namespace": namespace,
+            "podName": self.pod_name or "",
+        }
         if self.deployment_name is not None:
             outputs["deploymentName"] = self.deployment_name
         self.register_outputs(outputs)
+
+    @property
+    def secret_provider_class(self) -> apiextensions.CustomResource:
+        """The first class (the only one when the workload reads one vault)."""
+        return next(iter(self.classes.values()))
+
+
+def _digest(mounts: Sequence[Mount], parameters: Sequence[Mapping[str, Any]]) -> pulumi.Input[str]:
+    """The digest of what the classes mount and sync; an ``objects`` string rendered from Outputs is
+    digested once it resolves. One vault: the digest of its class alone (as before several vaults)."""
+    manifests = [s.manifest() for m in mounts for s in m.secret_objects]
+    texts = [p["objects"] for p in parameters]
+    if len(texts) == 1:
+        text = texts[0]
+        return (
+            text.apply(lambda t: objects_digest(t, manifests))
+            if isinstance(text, pulumi.Output)
+            else (objects_digest(text, manifests))
+        )
+    return pulumi.Output.all(*texts).apply(lambda resolved: objects_digest("\n".join(resolved), manifests))

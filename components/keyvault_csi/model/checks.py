@@ -10,28 +10,66 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from keyvault_csi.model.errors import Loc, Problem
-from keyvault_csi.model.settings import PodSettings, Settings, WorkloadSettings
+from keyvault_csi.model.settings import PodSettings, Settings, VaultObject, WorkloadSettings
 from keyvault_csi.rules.choices import DriverInstall, IdentityType, NodeOS, PermissionModel
 from keyvault_csi.rules.driver import value_conflicts
 from keyvault_csi.rules.inputs import is_later
 from keyvault_csi.rules.model import repeated, repeats
 from keyvault_csi.rules.names import ADFS_TENANT
-from keyvault_csi.rules.objects import KeyVaultObject
 from keyvault_csi.rules.parameters import tenant_problem
 from keyvault_csi.rules.secret_sync import mounted_files_text, sync_source_problem
 from keyvault_csi.rules.workload_identity import MAX_CREDENTIALS
 
 
 def problems(settings: Settings) -> list[Problem]:
-    """Every cross-key problem of ``settings``, in a stable order."""
-    found = [
-        *driver_problems(settings),
-        *node_problems(settings),
-        *name_problems(settings),
+    """Every cross-key problem of ``settings``, in a stable order.
+
+    The rules that need each object's vault run once every object names a vault that exists.
+    """
+    vaults = vault_problems(settings)
+    found = [*driver_problems(settings), *node_problems(settings), *vaults]
+    if not vaults:
+        found += [*name_problems(settings), *sync_problems(settings)]
+    return [
+        *found,
         *service_account_problems(settings),
-        *sync_problems(settings),
         *tenant_problems(settings),
         *computed_problems(settings),
+    ]
+
+
+def vault_problems(settings: Settings) -> list[Problem]:
+    """``keyVault`` or ``keyVaults``; each object's vault exists; each vault is read; no vault is listed twice."""
+    if (settings.key_vault is None) == (settings.key_vaults is None):
+        given = "both" if settings.key_vault is not None else "neither"
+        return [Problem(("keyVault",), f"set keyVault (one vault) or keyVaults (several, by key); got {given}")]
+    vaults = settings.vaults()
+    several = settings.key_vaults is not None and len(vaults) > 1
+    found: list[Problem] = []
+    for i, workload in enumerate(settings.workloads):
+        for j, obj in enumerate(workload.objects):
+            at = ("workloads", i, "objects", j, "keyVault")
+            if obj.key_vault is None and several:
+                found.append(Problem(at, f"required with several vaults; one of: {', '.join(vaults)}"))
+            elif obj.key_vault is not None and settings.key_vaults is None:
+                found.append(Problem(at, "names a vault of keyVaults; with keyVault (one vault) drop it"))
+            elif obj.key_vault is not None and obj.key_vault not in vaults:
+                found.append(Problem(at, f"{obj.key_vault!r} is not a key of keyVaults; allowed: {', '.join(vaults)}"))
+    if not found:
+        read = {settings.vault_key(o) for w in settings.workloads for o in w.objects}
+        found += [
+            Problem(("keyVaults", key), "no object is read from this vault (objects[].keyVault); drop it")
+            for key in vaults
+            if key not in read
+        ]
+    names = (
+        ((str(v.resource_group).lower(), str(v.name).lower()), key)
+        for key, v in vaults.items()
+        if not (is_later(v.name) or is_later(v.resource_group))
+    )
+    found += [
+        Problem(("keyVaults",), f"vault {group}/{name} is listed under {len(keys)} keys ({', '.join(keys)}); keep one")
+        for (group, name), keys in repeated(names)
     ]
     return found
 
@@ -157,11 +195,11 @@ def node_problems(settings: Settings) -> list[Problem]:
 def name_problems(settings: Settings) -> list[Problem]:
     """Two workloads declaring one class, Pod or Deployment (or one name)."""
     workloads = settings.workloads
-    vault = settings.key_vault.name
     classes = (
-        ((w.namespace, w.class_name(vault)), i)
+        ((w.namespace, mount.class_name), i)
         for i, w in enumerate(workloads)
-        if w.secret_provider_class or not is_later(vault)
+        if w.secret_provider_class or not any(is_later(v.name) for v in settings.vaults().values())
+        for mount in settings.mounts(w)
     )
     found = [
         Problem(("workloads",), f"SecretProviderClass {cls!r} declared twice in namespace {namespace!r}", tuple(at))
@@ -209,9 +247,15 @@ def service_account_problems(settings: Settings) -> list[Problem]:
     ]
 
 
-def _files(objects: list[KeyVaultObject]) -> dict[str, KeyVaultObject]:
+def _files(objects: list[VaultObject]) -> dict[str, VaultObject]:
     """File name under the mount → the object that writes it (objects whose file is known)."""
     return {o.file_name: o for o in objects if o.object_alias or not is_later(o.object_name)}
+
+
+def _mounted(name: str, files: dict[str, VaultObject]) -> bool:
+    """True when ``data[].objectName`` ``name`` is one of these files (or a version of one)."""
+    histories = {file: o.object_version_history for file, o in files.items()}
+    return sync_source_problem(name, histories)[0] is not None
 
 
 def sync_problems(settings: Settings) -> list[Problem]:
@@ -219,7 +263,7 @@ def sync_problems(settings: Settings) -> list[Problem]:
     and Secrets synced twice in one namespace."""
     found: list[Problem] = []
     for index, workload in enumerate(settings.workloads):
-        found += _workload_sync_problems(workload, ("workloads", index))
+        found += _workload_sync_problems(settings, workload, ("workloads", index))
     seen: dict[tuple[str, str], list[str]] = {}
     for index, workload in enumerate(settings.workloads):
         for i, secret in enumerate(workload.secret_objects):
@@ -247,14 +291,27 @@ def _loc(text: str) -> Loc:
     return tuple(loc)
 
 
-def _workload_sync_problems(workload: WorkloadSettings, at: Loc) -> list[Problem]:
+def _workload_sync_problems(settings: Settings, workload: WorkloadSettings, at: Loc) -> list[Problem]:
     found: list[Problem] = []
-    files = _files(workload.objects)
+    # Each vault's objects are one mount: a Secret is synced from the files of one of them.
+    by_vault: dict[str, dict[str, VaultObject]] = {}
+    for obj in workload.objects:
+        by_vault.setdefault(settings.vault_key(obj), {}).update(_files([obj]))
+    files = {name: obj for group in by_vault.values() for name, obj in group.items()}
     histories = {name: o.object_version_history for name, o in files.items()}
     aliased = {str(o.object_name): o.object_alias for o in workload.objects if o.object_alias}
     synced: dict[str, set[str]] = {}
     for i, secret in enumerate(workload.secret_objects):
         synced.setdefault(secret.secret_name, set()).update(d.key for d in secret.data)
+        sources = [{key for key, group in by_vault.items() if _mounted(d.object_name, group)} for d in secret.data]
+        if len(by_vault) > 1 and all(sources) and not set.intersection(*sources):
+            found.append(
+                Problem(
+                    (*at, "secretObjects", i),
+                    f"copies files from the vaults {', '.join(sorted(set.union(*sources)))}; the driver syncs a Secret "
+                    "from the files of one class (one vault): split it into one Secret per vault",
+                )
+            )
         for j, entry in enumerate(secret.data):
             name = entry.object_name
             where = (*at, "secretObjects", i, "data", j, "objectName")
@@ -336,19 +393,23 @@ def tenant_problems(settings: Settings) -> list[Problem]:
 def computed_problems(settings: Settings) -> list[Problem]:
     """Keys given as Outputs leave values unknown that must then be given as plain values."""
     found: list[Problem] = []
-    vault = settings.key_vault
-    computed = [
-        key for key, value in (("name", vault.name), ("resourceGroup", vault.resource_group)) if is_later(value)
-    ]
-    if computed and vault.permission_model == PermissionModel.AUTO:
-        found.append(
-            Problem(
-                ("keyVault", "permissionModel"),
-                f"'auto' reads the vault before anything is declared, but "
-                f"{' and '.join(f'keyVault.{k}' for k in computed)} {'is an Output' if len(computed) == 1 else 'are Outputs'}; "
-                "set permissionModel to accessPolicy or rbac (the choice decides which resources exist)",
+    named_by_output: list[str] = []
+    for key, vault in settings.vaults().items():
+        at = ("keyVault",) if settings.key_vaults is None else ("keyVaults", key)
+        path = ".".join(at)
+        computed = [k for k, v in (("name", vault.name), ("resourceGroup", vault.resource_group)) if is_later(v)]
+        if "name" in computed:
+            named_by_output.append(path)
+        if computed and vault.permission_model == PermissionModel.AUTO:
+            found.append(
+                Problem(
+                    (*at, "permissionModel"),
+                    f"'auto' reads the vault before anything is declared, but "
+                    f"{' and '.join(f'{path}.{k}' for k in computed)} "
+                    f"{'is an Output' if len(computed) == 1 else 'are Outputs'}; "
+                    "set permissionModel to accessPolicy or rbac (the choice decides which resources exist)",
+                )
             )
-        )
     nodes = settings.nodes
     for key, refs in (
         ("scaleSets", nodes.scale_sets if nodes else []),
@@ -365,11 +426,11 @@ def computed_problems(settings: Settings) -> list[Problem]:
         ]
     for i, workload in enumerate(settings.workloads):
         label = f"workload {workload.name!r}"
-        if "name" in computed and not workload.secret_provider_class:
+        if named_by_output and not workload.secret_provider_class:
             found.append(
                 Problem(
                     ("workloads", i, "secretProviderClass"),
-                    f"required ({label}) because keyVault.name is an Output: the default class name "
+                    f"required ({label}) because {named_by_output[0]}.name is an Output: the default class name "
                     "azure-<vault>-<workload> needs the vault's name before anything is declared",
                 )
             )

@@ -9,6 +9,7 @@ runs both and reports every problem at once.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from pydantic import Field, SecretStr, StrictBool, ValidationInfo, field_validator, model_validator
@@ -40,6 +41,7 @@ from keyvault_csi.rules.names import (
     ComputeName,
     DnsLabel,
     DnsSubdomain,
+    VaultKey,
     cloud_env_file_problem,
     default_class_name,
     default_pod_name,
@@ -48,6 +50,8 @@ from keyvault_csi.rules.names import (
 from keyvault_csi.rules.objects import KeyVaultObject, file_conflicts
 from keyvault_csi.rules.pod import (
     DEFAULT_IMAGE,
+    DEFAULT_VOLUME_NAME,
+    LINUX_MOUNT_PATH,
     PodResources,
     PodSecurity,
     check_mount_path,
@@ -58,7 +62,7 @@ from keyvault_csi.rules.pod import (
     writable_path_problems,
 )
 from keyvault_csi.rules.rollout import DEFAULT_REPLICAS
-from keyvault_csi.rules.secret_sync import EnvFromSecret, EnvVar, SecretObject
+from keyvault_csi.rules.secret_sync import EnvFromSecret, EnvVar, SecretObject, sync_source_problem
 from keyvault_csi.rules.tags import AzureTags
 
 
@@ -236,6 +240,8 @@ class PodSettings(Strict):
     """Container requests and limits."""
     writable_paths: list[str] | None = None
     """Absolute paths that get a writable emptyDir under the read-only root filesystem; default /tmp on Linux."""
+    mount_paths: dict[str, str] | None = None
+    """With objects from several vaults: the mount path of each vault's volume, by vault key; default <mountPath>/<key>."""
     node_selector: dict[str, str] | None = None
     """Node labels the Pod requires, merged over the pool placement (kubernetes.azure.com/agentpool)."""
     affinity: dict[str, Any] | None = None
@@ -248,6 +254,11 @@ class PodSettings(Strict):
             check_mount_path(self.effective_mount_path(), self.os)
         except ValueError as error:
             problems.insert(0, str(error))
+        for key, path in (self.mount_paths or {}).items():
+            try:
+                check_mount_path(path, self.os)
+            except ValueError as error:
+                problems.append(f"mountPaths.{key}: {error}")
         if self.writable_paths is not None:
             problems += writable_path_problems(self.os, self.writable_paths, self.effective_mount_path())
         if problems:
@@ -277,6 +288,16 @@ class DeploymentSettings(PodSettings):
     """Number of Pods; default 1."""
 
 
+class VaultObject(KeyVaultObject):
+    """One Key Vault secret, key or certificate to write into the mounted volume, from one of the vaults.
+
+    The provider's own fields (KeyVaultObject), plus ``keyVault`` when several vaults are configured.
+    """
+
+    key_vault: VaultKey | None = None
+    """With keyVaults: the key of the vault that holds the object; default the only vault."""
+
+
 class WorkloadSettings(Strict):
     """One application namespace's SecretProviderClass, and optionally a Pod that mounts it."""
 
@@ -292,8 +313,8 @@ class WorkloadSettings(Strict):
     """Azure cloud of the vault; empty for AzurePublicCloud."""
     cloud_env_file_name: str | None = None
     """Environment file on the nodes, required with cloudName AzureStackCloud."""
-    objects: list[KeyVaultObject] = Field(min_length=1)
-    """The Key Vault objects to mount (at least one)."""
+    objects: list[VaultObject] = Field(min_length=1)
+    """The Key Vault objects to mount (at least one); one SecretProviderClass per vault they come from."""
     secret_objects: list[SecretObject] = []
     """Kubernetes Secrets synced from the mounted files."""
     pod: PodSettings | None = None
@@ -313,7 +334,12 @@ class WorkloadSettings(Strict):
 
     @model_validator(mode="after")
     def _files_and_cloud(self) -> WorkloadSettings:
-        problems = file_conflicts([o for o in self.objects if o.object_alias or isinstance(o.object_name, str)])
+        # Each vault's objects are mounted as their own volume: files collide only within one vault.
+        problems: list[str] = []
+        for key in dict.fromkeys(o.key_vault for o in self.objects):
+            at = [i for i, o in enumerate(self.objects) if o.key_vault == key]
+            known = [i for i in at if self.objects[i].object_alias or isinstance(self.objects[i].object_name, str)]
+            problems += file_conflicts([self.objects[i] for i in known], known)
         if self.pod is not None and self.deployment is not None:
             problems.append("set pod or deployment, not both (a Deployment's Pods mount the class)")
         stack_file = cloud_env_file_problem(self.cloud_name, self.cloud_env_file_name)
@@ -323,13 +349,14 @@ class WorkloadSettings(Strict):
             raise ValueError("; ".join(problems))
         return self
 
-    def class_name(self, vault: object) -> str:
-        """The SecretProviderClass's name: ``secretProviderClass``, else ``azure-<vault>-<name>``.
+    def class_name(self, vault: object, key: str | None = None) -> str:
+        """The SecretProviderClass's name: ``secretProviderClass``, else ``azure-<vault>-<name>``; with ``key``
+        (a workload reading several vaults) ``secretProviderClass`` gets ``-<key>``.
 
         A vault name given as an Output cannot name it (the checks then require ``secretProviderClass``).
         """
         if self.secret_provider_class:
-            return self.secret_provider_class
+            return f"{self.secret_provider_class}-{key}" if key else self.secret_provider_class
         if isinstance(vault, str):
             return default_class_name(vault, self.name)
         raise ValueError(f"workload {self.name!r}: set secretProviderClass (keyVault.name is an Output)")
@@ -396,8 +423,10 @@ class Settings(Strict):
 
     tenant_id: TenantIdInput
     """Entra tenant ID (GUID) of the Key Vault, or adfs for Azure Stack Hub with AD FS (cloudName AzureStackCloud)."""
-    key_vault: KeyVaultSettings
-    """The vault the objects are read from."""
+    key_vault: KeyVaultSettings | None = None
+    """The vault the objects are read from (or keyVaults, for several)."""
+    key_vaults: dict[VaultKey, KeyVaultSettings] | None = None
+    """Several vaults by key, instead of keyVault: each object names its vault (objects[].keyVault); a workload gets one class and one read-only volume per vault it reads, mounted at <mountPath>/<key>."""
     identity: IdentitySettings
     """Who reads the vault: userAssigned, systemAssigned, kubelet, workload or aksAddon."""
     nodes: NodeSettings | None = None
@@ -420,6 +449,87 @@ class Settings(Strict):
     def driver_cluster(self) -> ClusterRef | None:
         """The AKS cluster of ``driver.install: aksAddon``: ``driver.cluster``, else ``identity.cluster``."""
         return self.driver.cluster or self.identity.cluster
+
+    def vaults(self) -> dict[str, KeyVaultSettings]:
+        """The vaults by key: ``keyVaults``, or ``keyVault`` under the key ``default``."""
+        if self.key_vaults is not None:
+            return dict(self.key_vaults)
+        return {SINGLE_VAULT: self.key_vault} if self.key_vault is not None else {}
+
+    def vault_key(self, obj: VaultObject) -> str:
+        """The key of the vault that holds ``obj``: its ``keyVault``, else the only vault's."""
+        if obj.key_vault is not None:
+            return obj.key_vault
+        keys = list(self.vaults())
+        return keys[0] if len(keys) == 1 else ""
+
+    def objects_of(self, key: str) -> list[VaultObject]:
+        """Every object read from the vault ``key``, over all workloads (its grants cover them)."""
+        return [o for w in self.workloads for o in w.objects if self.vault_key(o) == key]
+
+    def mounts(self, workload: WorkloadSettings) -> list[Mount]:
+        """The workload's classes: one per vault its objects come from, in the order of first use.
+
+        A workload reading one vault has one class, volume ``secrets-store-inline`` at its mount path;
+        one reading several has a class per vault (``secretProviderClass`` + ``-<key>``) and a volume
+        ``secrets-store-<key>`` at ``<mountPath>/<key>`` (or ``mountPaths[<key>]``).
+        """
+        vaults = self.vaults()
+        keys = list(dict.fromkeys(self.vault_key(o) for o in workload.objects))
+        several = len(keys) > 1
+        template = workload.template
+        base = template.effective_mount_path() if template is not None else LINUX_MOUNT_PATH
+        mounts = []
+        for key in keys:
+            objects = tuple(o for o in workload.objects if self.vault_key(o) == key)
+            histories = {o.file_name: o.object_version_history for o in objects if _file_known(o)}
+            synced = tuple(s for s in workload.secret_objects if _syncs_from(s, histories))
+            path = (template.mount_paths or {}).get(key) if template is not None else None
+            mounts.append(
+                Mount(
+                    vault_key=key,
+                    vault=vaults[key],
+                    class_name=workload.class_name(vaults[key].name, key if several else None),
+                    objects=objects,
+                    secret_objects=synced if several else tuple(workload.secret_objects),
+                    volume_name=f"secrets-store-{key}" if several else DEFAULT_VOLUME_NAME,
+                    mount_path=path or (_join(base, key) if several else base),
+                )
+            )
+        return mounts
+
+
+# The key of keyVault (one vault) in Settings.vaults(); keyVaults' own keys name resources, this one does not.
+SINGLE_VAULT = "default"
+
+
+@dataclass(frozen=True)
+class Mount:
+    """One SecretProviderClass of a workload: the vault it reads, its objects and synced Secrets, its volume."""
+
+    vault_key: str
+    vault: KeyVaultSettings
+    class_name: str
+    objects: tuple[VaultObject, ...]
+    secret_objects: tuple[SecretObject, ...]
+    volume_name: str
+    mount_path: str
+
+
+def _file_known(obj: KeyVaultObject) -> bool:
+    """True when the object's file name is known before anything is declared (no Output name without alias)."""
+    return bool(obj.object_alias) or isinstance(obj.object_name, str)
+
+
+def _syncs_from(secret: SecretObject, histories: dict[str, int | None]) -> bool:
+    """True when every file ``secret`` copies is mounted from these objects."""
+    return all(sync_source_problem(d.object_name, histories)[0] is not None for d in secret.data)
+
+
+def _join(base: str, key: str) -> str:
+    """``<base>/<key>``, with the separator of the mount path's OS (a drive path is Windows')."""
+    separator = "\\" if ":" in base[:3] else "/"
+    return base.rstrip("/\\") + separator + key
 
 
 class KubernetesSettings(Strict):

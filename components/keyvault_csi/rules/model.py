@@ -61,11 +61,13 @@ def as_mappings(value: Any) -> list[Mapping[str, Any]]:
 
 
 K = TypeVar("K", bound=Hashable)
+W = TypeVar("W")
 
 
-def repeated(pairs: Iterable[tuple[K, int]]) -> list[tuple[K, list[int]]]:
-    """Each key given with more than one index, with its indexes, in first-seen order (for "X is used twice")."""
-    seen: dict[K, list[int]] = {}
+def repeated(pairs: Iterable[tuple[K, W]]) -> list[tuple[K, list[W]]]:
+    """Each key given with more than one place (an index, a name), with its places, in first-seen order
+    (for "X is used twice")."""
+    seen: dict[K, list[W]] = {}
     for key, index in pairs:
         seen.setdefault(key, []).append(index)
     return [(key, indexes) for key, indexes in seen.items() if len(indexes) > 1]

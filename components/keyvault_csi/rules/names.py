@@ -145,6 +145,20 @@ ClusterName = Annotated[
     str, _rule(CLUSTER_NAME, "1-63 characters of letters, digits, '-' and '_', starting and ending alphanumeric")
 ]
 CloudName = Annotated[str, refusing(cloud_name_problem)]
+VAULT_KEY_MAX = 40
+
+
+def vault_key_problem(value: str) -> str | None:
+    """Why ``value`` cannot be a key of ``keyVaults``: it names grants, classes, volumes and mount folders."""
+    if len(value) > VAULT_KEY_MAX or not DNS_LABEL.match(value):
+        return (
+            f"{value!r} is not a vault key; allowed: at most {VAULT_KEY_MAX} of a-z, 0-9 and '-', starting and "
+            "ending alphanumeric (it names the vault's grants, classes, volumes and mount folders)"
+        )
+    return None
+
+
+VaultKey = Annotated[str, refusing(vault_key_problem)]
 IdentityResourceId = Annotated[str, AfterValidator(arm_ids.validate_identity_id)]
 
 

@@ -371,7 +371,9 @@ def render_objects(objects: Sequence[KeyVaultObject]) -> str:
         raise ValueError(
             f"{', '.join(later)} not known yet: render once resolved (keyvault_csi.model.outputs.objects_parameter)"
         )
-    return _dump({"array": [_dump(o.model_dump(mode="json", exclude_none=True)) for o in objects]})
+    # Only the provider's own fields: a subclass may carry more (the settings' keyVault of an object).
+    fields = set(KeyVaultObject.model_fields)
+    return _dump({"array": [_dump(o.model_dump(mode="json", exclude_none=True, include=fields)) for o in objects]})
 
 
 def parse_objects(text: str) -> list[dict[str, Any]]:
