@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 from itertools import pairwise
+from typing import Any
 
 import pytest
 import yaml
 
 from keyvault_csi.rules.grants import ROLE_ASSIGNMENT_NAMESPACE, role_assignment_name
+from keyvault_csi.rules.objects import parse_objects
 from keyvault_csi.testing.mockgraph import DYNAMIC_NODE_IDENTITY, Graph, RecordedResource
 from keyvault_csi.testing.mockgraph import PLACEHOLDER_SUBSCRIPTION as PLACEHOLDER
 from tests.support import (
@@ -331,3 +333,102 @@ def test_kubernetes_provider_sources_keep_the_kubeconfig_secret(kubernetes: dict
         ]
         assert kubeconfig["value"] == "# <aks.kubeconfig>\n"
     assert "kubeconfig" not in json.dumps(graph.stack_outputs)
+
+
+# --- several vaults -------------------------------------------------------------------------------
+
+
+def several_vaults() -> dict[str, Any]:
+    """Two vaults: ``shared`` (RBAC) and ``team`` (access policies); the workload reads both."""
+    settings = base_settings("userAssigned")
+    del settings["keyVault"]
+    settings["keyVaults"] = {
+        "shared": {"name": "kv-shared", "resourceGroup": "rg-shared", "permissionModel": "rbac"},
+        "team": {"name": "kv-team", "resourceGroup": "rg-team", "permissionModel": "accessPolicy"},
+    }
+    settings["workloads"][0]["objects"] = [
+        {"objectName": "db-password", "objectType": "secret", "keyVault": "team"},
+        {"objectName": "signing", "objectType": "key", "keyVault": "shared"},
+        {"objectName": "db-password", "objectType": "secret", "keyVault": "shared"},  # same file, other mount
+    ]
+    return settings
+
+
+def test_several_vaults_one_class_and_volume_per_vault_grants_in_each_model() -> None:
+    graph = run_program(several_vaults())
+    classes = {c.inputs["metadata"]["name"]: c.inputs["spec"]["parameters"] for c in graph.by_type(SPC)}
+    assert sorted(classes) == ["azure-kv-shared-nginx", "azure-kv-team-nginx"]
+    assert classes["azure-kv-team-nginx"]["keyvaultName"] == "kv-team"
+    assert [o["objectName"] for o in parse_objects(classes["azure-kv-shared-nginx"]["objects"])] == [
+        "signing",
+        "db-password",
+    ]
+    assert "keyVault" not in classes["azure-kv-team-nginx"]["objects"]  # ours, not the provider's field
+    (pod,) = graph.by_type(POD)
+    spec = pod.inputs["spec"]
+    volumes = {v["name"]: v for v in spec["volumes"] if "csi" in v}
+    assert {n: v["csi"]["volumeAttributes"]["secretProviderClass"] for n, v in volumes.items()} == {
+        "secrets-store-team": "azure-kv-team-nginx",
+        "secrets-store-shared": "azure-kv-shared-nginx",
+    }
+    assert all(v["csi"]["readOnly"] is True for v in volumes.values())
+    mounts = {m["name"]: m for m in spec["containers"][0]["volumeMounts"] if m["name"] in volumes}
+    assert {n: (m["mountPath"], m["readOnly"]) for n, m in mounts.items()} == {
+        "secrets-store-team": ("/mnt/secrets-store/team", True),
+        "secrets-store-shared": ("/mnt/secrets-store/shared", True),
+    }
+    (policy,) = graph.by_type(ACCESS_POLICY)  # the team vault: access policies for its secret
+    assert policy.inputs["vaultName"] == "kv-team" and policy.inputs["policy"]["permissions"] == {"secrets": ["get"]}
+    roles = graph.by_type(ROLE_ASSIGNMENT)  # the shared vault: RBAC for a key and a secret
+    assert {r.inputs["scope"].rsplit("/", 1)[-1] for r in roles} == {"kv-shared"} and len(roles) == 2
+    for grant in [policy, *roles]:
+        assert graph.depends_on(pod, grant)
+
+
+def test_several_vaults_outputs_list_every_class_and_volume() -> None:
+    outputs = run_program(several_vaults()).stack_outputs
+    assert outputs["secretProviderClasses"] == {"nginx": ["azure-kv-team-nginx", "azure-kv-shared-nginx"]}
+    assert [v["name"] for v in outputs["volumes"]["nginx"]] == ["secrets-store-team", "secrets-store-shared"]
+    assert [m["mountPath"] for m in outputs["volumeMounts"]["nginx"]] == [
+        "/mnt/secrets-store/team",
+        "/mnt/secrets-store/shared",
+    ]
+
+
+def test_a_workload_reading_one_of_several_vaults_mounts_as_with_one_vault() -> None:
+    settings = several_vaults()
+    settings["workloads"][0]["objects"] = settings["workloads"][0]["objects"][:1]
+    settings["keyVaults"]["shared"]["permissionModel"] = "rbac"
+    settings["workloads"].append(
+        {"name": "other", "objects": [{"objectName": "signing", "objectType": "key", "keyVault": "shared"}]}
+    )
+    graph = run_program(settings)
+    (pod,) = graph.by_type(POD)
+    (volume,) = [v for v in pod.inputs["spec"]["volumes"] if "csi" in v]
+    assert volume["name"] == "secrets-store-inline"
+    assert pod.inputs["spec"]["containers"][0]["volumeMounts"][0]["mountPath"] == "/mnt/secrets-store"
+    (policy,) = graph.by_type(ACCESS_POLICY)
+    assert not graph.depends_on(pod, graph.by_type(ROLE_ASSIGNMENT)[0])  # it does not read the shared vault
+    assert graph.depends_on(pod, policy)
+
+
+def test_mount_paths_and_class_names_per_vault_can_be_set() -> None:
+    settings = several_vaults()
+    workload = settings["workloads"][0]
+    workload["secretProviderClass"] = "web"
+    workload["pod"]["mountPaths"] = {"shared": "/etc/shared-secrets"}
+    graph = run_program(settings)
+    assert sorted(c.inputs["metadata"]["name"] for c in graph.by_type(SPC)) == ["web-shared", "web-team"]
+    (pod,) = graph.by_type(POD)
+    paths = [m["mountPath"] for m in pod.inputs["spec"]["containers"][0]["volumeMounts"]]
+    assert "/etc/shared-secrets" in paths and "/mnt/secrets-store/team" in paths
+
+
+def test_a_synced_secret_goes_to_the_class_whose_files_it_copies() -> None:
+    settings = several_vaults()
+    settings["workloads"][0]["secretObjects"] = [
+        {"secretName": "signing", "data": [{"objectName": "signing", "key": "key.pem"}]},
+    ]
+    classes = {c.inputs["metadata"]["name"]: c for c in run_program(settings).by_type(SPC)}
+    assert "secretObjects" not in classes["azure-kv-team-nginx"].inputs["spec"]
+    assert [s["secretName"] for s in classes["azure-kv-shared-nginx"].inputs["spec"]["secretObjects"]] == ["signing"]

@@ -45,15 +45,17 @@ def test_pods_are_valid_and_mount_read_only(manifests: dict[str, dict]) -> None:
         kubernetes_validate.validate(workload, K8S_VERSION, strict=True)
         # A Deployment's Pods are its template: the same rules hold for them.
         pod = workload if workload["kind"] == "Pod" else workload["spec"]["template"]
-        (volume,) = [v for v in pod["spec"]["volumes"] if "csi" in v]
-        assert volume["csi"]["driver"] == "secrets-store.csi.k8s.io" and volume["csi"]["readOnly"] is True
-        # The driver looks the class up in the Pod's own namespace.
-        assert (
-            workload["metadata"]["namespace"],
-            volume["csi"]["volumeAttributes"]["secretProviderClass"],
-        ) in namespaces_with_class
-        mounts = [m for c in pod["spec"]["containers"] for m in c["volumeMounts"] if m["name"] == volume["name"]]
-        assert mounts and all(m["readOnly"] is True for m in mounts)
+        volumes = [v for v in pod["spec"]["volumes"] if "csi" in v]  # one per class (several vaults: several)
+        assert volumes
+        for volume in volumes:
+            assert volume["csi"]["driver"] == "secrets-store.csi.k8s.io" and volume["csi"]["readOnly"] is True
+            # The driver looks the class up in the Pod's own namespace.
+            assert (
+                workload["metadata"]["namespace"],
+                volume["csi"]["volumeAttributes"]["secretProviderClass"],
+            ) in namespaces_with_class
+            mounts = [m for c in pod["spec"]["containers"] for m in c["volumeMounts"] if m["name"] == volume["name"]]
+            assert mounts and all(m["readOnly"] is True for m in mounts)
         assert pod["spec"]["nodeSelector"]["kubernetes.io/os"] in ("linux", "windows")
 
 

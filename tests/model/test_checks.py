@@ -217,3 +217,115 @@ def test_every_driver_problem_is_reported_at_once() -> None:
             "workloads[0].secretObjects: driver.syncSecret is false",
         ],
     )
+
+
+# --- several vaults (keyVaults) ---------------------------------------------------------------------
+
+
+def two_vaults(*objects: dict[str, Any]) -> dict[str, Any]:
+    settings = base_settings("kubelet")
+    del settings["keyVault"]
+    settings["keyVaults"] = {
+        "shared": {"name": "kv-shared", "resourceGroup": "rg-shared", "permissionModel": "rbac"},
+        "team": {"name": "kv-team", "resourceGroup": "rg-team", "permissionModel": "accessPolicy"},
+    }
+    settings["workloads"][0]["objects"] = list(objects) or [
+        {"objectName": "a", "objectType": "secret", "keyVault": "shared"},
+        {"objectName": "b", "objectType": "secret", "keyVault": "team"},
+    ]
+    return settings
+
+
+def test_several_vaults_pass_and_python_spelling_means_the_same() -> None:
+    assert_run_error(two_vaults(), [])
+    snake = two_vaults()
+    snake["key_vaults"] = snake.pop("keyVaults")
+    for obj in snake["workloads"][0]["objects"]:
+        obj["key_vault"] = obj.pop("keyVault")
+    assert validate_settings(snake).vaults() == validate_settings(two_vaults()).vaults()
+
+
+@pytest.mark.parametrize(
+    ("change", "fragment"),
+    [
+        (
+            lambda s: s.update(keyVault={"name": "kvname", "resourceGroup": "rg"}),
+            "keyVault: set keyVault (one vault) or keyVaults (several, by key); got both",
+        ),
+        (
+            lambda s: s.pop("keyVaults"),
+            "keyVault: set keyVault (one vault) or keyVaults (several, by key); got neither",
+        ),
+        (
+            lambda s: s["workloads"][0]["objects"][0].pop("keyVault"),
+            "workloads[0].objects[0].keyVault: required with several vaults; one of: shared, team",
+        ),
+        (
+            lambda s: s["workloads"][0]["objects"][0].update(keyVault="other"),
+            "workloads[0].objects[0].keyVault: 'other' is not a key of keyVaults; allowed: shared, team",
+        ),
+        (
+            lambda s: s["keyVaults"].update(unused={"name": "kv-unused", "resourceGroup": "rg"}),
+            "keyVaults.unused: no object is read from this vault (objects[].keyVault); drop it",
+        ),
+        (
+            lambda s: s["keyVaults"]["team"].update(name="kv-shared", resourceGroup="RG-shared"),
+            "keyVaults: vault rg-shared/kv-shared is listed under 2 keys (shared, team); keep one",
+        ),
+        (
+            lambda s: s["keyVaults"].update({"Bad_Key": s["keyVaults"].pop("team")}),
+            "keyVaults.Bad_Key: 'Bad_Key' is not a vault key",
+        ),
+    ],
+)
+def test_several_vaults_mistakes_name_their_key(change: Any, fragment: str) -> None:
+    settings = two_vaults()
+    change(settings)
+    assert_run_error(settings, [f"keyvault-csi:{fragment}"])
+
+
+def test_one_vault_refuses_an_objects_vault_key() -> None:
+    settings = base_settings("kubelet")
+    settings["workloads"][0]["objects"][0]["keyVault"] = "team"
+    assert_run_error(
+        settings,
+        [
+            "keyvault-csi:workloads[0].objects[0].keyVault: names a vault of keyVaults; with keyVault (one vault) drop it"
+        ],
+    )
+
+
+def test_files_collide_only_within_one_vaults_mount() -> None:
+    same_file = two_vaults(
+        {"objectName": "db", "objectType": "secret", "keyVault": "shared"},
+        {"objectName": "db", "objectType": "secret", "keyVault": "team"},
+    )
+    assert_run_error(same_file, [])
+    collide = two_vaults(
+        {"objectName": "db", "objectType": "secret", "keyVault": "team"},
+        {"objectName": "other", "objectType": "secret", "keyVault": "shared"},
+        {"objectName": "db", "objectType": "key", "keyVault": "team"},
+    )
+    assert_run_error(collide, ["keyvault-csi:workloads[0]: objects [0, 2] all write the file 'db'"])
+
+
+def test_a_synced_secret_copies_the_files_of_one_vault() -> None:
+    settings = two_vaults()
+    settings["workloads"][0]["secretObjects"] = [
+        {"secretName": "both", "data": [{"objectName": "a", "key": "a"}, {"objectName": "b", "key": "b"}]}
+    ]
+    assert_run_error(
+        settings,
+        [
+            "keyvault-csi:workloads[0].secretObjects[0]: copies files from the vaults shared, team; the driver syncs "
+            "a Secret from the files of one class (one vault): split it into one Secret per vault"
+        ],
+    )
+
+
+def test_mount_paths_are_checked_for_the_pods_os() -> None:
+    settings = two_vaults()
+    settings["workloads"][0]["pod"]["mountPaths"] = {"shared": "relative/path"}
+    assert_run_error(
+        settings, ["workloads[0].pod: mountPaths.shared: mountPath 'relative/path' is not allowed on linux"]
+    )

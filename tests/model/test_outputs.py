@@ -450,3 +450,25 @@ def test_access_with_auto_refuses_a_vault_named_by_an_output() -> None:
 
     with pytest.raises(pulumi.RunError, match="permissionModel 'auto' reads the vault .* set permissionModel to"):
         evaluate(program)
+
+
+def test_several_vaults_named_by_outputs_need_an_explicit_model_and_class_names() -> None:
+    def build() -> dict[str, Any]:
+        settings = base_settings("kubelet")
+        del settings["keyVault"]
+        settings["keyVaults"] = {
+            "shared": {"name": out("kv-shared"), "resourceGroup": "rg"},
+            "team": {"name": "kv-team", "resourceGroup": "rg", "permissionModel": "rbac"},
+        }
+        settings["workloads"][0]["objects"] = [
+            {"objectName": "a", "objectType": "secret", "keyVault": "shared"},
+            {"objectName": "b", "objectType": "secret", "keyVault": "team"},
+        ]
+        return settings
+
+    with pytest.raises(pulumi.RunError) as caught:
+        embed(build)
+    message = str(caught.value)
+    assert "keyVaults.shared.permissionModel: 'auto' reads the vault before anything is declared, but " in message
+    assert "keyVaults.shared.name is an Output" in message
+    assert "workloads[0].secretProviderClass: required (workload 'nginx') because keyVaults.shared.name" in message

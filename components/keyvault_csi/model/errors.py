@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel, SecretStr
 
 from keyvault_csi.model.offline import is_secure_placeholder, secure_value_problem
-from keyvault_csi.model.spelling import config_key, display, field_by_key, nested_model
+from keyvault_csi.model.spelling import config_key, display, fields_along, model_at
 from keyvault_csi.rules.parameters import DERIVED_PARAMETERS
 
 Loc = tuple[str | int, ...]
@@ -64,8 +64,8 @@ def render_problems(problems: Sequence[str]) -> str:
     return f"invalid keyvault-csi settings ({len(unique)} problem{'s' * (len(unique) > 1)}):\n{lines}"
 
 
-# pydantic's name for a function validator in a location: not a key.
-_VALIDATOR_LOCS = {"function-after[check()]"}
+# pydantic's names for a function validator and for a dict key in a location: not keys.
+_VALIDATOR_LOCS = {"function-after[check()]", "[key]"}
 # Provider parameters people copy from hand-written classes (any spelling); keyvault-csi renders them itself.
 _DERIVED = {key.lower(): source for key, source in DERIVED_PARAMETERS.items()}
 
@@ -115,7 +115,7 @@ def _unknown_key(loc: list[Any], path: str, paths: Paths) -> str:
             f"{path}: unknown key {key!r}; the SecretProviderClass parameter is derived from "
             f"keyvault-csi:{derived}, do not set it"
         )
-    model = _model_at(loc[:-1], paths.root)
+    model = model_at(tuple(loc[:-1]), paths.root)
     allowed = sorted(_keys(model, paths)) if model is not None else []
     guess = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
     hint = f"did you mean {guess[0]!r}? " if guess else ""
@@ -126,40 +126,14 @@ def _keys(model: type[BaseModel], paths: Paths) -> list[str]:
     return [paths.key(model, name) for name in model.model_fields]
 
 
-def _model_at(loc: Sequence[Any], root: type[BaseModel]) -> type[BaseModel] | None:
-    """The model nested at a location (list indexes and dict keys of model maps skipped), else None."""
-    current: type[BaseModel] | None = root
-    for part in loc:
-        if current is None:
-            return None
-        if isinstance(part, int):
-            continue
-        found = field_by_key(current, part)
-        if found is None:
-            return None  # a key of a free-form map, or of a map of models: looked up by the caller
-        current = nested_model(found[1])
-    return current
-
-
 def field_at(loc: Sequence[Any], root: type[BaseModel]) -> Any:
-    """The pydantic field at a key path, or None if the path leaves the model."""
-    current: type[BaseModel] | None = root
-    field: Any = None
-    for part in loc:
-        if isinstance(part, int):
-            continue
-        if current is None:
-            return None
-        found = field_by_key(current, part)
-        if found is None:
-            return None
-        field = found[1]
-        current = nested_model(field)
-    return field
+    """The pydantic field at a key path, or None if the path does not end on a field."""
+    along = fields_along(tuple(loc), root)
+    return along[-1][1] if along and along[-1] is not None else None
 
 
 def _required_keys(loc: list[Any], paths: Paths) -> str:
-    model = _model_at(loc, paths.root)
+    model = model_at(tuple(loc), paths.root)
     if model is None:
         return ""
     required = [paths.key(model, name) for name, f in model.model_fields.items() if f.is_required()]

@@ -95,31 +95,45 @@ def normalize(
     return walk(raw, model, ()), python, problems
 
 
-def display(loc: tuple[Any, ...], model: type[BaseModel], python: bool) -> tuple[Any, ...]:
-    """``loc`` (configuration spelling) in Python's spelling when ``python``; keys of free-form maps unchanged."""
-    if not python:
-        return loc
-    shown: list[Any] = []
+def fields_along(loc: tuple[Any, ...], model: type[BaseModel]) -> list[tuple[str, FieldInfo] | None]:
+    """For each part of ``loc``: the ``(python name, field)`` it names, or None (a list index, a key of a
+    map, or a part past the model)."""
+    found: list[tuple[str, FieldInfo] | None] = []
     current: type[BaseModel] | None = model
     mapping_values = False
     for part in loc:
-        if isinstance(part, int) or current is None:
-            shown.append(part)
+        if isinstance(part, int) or current is None or mapping_values:
+            mapping_values = False  # a key of {<key>: <model>}: the model comes next
+            found.append(None)
             continue
-        if mapping_values:  # a key of {<key>: <model>}: the model comes next
-            shown.append(part)
+        named = field_by_key(current, part)
+        found.append(named)
+        current = nested_model(named[1]) if named else None
+        mapping_values = named is not None and current is not None and _holds_mapping(named[1])
+    return found
+
+
+def model_at(loc: tuple[Any, ...], model: type[BaseModel]) -> type[BaseModel] | None:
+    """The model a location points into (list indexes and keys of model maps skipped), else None."""
+    current: type[BaseModel] | None = model
+    mapping_values = False
+    for part in loc:
+        if isinstance(part, int) or mapping_values:
             mapping_values = False
             continue
-        found = field_by_key(current, part)
-        if found is None:
-            shown.append(part)
-            current = None
-            continue
-        name, field = found
-        shown.append(name)
-        current = nested_model(field)
-        mapping_values = current is not None and _holds_mapping(field)
-    return tuple(shown)
+        named = field_by_key(current, part) if current is not None else None
+        if named is None:
+            return None
+        current = nested_model(named[1])
+        mapping_values = current is not None and _holds_mapping(named[1])
+    return current
+
+
+def display(loc: tuple[Any, ...], model: type[BaseModel], python: bool) -> tuple[Any, ...]:
+    """``loc`` (configuration spelling) in Python's spelling when ``python``; keys of maps unchanged."""
+    if not python:
+        return loc
+    return tuple(part if named is None else named[0] for part, named in zip(loc, fields_along(loc, model), strict=True))
 
 
 def whole_numbers(value: Any) -> Any:
