@@ -14,9 +14,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from keyvault_csi.rules.names import default_class_name, default_pod_name
 from keyvault_csi.rules.parameters import CRD_GROUP
 from keyvault_csi.rules.pod import CSI_DRIVER
 
@@ -24,6 +23,9 @@ from . import Finding
 from .denial import FIREWALL
 from .events import InputError
 from .verdict import PlannedGrant, Verdict, judge, planned_grants, substitutions
+
+if TYPE_CHECKING:
+    from keyvault_csi.model.settings import StackSettings
 
 POD_TYPE = "kubernetes:core/v1:Pod"
 CLASS_TYPE_PREFIX = f"kubernetes:{CRD_GROUP}/"
@@ -99,24 +101,38 @@ class StackPlan:
     known: dict[str, str] = field(default_factory=dict)  # placeholder -> value from `pulumi stack output`
 
     def workload_index(self, pod: PlannedPod) -> int | None:
-        """Index in ``keyvault-csi:workloads`` of the workload whose class (else Pod name) the Pod has."""
+        """Index in ``keyvault-csi:workloads`` of the workload whose class (else Pod or Deployment) the Pod has.
+
+        The names come from the model's own defaults (:meth:`keyvault_csi.model.settings.Settings.mounts`), so the
+        doctor and the program agree; a stack file the model refuses names no index.
+        """
+        settings = self._settings()
+        if settings is None:
+            return None
+        for match_class in (True, False):
+            for i, w in enumerate(settings.workloads):
+                if w.namespace != pod.namespace:
+                    continue
+                names = (
+                    [m.class_name for m in settings.mounts(w)] if match_class else [w.pod_name(), w.deployment_name()]
+                )
+                if set(names) & ({*pod.classes} if match_class else {pod.name}):
+                    return i
+        return None
+
+    def _settings(self) -> StackSettings | None:
+        """The stack file's settings as the program validates them, or None (unreadable, or refused)."""
         if self.workloads is None:
             return None
-        vault = self.config.get(f"{NS}:keyVault", {})
-        vault_name = str(vault.get("name", "")) if isinstance(vault, Mapping) else ""
-        for match_class in (True, False):
-            for i, w in enumerate(self.workloads):
-                if str(w.get("namespace") or "default") != pod.namespace:
-                    continue
-                if match_class:
-                    cls = w.get("secretProviderClass") or default_class_name(vault_name, str(w.get("name")))
-                    if cls in pod.classes:
-                        return i
-                else:
-                    pod_settings: Mapping[str, Any] = w["pod"] if isinstance(w.get("pod"), Mapping) else {}
-                    if (pod_settings.get("name") or default_pod_name(str(w.get("name")))) == pod.name:
-                        return i
-        return None
+        from pulumi import RunError
+
+        from keyvault_csi.program.stack import validate_stack_settings
+
+        raw = {key.split(":", 1)[1]: value for key, value in self.config.items() if key.startswith(f"{NS}:")}
+        try:
+            return validate_stack_settings(raw)
+        except RunError:
+            return None
 
     def _context(self, finding: Finding) -> tuple[PlannedPod, PlannedClass | None, str] | None:
         """The planned Pod, its (first) planned class and its workload key; None when the stack has no such Pod."""
