@@ -88,3 +88,25 @@ def test_assume_rbac_off_values_plan_access_policies(
     monkeypatch.setenv("ASSUME_RBAC", value)
     code, out, _ = _plan(capsys, "--stack", "examples/kubelet-identity", "--out", str(tmp_path))
     assert code == 0 and "assumed vault kvname uses access policies" in out
+
+
+@pytest.mark.parametrize(
+    ("stack", "named"),
+    [
+        ("prod", "aks-system-27182818-vmss, akswin-16180339-vmss"),
+        ("examples/agent-pools", "pool nodepool1, pool nodepool2"),
+        ("examples/user-assigned-msi", "aks-nodepool1-12345678-vmss"),
+        ("examples/kubelet-identity", None),
+        ("examples/workload-identity", None),
+    ],
+)
+def test_a_write_to_an_aks_managed_scale_set_prints_the_support_caveat(
+    stack: str, named: str | None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = _plan(capsys, "--stack", stack, "--out", str(tmp_path))
+    assert code == 0
+    if named is None:
+        assert "AKS support:" not in out
+    else:
+        assert f"AKS support: this plan writes an identity onto AKS-managed scale sets ({named})" in out
+        assert "prefer identity type workload, kubelet or aksAddon" in out

@@ -26,7 +26,7 @@ import yaml
 
 from keyvault_csi.kubernetes.driver import ASSUMED
 from keyvault_csi.kubernetes.driver import TYPE as DRIVER_TYPE
-from keyvault_csi.testing.mockgraph import GET_VAULT, Graph, RecordedResource, evaluate
+from keyvault_csi.testing.mockgraph import DYNAMIC_NODE_IDENTITY, GET_VAULT, Graph, RecordedResource, evaluate
 from tools.review.base_ref import BaseRefError, BaseRender
 from tools.review.plan_compare import compare_stack, head_label
 from tools.review.plan_files import render_plan, write_plan
@@ -109,6 +109,26 @@ def driver_note(graph: Graph) -> str:
     return "Driver: the AKS azure-keyvault-secrets-provider add-on (verified on the managed cluster at preview)"
 
 
+AKS_SUPPORT = (
+    "AKS support: this plan writes an identity onto AKS-managed scale sets ({nodes}). AKS support policy discourages "
+    "IaaS changes to agent nodes, and an upgrade or node-image update may drop an identity added by hand; prefer "
+    "identity type workload, kubelet or aksAddon, which write nothing on the nodes (docs/node-identity.md)."
+)
+
+
+def aks_node_note(graph: Graph) -> str | None:
+    """The AKS support caveat when the plan writes to an AKS-managed scale set: an agent pool found by name,
+    or a scale set in an ``MC_*`` node resource group; None otherwise."""
+    nodes = []
+    for node in graph.by_type(DYNAMIC_NODE_IDENTITY):
+        pool, node_id = node.inputs.get("agentPool"), str(node.inputs.get("nodeId") or "")
+        if pool:
+            nodes.append(f"pool {pool}")
+        elif "/virtualmachinescalesets/" in node_id.lower() and "/resourcegroups/mc_" in node_id.lower():
+            nodes.append(node_id.rsplit("/", 1)[-1])
+    return AKS_SUPPORT.format(nodes=", ".join(sorted(nodes))) if nodes else None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stack", default="dev", help="dev, prod, examples/user-assigned-msi or a stack file path")
@@ -138,6 +158,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Stack {label}: {len(graph.resources)} resources\n")
         print(render_tree(graph))
         print(f"\n{driver_note(graph)}")
+        caveat = aks_node_note(graph)
+        if caveat:
+            print(f"\n{caveat}")
         for note in permission_model_notes(graph, args.assume_rbac):
             print(f"\n{note}")
         plan = render_plan(graph, label)
