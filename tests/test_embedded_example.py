@@ -204,3 +204,45 @@ def test_nothing_uses_a_default_provider(graph: Graph) -> None:
     ]
     assert {r.provider.split("::")[-1].split("::")[0] for r in graph.by_type(SPC) + graph.by_type(POD)} == {"aks-id"}
     assert graph.invokes and all(i.provider and "::default" not in i.provider for i in graph.invokes)
+
+
+# The example's arguments in the stack file's camelCase: what people copy from a stack file keeps working.
+CAMEL_ARGUMENTS = """    {
+        "tenantId": client.tenant_id,
+        "keyVault": {"name": vault.name, "resourceGroup": group.name, "permissionModel": "rbac"},
+        "identity": {"type": "userAssigned", "resourceId": identity.id},
+        "nodes": {"cluster": {"resourceGroup": group.name, "name": cluster.name}, "agentPools": pools},
+        "workloads": [
+            {
+                "name": "web",
+                "namespace": "default",
+                "secretProviderClass": "web-secrets",
+                "objects": [{"objectName": "db-password", "objectType": "secret"}],
+                "pod": {"image": "nginxinc/nginx-unprivileged"},
+            }
+        ],
+    },
+"""
+
+
+def test_pythons_spelling_and_camel_case_declare_the_same_graph(isolated: Isolated, graph: Graph, shared: Path) -> None:
+    """From outside, in the fresh venv: the same program with the stack file's camelCase keys declares exactly
+    the resources, names and inputs the example's Python spelling does."""
+    source = (isolated.app / "__main__.py").read_text()
+    start = source.index("    AksKeyVaultSecretsArgs(")
+    end = source.index("    pulumi.ResourceOptions(providers=[azure, kubernetes]),")
+    camel_app = shared / "camel-app"
+    with locked(shared):
+        if not camel_app.exists():
+            shutil.copytree(isolated.app, camel_app)
+            (camel_app / "__main__.py").write_text(source[:start] + CAMEL_ARGUMENTS + source[end:])
+        camel = json.loads(run(isolated.python, "-c", RUNNER, cwd=camel_app).splitlines()[-1])["graph"]
+
+    def declared(resources: list[dict[str, Any]]) -> list[tuple[str, str, str, str]]:
+        return sorted(
+            (r["type"], r["name"], json.dumps(r["inputs"], sort_keys=True), json.dumps(sorted(r["dependencies"])))
+            for r in resources
+        )
+
+    assert declared(camel["resources"]) == declared([dataclasses.asdict(r) for r in graph.resources])
+    assert "AksKeyVaultSecretsArgs(" in source and '"tenantId"' not in source  # the example is Python's spelling
