@@ -52,17 +52,25 @@ def evaluate_stack(stack: str, *, vault_rbac: dict[str, bool] | None = None, ass
     )
 
 
-def _vault_names(config: dict[str, str]) -> list[str]:
+def _vault_names(config: dict[str, str], *, auto_only: bool = False) -> list[str]:
+    """The stack's vault name (``auto_only``: only if its permissionModel is auto, the default)."""
     try:
         vault = json.loads(config.get(f"{PROJECT}:keyVault", "{}"))
     except json.JSONDecodeError:
         return []
-    return [vault["name"]] if isinstance(vault, dict) and isinstance(vault.get("name"), str) else []
+    if not isinstance(vault, dict) or not isinstance(vault.get("name"), str):
+        return []
+    return [vault["name"]] if not auto_only or vault.get("permissionModel", "auto") == "auto" else []
 
 
-def permission_model_notes(graph: Graph, assume_rbac: bool) -> list[str]:
-    """What ``make plan`` assumed for each vault whose permission model is read from Azure (``auto``)."""
-    vaults = sorted({str(i.args.get("vaultName")) for i in graph.invokes if i.token == GET_VAULT})
+def permission_model_notes(graph: Graph, assume_rbac: bool, config: dict[str, str]) -> list[str]:
+    """What ``make plan`` assumed for each vault whose permission model is read from Azure (``auto``).
+
+    Every vault named by plain strings is read (the network check, docs/network.md): ``config`` says
+    which of them are read for their model.
+    """
+    read = {str(i.args.get("vaultName")) for i in graph.invokes if i.token == GET_VAULT}
+    vaults = sorted(read & set(_vault_names(config, auto_only=True)))
     if assume_rbac:
         return [f"Note: permissionModel auto: assumed vault {v} uses Azure RBAC (--assume-rbac)." for v in vaults]
     return [
@@ -138,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Stack {label}: {len(graph.resources)} resources\n")
         print(render_tree(graph))
         print(f"\n{driver_note(graph)}")
-        for note in permission_model_notes(graph, args.assume_rbac):
+        for note in permission_model_notes(graph, args.assume_rbac, load_stack_config(args.stack)[0]):
             print(f"\n{note}")
         plan = render_plan(graph, label)
         write_plan(plan, Path(args.out) / label)
