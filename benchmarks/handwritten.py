@@ -139,7 +139,9 @@ def instruction_rows(sizes: list[int]) -> int:
         summary[size] = round(ours / hand, 3)
     if TARGET_SIZE in summary:
         within = "within" if summary[TARGET_SIZE] <= REFERENCE_RATIO else "above"
-        print(f"Ratio at {TARGET_SIZE} workloads: {summary[TARGET_SIZE]:.3f} ({within} the reference {REFERENCE_RATIO}).")
+        print(
+            f"Ratio at {TARGET_SIZE} workloads: {summary[TARGET_SIZE]:.3f} ({within} the reference {REFERENCE_RATIO})."
+        )
     print(json.dumps({"instruction_ratio": summary}))
     return 0
 

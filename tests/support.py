@@ -165,11 +165,14 @@ def run_program(
     vault_access_policies: dict[str, list[dict[str, Any]]] | None = None,
     client_subscription: str = PLACEHOLDER_SUBSCRIPTION,
     extra_config: dict[str, str] | None = None,
+    vault_properties: dict[str, dict[str, Any]] | None = None,
+    unreadable_vaults: dict[str, str] | None = None,
 ) -> Graph:
     """Evaluate ``__main__.py`` with ``settings`` as stack config.
 
     The Azure provider answers ``client_subscription`` (default: the mock's placeholder); ``vault_access_policies`` are
-    the entries a vault already has (by vault name); ``aks_addons``: see ``PlaceholderMocks``.
+    the entries a vault already has (by vault name); ``aks_addons``, ``vault_properties``, ``unreadable_vaults``:
+    see ``PlaceholderMocks``.
     """
     return evaluate(
         lambda: runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__"),
@@ -180,6 +183,8 @@ def run_program(
         aks_addons=aks_addons,
         vault_access_policies=vault_access_policies,
         client_subscription=client_subscription,
+        vault_properties=vault_properties,
+        unreadable_vaults=unreadable_vaults,
     )
 
 

@@ -92,10 +92,16 @@ def test_vault_in_the_providers_own_subscription_declares_no_provider() -> None:
     assert invokes(graph, "azure-native:authorization:getClientConfig")
 
 
-def test_rbac_needs_no_provider_for_another_subscription() -> None:
+def test_rbac_grants_need_no_provider_for_another_subscription_only_the_vault_read_does() -> None:
     graph = run_program(vault_in(OTHER, "rbac"), client_subscription=SUBSCRIPTION)
-    assert [p.name for p in providers(graph)] == ["azure-native"]
+    access = component(graph, KEY_VAULT)
+    (extra,) = [p for p in providers(graph) if p.parent == access.urn]
+    assert extra.inputs["subscriptionId"] == OTHER
+    (read,) = invokes(graph, "azure-native:keyvault:getVault")  # the network check (docs/network.md)
+    assert urn_of(read.provider) == extra.urn
+    base = next(p for p in providers(graph) if p.name == "azure-native")
     for assignment in graph.by_type(ROLE_ASSIGNMENT):
+        assert urn_of(assignment.provider) == base.urn
         assert assignment.inputs["scope"].startswith(f"/subscriptions/{OTHER}/resourceGroups/rg-secrets/")
         assert assignment.inputs["roleDefinitionId"].startswith(f"/subscriptions/{OTHER}/providers/")
 

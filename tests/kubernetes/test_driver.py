@@ -202,3 +202,54 @@ def test_make_plan_says_where_the_driver_comes_from(stack, line, tmp_path, capsy
 
     assert plan_main(["--stack", stack, "--out", str(tmp_path)]) == 0
     assert line in capsys.readouterr().out.splitlines()
+
+
+@pytest.mark.parametrize(
+    ("repository", "chart", "repository_opts"),
+    [
+        (
+            "https://artifactory.example.com/api/helm/csi-mirror",
+            "csi-secrets-store-provider-azure",
+            {"repo": "https://artifactory.example.com/api/helm/csi-mirror"},
+        ),
+        # OCI: Helm names the chart by its full reference; pulumi-kubernetes ignores repositoryOpts.repo for it.
+        (
+            "oci://myregistry.azurecr.io/helm/",
+            "oci://myregistry.azurecr.io/helm/csi-secrets-store-provider-azure",
+            None,
+        ),
+    ],
+)
+def test_chart_repository_is_a_mirror_or_an_oci_registry(repository, chart, repository_opts) -> None:
+    (release,) = run_program(helm_settings(chartRepository=repository)).by_type(RELEASE)
+    assert release.inputs["chart"] == chart
+    assert release.inputs.get("repositoryOpts") == repository_opts
+    assert release.inputs["version"] == "1.8.2"
+
+
+def test_timeout_and_atomic_reach_the_release_and_are_left_to_helm_when_unset() -> None:
+    (release,) = run_program(helm_settings(timeout=900, atomic=True)).by_type(RELEASE)
+    assert (release.inputs["timeout"], release.inputs["atomic"]) == (900, True)
+    (default,) = run_program(helm_settings()).by_type(RELEASE)
+    assert "timeout" not in default.inputs and "atomic" not in default.inputs  # the Release's 300 s, not atomic
+
+
+@pytest.mark.parametrize(
+    ("version", "warned"), [("1.8.1", True), ("1.8.2-rc.1", True), ("1.8.2", False), ("1.9.0", False), (None, False)]
+)
+def test_a_chart_older_than_the_newest_known_is_warned_about(version, warned, caplog: pytest.LogCaptureFixture) -> None:
+    settings = helm_settings(**({"chartVersion": version} if version else {}))
+    with caplog.at_level(logging.WARNING):
+        run_program(settings)
+    outdated = [r.getMessage() for r in caplog.records if "driver.chartVersion" in r.getMessage()]
+    assert outdated == (
+        [
+            f"keyvault-csi:driver.chartVersion {version} is older than 1.8.2, the newest "
+            "csi-secrets-store-provider-azure keyvault-csi knows: older charts miss the provider's fixes, "
+            "and the values keyvault-csi sets were checked against 1.8.2; drop chartVersion (default 1.8.2) "
+            "or raise it"
+        ]
+        if warned
+        else []
+    )
+    assert all(r.levelno == logging.WARNING for r in caplog.records if "driver.chartVersion" in r.getMessage())

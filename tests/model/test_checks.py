@@ -95,6 +95,43 @@ def test_driver_defaults_to_none_and_declares_nothing() -> None:
             ["keyvault-csi:driver.rotation.pollInterval: '0s' must be a positive duration"],
         ),
         ({"install": "helm", "chartVersion": "latest"}, {}, ["keyvault-csi:driver.chartVersion"]),
+        (
+            {"install": "aksAddon", "chartRepository": "oci://acr.azurecr.io/helm", "timeout": 600, "atomic": True},
+            {},
+            [
+                "keyvault-csi:driver.chartRepository: only with install helm (got install 'aksAddon')",
+                "keyvault-csi:driver.timeout: only with install helm",
+                "keyvault-csi:driver.atomic: only with install helm",
+            ],
+        ),
+        ({"atomic": False}, {}, ["keyvault-csi:driver.atomic: only with install helm (got install 'none')"]),
+        (
+            {"install": "helm", "chartRepository": "http://charts.example.com"},
+            {},
+            ["keyvault-csi:driver.chartRepository: 'http://charts.example.com' is not a chart repository; allowed:"],
+        ),
+        (
+            {"install": "helm", "chartRepository": "myregistry.azurecr.io/helm"},
+            {},
+            ["an https:// Helm repository URL", "or an oci:// registry path"],
+        ),
+        (
+            {"install": "helm", "chartRepository": "https://charts.example.com/?token=x"},
+            {},
+            ["keyvault-csi:driver.chartRepository: 'https://charts.example.com/?token=x' has a query or fragment"],
+        ),
+        (
+            {"install": "helm", "timeout": "10m"},
+            {},
+            ["keyvault-csi:driver.timeout: '10m' is not a whole number of seconds; e.g. 600 (default 300)"],
+        ),
+        ({"install": "helm", "timeout": True}, {}, ["keyvault-csi:driver.timeout: true is not a whole number"]),
+        (
+            {"install": "helm", "timeout": 0},
+            {},
+            ["keyvault-csi:driver.timeout: 0 must be a positive number of seconds"],
+        ),
+        ({"install": "helm", "atomic": "yes"}, {}, ["keyvault-csi:driver.atomic"]),
         ({"install": "kubectl"}, {}, ["keyvault-csi:driver.install"]),
         ({"install": "helm", "syncSecrets": True}, {}, ["did you mean 'syncSecret'?"]),
     ],

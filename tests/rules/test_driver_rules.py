@@ -1,18 +1,32 @@
-"""Pure driver rules: Go durations, the chart's values, the add-on check (docs/azure-rules.md §driver-addon, §driver-helm)."""
+"""Pure driver rules: Go durations, the chart, its source and values, the add-on check.
+
+docs/azure-rules.md §driver-addon, §driver-helm, §driver-helm-release.
+"""
 
 from __future__ import annotations
 
 import pytest
+import yaml
 
 from keyvault_csi.rules.driver import (
+    CHART,
+    CHART_REPOSITORY,
+    CHART_VERSION,
+    DRIVER,
     addon_problem,
     addon_profile,
+    chart_repository_problem,
+    chart_source,
+    chart_version_warning,
     duration_seconds,
     helm_values,
     managed_value_paths,
     value_conflicts,
 )
 from keyvault_csi.rules.rollout import objects_digest
+from tests.support import REFERENCE
+
+CHART_DIR = REFERENCE / "provider-chart"  # upstream's newest chart (its SOURCE.md)
 
 
 @pytest.mark.parametrize(("text", "seconds"), [("2m", 120), ("90s", 90), ("1h30m", 5400), ("1.5m", 90), ("500ms", 0.5)])
@@ -107,3 +121,56 @@ def test_objects_digest_changes_with_objects_and_secret_objects_only() -> None:
     assert base != objects_digest("array:\n  - |\n    objectName: b\n", [])
     assert base != objects_digest("array:\n  - |\n    objectName: a\n", [{"secretName": "s", "type": "Opaque"}])
     assert len(base) == 64 and int(base, 16) >= 0
+
+
+def test_the_default_chart_is_the_newest_upstream_release_vendored() -> None:
+    chart = yaml.safe_load((CHART_DIR / "Chart.yaml").read_text())
+    assert (chart["name"], chart["version"]) == (CHART, CHART_VERSION)
+    (dependency,) = chart["dependencies"]
+    assert dependency["name"] == DRIVER and dependency["condition"] == f"{DRIVER}.install"
+
+
+def test_every_value_keyvault_csi_sets_exists_in_the_charts_values() -> None:
+    values = yaml.safe_load((CHART_DIR / "values.yaml").read_text())
+    for path in managed_value_paths():
+        node = values
+        for key in path.split("."):
+            assert isinstance(node, dict) and key in node, f"{path}: not a value of chart {CHART_VERSION}"
+            node = node[key]
+
+
+@pytest.mark.parametrize(
+    ("repository", "source"),
+    [
+        (None, (CHART, CHART_REPOSITORY)),
+        ("https://charts.example.com/mirror", (CHART, "https://charts.example.com/mirror")),
+        ("oci://registry.example.com/helm", (f"oci://registry.example.com/helm/{CHART}", None)),
+        ("oci://registry.example.com", (f"oci://registry.example.com/{CHART}", None)),
+    ],
+)
+def test_chart_source_names_oci_charts_by_their_full_reference(repository, source) -> None:
+    assert chart_source(repository) == source
+    assert chart_repository_problem(repository) is None
+
+
+@pytest.mark.parametrize(
+    "repository",
+    ["http://charts.example.com", "charts.example.com", "oci://", "https://", "https://a b", "s3://bucket"],
+)
+def test_chart_repository_must_be_https_or_oci(repository) -> None:
+    assert "is not a chart repository" in (chart_repository_problem(repository) or "")
+
+
+@pytest.mark.parametrize(
+    ("version", "older"),
+    [
+        ("1.8.1", True),
+        ("0.9.9", True),
+        ("1.8.2-rc.1", True),
+        ("1.8.2", False),
+        ("1.8.10", False),
+        ("2.0.0-rc.1", False),
+    ],
+)
+def test_chart_versions_compare_as_semver(version, older) -> None:
+    assert (chart_version_warning(version) is not None) == older

@@ -20,12 +20,14 @@ import runpy
 import shutil
 import sys
 from pathlib import Path
+from typing import Any
 
 import pulumi
 import yaml
 
 from keyvault_csi.kubernetes.driver import ASSUMED
 from keyvault_csi.kubernetes.driver import TYPE as DRIVER_TYPE
+from keyvault_csi.program.stack import validate_stack_settings
 from keyvault_csi.testing.mockgraph import DYNAMIC_NODE_IDENTITY, GET_VAULT, Graph, RecordedResource, evaluate
 from tools.review.base_ref import BaseRefError, BaseRender
 from tools.review.plan_compare import compare_stack, head_label
@@ -52,17 +54,31 @@ def evaluate_stack(stack: str, *, vault_rbac: dict[str, bool] | None = None, ass
     )
 
 
-def _vault_names(config: dict[str, str]) -> list[str]:
+def _vault_names(config: dict[str, str], *, auto_only: bool = False) -> list[str]:
+    """The stack's vault names, as the program's model reads them (``auto_only``: those whose
+    permissionModel is auto, the default)."""
+    raw: dict[str, Any] = {}
+    for key, text in config.items():
+        if key.startswith(f"{PROJECT}:"):
+            try:
+                raw[key.split(":", 1)[1]] = json.loads(text)
+            except json.JSONDecodeError:
+                raw[key.split(":", 1)[1]] = text
     try:
-        vault = json.loads(config.get(f"{PROJECT}:keyVault", "{}"))
-    except json.JSONDecodeError:
+        vaults = validate_stack_settings(raw, PROJECT).vaults().values()
+    except pulumi.RunError:
         return []
-    return [vault["name"]] if isinstance(vault, dict) and isinstance(vault.get("name"), str) else []
+    return [str(v.name) for v in vaults if isinstance(v.name, str) and (not auto_only or v.permission_model == "auto")]
 
 
-def permission_model_notes(graph: Graph, assume_rbac: bool) -> list[str]:
-    """What ``make plan`` assumed for each vault whose permission model is read from Azure (``auto``)."""
-    vaults = sorted({str(i.args.get("vaultName")) for i in graph.invokes if i.token == GET_VAULT})
+def permission_model_notes(graph: Graph, assume_rbac: bool, config: dict[str, str]) -> list[str]:
+    """What ``make plan`` assumed for each vault whose permission model is read from Azure (``auto``).
+
+    Every vault named by plain strings is read (the network check, docs/network.md): ``config`` says
+    which of them are read for their model.
+    """
+    read = {str(i.args.get("vaultName")) for i in graph.invokes if i.token == GET_VAULT}
+    vaults = sorted(read & set(_vault_names(config, auto_only=True)))
     if assume_rbac:
         return [f"Note: permissionModel auto: assumed vault {v} uses Azure RBAC (--assume-rbac)." for v in vaults]
     return [
@@ -161,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
         caveat = aks_node_note(graph)
         if caveat:
             print(f"\n{caveat}")
-        for note in permission_model_notes(graph, args.assume_rbac):
+        for note in permission_model_notes(graph, args.assume_rbac, load_stack_config(args.stack)[0]):
             print(f"\n{note}")
         plan = render_plan(graph, label)
         write_plan(plan, Path(args.out) / label)

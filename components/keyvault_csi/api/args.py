@@ -333,7 +333,13 @@ class Driver(TypedDict):
     install: NotRequired[DriverInstallValue]
     """none (default: assumed installed), helm (declare the provider's chart in kube-system) or aksAddon (verify the AKS add-on)."""
     chart_version: NotRequired[str]
-    """helm: version of csi-secrets-store-provider-azure; default 1.8.2."""
+    """helm: version of csi-secrets-store-provider-azure; default 1.8.2 (an older one is warned about)."""
+    chart_repository: NotRequired[str]
+    """helm: an https:// Helm repository (a mirror) or an oci:// registry path holding the chart; default upstream's."""
+    timeout: NotRequired[int]
+    """helm: seconds Helm waits for each Kubernetes operation of the release; default 300."""
+    atomic: NotRequired[bool]
+    """helm: a failed install or upgrade is rolled back (Helm then waits for the release's resources); default false."""
     values: NotRequired[dict[str, Any]]
     """helm: extra chart values, merged under the ones keyvault-csi sets."""
     rotation: NotRequired[DriverRotation]

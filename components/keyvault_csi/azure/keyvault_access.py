@@ -11,7 +11,9 @@ A vault authorizes one way (``properties.enableRbacAuthorization``):
 ``auto`` reads the vault and picks; access-policy calls against an RBAC vault would do nothing.
 
 A vault in another subscription is read and written through a provider for that subscription
-(:mod:`keyvault_csi.azure.subscriptions`); RBAC needs none (the scope names the subscription).
+(:mod:`keyvault_csi.azure.providers`); role assignments need none (their scope names the subscription).
+A vault named by plain strings is read once, for ``auto``, existing entries and the network check
+(:mod:`keyvault_csi.azure.vault_network`).
 A principal whose object ID is known at preview and already has an access-policy entry gets it
 adopted, never replaced (:mod:`keyvault_csi.rules.existing_grants`, docs/existing-grants.md).
 """
@@ -79,12 +81,9 @@ class KeyVaultAccess(pulumi.ComponentResource):
         self._keep_grants = protect
         self._vault: keyvault.GetVaultResult | None = None
         self.adopted = {}
-        # RBAC names the subscription in its scope; only vault reads and access policies need a provider there.
-        self.vault_provider = (
-            providers.for_subscription(self, f"{name}-vault", plain(vault.subscription_id) or None)
-            if vault.permission_model != PermissionModel.RBAC
-            else None
-        )
+        # Vault reads (every model: the network check, docs/network.md) and access policies need a provider
+        # in the vault's subscription; RBAC grants name it in their scope.
+        self.vault_provider = providers.for_subscription(self, f"{name}-vault", plain(vault.subscription_id) or None)
         self.permission_model = self._resolve_model()
         self.grants = []
         if self.permission_model == PermissionModel.ACCESS_POLICY:
@@ -105,6 +104,14 @@ class KeyVaultAccess(pulumi.ComponentResource):
                 opts=pulumi.InvokeOptions(parent=self, provider=self.vault_provider),
             )
         return self._vault
+
+    def read_vault(self) -> keyvault.GetVaultResult | None:
+        """The vault as ``getVault`` answers it (read once for every use), ``None`` if it is named by Outputs.
+
+        Raises what the read raises (a vault the deployer cannot read, or that does not exist).
+        """
+        vault = _plain_vault(self._settings)
+        return self._read_vault(vault) if vault is not None else None
 
     def _resolve_model(self) -> PermissionModel:
         model = self._settings.permission_model

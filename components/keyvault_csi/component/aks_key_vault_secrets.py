@@ -26,6 +26,7 @@ from keyvault_csi.api.args import AksKeyVaultSecretsArgs
 from keyvault_csi.azure.identity import ManagedIdentity
 from keyvault_csi.azure.keyvault_access import KeyVaultAccess
 from keyvault_csi.azure.providers import SubscriptionProviders
+from keyvault_csi.azure.vault_network import check_vault_network
 from keyvault_csi.azure.workload_identity import WorkloadIdentity
 from keyvault_csi.kubernetes.driver import ASSUMED, CsiDriver
 from keyvault_csi.kubernetes.placement import settings_placement, settings_pool_warning, workload_placement
@@ -129,6 +130,8 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
             )
             for key, vault in settings.vaults().items()
         }
+        for key, access in self.access.items():
+            check_vault_network(access, settings.vaults()[key], settings.environment)  # docs/network.md
         self.workloads: dict[str, Workload] = {}
         self._ready: dict[str, list[pulumi.Resource]] = {}
         self._mounts: dict[str, list[Mount]] = {}

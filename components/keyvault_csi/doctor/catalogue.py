@@ -243,7 +243,7 @@ CATALOGUE: tuple[Cause, ...] = (
             r"Client address is not authorized and caller is not a trusted service",
         ),
         "the vault's firewall refuses the node's address: allow the cluster's egress IP / node subnet on the vault "
-        "(`az keyvault network-rule add`) or use a private endpoint - not a keyvault-csi setting",
+        "(`az keyvault network-rule add`) or use a private endpoint - not a keyvault-csi setting (docs/network.md)",
         (
             "https://learn.microsoft.com/troubleshoot/azure/azure-kubernetes/troubleshoot-key-vault-csi-secrets-store-csi-driver",
         ),

@@ -4,9 +4,11 @@ Without them every mount fails with "failed to find provider binary azure" (docs
 
 * ``helm`` — the Azure provider's chart ``csi-secrets-store-provider-azure`` (which bundles the
   driver chart as dependency ``secrets-store-csi-driver``) as a ``helm.v3.Release`` in
-  ``kube-system``. A Release, not a ``helm.v4.Chart``: v4 renders the chart at preview, which
-  needs the chart repository; a Release is one resource the engine checks and installs at
-  ``up``. Every SecretProviderClass waits for it: its CRD comes with the chart.
+  ``kube-system``, from upstream's repository or ``chartRepository`` (an https:// mirror or an
+  ``oci://`` registry), with Helm's ``timeout`` and ``atomic`` when set. A Release, not a
+  ``helm.v4.Chart``: v4 renders the chart at preview, which needs the chart repository; a Release
+  is one resource the engine checks and installs at ``up``. Every SecretProviderClass waits for
+  it: its CRD comes with the chart.
 * ``aksAddon`` — nothing is declared in the cluster; the managed cluster is read (invoke) and the
   ``azureKeyvaultSecretsProvider`` add-on must be enabled, with rotation as asked, else the
   preview fails with the ``az aks`` command that fixes it.
@@ -25,13 +27,13 @@ from keyvault_csi.model.outputs import plain
 from keyvault_csi.model.settings import ClusterRef, Settings
 from keyvault_csi.rules.choices import DriverInstall, NodeOS
 from keyvault_csi.rules.driver import (
-    CHART,
-    CHART_REPOSITORY,
     CHART_VERSION,
     NAMESPACE,
     RELEASE_NAME,
     addon_problem,
     addon_profile,
+    chart_source,
+    chart_version_warning,
     helm_values,
 )
 
@@ -65,13 +67,17 @@ class CsiDriver(pulumi.ComponentResource):
             templates = [w.template for w in settings.workloads if w.template is not None]
             sync_secret = driver.sync_secret
             windows = driver.windows
+            chart, repository = chart_source(driver.chart_repository)
+            version = driver.chart_version or CHART_VERSION
             self.release = helm.Release(
                 name,
                 name=RELEASE_NAME,  # explicit: Pulumi would otherwise append a random suffix
-                chart=CHART,
-                version=driver.chart_version or CHART_VERSION,
-                repository_opts=helm.RepositoryOptsArgs(repo=CHART_REPOSITORY),
+                chart=chart,
+                version=version,
+                repository_opts=helm.RepositoryOptsArgs(repo=repository) if repository else None,
                 namespace=NAMESPACE,
+                timeout=driver.timeout,
+                atomic=driver.atomic,
                 values=helm_values(
                     sync_secret=sync_secret
                     if sync_secret is not None
@@ -83,6 +89,9 @@ class CsiDriver(pulumi.ComponentResource):
                 ),
                 opts=pulumi.ResourceOptions(parent=self),
             )
+            outdated = chart_version_warning(version)
+            if outdated:
+                pulumi.log.warn(outdated, resource=self)
         else:
             cluster = settings.driver_cluster()
             if cluster is None:  # refused by the settings checks

@@ -105,6 +105,9 @@ def driver_problems(settings: Settings) -> list[Problem]:
             ("windows", driver.windows),
             ("chartVersion", driver.chart_version),
             ("values", driver.values),
+            ("chartRepository", driver.chart_repository),
+            ("timeout", driver.timeout),
+            ("atomic", driver.atomic),
         ):
             if value is not None:
                 only_with(key, DriverInstall.HELM)

@@ -32,7 +32,12 @@ from keyvault_csi.rules.choices import (
     NodeOS,
     PermissionModel,
 )
-from keyvault_csi.rules.driver import duration_seconds
+from keyvault_csi.rules.driver import (
+    CHART_VERSION_PATTERN,
+    chart_repository_problem,
+    duration_seconds,
+    timeout_problem,
+)
 from keyvault_csi.rules.kubeconfig import login_problem
 from keyvault_csi.rules.model import Strict, repeated
 from keyvault_csi.rules.names import (
@@ -404,8 +409,15 @@ class DriverSettings(Strict):
 
     install: DriverInstall = DriverInstall.NONE
     """none (default: assumed installed), helm (declare the provider's chart in kube-system) or aksAddon (verify the AKS add-on)."""
-    chart_version: str | None = Field(default=None, pattern=r"^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$")
-    """helm: version of csi-secrets-store-provider-azure; default 1.8.2."""
+    chart_version: str | None = Field(default=None, pattern=CHART_VERSION_PATTERN)
+    """helm: version of csi-secrets-store-provider-azure; default 1.8.2 (an older one is warned about)."""
+    chart_repository: Annotated[str | None, refusing(chart_repository_problem)] = None
+    """helm: an https:// Helm repository (a mirror) or an oci:// registry path holding the chart; default upstream's."""
+    # Checked before pydantic's int check, which would take True as 1 and name no unit.
+    timeout: Annotated[int | None, refusing(timeout_problem, before=True)] = None
+    """helm: seconds Helm waits for each Kubernetes operation of the release; default 300."""
+    atomic: StrictBool | None = None
+    """helm: a failed install or upgrade is rolled back (Helm then waits for the release's resources); default false."""
     values: dict[str, Any] | None = None
     """helm: extra chart values, merged under the ones keyvault-csi sets."""
     rotation: RotationSettings | None = None

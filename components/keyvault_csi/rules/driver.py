@@ -7,13 +7,17 @@ interval, and the check of a managed cluster's ``azureKeyvaultSecretsProvider`` 
 from __future__ import annotations
 
 import copy
+import json
 import re
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 # The Azure provider's chart bundles the driver chart as dependency "secrets-store-csi-driver"
 # (chart 1.8.2 bundles driver chart 1.5.6; keys below read from its values.yaml at tag v1.8.2).
 CHART = "csi-secrets-store-provider-azure"
+# The newest chart release we know (upstream's latest as of June 2026); how to bump it: docs/driver.md
+# "Bumping the chart". tests/reference/provider-chart/ holds that release's Chart.yaml and values.yaml.
 CHART_VERSION = "1.8.2"
 CHART_REPOSITORY = "https://azure.github.io/secrets-store-csi-driver-provider-azure/charts"
 NAMESPACE = "kube-system"
@@ -37,6 +41,72 @@ def duration_seconds(text: str) -> float:
     if not _GO_DURATION.match(text):
         raise ValueError(f"{text!r} is not a Go duration; use a number with a unit (s, m, h), e.g. '2m' or '90s'")
     return sum(float(number) * _SECONDS[unit] for number, unit in _PART.findall(text))
+
+
+# driver.chartVersion: what Helm takes as an exact version (SemVer 2, no build metadata).
+CHART_VERSION_PATTERN = r"^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$"
+CHART_REPOSITORY_SCHEMES = ("https", "oci")
+DEFAULT_TIMEOUT_SECONDS = 300  # pulumi-kubernetes helm.v3.Release's default (provider/pkg/provider/helm_release.go)
+
+
+def chart_repository_problem(value: str | None) -> str | None:
+    """Why ``driver.chartRepository`` is refused (``None``: unset, an https:// repository or an oci:// path)."""
+    if value is None:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in CHART_REPOSITORY_SCHEMES or not parts.netloc or any(c.isspace() for c in value):
+        return (
+            f"'{value}' is not a chart repository; allowed: an https:// Helm repository URL (a mirror of "
+            f"{CHART_REPOSITORY}) or an oci:// registry path that holds the chart {CHART} "
+            "(e.g. oci://myregistry.azurecr.io/helm)"
+        )
+    if parts.query or parts.fragment:
+        return f"'{value}' has a query or fragment; give the repository's URL alone"
+    return None
+
+
+def chart_source(repository: str | None) -> tuple[str, str | None]:
+    """The Release's ``chart`` and ``repositoryOpts.repo`` for ``driver.chartRepository`` (``None``: upstream's).
+
+    An OCI registry is no repository to Helm: the chart is named by its full reference
+    ``oci://<registry>/<path>/<chart>`` (where ``helm push <chart>.tgz oci://<registry>/<path>`` puts it),
+    with no ``repo``; pulumi-kubernetes ignores ``repo`` for an ``oci://`` chart.
+    """
+    if repository is None:
+        return CHART, CHART_REPOSITORY
+    if urlsplit(repository).scheme == "oci":
+        return f"{repository.rstrip('/')}/{CHART}", None
+    return CHART, repository
+
+
+def timeout_problem(value: object) -> str | None:
+    """Why ``driver.timeout`` is refused (``None``: unset or a positive whole number of seconds)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        shown = f"'{value}'" if isinstance(value, str) else json.dumps(value, default=str)  # true, 1.5, as written
+        return f"{shown} is not a whole number of seconds; e.g. 600 (default {DEFAULT_TIMEOUT_SECONDS})"
+    if value <= 0:
+        return f"{value} must be a positive number of seconds (default {DEFAULT_TIMEOUT_SECONDS})"
+    return None
+
+
+def _version_key(version: str) -> tuple[int, int, int, int]:
+    """Orders SemVer versions as Helm does, to the precision needed here: a pre-release sorts before its release."""
+    core, _, pre = version.partition("-")
+    major, minor, patch = (int(part) for part in core.split("."))
+    return major, minor, patch, 0 if pre else 1
+
+
+def chart_version_warning(version: str) -> str | None:
+    """A warning when ``driver.chartVersion`` is older than :data:`CHART_VERSION`, the newest we know."""
+    if _version_key(version) >= _version_key(CHART_VERSION):
+        return None
+    return (
+        f"keyvault-csi:driver.chartVersion {version} is older than {CHART_VERSION}, the newest "
+        f"{CHART} keyvault-csi knows: older charts miss the provider's fixes, and the values keyvault-csi sets "
+        f"were checked against {CHART_VERSION}; drop chartVersion (default {CHART_VERSION}) or raise it"
+    )
 
 
 def helm_values(

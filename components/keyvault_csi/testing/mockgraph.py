@@ -242,7 +242,11 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
     ``getVault`` answer carries (camelCase, as ARM returns them); ``client_subscription`` is the
     subscription ``getClientConfig`` answers through a provider declared without a
     ``subscriptionId`` (one declared with it answers that one, as azure-native does);
-    ``subscription`` is the one in every ARM ID the answers carry.
+    ``subscription`` is the one in every ARM ID the answers carry. ``vault_properties`` maps a vault
+    name to keys laid over its ``getVault`` answer's ``properties`` (azure-native's output shape:
+    ``publicNetworkAccess``, ``networkAcls``, ``privateEndpointConnections`` with the connection's
+    ``privateLinkServiceConnectionState`` flattened onto it); ``unreadable_vaults`` maps a vault name
+    to the error its ``getVault`` fails with (as a 403 or 404 from Azure makes the invoke fail).
     """
 
     def __init__(
@@ -253,8 +257,12 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
         vault_access_policies: Mapping[str, list[dict[str, Any]]] | None = None,
         client_subscription: str = PLACEHOLDER_SUBSCRIPTION,
         subscription: str = PLACEHOLDER_SUBSCRIPTION,
+        vault_properties: Mapping[str, Mapping[str, Any]] | None = None,
+        unreadable_vaults: Mapping[str, str] | None = None,
     ) -> None:
         self.subscription = subscription
+        self.vault_properties = dict(vault_properties or {})
+        self.unreadable_vaults = dict(unreadable_vaults or {})
         self.vault_rbac = dict(vault_rbac or {})
         self.clusters_without_oidc = frozenset(clusters_without_oidc)
         self.aks_addons = dict(aks_addons or {})
@@ -295,6 +303,9 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
         inputs = _plain(dict(args.args))
         self.invokes.append(RecordedInvoke(token=args.token, args=inputs, provider=args.provider))
+        if args.token == GET_VAULT and inputs.get("vaultName") in self.unreadable_vaults:
+            # A failure, as the engine reports a provider's error: the SDK raises "invoke of ... failed: ...".
+            return {}, [("", self.unreadable_vaults[inputs["vaultName"]])]
         answer = self.answer(args.token, inputs)
         if args.token == CLIENT_CONFIG:
             # A provider declared with a subscriptionId answers that one, as azure-native does.
@@ -312,6 +323,8 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
             answer["addonProfiles"] = {"azureKeyvaultSecretsProvider": profile} if profile is not None else {}
         if token == GET_VAULT and inputs["vaultName"] in self.vault_access_policies:
             answer["properties"]["accessPolicies"] = self.vault_access_policies[inputs["vaultName"]]
+        if token == GET_VAULT and inputs["vaultName"] in self.vault_properties:
+            answer["properties"] |= self.vault_properties[inputs["vaultName"]]
         if token == CLIENT_CONFIG:
             answer["subscriptionId"] = self.client_subscription
         return answer
@@ -349,6 +362,8 @@ def _invoke_answer(
             "properties": {
                 "enableRbacAuthorization": vault_rbac.get(name, False),
                 "accessPolicies": [],
+                "publicNetworkAccess": "Enabled",  # Azure's default: reachable from any network
+                "privateEndpointConnections": [],
                 "tenantId": placeholder(name, "tenantId"),
                 "sku": {"family": "A", "name": "standard"},
             },
@@ -444,6 +459,8 @@ def evaluate(
     aks_addons: Mapping[str, Mapping[str, Any] | None] | None = None,
     vault_access_policies: Mapping[str, list[dict[str, Any]]] | None = None,
     client_subscription: str = PLACEHOLDER_SUBSCRIPTION,
+    vault_properties: Mapping[str, Mapping[str, Any]] | None = None,
+    unreadable_vaults: Mapping[str, str] | None = None,
     mocks: PlaceholderMocks | None = None,
 ) -> Graph:
     """Run ``program`` once under the mock runtime and return the graph it declared.
@@ -461,6 +478,8 @@ def evaluate(
             aks_addons=aks_addons,
             vault_access_policies=vault_access_policies,
             client_subscription=client_subscription,
+            vault_properties=vault_properties,
+            unreadable_vaults=unreadable_vaults,
         )
     )
     monitor = _RecordingMonitor(mocks)
