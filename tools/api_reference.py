@@ -1,0 +1,249 @@
+"""Writes ``docs/api.md``: every public name of ``keyvault_csi``, every argument key and every output, from the code.
+
+The reference is rendered from what the package itself holds, so it cannot drift: the exports of
+``keyvault_csi.__all__`` with their signatures and docstrings, the input model
+(:class:`keyvault_csi.model.settings.Settings` and the models it nests: each key in Python's and the
+stack file's spelling, its type, whether it is required, its description), the allowed values of each
+enum, and the outputs of :class:`keyvault_csi.AksKeyVaultSecrets`.
+
+``python -m tools.api_reference`` rewrites the file; ``--check`` only compares (``tests/tools`` runs it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import enum
+import inspect
+import re
+import sys
+import types
+import typing
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+import keyvault_csi
+from keyvault_csi.component import AksKeyVaultSecrets
+from keyvault_csi.model.settings import Settings, StackSettings
+from keyvault_csi.rules.inputs import input_capable
+from tools.generate_args import schema_name
+
+ROOT = Path(__file__).resolve().parents[1]
+TARGET = ROOT / "docs" / "api.md"
+COMMAND = "python -m tools.api_reference"
+
+
+def _paragraph(text: str | None) -> str:
+    return inspect.cleandoc(text or "").split("\n\n")[0].replace("\n", " ")
+
+
+def _type(annotation: Any, models: list[type[BaseModel]], enums: list[type[enum.Enum]]) -> str:
+    """A short, readable type: ``str``, ``list[VaultObject]``, ``map of KeyVault``, ``IdentityType``."""
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _type(typing.get_args(annotation)[0], models, enums)
+    if origin in (typing.Union, types.UnionType):
+        parts = [a for a in typing.get_args(annotation) if a is not type(None)]
+        return " or ".join(dict.fromkeys(_type(a, models, enums) for a in parts))
+    if origin is list:
+        return f"list[{_type(typing.get_args(annotation)[0], models, enums)}]"
+    if origin is dict:
+        key, value = typing.get_args(annotation)
+        return f"map[{_type(key, models, enums)}, {_type(value, models, enums)}]"
+    if origin is typing.Literal:
+        return " or ".join(repr(v) for v in typing.get_args(annotation))
+    if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
+        if annotation not in enums:
+            enums.append(annotation)
+        return annotation.__name__
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        if annotation not in models:
+            models.append(annotation)
+        return f"[{schema_name(annotation)}](#{schema_name(annotation).lower()})"
+    if annotation is Any:
+        return "any"
+    return getattr(annotation, "__name__", str(annotation)).replace("SecretStr", "str (secret)")
+
+
+def _model_table(model: type[BaseModel], models: list[type[BaseModel]], enums: list[type[enum.Enum]]) -> list[str]:
+    lines = [
+        f"### {schema_name(model)}",
+        "",
+        _paragraph(model.__doc__),
+        "",
+        "| Python | stack file | type | required | description |",
+        "|---|---|---|---|---|",
+    ]
+    for name, field in model.model_fields.items():
+        kind = "str (or an Output)" if input_capable(field) else _type(field.annotation, models, enums)
+        description = (field.description or "").replace("|", "\\|")
+        required = "yes" if field.is_required() else ""
+        lines.append(f"| `{name}` | `{field.alias or name}` | {kind} | {required} | {description} |")
+    return [*lines, ""]
+
+
+def _enum_table(choices: type[enum.Enum]) -> list[str]:
+    lines = [
+        f"### {choices.__name__}",
+        "",
+        _paragraph(choices.__doc__),
+        "",
+        "| value | member | meaning |",
+        "|---|---|---|",
+    ]
+    for name, member in choices.__members__.items():
+        meaning = _member_docs(choices).get(name, "")
+        lines.append(f"| `{member.value}` | `{choices.__name__}.{name}` | {meaning} |")
+    return [*lines, ""]
+
+
+def _member_docs(choices: type[enum.Enum]) -> dict[str, str]:
+    """The docstring under each member (``NAME = "value"`` then a string), read from the source."""
+    import ast
+
+    docs: dict[str, str] = {}
+    body = ast.parse(inspect.getsource(choices)).body[0]
+    assert isinstance(body, ast.ClassDef)
+    for first, second in zip(body.body, body.body[1:], strict=False):
+        if isinstance(first, ast.Assign) and isinstance(second, ast.Expr) and isinstance(second.value, ast.Constant):
+            target = first.targets[0]
+            if isinstance(target, ast.Name):
+                docs[target.id] = str(second.value.value)
+    return docs
+
+
+def _outputs() -> list[str]:
+    lines = [
+        "| Python attribute | schema output | type | description |",
+        "|---|---|---|---|",
+    ]
+    docs = _attribute_docs(AksKeyVaultSecrets)
+    for name, annotation in inspect.get_annotations(AksKeyVaultSecrets).items():
+        inner = typing.get_args(annotation)[0] if typing.get_args(annotation) else annotation
+        camel = name.split("_")[0] + "".join(part.title() for part in name.split("_")[1:])
+        lines.append(f"| `{name}` | `{camel}` | `{_type(inner, [], [])}` | {docs.get(name, '')} |")
+    return lines
+
+
+def _attribute_docs(cls: type) -> dict[str, str]:
+    import ast
+
+    docs: dict[str, str] = {}
+    body = ast.parse(inspect.getsource(cls)).body[0]
+    assert isinstance(body, ast.ClassDef)
+    for first, second in zip(body.body, body.body[1:], strict=False):
+        if isinstance(first, ast.AnnAssign) and isinstance(second, ast.Expr) and isinstance(second.value, ast.Constant):
+            if isinstance(first.target, ast.Name):
+                docs[first.target.id] = str(second.value.value)
+    return docs
+
+
+def _exports() -> list[str]:
+    lines = ["| name | kind | from | what |", "|---|---|---|---|"]
+    for name in sorted(keyvault_csi.__all__, key=str.lower):
+        if name == "__version__":
+            lines.append("| `__version__` | str | `keyvault_csi` | the installed version (pyproject.toml's) |")
+            continue
+        value = getattr(keyvault_csi, name)
+        if isinstance(value, type) and issubclass(value, enum.Enum):
+            kind = "str enum"
+        elif isinstance(value, type):
+            kind = "class" if not typing.is_typeddict(value) else "TypedDict"
+        else:
+            # A default that is a function prints its address: leave that out, the output must not vary.
+            signature = re.sub(r" at 0x[0-9a-f]+>", ">", str(inspect.signature(value)))
+            kind = f"function `{name}{signature}`".replace("|", "\\|")
+        module = getattr(value, "__module__", "keyvault_csi")
+        what = _paragraph(value.__doc__).replace("|", "\\|")
+        lines.append(f"| `{name}` | {kind} | `{module}` | {what} |")
+    return lines
+
+
+def render() -> str:
+    models: list[type[BaseModel]] = [Settings]
+    enums: list[type[enum.Enum]] = []
+    sections: list[str] = []
+    index = 0
+    while index < len(models):  # nested models are appended as they are met
+        sections += _model_table(models[index], models, enums)
+        index += 1
+    stack_only = [
+        f"| `{name}` | `{f.alias or name}` | {_type(f.annotation, models, enums)} | {f.description} |"
+        for name, f in StackSettings.model_fields.items()
+        if name not in Settings.model_fields
+    ]
+    while index < len(models):  # the models only the program's keys use
+        stack_only_models = _model_table(models[index], models, enums)
+        stack_only += ["", *stack_only_models]
+        index += 1
+    signature = str(inspect.signature(AksKeyVaultSecrets.__init__)).replace("self, ", "")
+    lines = [
+        f"<!-- Generated by `{COMMAND}` from the code; do not edit. -->",
+        "# keyvault-csi API reference",
+        "",
+        f"Version {keyvault_csi.__version__}. Import everything below from `keyvault_csi`.",
+        "",
+        "## Public names",
+        "",
+        *_exports(),
+        "",
+        "## AksKeyVaultSecrets",
+        "",
+        _paragraph(AksKeyVaultSecrets.__doc__),
+        "",
+        "```python",
+        f"AksKeyVaultSecrets{signature}",
+        "```",
+        "",
+        _paragraph(AksKeyVaultSecrets.__init__.__doc__),
+        "",
+        "Type token `keyvault-csi:index:AksKeyVaultSecrets`. Python callers write the keys of `args` in Python's",
+        "spelling (`AksKeyVaultSecretsArgs(tenant_id=...)`); a mapping in the stack file's camelCase means the same;",
+        "other languages use the camelCase names of the schema. Keys marked *(or an Output)* take values known only",
+        "at deploy time; every other key shapes the graph and must be plain.",
+        "",
+        "### Outputs",
+        "",
+        *_outputs(),
+        "",
+        "## Arguments",
+        "",
+        *sections,
+        "## Keys of the keyvault-csi program only",
+        "",
+        "Stack config (`keyvault-csi:<key>`) takes every argument above plus:",
+        "",
+        "| Python | stack file | type | description |",
+        "|---|---|---|---|",
+        *stack_only,
+        "",
+        "`azure-native:location` and `azure-native:environment` give `location` and `environment`.",
+        "",
+        "## Allowed values",
+        "",
+    ]
+    for choices in sorted(enums, key=lambda e: e.__name__):
+        lines += _enum_table(choices)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog=COMMAND, description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--check", action="store_true", help="exit 1 if docs/api.md differs from the code")
+    args = parser.parse_args(argv)
+    text = render()
+    current = TARGET.read_text() if TARGET.exists() else ""
+    if args.check:
+        if current != text:
+            print(f"{TARGET} is out of date with the code; run: {COMMAND}", file=sys.stderr)
+            return 1
+        return 0
+    if current != text:
+        TARGET.write_text(text)
+        print(f"wrote {TARGET}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
