@@ -27,7 +27,8 @@ from keyvault_csi.azure.identity import ManagedIdentity
 from keyvault_csi.azure.keyvault_access import KeyVaultAccess
 from keyvault_csi.azure.providers import SubscriptionProviders
 from keyvault_csi.azure.workload_identity import WorkloadIdentity
-from keyvault_csi.kubernetes.driver import ASSUMED, CsiDriver
+from keyvault_csi.kubernetes.driver import ASSUMED, CsiDriver, settings_env_file_warning
+from keyvault_csi.kubernetes.file_access import settings_file_mode_warning
 from keyvault_csi.kubernetes.placement import settings_placement, settings_pool_warning, workload_placement
 from keyvault_csi.kubernetes.pod import volume_and_mount
 from keyvault_csi.kubernetes.secret_provider_class import class_parameters
@@ -36,6 +37,7 @@ from keyvault_csi.model.settings import Settings, WorkloadSettings
 from keyvault_csi.model.validate import validate_settings
 from keyvault_csi.node_identity.assignments import NodeIdentityAssignments
 from keyvault_csi.rules.choices import NODE_IDENTITY_MODES, DriverInstall, IdentityType
+from keyvault_csi.rules.clouds import class_cloud_name
 from keyvault_csi.rules.pod import LINUX_MOUNT_PATH
 from keyvault_csi.rules.workload_identity import POD_LABELS
 
@@ -131,9 +133,13 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
         self._ready: dict[str, list[pulumi.Resource]] = {}
         for workload in settings.workloads:
             self.workloads[workload.name] = self._workload(name, workload)
-        warning = settings_pool_warning(settings)
-        if warning:
-            pulumi.log.warn(warning, resource=self)
+        for warning in (
+            settings_pool_warning(settings),
+            settings_file_mode_warning(settings),
+            settings_env_file_warning(settings),
+        ):
+            if warning:
+                pulumi.log.warn(warning, resource=self)
         self._declare_outputs(principals)
         self.register_outputs(self.outputs())
 
@@ -208,7 +214,7 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
             tenant_id=settings.tenant_id,
             objects=workload.objects,
             secret_objects=workload.secret_objects,
-            cloud_name=workload.cloud_name,
+            cloud_name=class_cloud_name(workload.cloud_name, settings.environment),
             cloud_env_file_name=workload.cloud_env_file_name or "",
             **identity,
         )

@@ -31,6 +31,7 @@ from keyvault_csi.rules.choices import (
     NodeOS,
     PermissionModel,
 )
+from keyvault_csi.rules.clouds import default_host_folders, host_folder_problem
 from keyvault_csi.rules.driver import duration_seconds
 from keyvault_csi.rules.kubeconfig import login_problem
 from keyvault_csi.rules.model import Strict, repeated
@@ -289,9 +290,9 @@ class WorkloadSettings(Strict):
     service_account: DnsSubdomain | None = None
     """Workload identity only: the Pod's service account (created and federated); default the workload name."""
     cloud_name: CloudName = ""
-    """Azure cloud of the vault; empty for AzurePublicCloud."""
+    """Azure cloud of the vault, the one of environment (default); AzureStackCloud: a custom cloud."""
     cloud_env_file_name: str | None = None
-    """Environment file on the nodes, required with cloudName AzureStackCloud."""
+    """AzureStackCloud: the environment file, read inside the provider pods (a node file mounted there)."""
     objects: list[KeyVaultObject] = Field(min_length=1)
     """The Key Vault objects to mount (at least one)."""
     secret_objects: list[SecretObject] = []
@@ -389,6 +390,20 @@ class DriverSettings(Strict):
     """helm: Windows DaemonSets of provider and driver; default on when a Pod or Deployment runs on Windows."""
     cluster: ClusterRef | None = None
     """aksAddon: the cluster whose add-on is verified; default identity.cluster."""
+    provider_host_folders: list[str] | None = None
+    """helm: node folders mounted read-only into the Linux provider pods; default each AzureStackCloud file's folder."""
+
+    @field_validator("provider_host_folders")
+    @classmethod
+    def _mountable_folders(cls, value: list[str] | None) -> list[str] | None:
+        problems = [p for p in map(host_folder_problem, value or []) if p]
+        problems += [
+            f"{folder!r} is listed {len(at)} times"
+            for folder, at in repeated((f, i) for i, f in enumerate(value or []))
+        ]
+        if problems:
+            raise ValueError("; ".join(problems))
+        return value
 
 
 class Settings(Strict):
@@ -420,6 +435,18 @@ class Settings(Strict):
     def driver_cluster(self) -> ClusterRef | None:
         """The AKS cluster of ``driver.install: aksAddon``: ``driver.cluster``, else ``identity.cluster``."""
         return self.driver.cluster or self.identity.cluster
+
+    def provider_host_folders(self) -> list[str]:
+        """Node folders mounted into the Linux provider pods (``install: helm``): ``driver.providerHostFolders``,
+        else the folder of each Linux AzureStackCloud workload's ``cloudEnvFileName``."""
+        if self.driver.install != DriverInstall.HELM:
+            return []
+        if self.driver.provider_host_folders is not None:
+            return list(self.driver.provider_host_folders)
+        files = [
+            (w.cloud_name, w.cloud_env_file_name, w.template.os if w.template else NodeOS.LINUX) for w in self.workloads
+        ]
+        return default_host_folders(files, self.driver.values)
 
 
 class KubernetesSettings(Strict):
