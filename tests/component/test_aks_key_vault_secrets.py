@@ -6,6 +6,7 @@ import json
 from itertools import pairwise
 from typing import Any
 
+import pulumi
 import pytest
 import yaml
 
@@ -432,3 +433,77 @@ def test_a_synced_secret_goes_to_the_class_whose_files_it_copies() -> None:
     classes = {c.inputs["metadata"]["name"]: c for c in run_program(settings).by_type(SPC)}
     assert "secretObjects" not in classes["azure-kv-team-nginx"].inputs["spec"]
     assert [s["secretName"] for s in classes["azure-kv-shared-nginx"].inputs["spec"]["secretObjects"]] == ["signing"]
+
+
+@pytest.fixture
+def warnings(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    seen: list[str] = []
+    monkeypatch.setattr(pulumi.log, "warn", lambda message, *args, **kwargs: seen.append(message))
+    return seen
+
+
+def with_modes(*modes: str | None, pod: dict | None = None) -> dict:
+    """The kubelet settings with one secret per mode (None: no filePermission) and ``pod`` (None: no Pod)."""
+    settings = base_settings("kubelet")
+    workload = settings["workloads"][0]
+    workload["objects"] = [
+        {"objectName": f"s{i}", "objectType": "secret", **({"filePermission": m} if m else {})}
+        for i, m in enumerate(modes)
+    ]
+    if pod is None:
+        del workload["pod"]
+    else:
+        workload["pod"] = pod
+    return settings
+
+
+NON_ROOT = {"image": "nginxinc/nginx-unprivileged"}
+
+
+def test_a_mode_that_hides_files_from_the_non_root_pod_warns_once_with_the_fix(warnings: list[str]) -> None:
+    run_program(with_modes("0440", "0644", "400", "0444", None, pod=NON_ROOT))
+    (warning,) = warnings
+    assert (
+        "workloads[0] default/nginx (its Pod runs as non-root): objects[0] 's0' 0440, objects[2] 's2' 400." in warning
+    )
+    assert "owned by root (uid 0, gid 0)" in warning and 'filePermission "0444" or "0644"' in warning
+    assert "pod.securityContext.runAsRoot: true" in warning
+
+
+def test_a_class_mounted_by_your_own_pods_warns_that_their_user_decides(warnings: list[str]) -> None:
+    run_program(with_modes("0640"))
+    (warning,) = warnings
+    assert "default/nginx (mounted by your own Pods: readable only if they run as root or in group 0)" in warning
+
+
+@pytest.mark.parametrize(
+    "pod",
+    [
+        {"image": "nginx", "securityContext": {"runAsRoot": True}},
+        {"image": "mcr.microsoft.com/windows/nanoserver:ltsc2022", "os": "windows"},
+    ],
+    ids=["root", "windows"],
+)
+def test_no_mode_warning_for_a_root_or_windows_pod(pod: dict, warnings: list[str]) -> None:
+    run_program(with_modes("0400", pod=pod))
+    assert warnings == []
+
+
+def test_no_mode_warning_when_every_mode_has_the_other_read_bit(warnings: list[str]) -> None:
+    run_program(with_modes("0444", "0004", None, pod=NON_ROOT))
+    assert warnings == []
+
+
+def test_azure_stack_with_an_assumed_driver_warns_that_the_env_file_is_unchecked(warnings: list[str]) -> None:
+    settings = base_settings("kubelet")
+    settings["workloads"][0].update(cloudName="AzureStackCloud", cloudEnvFileName="/etc/kubernetes/azs.json")
+    run_program(settings)
+    (warning,) = warnings
+    assert warning.startswith(
+        "cloudName AzureStackCloud: the Azure provider reads cloudEnvFileName inside its own pods"
+    )
+    assert "default/nginx (/etc/kubernetes/azs.json)" in warning
+    settings["driver"] = {"install": "helm"}
+    warnings.clear()
+    run_program(settings)
+    assert warnings == []

@@ -8,7 +8,7 @@ import pytest
 
 from keyvault_csi.model.validate import validate_settings
 from keyvault_csi.program.stack import validate_stack_settings
-from tests.support import RELEASE, assert_run_error, base_settings, run_program
+from tests.support import RELEASE, SPC, assert_run_error, base_settings, run_program
 
 SYNCED = [{"secretName": "app", "type": "Opaque", "data": [{"objectName": "secret1", "key": "password"}]}]
 
@@ -365,4 +365,192 @@ def test_mount_paths_are_checked_for_the_pods_os() -> None:
     settings["workloads"][0]["pod"]["mountPaths"] = {"shared": "relative/path"}
     assert_run_error(
         settings, ["workloads[0].pod: mountPaths.shared: mountPath 'relative/path' is not allowed on linux"]
+    )
+
+
+# --- one cloud: each class's cloudName is the cloud its vault is declared in (docs/azure-rules.md §clouds) ---
+
+STACK_FILE = "/etc/kubernetes/azurestackcloud.json"
+
+
+def in_cloud(
+    cloud: str, environment: str | None = None, driver: dict[str, Any] | None = None, **workload: Any
+) -> dict[str, Any]:
+    settings = with_driver(driver or {}, cloudName=cloud, **workload)
+    if environment is not None:
+        settings["environment"] = environment
+    return settings
+
+
+@pytest.mark.parametrize(
+    ("cloud", "environment"),
+    [
+        ("", None),
+        ("AzurePublicCloud", "public"),
+        ("azurecloud", "public"),
+        ("AzureUSGovernmentCloud", "usgovernment"),
+        ("AZUREUSGOVERNMENT", "usgovernment"),
+        ("AzureChinaCloud", "china"),
+    ],
+)
+def test_a_cloud_name_of_the_vaults_cloud_is_accepted_in_any_letter_case(cloud: str, environment: str | None) -> None:
+    assert_run_error(in_cloud(cloud, environment), [])
+
+
+@pytest.mark.parametrize(
+    ("cloud", "environment", "fragments"),
+    [
+        (
+            "AzureChinaCloud",
+            None,
+            [
+                "keyvault-csi:workloads[0].cloudName: 'AzureChinaCloud' is the Azure China cloud (21Vianet), but the "
+                "vault, identity and grants are declared in the Azure public cloud (environment 'public'",
+                "allowed: '' (the default: this cloud), AzurePublicCloud, AzureCloud or AzureStackCloud",
+                "or set environment to 'china'",
+            ],
+        ),
+        (
+            "AzureCloud",
+            "usgovernment",
+            [
+                "keyvault-csi:workloads[0].cloudName: 'AzureCloud' is the Azure public cloud",
+                "allowed: '' (the default: this cloud), AzureUSGovernmentCloud, AzureUSGovernment or AzureStackCloud",
+            ],
+        ),
+        ("AzureUSGovernment", "china", ["AzureChinaCloud or AzureStackCloud", "environment to 'usgovernment'"]),
+    ],
+)
+def test_a_cloud_name_of_another_cloud_is_refused(cloud: str, environment: str | None, fragments: list[str]) -> None:
+    assert_run_error(in_cloud(cloud, environment), fragments)
+
+
+@pytest.mark.parametrize(
+    ("environment", "rendered"),
+    [("public", None), ("usgovernment", "AzureUSGovernmentCloud"), ("china", "AzureChinaCloud")],
+)
+def test_an_empty_cloud_name_is_rendered_as_the_vaults_cloud(environment: str, rendered: str | None) -> None:
+    (spc,) = run_program(in_cloud("", environment)).by_type(SPC)
+    assert spc.inputs["spec"]["parameters"].get("cloudName") == rendered
+
+
+@pytest.mark.parametrize("cloud", ["AzureGermanCloud", "azuregermancloud"])
+def test_the_closed_german_cloud_is_refused_with_its_closing_date(cloud: str) -> None:
+    where = "keyvault-csi:workloads[0].cloudName"
+    assert_run_error(
+        in_cloud(cloud), [f"{where}: '{cloud}' is refused: Microsoft Cloud Deutschland closed on 2021-10-29"]
+    )
+
+
+@pytest.mark.parametrize("environment", ["public", "usgovernment", "china"])
+def test_azure_stack_is_accepted_with_any_environment(environment: str) -> None:
+    # Its endpoints are in a file on the nodes: nothing can compare them at preview.
+    assert_run_error(in_cloud("AzureStackCloud", environment, cloudEnvFileName=STACK_FILE), [])
+
+
+def test_azure_stack_with_the_aks_addon_is_refused() -> None:
+    assert_run_error(
+        in_cloud("AzureStackCloud", driver={"install": "aksAddon"}, cloudEnvFileName=STACK_FILE),
+        [
+            "keyvault-csi:workloads[0].cloudName: AzureStackCloud is read from cloudEnvFileName inside the provider "
+            "pods, and the AKS add-on's provider pods cannot mount a file from the nodes",
+            "use driver.install helm",
+        ],
+    )
+
+
+def test_azure_stack_needs_an_absolute_env_file() -> None:
+    assert_run_error(
+        in_cloud("AzureStackCloud", cloudEnvFileName="azurestackcloud.json"),
+        ["keyvault-csi:workloads[0].cloudEnvFileName: 'azurestackcloud.json' is not an absolute linux path"],
+    )
+
+
+def host_folders_of(settings: dict[str, Any]) -> tuple[list[Any], list[Any]]:
+    """(linux.volumes, linux.volumeMounts) of the driver's Helm release."""
+    (release,) = run_program(settings).by_type(RELEASE)
+    linux = release.inputs["values"].get("linux", {})
+    return linux.get("volumes", []), linux.get("volumeMounts", [])
+
+
+def test_helm_mounts_the_env_files_folder_into_the_provider_pods_by_default() -> None:
+    volumes, mounts = host_folders_of(
+        in_cloud("AzureStackCloud", driver={"install": "helm"}, cloudEnvFileName=STACK_FILE)
+    )
+    assert volumes == [{"name": "keyvault-csi-host-0", "hostPath": {"path": "/etc/kubernetes", "type": "Directory"}}]
+    assert mounts == [{"name": "keyvault-csi-host-0", "mountPath": "/etc/kubernetes", "readOnly": True}]
+    assert host_folders_of(with_driver({"install": "helm"})) == ([], [])
+
+
+def test_provider_host_folders_replace_the_default_and_must_hold_the_env_file() -> None:
+    settings = in_cloud(
+        "AzureStackCloud",
+        driver={"install": "helm", "providerHostFolders": ["/etc/kubernetes", "/etc/ssl/certs"]},
+        cloudEnvFileName=STACK_FILE,
+    )
+    volumes, mounts = host_folders_of(settings)
+    assert [m["mountPath"] for m in mounts] == ["/etc/kubernetes", "/etc/ssl/certs"]
+    settings["driver"]["providerHostFolders"] = ["/etc/ssl/certs"]
+    assert_run_error(
+        settings,
+        [
+            "keyvault-csi:workloads[0].cloudEnvFileName: '/etc/kubernetes/azurestackcloud.json' is read inside the "
+            "provider pods, which mount only /provider and the folders of driver.providerHostFolders "
+            "('/etc/ssl/certs'); add '/etc/kubernetes' to driver.providerHostFolders"
+        ],
+    )
+
+
+def test_user_values_that_mount_the_env_file_are_accepted_instead() -> None:
+    values = {
+        "linux": {
+            "volumes": [{"name": "env", "hostPath": {"path": "/etc/kubernetes"}}],
+            "volumeMounts": [{"name": "env", "mountPath": STACK_FILE, "subPath": "azurestackcloud.json"}],
+        }
+    }
+    settings = in_cloud("AzureStackCloud", driver={"install": "helm", "values": values}, cloudEnvFileName=STACK_FILE)
+    assert host_folders_of(settings) == (values["linux"]["volumes"], values["linux"]["volumeMounts"])
+    settings["driver"]["values"]["linux"]["volumeMounts"][0]["mountPath"] = "/cloudEnv/azurestackcloud.json"
+    assert_run_error(settings, ["keyvault-csi:workloads[0].cloudEnvFileName: '/etc/kubernetes/azurestackcloud.json'"])
+    settings["driver"]["providerHostFolders"] = ["/etc/kubernetes"]  # keyvault-csi's volumes would replace the user's
+    assert_run_error(settings, ["keyvault-csi:driver.values.linux.volumes: set by keyvault-csi"])
+
+
+def test_a_windows_pod_on_azure_stack_needs_the_file_mounted_through_windows_values() -> None:
+    windows_pod = {"os": "windows", "image": "mcr.microsoft.com/windows/nanoserver:ltsc2022"}
+    path = "C:\\k\\azurestackcloud.json"
+    settings = in_cloud("AzureStackCloud", driver={"install": "helm"}, cloudEnvFileName=path, pod=windows_pod)
+    assert_run_error(
+        settings,
+        [
+            "keyvault-csi:workloads[0].cloudEnvFileName: 'C:\\\\k\\\\azurestackcloud.json' is read inside the Windows "
+            "provider pods",
+            "mount it with driver.values windows.volumes and windows.volumeMounts",
+        ],
+    )
+    settings["driver"]["values"] = {"windows": {"volumeMounts": [{"name": "env", "mountPath": "c:/k"}]}}
+    assert_run_error(settings, [])
+
+
+@pytest.mark.parametrize(
+    ("folders", "fragment"),
+    [
+        (["/"], "'/' would hide the provider's own files"),
+        (["/provider/x"], "'/provider/x' would hide the provider's own files"),
+        (["etc/kubernetes"], "'etc/kubernetes' is not an absolute path"),
+        (["/etc/kubernetes/"], "'/etc/kubernetes/' is not a clean path; write it as '/etc/kubernetes'"),
+        (["/etc/a", "/etc/a"], "'/etc/a' is listed 2 times"),
+    ],
+)
+def test_provider_host_folders_must_be_mountable(folders: list[str], fragment: str) -> None:
+    assert_run_error(
+        with_driver({"install": "helm", "providerHostFolders": folders}),
+        [f"keyvault-csi:driver.providerHostFolders: {fragment}"],
+    )
+
+
+def test_provider_host_folders_only_with_helm() -> None:
+    assert_run_error(
+        with_driver({"providerHostFolders": ["/etc/kubernetes"]}),
+        ["keyvault-csi:driver.providerHostFolders: only with install helm (got install 'none')"],
     )

@@ -28,12 +28,12 @@ def _plan_with(tmp_path: Path, capsys: pytest.CaptureFixture[str], old: str, new
 
 
 def test_unquoted_file_permission_says_to_quote_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    # PyYAML (YAML 1.1) and go-yaml v3 (the Pulumi CLI) read an unquoted 0440 as octal 288.
-    code, err = _plan_with(tmp_path, capsys, 'filePermission: "0440"', "filePermission: 0440")
+    # PyYAML (YAML 1.1) and go-yaml v3 (the Pulumi CLI) read an unquoted 0444 as octal 292.
+    code, err = _plan_with(tmp_path, capsys, 'filePermission: "0444"', "filePermission: 0444")
     assert code == 1
     assert (
-        "keyvault-csi:workloads[1].objects[0].filePermission: got the number 288; YAML reads an unquoted mode as a "
-        'number (0440 becomes 288), quote it: filePermission: "0440"'
+        "keyvault-csi:workloads[1].objects[0].filePermission: got the number 292; YAML reads an unquoted mode as a "
+        'number (0444 becomes 292), quote it: filePermission: "0444"'
     ) in err
 
 

@@ -266,6 +266,7 @@ def test_vault_name_and_cloud() -> None:
     one(spc_problems(spc(keyvaultName=None)), "'keyvaultName' is missing")
     one(spc_problems(spc(cloudName="AzureMoonCloud")), "'AzureMoonCloud'", "AzurePublicCloud")
     one(spc_problems(spc(cloudName="AzureStackCloud")), "needs cloudEnvFileName")
+    one(spc_problems(spc(cloudName="AzureGermanCloud")), "Microsoft Cloud Deutschland closed on 2021-10-29")
     assert spc_problems(spc(cloudName="azureusgovernmentcloud")) == []  # case-insensitive, as the provider
 
 

@@ -401,7 +401,7 @@ def test_old_recorder_graphs_are_read_with_defaults() -> None:
 # --- two git refs --------------------------------------------------------------------------------
 #
 # A throwaway repository holds a copy of this working tree with the dev stack changed back: the
-# storefront workload removed and the worker's file permission 0400 instead of 0440. Its commit is
+# storefront workload removed and the worker's file permission 0644 instead of 0444. Its commit is
 # the base; the working tree is the head, so the head adds a workload and changes an object.
 # GIT_DIR points the CLIs' git commands (worktree and all) at the throwaway repository; the CLIs run
 # in this process as `make plan` / `make review` run them, each with its base child process.
@@ -430,8 +430,8 @@ def _base_dev_stack(text: str) -> str:
     names = [w["name"] for w in workloads]
     assert names == ["storefront", "worker"], f"the dev stack changed ({names}): adapt this test's base"
     (worker,) = [w for w in workloads if w["name"] == "worker"]
-    assert worker["objects"][0]["filePermission"] == "0440"
-    worker["objects"][0]["filePermission"] = "0400"
+    assert worker["objects"][0]["filePermission"] == "0444"
+    worker["objects"][0]["filePermission"] = "0644"
     document["config"]["keyvault-csi:workloads"] = [worker]
     return yaml.safe_dump(document, sort_keys=False)
 
@@ -502,7 +502,7 @@ def test_changed_object_and_added_workload_between_two_refs(cli_runs: dict[str, 
     assert "~ update azure-native:keyvault:AccessPolicy dev-access-identity" in text
     assert '    + policy.permissions.keys: ["get"]' in text
     assert "--- a/secretproviderclass-shop-azure-kv-shop-dev-worker.yaml" in text
-    assert "-          filePermission: '0400'\n+          filePermission: '0440'" in text
+    assert "-          filePermission: '0644'\n+          filePermission: '0444'" in text
     assert "--- /dev/null\n+++ b/pod-shop-storefront-secrets-store-inline.yaml" in text
     assert text.splitlines()[-1] == "3 to create, 2 to update, 0 to delete; 3 manifests changed; 12 outputs changed."
     assert "dev: 3 to create, 2 to update, 0 to delete" in cli_runs["review"]

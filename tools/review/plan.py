@@ -28,11 +28,12 @@ import yaml
 from keyvault_csi.kubernetes.driver import ASSUMED
 from keyvault_csi.kubernetes.driver import TYPE as DRIVER_TYPE
 from keyvault_csi.program.stack import validate_stack_settings
+from keyvault_csi.program.stack_file import STACK_FILE_ENV
 from keyvault_csi.testing.mockgraph import DYNAMIC_NODE_IDENTITY, GET_VAULT, Graph, RecordedResource, evaluate
 from tools.review.base_ref import BaseRefError, BaseRender
 from tools.review.plan_compare import compare_stack, head_label
 from tools.review.plan_files import render_plan, write_plan
-from tools.review.stackfile import PROJECT, ROOT, StackFileError, load_stack_config, stack_label
+from tools.review.stackfile import PROJECT, ROOT, StackFileError, load_stack_config, stack_file, stack_label
 
 
 def evaluate_stack(stack: str, *, vault_rbac: dict[str, bool] | None = None, assume_rbac: bool = False) -> Graph:
@@ -44,14 +45,23 @@ def evaluate_stack(stack: str, *, vault_rbac: dict[str, bool] | None = None, ass
     config, secret_keys = load_stack_config(stack)
     if assume_rbac:
         vault_rbac = {**(vault_rbac or {}), **dict.fromkeys(_vault_names(config), True)}
-    return evaluate(
-        lambda: runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__"),
-        config,
-        secret_keys=secret_keys,
-        project=PROJECT,
-        stack=stack_label(stack),
-        vault_rbac=vault_rbac,
-    )
+    # Settings problems name this file's lines (keyvault_csi.program.stack_file).
+    previous = os.environ.get(STACK_FILE_ENV)
+    os.environ[STACK_FILE_ENV] = str(stack_file(stack))
+    try:
+        return evaluate(
+            lambda: runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__"),
+            config,
+            secret_keys=secret_keys,
+            project=PROJECT,
+            stack=stack_label(stack),
+            vault_rbac=vault_rbac,
+        )
+    finally:
+        if previous is None:
+            del os.environ[STACK_FILE_ENV]
+        else:
+            os.environ[STACK_FILE_ENV] = previous
 
 
 def _vault_names(config: dict[str, str], *, auto_only: bool = False) -> list[str]:

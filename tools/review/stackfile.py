@@ -5,7 +5,8 @@ decrypted offline, so they become a visible placeholder and their key is marked 
 
 A file the CLI would refuse is refused here too, with one :class:`StackFileError` naming the file
 (and line): a missing file or a folder, a document or ``config:`` that is not a mapping, malformed
-YAML, and a config key without a namespace. The CLI parses every stack-file key as
+YAML (with the offending line, a caret and a hint: ``tools.review.yaml_errors``), and a config key
+without a namespace. The CLI parses every stack-file key as
 ``<namespace>:<name>`` (``config.ParseKey`` in the Pulumi SDK: "could not parse tenantId as a
 configuration key"); only ``pulumi config set tenantId`` and ``Pulumi.yaml`` prefix the project name.
 """
@@ -21,6 +22,7 @@ import yaml
 
 from keyvault_csi.model.offline import secure_placeholder
 from tools.review.ci import ROOT, stack_names_in
+from tools.review.yaml_errors import yaml_error_text
 
 PROJECT = "keyvault-csi"
 
@@ -71,11 +73,10 @@ def read_stack_document(stack: str) -> dict[str, Any]:
     if not path.is_file():
         raise StackFileError(f"{_shown(path)}: no such stack file; stacks: {', '.join(available_stacks())}")
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        document = yaml.safe_load(text)
     except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        where = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
-        raise StackFileError(f"{_shown(path)}{where}: not valid YAML: {error.problem or error.context}") from None
+        raise StackFileError(yaml_error_text(_shown(path), text, error)) from None
     except (yaml.YAMLError, UnicodeDecodeError) as error:
         raise StackFileError(f"{_shown(path)}: not valid YAML: {error}") from None
     document = {} if document is None else document

@@ -305,9 +305,9 @@ class Workload(TypedDict):
     service_account: NotRequired[str]
     """Workload identity only: the Pod's service account (created and federated); default the workload name."""
     cloud_name: NotRequired[str]
-    """Azure cloud of the vault; empty for AzurePublicCloud."""
+    """Azure cloud of the vault, the one of environment (default); AzureStackCloud: a custom cloud."""
     cloud_env_file_name: NotRequired[str]
-    """Environment file on the nodes, required with cloudName AzureStackCloud."""
+    """AzureStackCloud: the environment file, read inside the provider pods (a node file mounted there)."""
     objects: list[VaultObject]
     """The Key Vault objects to mount (at least one); one SecretProviderClass per vault they come from."""
     secret_objects: NotRequired[list[SecretObject]]
@@ -350,6 +350,8 @@ class Driver(TypedDict):
     """helm: Windows DaemonSets of provider and driver; default on when a Pod or Deployment runs on Windows."""
     cluster: NotRequired[AksCluster]
     """aksAddon: the cluster whose add-on is verified; default identity.cluster."""
+    provider_host_folders: NotRequired[list[str]]
+    """helm: node folders mounted read-only into the Linux provider pods; default each AzureStackCloud file's folder."""
 
 
 class AksKeyVaultSecretsArgs(TypedDict):

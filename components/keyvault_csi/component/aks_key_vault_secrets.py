@@ -28,7 +28,8 @@ from keyvault_csi.azure.keyvault_access import KeyVaultAccess
 from keyvault_csi.azure.providers import SubscriptionProviders
 from keyvault_csi.azure.vault_network import check_vault_network
 from keyvault_csi.azure.workload_identity import WorkloadIdentity
-from keyvault_csi.kubernetes.driver import ASSUMED, CsiDriver
+from keyvault_csi.kubernetes.driver import ASSUMED, CsiDriver, settings_env_file_warning
+from keyvault_csi.kubernetes.file_access import settings_file_mode_warning
 from keyvault_csi.kubernetes.placement import settings_placement, settings_pool_warning, workload_placement
 from keyvault_csi.kubernetes.pod import volume_and_mount
 from keyvault_csi.kubernetes.workload import Workload
@@ -137,9 +138,13 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
         self._mounts: dict[str, list[Mount]] = {}
         for workload in settings.workloads:
             self.workloads[workload.name] = self._workload(name, workload)
-        warning = settings_pool_warning(settings)
-        if warning:
-            pulumi.log.warn(warning, resource=self)
+        for warning in (
+            settings_pool_warning(settings),
+            settings_file_mode_warning(settings),
+            settings_env_file_warning(settings),
+        ):
+            if warning:
+                pulumi.log.warn(warning, resource=self)
         self._declare_outputs(principals)
         self.register_outputs(self.outputs())
 

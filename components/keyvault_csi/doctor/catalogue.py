@@ -200,6 +200,25 @@ CATALOGUE: tuple[Cause, ...] = (
         ),
     ),
     Cause(
+        "cloud-not-valid",
+        _rx(
+            # provider pkg/provider/provider.go: EnvironmentFromName failed (unknown name, or AzureStackCloud's file)
+            r"cloudName \S* ?is not valid",
+            r"failed to set AZURE_ENVIRONMENT_FILEPATH",
+        ),
+        "the class's cloudName is not a cloud the provider knows, or (AzureStackCloud) its cloudEnvFileName cannot "
+        "be opened inside the provider pod, which is where the provider reads it: keyvault-csi renders both from "
+        "`keyvault-csi:workloads[i].cloudName` / `cloudEnvFileName`; with `driver.install: helm` it mounts the "
+        "file's folder into the provider pods (`driver.providerHostFolders`) - check the file exists at that path "
+        "on the Pod's node; a provider installed otherwise needs the chart's linux.volumes/linux.volumeMounts "
+        "(the AKS add-on cannot mount it)",
+        (
+            f"{PROVIDER} pkg/provider/provider.go",
+            f"{PROVIDER} pkg/provider/provider_test.go",
+            f"{PROVIDER} website/content/en/configurations/custom-environments.md",
+        ),
+    ),
+    Cause(
         "vault-not-found",
         _rx(
             # provider pkg/provider/provider.go getVaultURL / parseParameters

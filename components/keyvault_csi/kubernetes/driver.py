@@ -26,6 +26,7 @@ from pulumi_kubernetes.helm import v3 as helm
 from keyvault_csi.model.outputs import plain
 from keyvault_csi.model.settings import ClusterRef, Settings
 from keyvault_csi.rules.choices import DriverInstall, NodeOS
+from keyvault_csi.rules.clouds import env_file_warning, is_stack
 from keyvault_csi.rules.driver import (
     CHART_VERSION,
     NAMESPACE,
@@ -43,6 +44,17 @@ ASSUMED = (
     "to run in the cluster (else mounts fail with 'failed to find provider binary azure'); "
     "see docs/driver.md"
 )
+
+
+def settings_env_file_warning(settings: Settings) -> str | None:
+    """With ``install: none``, the warning for AzureStackCloud classes: nothing checks that the provider can read
+    their environment file (docs/azure-rules.md §clouds-env-file)."""
+    if settings.driver.install != DriverInstall.NONE:
+        return None
+    files = [
+        (f"{w.namespace}/{w.name}", w.cloud_env_file_name or "") for w in settings.workloads if is_stack(w.cloud_name)
+    ]
+    return env_file_warning(files)
 
 
 class CsiDriver(pulumi.ComponentResource):
@@ -86,6 +98,7 @@ class CsiDriver(pulumi.ComponentResource):
                     poll_interval=rotation.poll_interval if rotation else None,
                     windows=windows if windows is not None else any(t.os == NodeOS.WINDOWS for t in templates),
                     extra=driver.values,
+                    host_folders=settings.provider_host_folders(),
                 ),
                 opts=pulumi.ResourceOptions(parent=self),
             )

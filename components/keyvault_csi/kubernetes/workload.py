@@ -70,7 +70,7 @@ class Workload(pulumi.ComponentResource):
                 tenant_id=tenant_id,
                 objects=mount.objects,
                 secret_objects=mount.secret_objects,
-                cloud_name=workload.cloud_name,
+                cloud_name=mount.cloud_name,
                 cloud_env_file_name=workload.cloud_env_file_name or "",
                 **identity,
             )

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from keyvault_csi.model.errors import Loc, Problem
 from keyvault_csi.model.settings import PodSettings, Settings, VaultObject, WorkloadSettings
 from keyvault_csi.rules.choices import DriverInstall, IdentityType, NodeOS, PermissionModel
+from keyvault_csi.rules.clouds import cloud_mismatch_problem, is_stack, stack_env_file_problem
 from keyvault_csi.rules.driver import value_conflicts
 from keyvault_csi.rules.inputs import is_later
 from keyvault_csi.rules.model import repeated, repeats
@@ -34,6 +35,7 @@ def problems(settings: Settings) -> list[Problem]:
         *found,
         *service_account_problems(settings),
         *tenant_problems(settings),
+        *cloud_problems(settings),
         *computed_problems(settings),
     ]
 
@@ -108,6 +110,7 @@ def driver_problems(settings: Settings) -> list[Problem]:
             ("chartRepository", driver.chart_repository),
             ("timeout", driver.timeout),
             ("atomic", driver.atomic),
+            ("providerHostFolders", driver.provider_host_folders),
         ):
             if value is not None:
                 only_with(key, DriverInstall.HELM)
@@ -145,10 +148,10 @@ def driver_problems(settings: Settings) -> list[Problem]:
     found += [
         Problem(
             ("driver", "values", *conflict.split(".")),
-            "set by keyvault-csi from driver.syncSecret / driver.rotation / driver.windows and the workloads; "
-            "use those keys",
+            "set by keyvault-csi from driver.syncSecret / driver.rotation / driver.windows / "
+            "driver.providerHostFolders and the workloads; use those keys",
         )
-        for conflict in value_conflicts(driver.values or {})
+        for conflict in value_conflicts(driver.values or {}, host_folders=bool(settings.provider_host_folders()))
     ]
     if settings.identity.type == IdentityType.AKS_ADDON and install == DriverInstall.HELM:
         found.append(
@@ -391,6 +394,26 @@ def tenant_problems(settings: Settings) -> list[Problem]:
         return []
     problem = tenant_problem(ADFS_TENANT, [w.cloud_name for w in settings.workloads])
     return [Problem(("tenantId",), problem)] if problem else []
+
+
+def cloud_problems(settings: Settings) -> list[Problem]:
+    """Each class's cloud is the vault's; AzureStackCloud's environment file is readable in the provider pods
+    (docs/azure-rules.md §clouds, §clouds-env-file)."""
+    found: list[Problem] = []
+    folders = settings.provider_host_folders()
+    for i, workload in enumerate(settings.workloads):
+        cloud = workload.cloud_name
+        if not is_stack(cloud):
+            problem = cloud_mismatch_problem(cloud, settings.environment)
+            if problem:
+                found.append(Problem(("workloads", i, "cloudName"), problem))
+            continue
+        os = workload.template.os if workload.template else NodeOS.LINUX
+        path = workload.cloud_env_file_name or ""  # required with AzureStackCloud: refused by the model if empty
+        refused = stack_env_file_problem(settings.driver.install, os, path, folders, settings.driver.values)
+        if refused:
+            found.append(Problem(("workloads", i, refused[0]), refused[1]))
+    return found
 
 
 def computed_problems(settings: Settings) -> list[Problem]:

@@ -32,6 +32,7 @@ from keyvault_csi.rules.choices import (
     NodeOS,
     PermissionModel,
 )
+from keyvault_csi.rules.clouds import class_cloud_name, default_host_folders, host_folder_problem
 from keyvault_csi.rules.driver import (
     CHART_VERSION_PATTERN,
     chart_repository_problem,
@@ -315,9 +316,9 @@ class WorkloadSettings(Strict):
     service_account: DnsSubdomain | None = None
     """Workload identity only: the Pod's service account (created and federated); default the workload name."""
     cloud_name: CloudName = ""
-    """Azure cloud of the vault; empty for AzurePublicCloud."""
+    """Azure cloud of the vault, the one of environment (default); AzureStackCloud: a custom cloud."""
     cloud_env_file_name: str | None = None
-    """Environment file on the nodes, required with cloudName AzureStackCloud."""
+    """AzureStackCloud: the environment file, read inside the provider pods (a node file mounted there)."""
     objects: list[VaultObject] = Field(min_length=1)
     """The Key Vault objects to mount (at least one); one SecretProviderClass per vault they come from."""
     secret_objects: list[SecretObject] = []
@@ -428,6 +429,20 @@ class DriverSettings(Strict):
     """helm: Windows DaemonSets of provider and driver; default on when a Pod or Deployment runs on Windows."""
     cluster: ClusterRef | None = None
     """aksAddon: the cluster whose add-on is verified; default identity.cluster."""
+    provider_host_folders: list[str] | None = None
+    """helm: node folders mounted read-only into the Linux provider pods; default each AzureStackCloud file's folder."""
+
+    @field_validator("provider_host_folders")
+    @classmethod
+    def _mountable_folders(cls, value: list[str] | None) -> list[str] | None:
+        problems = [p for p in map(host_folder_problem, value or []) if p]
+        problems += [
+            f"{folder!r} is listed {len(at)} times"
+            for folder, at in repeated((f, i) for i, f in enumerate(value or []))
+        ]
+        if problems:
+            raise ValueError("; ".join(problems))
+        return value
 
 
 class Settings(Strict):
@@ -506,9 +521,22 @@ class Settings(Strict):
                     secret_objects=synced if several else tuple(workload.secret_objects),
                     volume_name=f"secrets-store-{key}" if several else DEFAULT_VOLUME_NAME,
                     mount_path=path or (_join(base, key) if several else base),
+                    cloud_name=class_cloud_name(workload.cloud_name, self.environment),
                 )
             )
         return mounts
+
+    def provider_host_folders(self) -> list[str]:
+        """Node folders mounted into the Linux provider pods (``install: helm``): ``driver.providerHostFolders``,
+        else the folder of each Linux AzureStackCloud workload's ``cloudEnvFileName``."""
+        if self.driver.install != DriverInstall.HELM:
+            return []
+        if self.driver.provider_host_folders is not None:
+            return list(self.driver.provider_host_folders)
+        files = [
+            (w.cloud_name, w.cloud_env_file_name, w.template.os if w.template else NodeOS.LINUX) for w in self.workloads
+        ]
+        return default_host_folders(files, self.driver.values)
 
 
 # The key of keyVault (one vault) in Settings.vaults(); keyVaults' own keys name resources, this one does not.
@@ -526,6 +554,8 @@ class Mount:
     secret_objects: tuple[SecretObject, ...]
     volume_name: str
     mount_path: str
+    cloud_name: str = ""
+    """The class's cloudName: the workload's, else the cloud of the vault's environment (rules.clouds)."""
 
 
 def _file_known(obj: KeyVaultObject) -> bool:

@@ -8,7 +8,7 @@ its key path in the caller's own spelling.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
 import pulumi
@@ -33,8 +33,18 @@ def validate_settings(raw: Mapping[str, Any] | Settings, *, prefix: str = "", py
     return validate(raw, Settings, prefix=prefix, python=python)
 
 
-def validate(raw: Mapping[str, Any] | Settings, model: type[S], *, prefix: str = "", python: bool | None = None) -> S:
-    """:func:`validate_settings` into ``model`` (:class:`Settings` or a subclass such as the stack's)."""
+def validate(
+    raw: Mapping[str, Any] | Settings,
+    model: type[S],
+    *,
+    prefix: str = "",
+    python: bool | None = None,
+    also: Sequence[str] = (),
+) -> S:
+    """:func:`validate_settings` into ``model`` (:class:`Settings` or a subclass such as the stack's).
+
+    ``also``: problems the caller found elsewhere (rendered lines), reported first in the same error.
+    """
     if isinstance(raw, model):
         return raw
     if isinstance(raw, Settings):
@@ -46,7 +56,7 @@ def validate(raw: Mapping[str, Any] | Settings, model: type[S], *, prefix: str =
         return [describe(e, paths) for e in errors]
 
     normal, refused = defer_outputs(normal, lambda loc: field_at(loc, model), paths, describe_all)
-    found = [paths.render(Problem(loc, message)) for loc, message in [*twice, *refused]]
+    found = [*also, *(paths.render(Problem(loc, message)) for loc, message in [*twice, *refused])]
     refused_locs = {loc for loc, _ in refused}
     try:
         settings = model.model_validate(normal)

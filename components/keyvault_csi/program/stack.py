@@ -5,12 +5,16 @@ Only the keyvault-csi program reads stack config; the component takes its settin
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import pulumi
+from pulumi.runtime import config as runtime_config
 
 from keyvault_csi.model.settings import StackSettings
 from keyvault_csi.model.validate import validate
+from keyvault_csi.program.stack_file import with_stack_file_lines
+from keyvault_csi.rules.config_keys import namespace_typo_problem, namespace_typos
 from keyvault_csi.rules.model import input_keys
 
 NAMESPACE = "keyvault-csi"
@@ -22,8 +26,11 @@ def settings_from_stack_config(namespace: str = NAMESPACE) -> StackSettings:
     """Read and validate every ``keyvault-csi:*`` key of the current stack (plus ``azure-native:location``
     and ``azure-native:environment``).
 
-    Unknown keys in the namespace are reported too, with a "did you mean".
+    Unknown keys in the namespace are reported too, with a "did you mean", and so are keys in a namespace one
+    edit away (``keyvault-cs:protect``), which the program would otherwise never read. Each problem names the
+    stack file's line where that file can be found (:mod:`keyvault_csi.program.stack_file`).
     """
+    typos = [namespace_typo_problem(key, meant, namespace) for key, meant in namespace_typos(_config_keys(), namespace)]
     raw: dict[str, Any] = {}
     config = pulumi.Config(namespace)
     for key in _keys_in_namespace(namespace):
@@ -35,18 +42,28 @@ def settings_from_stack_config(namespace: str = NAMESPACE) -> StackSettings:
     for key in ("location", "environment"):
         if azure.get(key):
             raw[key] = azure.get(key)
-    return validate_stack_settings(raw, namespace)
+    try:
+        return validate_stack_settings(raw, namespace, also=typos)
+    except pulumi.RunError as error:
+        raise pulumi.RunError(with_stack_file_lines(str(error), runtime_config.get_config)) from None
+
+
+def _config_keys() -> set[str]:
+    """Every full config key the program was given (``<namespace>:<key>``)."""
+    return set(runtime_config.CONFIG.get()) | set(runtime_config.get_config_env())
 
 
 def _keys_in_namespace(namespace: str) -> list[str]:
-    from pulumi.runtime import config as runtime_config
-
-    keys = set(runtime_config.CONFIG.get()) | set(runtime_config.get_config_env())
-    found = sorted(k.split(":", 1)[1] for k in keys if k.startswith(f"{namespace}:"))
+    found = sorted(k.split(":", 1)[1] for k in _config_keys() if k.startswith(f"{namespace}:"))
     # `pulumi config set --path` style keys never reach the program split; config objects arrive whole.
     return [k for k in found if ":" not in k]
 
 
-def validate_stack_settings(raw: dict[str, Any], namespace: str = NAMESPACE) -> StackSettings:
-    """A stack's ``keyvault-csi:*`` values (without the namespace) as :class:`StackSettings`, or one RunError."""
-    return validate(raw, StackSettings, prefix=f"{namespace}:")
+def validate_stack_settings(
+    raw: dict[str, Any], namespace: str = NAMESPACE, *, also: Sequence[str] = ()
+) -> StackSettings:
+    """A stack's ``keyvault-csi:*`` values (without the namespace) as :class:`StackSettings`, or one RunError.
+
+    ``also``: problems found outside the namespace (as rendered lines), reported in the same error.
+    """
+    return validate(raw, StackSettings, prefix=f"{namespace}:", also=also)

@@ -9,9 +9,11 @@ from __future__ import annotations
 import copy
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
+
+from keyvault_csi.rules.clouds import host_folder_values
 
 # The Azure provider's chart bundles the driver chart as dependency "secrets-store-csi-driver"
 # (chart 1.8.2 bundles driver chart 1.5.6; keys below read from its values.yaml at tag v1.8.2).
@@ -116,8 +118,14 @@ def helm_values(
     poll_interval: str | None,
     windows: bool,
     extra: Mapping[str, Any] | None = None,
+    host_folders: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """The chart values the stack needs, over the user's ``extra`` values (deep-merged; ours win)."""
+    """The chart values the stack needs, over the user's ``extra`` values (deep-merged; ours win).
+
+    ``host_folders``: node folders mounted read-only, at the same path, into the Linux provider pods
+    (``linux.volumes``/``linux.volumeMounts``), for AzureStackCloud's cloudEnvFileName
+    (docs/azure-rules.md §clouds-env-file).
+    """
     ours: dict[str, Any] = {
         "windows": {"enabled": windows},
         DRIVER: {
@@ -128,18 +136,25 @@ def helm_values(
     }
     if rotation:
         ours[DRIVER]["rotationPollInterval"] = poll_interval or DEFAULT_POLL_INTERVAL
+    if host_folders:
+        ours["linux"] = host_folder_values(host_folders)
     return _merge(copy.deepcopy(dict(extra or {})), ours)
 
 
-def managed_value_paths() -> list[str]:
-    """Dotted value paths keyvault-csi sets itself: ``driver.values`` must not set them."""
-    return _paths(helm_values(sync_secret=True, rotation=True, poll_interval=None, windows=True))
+def managed_value_paths(*, host_folders: bool = False) -> list[str]:
+    """Dotted value paths keyvault-csi sets itself: ``driver.values`` must not set them.
+
+    ``host_folders``: keyvault-csi mounts host folders, so it also sets ``linux.volumes`` and ``linux.volumeMounts``.
+    """
+    folders = ["/"] if host_folders else []
+    return _paths(helm_values(sync_secret=True, rotation=True, poll_interval=None, windows=True, host_folders=folders))
 
 
-def value_conflicts(extra: Mapping[str, Any]) -> list[str]:
+def value_conflicts(extra: Mapping[str, Any], *, host_folders: bool = False) -> list[str]:
     """Dotted paths of ``extra`` that keyvault-csi sets from its own keys."""
     given = set(_paths(extra))
-    return [p for p in managed_value_paths() if p in given or any(p.startswith(g + ".") for g in given)]
+    owned = managed_value_paths(host_folders=host_folders)
+    return [p for p in owned if p in given or any(p.startswith(g + ".") for g in given)]
 
 
 def _paths(values: Mapping[str, Any], prefix: str = "") -> list[str]:

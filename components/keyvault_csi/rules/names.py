@@ -13,9 +13,11 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BeforeValidator
 
 from keyvault_csi.rules import arm_ids
+from keyvault_csi.rules.clouds import GERMAN_CLOUD, german_cloud_problem
 
-# cloudName values the Azure provider accepts (case-insensitive); AzureStackCloud also needs the
-# path of an environment file on the node (cloudEnvFileName).
+# cloudName values the Azure provider parses (case-insensitive); AzureStackCloud also needs the
+# path of an environment file (cloudEnvFileName), read inside the provider pods; AzureGermanCloud
+# still parses but that cloud is closed (refused: rules.clouds).
 CLOUD_NAMES = (
     "AzurePublicCloud",
     "AzureCloud",
@@ -76,16 +78,22 @@ def key_vault_name_problem(value: str) -> str | None:
 
 
 def cloud_name_problem(cloud_name: str) -> str | None:
-    """Why the provider refuses ``cloud_name`` (``""`` is AzurePublicCloud; case-insensitive), or None."""
+    """Why ``cloud_name`` is refused (``""`` is AzurePublicCloud; case-insensitive): unknown to the provider, or
+    AzureGermanCloud (closed); else None."""
     if cloud_name and cloud_name.lower() not in {c.lower() for c in CLOUD_NAMES}:
-        return f"{cloud_name!r} is not a cloud the Azure provider knows; allowed: '' (AzurePublicCloud) or {', '.join(CLOUD_NAMES)}"
-    return None
+        allowed = ", ".join(c for c in CLOUD_NAMES if c != GERMAN_CLOUD)
+        return f"{cloud_name!r} is not a cloud the Azure provider knows; allowed: '' (AzurePublicCloud) or {allowed}"
+    return german_cloud_problem(cloud_name)
 
 
 def cloud_env_file_problem(cloud_name: str, cloud_env_file_name: str | None) -> str | None:
-    """AzureStackCloud reads its endpoints from a file on the nodes, so it needs ``cloudEnvFileName``."""
+    """AzureStackCloud reads its endpoints from a file (on the nodes, read inside the provider pods), so it needs
+    ``cloudEnvFileName``."""
     if cloud_name.lower() == "azurestackcloud" and not cloud_env_file_name:
-        return "cloudName 'AzureStackCloud' needs cloudEnvFileName: the path of the Azure Stack environment file on the nodes"
+        return (
+            "cloudName 'AzureStackCloud' needs cloudEnvFileName: the path of the Azure Stack environment file, "
+            "as the provider pods see it (a file on the nodes, mounted into them)"
+        )
     return None
 
 

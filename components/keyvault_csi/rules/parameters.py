@@ -172,8 +172,9 @@ def provider_parameters(
     ``user_assigned_identity_id``: VM managed identity mode, the client ID of a user-assigned
     identity on the nodes, or ``""`` for the nodes' system-assigned identity.
     ``client_id``: workload identity mode, the client ID federated with the Pod's service account.
-    Exactly one of the two is given. ``cloud_env_file_name`` is the environment file on the nodes
-    that ``AzureStackCloud`` reads. Every value is a string, as the CRD requires. ``render`` writes
+    Exactly one of the two is given. ``cloud_env_file_name`` is the environment file that
+    ``AzureStackCloud`` reads, inside the provider pod (docs/azure-rules.md §clouds-env-file). Every
+    value is a string, as the CRD requires. ``render`` writes
     the ``objects`` parameter (the component passes one that waits for objects given as Outputs).
     """
     if user_assigned_identity_id is not None and client_id is None:
