@@ -9,8 +9,9 @@ import pytest
 from pydantic import ValidationError
 
 from keyvault_csi.rules.grants import GRANTS, KEY_VAULT_READER, SECRETS_USER, required_roles
-from keyvault_csi.rules.objects import KeyVaultObject, file_conflicts, go_clean, render_objects
+from keyvault_csi.rules.objects import KeyVaultObject, file_conflicts, render_objects
 from keyvault_csi.rules.parameters import parse_flag, provider_parameters, tenant_problem
+from keyvault_csi.rules.paths import go_clean
 from keyvault_csi.rules.secret_sync import SecretObject, check_sync_sources, sync_source_problem
 from keyvault_csi.rules.tags import tag_problems
 

@@ -310,6 +310,8 @@ class Workload(TypedDict):
     """A Pod that mounts the class; none if omitted (mount it into your own workload)."""
     deployment: NotRequired[WorkloadDeployment]
     """A Deployment that mounts the class (instead of pod); name defaults to the workload name."""
+    os: NotRequired[NodeOSValue]
+    """Without pod or deployment: the node OS of the Pods that mount the class (its file path rules); default linux."""
 
 
 class DriverRotation(TypedDict):
@@ -338,6 +340,10 @@ class Driver(TypedDict):
     """helm: Windows DaemonSets of provider and driver; default on when a Pod or Deployment runs on Windows."""
     cluster: NotRequired[AksCluster]
     """aksAddon: the cluster whose add-on is verified; default identity.cluster."""
+    construct_pem_chain: NotRequired[bool]
+    """helm: the chart's constructPEMChain (certificate chains ordered server, intermediate, root); only true."""
+    write_cert_and_key_in_separate_files: NotRequired[bool]
+    """helm: also write <file>.crt and <file>.key beside a certificate's secret object; default false."""
 
 
 class AksKeyVaultSecretsArgs(TypedDict):

@@ -32,11 +32,12 @@ from keyvault_csi.kubernetes.placement import settings_placement, settings_pool_
 from keyvault_csi.kubernetes.pod import volume_and_mount
 from keyvault_csi.kubernetes.secret_provider_class import class_parameters
 from keyvault_csi.kubernetes.workload import Workload
+from keyvault_csi.model.mounts import mount_warnings
 from keyvault_csi.model.settings import Settings, WorkloadSettings
 from keyvault_csi.model.validate import validate_settings
 from keyvault_csi.node_identity.assignments import NodeIdentityAssignments
 from keyvault_csi.rules.choices import NODE_IDENTITY_MODES, DriverInstall, IdentityType
-from keyvault_csi.rules.pod import LINUX_MOUNT_PATH
+from keyvault_csi.rules.pod import default_mount_path
 from keyvault_csi.rules.workload_identity import POD_LABELS
 
 TYPE = "keyvault-csi:index:AksKeyVaultSecrets"
@@ -134,6 +135,8 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
         warning = settings_pool_warning(settings)
         if warning:
             pulumi.log.warn(warning, resource=self)
+        for caution in mount_warnings(settings):
+            pulumi.log.warn(caution, resource=self)
         self._declare_outputs(principals)
         self.register_outputs(self.outputs())
 
@@ -210,6 +213,8 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
             secret_objects=workload.secret_objects,
             cloud_name=workload.cloud_name,
             cloud_env_file_name=workload.cloud_env_file_name or "",
+            os=workload.node_os(),
+            cert_parts=settings.cert_and_key_files(),
             **identity,
         )
         waits: list[pulumi.Resource] = [self.access, *([self.nodes] if self.nodes else [])]
@@ -284,6 +289,6 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
 
 
 def _mount_path(workload: WorkloadSettings) -> str:
-    """Where a user's own container mounts the workload's objects: its Pod's mount path, else Linux's default."""
+    """Where a user's own container mounts the workload's objects: its Pod's mount path, else its OS's default."""
     template = workload.template
-    return template.effective_mount_path() if template is not None else LINUX_MOUNT_PATH
+    return template.effective_mount_path() if template is not None else default_mount_path(workload.node_os())

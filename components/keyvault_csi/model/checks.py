@@ -10,15 +10,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from keyvault_csi.model.errors import Loc, Problem
+from keyvault_csi.model.mounts import certificate_problems, path_problems, status_name_problems
 from keyvault_csi.model.settings import PodSettings, Settings, WorkloadSettings
 from keyvault_csi.rules.choices import DriverInstall, IdentityType, NodeOS, PermissionModel
 from keyvault_csi.rules.driver import value_conflicts
 from keyvault_csi.rules.inputs import is_later
 from keyvault_csi.rules.model import repeated, repeats
 from keyvault_csi.rules.names import ADFS_TENANT
-from keyvault_csi.rules.objects import KeyVaultObject
 from keyvault_csi.rules.parameters import tenant_problem
-from keyvault_csi.rules.secret_sync import mounted_files_text, sync_source_problem
+from keyvault_csi.rules.secret_sync import sync_data_problems
 from keyvault_csi.rules.workload_identity import MAX_CREDENTIALS
 
 
@@ -30,6 +30,9 @@ def problems(settings: Settings) -> list[Problem]:
         *name_problems(settings),
         *service_account_problems(settings),
         *sync_problems(settings),
+        *path_problems(settings),
+        *status_name_problems(settings),
+        *certificate_problems(settings),
         *tenant_problems(settings),
         *computed_problems(settings),
     ]
@@ -93,19 +96,19 @@ def driver_problems(settings: Settings) -> list[Problem]:
     if driver.windows is False:
         found += [
             Problem(
-                ("workloads", i, key, "os"),
+                # The key that made it Windows: its pod's or deployment's os, else the workload's own.
+                ("workloads", i, *(key for key, _ in _templates(w)), "os"),
                 "windows, but driver.windows is false: no driver runs on Windows nodes to mount the class; "
-                "drop driver.windows (on by default when a Pod is Windows)",
+                "drop driver.windows (on by default when a workload runs on Windows)",
             )
             for i, w in enumerate(settings.workloads)
-            for key, template in _templates(w)
-            if template.os == NodeOS.WINDOWS
+            if w.node_os() == NodeOS.WINDOWS
         ]
     found += [
         Problem(
             ("driver", "values", *conflict.split(".")),
-            "set by keyvault-csi from driver.syncSecret / driver.rotation / driver.windows and the workloads; "
-            "use those keys",
+            "set by keyvault-csi from driver.syncSecret / driver.rotation / driver.windows / "
+            "driver.constructPEMChain / driver.writeCertAndKeyInSeparateFiles and the workloads; use those keys",
         )
         for conflict in value_conflicts(driver.values or {})
     ]
@@ -209,17 +212,13 @@ def service_account_problems(settings: Settings) -> list[Problem]:
     ]
 
 
-def _files(objects: list[KeyVaultObject]) -> dict[str, KeyVaultObject]:
-    """File name under the mount → the object that writes it (objects whose file is known)."""
-    return {o.file_name: o for o in objects if o.object_alias or not is_later(o.object_name)}
-
-
 def sync_problems(settings: Settings) -> list[Problem]:
     """Each workload's secretObjects against its mounted files, its Pod env against its synced Secrets,
     and Secrets synced twice in one namespace."""
     found: list[Problem] = []
+    cert_parts = settings.cert_and_key_files()
     for index, workload in enumerate(settings.workloads):
-        found += _workload_sync_problems(workload, ("workloads", index))
+        found += _workload_sync_problems(workload, ("workloads", index), cert_parts)
     seen: dict[tuple[str, str], list[str]] = {}
     for index, workload in enumerate(settings.workloads):
         for i, secret in enumerate(workload.secret_objects):
@@ -247,43 +246,16 @@ def _loc(text: str) -> Loc:
     return tuple(loc)
 
 
-def _workload_sync_problems(workload: WorkloadSettings, at: Loc) -> list[Problem]:
-    found: list[Problem] = []
-    files = _files(workload.objects)
-    histories = {name: o.object_version_history for name, o in files.items()}
-    aliased = {str(o.object_name): o.object_alias for o in workload.objects if o.object_alias}
+def _workload_sync_problems(workload: WorkloadSettings, at: Loc, cert_parts: bool | None) -> list[Problem]:
+    found = [
+        Problem((*at, "secretObjects", i, "data", j, "objectName"), problem)
+        for i, j, problem in sync_data_problems(
+            workload.objects, workload.secret_objects, os=workload.node_os(), cert_parts=cert_parts
+        )
+    ]
     synced: dict[str, set[str]] = {}
-    for i, secret in enumerate(workload.secret_objects):
+    for secret in workload.secret_objects:
         synced.setdefault(secret.secret_name, set()).update(d.key for d in secret.data)
-        for j, entry in enumerate(secret.data):
-            name = entry.object_name
-            where = (*at, "secretObjects", i, "data", j, "objectName")
-            file, problem = sync_source_problem(name, histories)
-            if file is None:
-                hint = (
-                    f"; object {name!r} is written as {aliased[name]!r} (its objectAlias), use that"
-                    if name in aliased
-                    else ""
-                )
-                found.append(
-                    Problem(
-                        where,
-                        f"{name!r} is not a mounted file{hint}; allowed: {mounted_files_text(histories)} "
-                        "(an object's objectAlias, else its objectName)",
-                    )
-                )
-                continue
-            if problem:
-                found.append(Problem(where, problem))
-            source = files[file]
-            if secret.type == "kubernetes.io/tls" and (source.object_type != "secret" or source.object_format == "pfx"):
-                found.append(
-                    Problem(
-                        where,
-                        f"type kubernetes.io/tls splits one PEM file into tls.crt and tls.key; {name!r} must be "
-                        "objectType secret on the certificate's name, objectFormat pem (objectType cert has no private key)",
-                    )
-                )
     for key, pod in _templates(workload):
         found += _env_problems(pod, synced, (*at, key))
     return found

@@ -31,7 +31,7 @@ from keyvault_csi.rules.choices import (
     NodeOS,
     PermissionModel,
 )
-from keyvault_csi.rules.driver import duration_seconds
+from keyvault_csi.rules.driver import duration_seconds, writes_cert_and_key
 from keyvault_csi.rules.kubeconfig import login_problem
 from keyvault_csi.rules.model import Strict, repeated
 from keyvault_csi.rules.names import (
@@ -300,6 +300,8 @@ class WorkloadSettings(Strict):
     """A Pod that mounts the class; none if omitted (mount it into your own workload)."""
     deployment: DeploymentSettings | None = None
     """A Deployment that mounts the class (instead of pod); name defaults to the workload name."""
+    os: NodeOS | None = None
+    """Without pod or deployment: the node OS of the Pods that mount the class (its file path rules); default linux."""
 
     @field_validator("service_account")
     @classmethod
@@ -313,9 +315,13 @@ class WorkloadSettings(Strict):
 
     @model_validator(mode="after")
     def _files_and_cloud(self) -> WorkloadSettings:
-        problems = file_conflicts([o for o in self.objects if o.object_alias or isinstance(o.object_name, str)])
+        known = [o for o in self.objects if o.object_alias or isinstance(o.object_name, str)]
+        problems = file_conflicts(known, os=self.node_os())
         if self.pod is not None and self.deployment is not None:
             problems.append("set pod or deployment, not both (a Deployment's Pods mount the class)")
+        if self.os is not None and self.template is not None:
+            key = "pod" if self.pod is not None else "deployment"
+            problems.append(f"os is for a class mounted by your own Pods; this workload's Pods run on {key}.os")
         stack_file = cloud_env_file_problem(self.cloud_name, self.cloud_env_file_name)
         if stack_file:
             problems.append(stack_file)
@@ -338,6 +344,11 @@ class WorkloadSettings(Strict):
     def template(self) -> PodSettings | None:
         """The settings of the Pod the workload runs: its ``pod`` or its ``deployment`` (at most one is set)."""
         return self.pod or self.deployment
+
+    def node_os(self) -> NodeOS:
+        """The node OS of the Pods that mount the class: its pod's or deployment's, else ``os``, else linux."""
+        template = self.template
+        return template.os if template is not None else self.os or NodeOS.LINUX
 
     def pod_name(self) -> str:
         return (self.pod.name if self.pod else None) or default_pod_name(self.name)
@@ -389,6 +400,11 @@ class DriverSettings(Strict):
     """helm: Windows DaemonSets of provider and driver; default on when a Pod or Deployment runs on Windows."""
     cluster: ClusterRef | None = None
     """aksAddon: the cluster whose add-on is verified; default identity.cluster."""
+    # The chart's spelling (rules.driver.CONSTRUCT_PEM_CHAIN), which to_camel would write constructPemChain.
+    construct_pem_chain: StrictBool | None = Field(default=None, alias="constructPEMChain")
+    """helm: the chart's constructPEMChain (certificate chains ordered server, intermediate, root); only true."""
+    write_cert_and_key_in_separate_files: StrictBool | None = None
+    """helm: also write <file>.crt and <file>.key beside a certificate's secret object; default false."""
 
 
 class Settings(Strict):
@@ -420,6 +436,13 @@ class Settings(Strict):
     def driver_cluster(self) -> ClusterRef | None:
         """The AKS cluster of ``driver.install: aksAddon``: ``driver.cluster``, else ``identity.cluster``."""
         return self.driver.cluster or self.identity.cluster
+
+    def cert_and_key_files(self) -> bool | None:
+        """Whether the provider writes ``<file>.crt`` and ``<file>.key`` beside a certificate's secret object
+        (``None``: unknown, with ``driver.install: none``)."""
+        driver = self.driver
+        addon_identity = self.identity.type == IdentityType.AKS_ADDON
+        return writes_cert_and_key(driver.install, driver.write_cert_and_key_in_separate_files, addon_identity)
 
 
 class KubernetesSettings(Strict):

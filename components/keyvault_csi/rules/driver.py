@@ -11,6 +11,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from keyvault_csi.rules.choices import DriverInstall
+
 # The Azure provider's chart bundles the driver chart as dependency "secrets-store-csi-driver"
 # (chart 1.8.2 bundles driver chart 1.5.6; keys below read from its values.yaml at tag v1.8.2).
 CHART = "csi-secrets-store-provider-azure"
@@ -23,6 +25,22 @@ DEFAULT_POLL_INTERVAL = "2m"  # chart default and the add-on's default
 
 ADDON = "azureKeyvaultSecretsProvider"
 ADDON_CLI = "azure-keyvault-secrets-provider"
+
+# The provider's certificate flags: chart values, the chart's and the provider's defaults, and what the
+# AKS add-on runs with (docs/azure-rules.md §driver-certificates). The chart passes each flag only when
+# its value is true, so constructPEMChain false leaves the provider's default, true.
+CONSTRUCT_PEM_CHAIN = "constructPEMChain"
+WRITE_CERT_AND_KEY = "writeCertAndKeyInSeparateFiles"
+CHART_WRITES_CERT_AND_KEY = False
+ADDON_WRITES_CERT_AND_KEY = True
+ADDON_CERTIFICATES = (
+    "the AKS add-on runs the provider with --construct-pem-chain=true and --write-cert-and-key-in-separate-files=true "
+    "and has no setting to change them"
+)
+CONSTRUCT_PEM_CHAIN_FALSE = (
+    "false cannot be set: the chart passes --construct-pem-chain only when constructPEMChain is true, and the "
+    "provider's default is true"
+)
 
 # Go's time.ParseDuration units; the driver parses rotationPollInterval with it.
 _GO_DURATION = re.compile(
@@ -46,8 +64,12 @@ def helm_values(
     poll_interval: str | None,
     windows: bool,
     extra: Mapping[str, Any] | None = None,
+    construct_pem_chain: bool | None = None,
+    write_cert_and_key: bool | None = None,
 ) -> dict[str, Any]:
-    """The chart values the stack needs, over the user's ``extra`` values (deep-merged; ours win)."""
+    """The chart values the stack needs, over the user's ``extra`` values (deep-merged; ours win).
+
+    The certificate flags are written only when given (unset: the chart's defaults)."""
     ours: dict[str, Any] = {
         "windows": {"enabled": windows},
         DRIVER: {
@@ -58,12 +80,37 @@ def helm_values(
     }
     if rotation:
         ours[DRIVER]["rotationPollInterval"] = poll_interval or DEFAULT_POLL_INTERVAL
+    for key, flag in ((CONSTRUCT_PEM_CHAIN, construct_pem_chain), (WRITE_CERT_AND_KEY, write_cert_and_key)):
+        if flag is not None:
+            ours[key] = flag
     return _merge(copy.deepcopy(dict(extra or {})), ours)
 
 
 def managed_value_paths() -> list[str]:
     """Dotted value paths keyvault-csi sets itself: ``driver.values`` must not set them."""
-    return _paths(helm_values(sync_secret=True, rotation=True, poll_interval=None, windows=True))
+    return _paths(
+        helm_values(
+            sync_secret=True,
+            rotation=True,
+            poll_interval=None,
+            windows=True,
+            construct_pem_chain=True,
+            write_cert_and_key=True,
+        )
+    )
+
+
+def writes_cert_and_key(install: DriverInstall, setting: bool | None, addon_identity: bool) -> bool | None:
+    """Whether the provider writes ``<file>.crt`` and ``<file>.key`` beside a certificate's secret object.
+
+    ``install`` helm: ``setting``, else the chart's default (false); aksAddon: always; none: unknown (``None``),
+    unless the identity is the add-on's (``addon_identity``), which runs only with the add-on's provider.
+    """
+    if install == DriverInstall.HELM:
+        return CHART_WRITES_CERT_AND_KEY if setting is None else setting
+    if install == DriverInstall.AKS_ADDON or addon_identity:
+        return ADDON_WRITES_CERT_AND_KEY
+    return None
 
 
 def value_conflicts(extra: Mapping[str, Any]) -> list[str]:
