@@ -8,10 +8,13 @@ Pod mounts the volume. Every mistake shows up only in the driver's logs or as a 
 
 * ``data[].objectName`` is looked up among the mounted files: an object's ``objectAlias`` if it has
   one, else its ``objectName``; an object with ``objectVersionHistory`` N above 1 is a folder, read
-  one version of it as ``<file>/<index>`` (index 0 is the latest; allowed here: 0 to N-1);
+  one version of it as ``<file>/<index>`` (``<file>\\<index>`` on Windows nodes; index 0 is the latest;
+  allowed here: 0 to N-1); ``<file>.crt`` / ``<file>.key`` of a secret object where the driver writes
+  certificates' cert and key separately;
 * ``type`` is passed through as given (any non-empty string, such as ``example.com/custom``), with
-  the keys the API server requires for that type; ``kubernetes.io/tls`` splits one PEM file into
-  ``tls.crt`` and ``tls.key`` and accepts no other key;
+  the keys the API server requires for that type; ``kubernetes.io/tls`` takes the certificate and the
+  private key out of a file and accepts no other key, and JSON keys (``.dockerconfigjson``) must come
+  from a secret (:func:`content_problem`);
 * ``secretName`` is a DNS-1123 subdomain, unique per namespace; keys are Secret data keys.
 """
 
