@@ -337,7 +337,7 @@ class Driver(TypedDict):
     sync_secret: NotRequired[bool]
     """helm: the driver's syncSecret.enabled; default on when a workload has secretObjects."""
     windows: NotRequired[bool]
-    """helm: Windows DaemonSets of provider and driver; default on when a Pod or Deployment runs on Windows."""
+    """helm: Windows DaemonSets of provider and driver; default on when a workload runs on Windows (its os)."""
     cluster: NotRequired[AksCluster]
     """aksAddon: the cluster whose add-on is verified; default identity.cluster."""
     construct_pem_chain: NotRequired[bool]

@@ -397,7 +397,7 @@ class DriverSettings(Strict):
     sync_secret: StrictBool | None = None
     """helm: the driver's syncSecret.enabled; default on when a workload has secretObjects."""
     windows: StrictBool | None = None
-    """helm: Windows DaemonSets of provider and driver; default on when a Pod or Deployment runs on Windows."""
+    """helm: Windows DaemonSets of provider and driver; default on when a workload runs on Windows (its os)."""
     cluster: ClusterRef | None = None
     """aksAddon: the cluster whose add-on is verified; default identity.cluster."""
     # The chart's spelling (rules.driver.CONSTRUCT_PEM_CHAIN), which to_camel would write constructPemChain.
