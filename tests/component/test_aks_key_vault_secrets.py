@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from itertools import pairwise
 from typing import Any
 
@@ -507,3 +508,22 @@ def test_azure_stack_with_an_assumed_driver_warns_that_the_env_file_is_unchecked
     warnings.clear()
     run_program(settings)
     assert warnings == []
+
+
+def test_mount_warnings_are_logged_and_a_windows_class_mounts_at_the_windows_path(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    settings = base_settings("kubelet")
+    workload = settings["workloads"][0]
+    workload.pop("pod")
+    workload["os"] = "windows"  # mounted by the user's own Windows Pods
+    workload["objects"] = [
+        {"objectName": "secret1", "objectType": "secret", "objectAlias": "App.pem"},
+        {"objectName": "secret2", "objectType": "secret", "objectAlias": "app.pem"},
+    ]
+    with caplog.at_level(logging.WARNING):  # the mock engine logs pulumi.log.warn through the root logger
+        graph = run_program(settings)
+    assert any("'App.pem' and 'app.pem' differ only in letter case" in m for m in caplog.messages)
+    assert graph.stack_outputs["volumeMounts"] == {
+        "nginx": [{"name": "secrets-store-inline", "mountPath": "C:\\mnt\\secrets-store", "readOnly": True}]
+    }

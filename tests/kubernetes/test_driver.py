@@ -92,6 +92,16 @@ def test_helm_values_follow_rotation_sync_windows_and_extra_values() -> None:
     }
 
 
+def test_helm_values_carry_the_certificate_flags_and_a_windows_class_without_pod() -> None:
+    settings = helm_settings(constructPEMChain=True, writeCertAndKeyInSeparateFiles=True)
+    settings["workloads"][0].pop("pod")
+    settings["workloads"][0]["os"] = "windows"  # a class for the user's own Windows Pods
+    (release,) = run_program(settings).by_type(RELEASE)
+    values = release.inputs["values"]
+    assert values["constructPEMChain"] is True and values["writeCertAndKeyInSeparateFiles"] is True
+    assert values["windows"] == {"enabled": True} and values["secrets-store-csi-driver"]["windows"] == {"enabled": True}
+
+
 def test_every_class_waits_for_the_release_and_pods_through_their_class() -> None:
     settings = helm_settings()
     settings["workloads"].append({**settings["workloads"][0], "name": "second"})

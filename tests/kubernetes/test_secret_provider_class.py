@@ -9,14 +9,21 @@ import yaml
 from pulumi_azure_native import managedidentity
 from pydantic.alias_generators import to_camel
 
+from keyvault_csi.kubernetes.secret_provider_class import class_parameters
 from keyvault_csi.kubernetes.workload import TYPE, Workload
 from keyvault_csi.model.settings import Settings, WorkloadSettings
+from keyvault_csi.rules.choices import NodeOS
 from keyvault_csi.rules.objects import KeyVaultObject, parse_objects
 from keyvault_csi.rules.parameters import provider_parameters
+from keyvault_csi.rules.secret_sync import SecretObject
 from keyvault_csi.testing.mockgraph import evaluate
-from tests.support import REFERENCE  # vendored from ../shared/reference
+from tests.support import (
+    REFERENCE,  # vendored from ../shared/reference
+    base_settings,
+    run_program,
+)
 from tests.support import SPC as CHILD_TYPE
-from tools.review.plan_files import manifest_of
+from tools.review.plan_files import kubernetes_manifests, manifest_of
 
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 CLIENT = "11111111-2222-3333-4444-555555555555"
@@ -258,3 +265,41 @@ def test_invalid_parameters_fail_before_anything_is_declared():
             declare_class(user_assigned_identity_id="", client_id=CLIENT)
 
     assert evaluate(program).resources == []
+
+
+# --- a Windows workload: its class in Windows spelling ---------------------------------------------------------
+
+
+def test_a_windows_pods_class_carries_backslash_paths_and_version_files():
+    settings = base_settings("kubelet")
+    workload = settings["workloads"][0]
+    workload["pod"] = {"os": "windows", "image": "mcr.microsoft.com/windows/nanoserver:ltsc2022"}
+    workload["objects"] = [
+        {"objectName": "secret1", "objectType": "secret", "objectAlias": "conf\\secret1"},
+        {"objectName": "history", "objectType": "secret", "objectVersionHistory": 2},
+    ]
+    workload["secretObjects"] = [{"secretName": "app", "data": [{"objectName": "history\\1", "key": "previous"}]}]
+    manifests = kubernetes_manifests(run_program(settings))
+    spec = manifests["secretproviderclass-default-azure-kvname-nginx.yaml"]["spec"]
+    assert [o.get("objectAlias") for o in parse_objects(spec["parameters"]["objects"])] == ["conf\\secret1", None]
+    assert spec["secretObjects"][0]["data"] == [{"objectName": "history\\1", "key": "previous"}]
+    pod = manifests["pod-default-nginx-secrets-store-inline.yaml"]
+    assert pod["spec"]["nodeSelector"]["kubernetes.io/os"] == "windows"
+    assert pod["spec"]["containers"][0]["volumeMounts"][0]["mountPath"] == "C:\\mnt\\secrets-store"
+
+
+def test_the_class_checks_its_sync_sources_with_the_node_os_and_certificate_files():
+    objects = [
+        KeyVaultObject(objectName="history", objectType="secret", objectVersionHistory=2),
+        KeyVaultObject(objectName="tls", objectType="secret"),
+    ]
+    sync = [
+        SecretObject(secretName="app", data=[{"objectName": "history\\1", "key": "previous"}]),
+        SecretObject(secretName="tls", data=[{"objectName": "tls.crt", "key": "ca.crt"}]),
+    ]
+    common = {"keyvault_name": "kvname", "tenant_id": TENANT, "objects": objects, "secret_objects": sync}
+    assert class_parameters("app", client_id="c", os=NodeOS.WINDOWS, cert_parts=True, **common)["objects"]
+    with pytest.raises(ValueError, match=r"'history\\1' is not a mounted file"):
+        class_parameters("app", client_id="c", cert_parts=True, **common)  # Linux writes history/1
+    with pytest.raises(ValueError, match=r"'tls.crt' only with driver.writeCertAndKeyInSeparateFiles true"):
+        class_parameters("app", client_id="c", os=NodeOS.WINDOWS, **common)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
+from keyvault_csi.rules.choices import DriverInstall
 from keyvault_csi.rules.driver import (
     CHART,
     CHART_REPOSITORY,
@@ -22,6 +23,7 @@ from keyvault_csi.rules.driver import (
     helm_values,
     managed_value_paths,
     value_conflicts,
+    writes_cert_and_key,
 )
 from keyvault_csi.rules.rollout import objects_digest
 from tests.support import REFERENCE
@@ -60,6 +62,36 @@ def test_helm_values_set_sync_rotation_and_windows_on_both_charts() -> None:
     )
 
 
+def test_certificate_flags_are_chart_values_only_when_given() -> None:
+    plain = helm_values(sync_secret=False, rotation=False, poll_interval=None, windows=False)
+    assert "constructPEMChain" not in plain and "writeCertAndKeyInSeparateFiles" not in plain
+    given = helm_values(
+        sync_secret=False,
+        rotation=False,
+        poll_interval=None,
+        windows=False,
+        construct_pem_chain=True,
+        write_cert_and_key=True,
+        extra={"writeCertAndKeyInSeparateFiles": False},
+    )
+    assert given["constructPEMChain"] is True and given["writeCertAndKeyInSeparateFiles"] is True
+
+
+@pytest.mark.parametrize(
+    ("install", "setting", "addon_identity", "writes"),
+    [
+        (DriverInstall.HELM, None, False, False),  # the chart's default
+        (DriverInstall.HELM, True, False, True),
+        (DriverInstall.HELM, False, True, False),
+        (DriverInstall.AKS_ADDON, None, False, True),  # the add-on runs the provider with the flag
+        (DriverInstall.NONE, None, False, None),  # an installed driver we know nothing of
+        (DriverInstall.NONE, None, True, True),  # the add-on's identity: the add-on's provider
+    ],
+)
+def test_who_writes_certificates_cert_and_key_files(install, setting, addon_identity, writes) -> None:
+    assert writes_cert_and_key(install, setting, addon_identity) is writes
+
+
 def test_extra_values_are_merged_under_ours_and_not_mutated() -> None:
     extra = {"logVerbosity": 2, "secrets-store-csi-driver": {"linux": {"priorityClassName": "system-node-critical"}}}
     values = helm_values(sync_secret=True, rotation=False, poll_interval=None, windows=False, extra=extra)
@@ -78,7 +110,13 @@ def test_value_conflicts_name_the_keys_we_own() -> None:
     assert value_conflicts({"secrets-store-csi-driver": {"enableSecretRotation": True}}) == [
         "secrets-store-csi-driver.enableSecretRotation"
     ]
-    assert value_conflicts({"secrets-store-csi-driver": True}) == managed_value_paths()[1:]
+    assert value_conflicts({"secrets-store-csi-driver": True}) == [
+        p for p in managed_value_paths() if p.startswith("secrets-store-csi-driver.")
+    ]
+    assert value_conflicts({"constructPEMChain": False, "writeCertAndKeyInSeparateFiles": True}) == [
+        "constructPEMChain",
+        "writeCertAndKeyInSeparateFiles",
+    ]
 
 
 def test_addon_profile_key_is_case_insensitive() -> None:

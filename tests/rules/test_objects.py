@@ -12,15 +12,9 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from keyvault_csi.rules.choices import ObjectEncoding, ObjectFormat, ObjectType
-from keyvault_csi.rules.objects import (
-    KeyVaultObject,
-    equal_fold,
-    file_conflicts,
-    go_clean,
-    parse_objects,
-    render_objects,
-)
+from keyvault_csi.rules.choices import NodeOS, ObjectEncoding, ObjectFormat, ObjectType
+from keyvault_csi.rules.objects import KeyVaultObject, equal_fold, file_conflicts, parse_objects, render_objects
+from keyvault_csi.rules.paths import go_clean
 from tests.support import SEEDS, provider_example_classes  # vendored from ../shared/reference
 
 VERSION = "0123456789abcdef0123456789ABCDEF"
@@ -321,6 +315,45 @@ def test_render_refuses_empty_and_clashing_files():
         render_objects([obj(objectAlias="tls.crt"), obj(objectName="tls", objectType="cert", objectAlias="tls.crt")])
     with pytest.raises(ValueError, match="'secret1'"):
         render_objects([obj(), obj(objectType="cert")])
+
+
+# --- files written per node OS, and certificates' .crt/.key files -----------------------------------------
+
+
+def test_aliases_any_node_can_write_are_accepted_until_the_os_is_known():
+    assert obj(objectAlias="conf\\secret1").file_name == "conf\\secret1"  # a Windows nested path
+    assert obj(objectAlias="conf/secret1").file_name == "conf/secret1"  # a Linux nested path
+    assert obj(objectAlias="secret?1").file_name == "secret?1"  # Linux only
+    assert "must be a clean path" in error_of(objectAlias="a//b")  # no node writes it
+
+
+def test_file_conflicts_use_the_node_os_separator():
+    nested = [obj(objectName="conf"), obj(objectName="c", objectAlias="conf\\c")]
+    assert file_conflicts(nested) == []  # on Linux 'conf\\c' is one file name
+    assert file_conflicts(nested, os=NodeOS.WINDOWS) == [
+        "objects[0] writes the file 'conf', which objects[1] ('conf\\c') needs as a directory; "
+        "give them distinct objectAlias values"
+    ]
+    versioned = [obj(objectName="v", objectVersionHistory=3), obj(objectName="w", objectAlias="v\\2")]
+    (problem,) = file_conflicts(versioned, os=NodeOS.WINDOWS)
+    assert "writes its versions as 'v'\\0..3" in problem
+    assert file_conflicts(versioned) == []
+
+
+def test_certificate_parts_are_files_of_secret_objects_only():
+    tls = obj(objectName="tls")
+    assert file_conflicts([tls, obj(objectName="crt", objectAlias="tls.crt")]) == []
+    (problem,) = file_conflicts([tls, obj(objectName="crt", objectAlias="tls.crt")], cert_parts=True)
+    assert problem == (
+        "objects [0, 1] all write the file 'tls.crt' (objects[0] writes it as the .crt of 'tls': certificates' cert "
+        "and key are written in separate files); give them distinct objectAlias values"
+    )
+    public = obj(objectName="tls", objectType="cert")
+    assert file_conflicts([public, obj(objectName="k", objectAlias="tls.key")], cert_parts=True) == []
+    versioned = obj(objectName="v", objectVersionHistory=2)
+    (problem,) = file_conflicts([versioned, obj(objectName="w", objectAlias="v/1.key")], cert_parts=True)
+    assert "writes its versions as 'v'/0..2 (with .crt and .key)" in problem
+    assert file_conflicts([versioned, obj(objectName="w", objectAlias="v/1.key")]) == []
 
 
 def _seed_objects(path: Path) -> tuple[str, list[KeyVaultObject]]:

@@ -12,8 +12,15 @@ import pytest
 from pydantic import ValidationError
 
 from keyvault_csi.model.validate import validate_settings
+from keyvault_csi.rules.choices import NodeOS
 from keyvault_csi.rules.objects import KeyVaultObject
-from keyvault_csi.rules.secret_sync import SecretObject, check_sync_sources, sync_source_problem
+from keyvault_csi.rules.secret_sync import (
+    SecretObject,
+    check_sync_sources,
+    content_problem,
+    sync_data_problems,
+    sync_source_problem,
+)
 from tests.support import POD, SPC, TENANT, assert_run_error, base_settings, run_program, stack_graph
 from tools.review.plan_files import kubernetes_manifests
 
@@ -125,12 +132,15 @@ CASES = [
         [f"{W}.secretObjects[0].data[0].objectName", "objectVersionHistory 3", "folder"],
     ),
     (
-        "tls-from-public-cert",
+        "tls-key-from-public-cert",
         mutate(
             "secretObjects.1.data",
             [{"objectName": "public-cert", "key": "tls.crt"}, {"objectName": "public-cert", "key": "tls.key"}],
         ),
-        [f"{W}.secretObjects[1].data[0].objectName", "objectType secret", "no private key"],
+        [
+            f"{W}.secretObjects[1].data[1].objectName: tls.key needs a private key, and objectType cert holds only "
+            "the certificate; use objectType secret on the certificate's name"
+        ],
     ),
     # Types and the keys the API server requires for them.
     (
@@ -274,12 +284,100 @@ def test_the_class_parameters_check_their_own_sync_sources() -> None:
 
     objects = [KeyVaultObject(objectName="db-password", objectType="secret", objectAlias="db")]
     sync = [SecretObject(secretName="app", data=[{"objectName": "db-password", "key": "password"}])]
-    with pytest.raises(ValueError, match=r"objectName 'db-password' is not a mounted file; allowed: 'db'"):
+    expected = (
+        r"secretObjects 'app': data\[0\].objectName 'db-password' is not a mounted file; object 'db-password' is "
+        r"written as 'db' \(its objectAlias\), use that; allowed: 'db'"
+    )
+    with pytest.raises(ValueError, match=expected):
         check_sync_sources(objects, sync)
-    with pytest.raises(ValueError, match=r"objectName 'db-password' is not a mounted file; allowed: 'db'"):
+    with pytest.raises(ValueError, match=expected):
         class_parameters(
             "app", keyvault_name="kvname", tenant_id=TENANT, objects=objects, secret_objects=sync, client_id="c"
         )
+
+
+def kv(name: str, object_type: str = "secret", **fields: Any) -> KeyVaultObject:
+    return KeyVaultObject.model_validate({"objectName": name, "objectType": object_type, **fields})
+
+
+def sync(object_name: str, key: str = "value", secret_type: str = "Opaque") -> SecretObject:
+    data = [{"objectName": object_name, "key": key}]
+    if secret_type == "kubernetes.io/tls":  # the API server needs both keys; the other comes from a PEM secret
+        data.append({"objectName": "pem", "key": "tls.key" if key == "tls.crt" else "tls.crt"})
+    return SecretObject.model_validate({"secretName": "s", "type": secret_type, "data": data})
+
+
+def problems_of(objects: list[KeyVaultObject], secret: SecretObject, **options: Any) -> list[str]:
+    return [problem for _, _, problem in sync_data_problems([kv("pem"), *objects], [secret], **options)]
+
+
+def test_windows_classes_sync_versions_as_file_backslash_index() -> None:
+    history = kv("history", objectVersionHistory=3)
+    assert problems_of([history], sync("history\\0"), os=NodeOS.WINDOWS) == []
+    (problem,) = problems_of([history], sync("history/0"), os=NodeOS.WINDOWS)
+    assert "'history/0' is not a mounted file; on windows nodes the file is written 'history\\0', use that" in (problem)
+    assert "allowed: 'history\\0'..'history\\2'" in problem
+    (problem,) = problems_of([history], sync("history\\0"))
+    assert "on linux nodes the file is written 'history/0', use that" in problem
+    (problem,) = problems_of([history], sync("history"), os=NodeOS.WINDOWS)
+    assert "sync one version: history\\0 (the latest) to history\\2" in problem
+
+
+@pytest.mark.parametrize(
+    ("cert_parts", "source", "fragment"),
+    [
+        (True, kv("tls"), None),
+        (None, kv("tls"), None),  # a driver we know nothing of may write it
+        (False, kv("tls"), "the provider writes 'tls.crt' only with driver.writeCertAndKeyInSeparateFiles true"),
+        (True, kv("tls", "cert"), "the provider writes .crt files only beside objectType secret"),
+        (True, kv("tls", objectFormat="pfx"), "'tls.crt' is empty: with objectFormat pfx the provider finds no PEM"),
+    ],
+)
+def test_certificate_parts_are_mounted_files_when_the_driver_writes_them(cert_parts, source, fragment) -> None:
+    found = problems_of([source], sync("tls.crt"), cert_parts=cert_parts)
+    assert found == [] if fragment is None else fragment in found[0]
+
+
+def test_a_versioned_certificates_parts_are_in_its_folder() -> None:
+    history = kv("history", objectVersionHistory=2)
+    assert problems_of([history], sync("history/1.key", "tls.key", "kubernetes.io/tls"), cert_parts=True) == []
+    assert problems_of([history], sync("history\\1.crt"), os=NodeOS.WINDOWS, cert_parts=True) == []
+
+
+SECRET, CERT, KEY = kv("s"), kv("s", "cert"), kv("s", "key")
+PFX_TEXT, PFX_BINARY = kv("s", objectFormat="pfx"), kv("s", objectFormat="pfx", objectEncoding="base64")
+
+
+@pytest.mark.parametrize(
+    ("secret_type", "key", "obj", "part", "fragment"),
+    [
+        # kubernetes.io/tls: PEM blocks, else binary PKCS#12 (driver secretutil getCert, getPrivateKey).
+        ("kubernetes.io/tls", "tls.crt", SECRET, "", None),
+        ("kubernetes.io/tls", "tls.key", SECRET, "", None),
+        ("kubernetes.io/tls", "tls.crt", CERT, "", None),
+        ("kubernetes.io/tls", "tls.key", CERT, "", "tls.key needs a private key, and objectType cert holds only"),
+        ("kubernetes.io/tls", "tls.crt", KEY, "", "tls.crt needs a certificate, and objectType key is the PUBLIC KEY"),
+        ("kubernetes.io/tls", "tls.key", KEY, "", "tls.key needs a private key, and objectType key is the PUBLIC KEY"),
+        ("kubernetes.io/tls", "tls.crt", PFX_BINARY, "", None),
+        ("kubernetes.io/tls", "tls.key", PFX_BINARY, "", None),
+        ("kubernetes.io/tls", "tls.crt", PFX_TEXT, "", "objectFormat pfx writes the PKCS#12 as base64 text"),
+        ("kubernetes.io/tls", "tls.key", PFX_TEXT, "", "add objectEncoding base64 (binary PKCS#12)"),
+        ("kubernetes.io/tls", "tls.crt", SECRET, ".crt", None),
+        ("kubernetes.io/tls", "tls.key", SECRET, ".crt", "tls.key needs a private key, and the .crt file holds only"),
+        ("kubernetes.io/tls", "tls.key", SECRET, ".key", None),
+        ("kubernetes.io/tls", "tls.crt", SECRET, ".key", "tls.crt needs a certificate, and the .key file holds only"),
+        # JSON keys: the API server parses them.
+        ("kubernetes.io/dockerconfigjson", ".dockerconfigjson", SECRET, "", None),
+        ("kubernetes.io/dockerconfigjson", ".dockerconfigjson", CERT, "", "needs JSON under .dockerconfigjson, and "),
+        ("kubernetes.io/dockercfg", ".dockercfg", KEY, "", "objectType key is PEM: the API server would refuse"),
+        ("kubernetes.io/dockerconfigjson", ".dockerconfigjson", SECRET, ".crt", "and the .crt file is PEM"),
+        ("kubernetes.io/dockerconfigjson", "note", CERT, "", None),  # only the JSON key is parsed
+        ("Opaque", "anything", KEY, "", None),
+    ],
+)
+def test_content_each_secret_type_can_take(secret_type, key, obj, part, fragment) -> None:
+    problem = content_problem(secret_type, key, obj, part)
+    assert problem is None if fragment is None else (problem is not None and fragment in problem)
 
 
 def test_example_stack_syncs_an_opaque_and_a_tls_secret(v1_schema: dict) -> None:

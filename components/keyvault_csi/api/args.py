@@ -316,6 +316,8 @@ class Workload(TypedDict):
     """A Pod that mounts the class; none if omitted (mount it into your own workload)."""
     deployment: NotRequired[WorkloadDeployment]
     """A Deployment that mounts the class (instead of pod); name defaults to the workload name."""
+    os: NotRequired[NodeOSValue]
+    """Without pod or deployment: the node OS of the Pods that mount the class (its file path rules); default linux."""
 
 
 class DriverRotation(TypedDict):
@@ -347,11 +349,15 @@ class Driver(TypedDict):
     sync_secret: NotRequired[bool]
     """helm: the driver's syncSecret.enabled; default on when a workload has secretObjects."""
     windows: NotRequired[bool]
-    """helm: Windows DaemonSets of provider and driver; default on when a Pod or Deployment runs on Windows."""
+    """helm: Windows DaemonSets of provider and driver; default on when a workload runs on Windows (its os)."""
     cluster: NotRequired[AksCluster]
     """aksAddon: the cluster whose add-on is verified; default identity.cluster."""
     provider_host_folders: NotRequired[list[str]]
     """helm: node folders mounted read-only into the Linux provider pods; default each AzureStackCloud file's folder."""
+    construct_pem_chain: NotRequired[bool]
+    """helm: the chart's constructPEMChain (certificate chains ordered server, intermediate, root); only true."""
+    write_cert_and_key_in_separate_files: NotRequired[bool]
+    """helm: also write <file>.crt and <file>.key beside a certificate's secret object; default false."""
 
 
 class AksKeyVaultSecretsArgs(TypedDict):

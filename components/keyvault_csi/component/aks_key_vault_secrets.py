@@ -33,6 +33,7 @@ from keyvault_csi.kubernetes.file_access import settings_file_mode_warning
 from keyvault_csi.kubernetes.placement import settings_placement, settings_pool_warning, workload_placement
 from keyvault_csi.kubernetes.pod import volume_and_mount
 from keyvault_csi.kubernetes.workload import Workload
+from keyvault_csi.model.mounts import mount_warnings
 from keyvault_csi.model.settings import Mount, Settings, WorkloadSettings
 from keyvault_csi.model.validate import validate_settings
 from keyvault_csi.node_identity.assignments import NodeIdentityAssignments
@@ -145,6 +146,8 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
         ):
             if warning:
                 pulumi.log.warn(warning, resource=self)
+        for caution in mount_warnings(settings):
+            pulumi.log.warn(caution, resource=self)
         self._declare_outputs(principals)
         self.register_outputs(self.outputs())
 
@@ -230,6 +233,7 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
             tenant_id=settings.tenant_id,
             identity=identity,
             resource_prefix=name,
+            cert_parts=settings.cert_and_key_files(),
             placement=workload_placement(settings, workload),  # only on pools that carry the node identity
             service_account_name=account,
             pod_labels=POD_LABELS if self.workload_identity else None,

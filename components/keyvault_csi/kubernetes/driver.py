@@ -62,7 +62,8 @@ class CsiDriver(pulumi.ComponentResource):
 
     ``release`` is what SecretProviderClasses wait for (``None`` for ``aksAddon``); ``addon`` is the
     add-on check, ``"ok"`` when it passed (a failure is a ``RunError`` when the cluster is read).
-    Unset ``syncSecret`` / ``windows`` follow the workloads: on when one syncs a Secret / runs on Windows.
+    Unset ``syncSecret`` / ``windows`` follow the workloads: on when one syncs a Secret / runs on Windows
+    (its Pods' OS, or ``os`` for a class your own Pods mount).
     """
 
     release: helm.Release | None
@@ -76,7 +77,6 @@ class CsiDriver(pulumi.ComponentResource):
         rotation = driver.rotation
         self.release, self.addon = None, None
         if driver.install == DriverInstall.HELM:
-            templates = [w.template for w in settings.workloads if w.template is not None]
             sync_secret = driver.sync_secret
             windows = driver.windows
             chart, repository = chart_source(driver.chart_repository)
@@ -96,9 +96,13 @@ class CsiDriver(pulumi.ComponentResource):
                     else any(w.secret_objects for w in settings.workloads),
                     rotation=bool(rotation and rotation.enabled),
                     poll_interval=rotation.poll_interval if rotation else None,
-                    windows=windows if windows is not None else any(t.os == NodeOS.WINDOWS for t in templates),
+                    windows=windows
+                    if windows is not None
+                    else any(w.node_os() == NodeOS.WINDOWS for w in settings.workloads),
                     extra=driver.values,
                     host_folders=settings.provider_host_folders(),
+                    construct_pem_chain=driver.construct_pem_chain,
+                    write_cert_and_key=driver.write_cert_and_key_in_separate_files,
                 ),
                 opts=pulumi.ResourceOptions(parent=self),
             )

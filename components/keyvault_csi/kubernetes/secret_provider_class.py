@@ -14,6 +14,7 @@ from typing import Any
 import pulumi
 
 from keyvault_csi.model.outputs import checked, objects_parameter
+from keyvault_csi.rules.choices import NodeOS
 from keyvault_csi.rules.objects import KeyVaultObject
 from keyvault_csi.rules.parameters import CRD_API_VERSION, LATER_CHECKS, provider_parameters
 from keyvault_csi.rules.pod import DEFAULT_LABELS
@@ -33,12 +34,16 @@ def class_parameters(
     client_id: pulumi.Input[str] | None = None,
     cloud_name: str = "",
     cloud_env_file_name: str = "",
+    os: NodeOS = NodeOS.LINUX,
+    cert_parts: bool | None = False,
 ) -> dict[str, Any]:
     """``spec.parameters`` of the class, or ``ValueError``: called before anything is registered.
 
     Exactly one of ``user_assigned_identity_id`` (the identity on the nodes: its client ID, ``""``
     for the nodes' system-assigned one) or ``client_id`` (workload identity) is given. Values given
-    as Outputs are checked by the same rules when they resolve.
+    as Outputs are checked by the same rules when they resolve. ``os`` (the node OS of the Pods that
+    mount the class) and ``cert_parts`` (the provider writes certificates' ``.crt``/``.key`` files)
+    decide which files ``secret_objects`` may sync.
     """
     parameters = provider_parameters(
         keyvault_name=keyvault_name,
@@ -52,7 +57,7 @@ def class_parameters(
     )
     for key, check in LATER_CHECKS.items():
         parameters[key] = checked(parameters[key], check, f"SecretProviderClass {class_name!r}")
-    check_sync_sources(objects, secret_objects)
+    check_sync_sources(objects, secret_objects, os=os, cert_parts=cert_parts)
     return parameters
 
 

@@ -50,6 +50,7 @@ class Workload(pulumi.ComponentResource):
         tenant_id: pulumi.Input[str],
         identity: Mapping[str, pulumi.Input[str]],
         resource_prefix: str,
+        cert_parts: bool | None = False,
         placement: Mapping[str, Any] | None = None,
         service_account_name: pulumi.Input[str] | None = None,
         pod_labels: Mapping[str, str] | None = None,
@@ -59,7 +60,8 @@ class Workload(pulumi.ComponentResource):
     ) -> None:
         """``mounts``: the workload's classes (one per vault); ``identity``: how each class authenticates,
         ``{"client_id": ...}`` (workload identity) or ``{"user_assigned_identity_id": ...}`` (the identity on
-        the nodes; ``""`` for their system-assigned one). ``placement``, ``service_account_name`` and
+        the nodes; ``""`` for their system-assigned one); ``cert_parts``: the provider writes a certificate's
+        ``.crt``/``.key`` files (``None``: unknown), which ``secretObjects`` may then sync. ``placement``, ``service_account_name`` and
         ``pod_labels`` shape the Pod. The classes wait for ``class_depends_on`` (the driver's Helm release,
         which brings the CRD), the Pod for its classes and ``pod_depends_on`` (grants, node assignments, its
         ServiceAccount and credential)."""
@@ -72,6 +74,8 @@ class Workload(pulumi.ComponentResource):
                 secret_objects=mount.secret_objects,
                 cloud_name=mount.cloud_name,
                 cloud_env_file_name=workload.cloud_env_file_name or "",
+                os=workload.node_os(),
+                cert_parts=cert_parts,
                 **identity,
             )
             for mount in mounts

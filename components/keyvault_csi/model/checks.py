@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from keyvault_csi.model.errors import Loc, Problem
+from keyvault_csi.model.mounts import certificate_problems, path_problems, status_name_problems
 from keyvault_csi.model.settings import PodSettings, Settings, VaultObject, WorkloadSettings
 from keyvault_csi.rules.choices import DriverInstall, IdentityType, NodeOS, PermissionModel
 from keyvault_csi.rules.clouds import cloud_mismatch_problem, is_stack, stack_env_file_problem
@@ -18,7 +19,7 @@ from keyvault_csi.rules.inputs import is_later
 from keyvault_csi.rules.model import repeated, repeats
 from keyvault_csi.rules.names import ADFS_TENANT
 from keyvault_csi.rules.parameters import tenant_problem
-from keyvault_csi.rules.secret_sync import mounted_files_text, sync_source_problem
+from keyvault_csi.rules.secret_sync import sync_data_problems, sync_source_problem
 from keyvault_csi.rules.workload_identity import MAX_CREDENTIALS
 
 
@@ -30,10 +31,16 @@ def problems(settings: Settings) -> list[Problem]:
     vaults = vault_problems(settings)
     found = [*driver_problems(settings), *node_problems(settings), *vaults]
     if not vaults:
-        found += [*name_problems(settings), *sync_problems(settings)]
+        found += [
+            *name_problems(settings),
+            *sync_problems(settings),
+            *path_problems(settings),
+            *status_name_problems(settings),
+        ]
     return [
         *found,
         *service_account_problems(settings),
+        *certificate_problems(settings),
         *tenant_problems(settings),
         *cloud_problems(settings),
         *computed_problems(settings),
@@ -137,19 +144,20 @@ def driver_problems(settings: Settings) -> list[Problem]:
     if driver.windows is False:
         found += [
             Problem(
-                ("workloads", i, key, "os"),
+                # The key that made it Windows: its pod's or deployment's os, else the workload's own.
+                ("workloads", i, *(key for key, _ in _templates(w)), "os"),
                 "windows, but driver.windows is false: no driver runs on Windows nodes to mount the class; "
-                "drop driver.windows (on by default when a Pod is Windows)",
+                "drop driver.windows (on by default when a workload runs on Windows)",
             )
             for i, w in enumerate(settings.workloads)
-            for key, template in _templates(w)
-            if template.os == NodeOS.WINDOWS
+            if w.node_os() == NodeOS.WINDOWS
         ]
     found += [
         Problem(
             ("driver", "values", *conflict.split(".")),
             "set by keyvault-csi from driver.syncSecret / driver.rotation / driver.windows / "
-            "driver.providerHostFolders and the workloads; use those keys",
+            "driver.providerHostFolders / driver.constructPEMChain / driver.writeCertAndKeyInSeparateFiles "
+            "and the workloads; use those keys",
         )
         for conflict in value_conflicts(driver.values or {}, host_folders=bool(settings.provider_host_folders()))
     ]
@@ -268,8 +276,9 @@ def sync_problems(settings: Settings) -> list[Problem]:
     """Each workload's secretObjects against its mounted files, its Pod env against its synced Secrets,
     and Secrets synced twice in one namespace."""
     found: list[Problem] = []
+    cert_parts = settings.cert_and_key_files()
     for index, workload in enumerate(settings.workloads):
-        found += _workload_sync_problems(settings, workload, ("workloads", index))
+        found += _workload_sync_problems(settings, workload, ("workloads", index), cert_parts)
     seen: dict[tuple[str, str], list[str]] = {}
     for index, workload in enumerate(settings.workloads):
         for i, secret in enumerate(workload.secret_objects):
@@ -297,15 +306,19 @@ def _loc(text: str) -> Loc:
     return tuple(loc)
 
 
-def _workload_sync_problems(settings: Settings, workload: WorkloadSettings, at: Loc) -> list[Problem]:
-    found: list[Problem] = []
+def _workload_sync_problems(
+    settings: Settings, workload: WorkloadSettings, at: Loc, cert_parts: bool | None
+) -> list[Problem]:
+    found = [
+        Problem((*at, "secretObjects", i, "data", j, "objectName"), problem)
+        for i, j, problem in sync_data_problems(
+            workload.objects, workload.secret_objects, os=workload.node_os(), cert_parts=cert_parts
+        )
+    ]
     # Each vault's objects are one mount: a Secret is synced from the files of one of them.
     by_vault: dict[str, dict[str, VaultObject]] = {}
     for obj in workload.objects:
         by_vault.setdefault(settings.vault_key(obj), {}).update(_files([obj]))
-    files = {name: obj for group in by_vault.values() for name, obj in group.items()}
-    histories = {name: o.object_version_history for name, o in files.items()}
-    aliased = {str(o.object_name): o.object_alias for o in workload.objects if o.object_alias}
     synced: dict[str, set[str]] = {}
     for i, secret in enumerate(workload.secret_objects):
         synced.setdefault(secret.secret_name, set()).update(d.key for d in secret.data)
@@ -318,35 +331,6 @@ def _workload_sync_problems(settings: Settings, workload: WorkloadSettings, at: 
                     "from the files of one class (one vault): split it into one Secret per vault",
                 )
             )
-        for j, entry in enumerate(secret.data):
-            name = entry.object_name
-            where = (*at, "secretObjects", i, "data", j, "objectName")
-            file, problem = sync_source_problem(name, histories)
-            if file is None:
-                hint = (
-                    f"; object {name!r} is written as {aliased[name]!r} (its objectAlias), use that"
-                    if name in aliased
-                    else ""
-                )
-                found.append(
-                    Problem(
-                        where,
-                        f"{name!r} is not a mounted file{hint}; allowed: {mounted_files_text(histories)} "
-                        "(an object's objectAlias, else its objectName)",
-                    )
-                )
-                continue
-            if problem:
-                found.append(Problem(where, problem))
-            source = files[file]
-            if secret.type == "kubernetes.io/tls" and (source.object_type != "secret" or source.object_format == "pfx"):
-                found.append(
-                    Problem(
-                        where,
-                        f"type kubernetes.io/tls splits one PEM file into tls.crt and tls.key; {name!r} must be "
-                        "objectType secret on the certificate's name, objectFormat pem (objectType cert has no private key)",
-                    )
-                )
     for key, pod in _templates(workload):
         found += _env_problems(pod, synced, (*at, key))
     return found

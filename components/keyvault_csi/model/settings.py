@@ -38,6 +38,7 @@ from keyvault_csi.rules.driver import (
     chart_repository_problem,
     duration_seconds,
     timeout_problem,
+    writes_cert_and_key,
 )
 from keyvault_csi.rules.kubeconfig import login_problem
 from keyvault_csi.rules.model import Strict, repeated
@@ -57,7 +58,6 @@ from keyvault_csi.rules.objects import KeyVaultObject, file_conflicts
 from keyvault_csi.rules.pod import (
     DEFAULT_IMAGE,
     DEFAULT_VOLUME_NAME,
-    LINUX_MOUNT_PATH,
     PodResources,
     PodSecurity,
     check_mount_path,
@@ -327,6 +327,8 @@ class WorkloadSettings(Strict):
     """A Pod that mounts the class; none if omitted (mount it into your own workload)."""
     deployment: DeploymentSettings | None = None
     """A Deployment that mounts the class (instead of pod); name defaults to the workload name."""
+    os: NodeOS | None = None
+    """Without pod or deployment: the node OS of the Pods that mount the class (its file path rules); default linux."""
 
     @field_validator("service_account")
     @classmethod
@@ -345,9 +347,12 @@ class WorkloadSettings(Strict):
         for key in dict.fromkeys(o.key_vault for o in self.objects):
             at = [i for i, o in enumerate(self.objects) if o.key_vault == key]
             known = [i for i in at if self.objects[i].object_alias or isinstance(self.objects[i].object_name, str)]
-            problems += file_conflicts([self.objects[i] for i in known], known)
+            problems += file_conflicts([self.objects[i] for i in known], known, os=self.node_os())
         if self.pod is not None and self.deployment is not None:
             problems.append("set pod or deployment, not both (a Deployment's Pods mount the class)")
+        if self.os is not None and self.template is not None:
+            key = "pod" if self.pod is not None else "deployment"
+            problems.append(f"os is for a class mounted by your own Pods; this workload's Pods run on {key}.os")
         stack_file = cloud_env_file_problem(self.cloud_name, self.cloud_env_file_name)
         if stack_file:
             problems.append(stack_file)
@@ -371,6 +376,11 @@ class WorkloadSettings(Strict):
     def template(self) -> PodSettings | None:
         """The settings of the Pod the workload runs: its ``pod`` or its ``deployment`` (at most one is set)."""
         return self.pod or self.deployment
+
+    def node_os(self) -> NodeOS:
+        """The node OS of the Pods that mount the class: its pod's or deployment's, else ``os``, else linux."""
+        template = self.template
+        return template.os if template is not None else self.os or NodeOS.LINUX
 
     def pod_name(self) -> str:
         return (self.pod.name if self.pod else None) or default_pod_name(self.name)
@@ -426,7 +436,7 @@ class DriverSettings(Strict):
     sync_secret: StrictBool | None = None
     """helm: the driver's syncSecret.enabled; default on when a workload has secretObjects."""
     windows: StrictBool | None = None
-    """helm: Windows DaemonSets of provider and driver; default on when a Pod or Deployment runs on Windows."""
+    """helm: Windows DaemonSets of provider and driver; default on when a workload runs on Windows (its os)."""
     cluster: ClusterRef | None = None
     """aksAddon: the cluster whose add-on is verified; default identity.cluster."""
     provider_host_folders: list[str] | None = None
@@ -443,6 +453,12 @@ class DriverSettings(Strict):
         if problems:
             raise ValueError("; ".join(problems))
         return value
+
+    # The chart's spelling (rules.driver.CONSTRUCT_PEM_CHAIN), which to_camel would write constructPemChain.
+    construct_pem_chain: StrictBool | None = Field(default=None, alias="constructPEMChain")
+    """helm: the chart's constructPEMChain (certificate chains ordered server, intermediate, root); only true."""
+    write_cert_and_key_in_separate_files: StrictBool | None = None
+    """helm: also write <file>.crt and <file>.key beside a certificate's secret object; default false."""
 
 
 class Settings(Strict):
@@ -505,7 +521,7 @@ class Settings(Strict):
         keys = list(dict.fromkeys(self.vault_key(o) for o in workload.objects))
         several = len(keys) > 1
         template = workload.template
-        base = template.effective_mount_path() if template is not None else LINUX_MOUNT_PATH
+        base = template.effective_mount_path() if template is not None else default_mount_path(workload.node_os())
         mounts = []
         for key in keys:
             objects = tuple(o for o in workload.objects if self.vault_key(o) == key)
@@ -533,10 +549,15 @@ class Settings(Strict):
             return []
         if self.driver.provider_host_folders is not None:
             return list(self.driver.provider_host_folders)
-        files = [
-            (w.cloud_name, w.cloud_env_file_name, w.template.os if w.template else NodeOS.LINUX) for w in self.workloads
-        ]
+        files = [(w.cloud_name, w.cloud_env_file_name, w.node_os()) for w in self.workloads]
         return default_host_folders(files, self.driver.values)
+
+    def cert_and_key_files(self) -> bool | None:
+        """Whether the provider writes ``<file>.crt`` and ``<file>.key`` beside a certificate's secret object
+        (``None``: unknown, with ``driver.install: none``)."""
+        driver = self.driver
+        addon_identity = self.identity.type == IdentityType.AKS_ADDON
+        return writes_cert_and_key(driver.install, driver.write_cert_and_key_in_separate_files, addon_identity)
 
 
 # The key of keyVault (one vault) in Settings.vaults(); keyVaults' own keys name resources, this one does not.

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
+from keyvault_csi.rules.choices import DriverInstall
 from keyvault_csi.rules.clouds import host_folder_values
 
 # The Azure provider's chart bundles the driver chart as dependency "secrets-store-csi-driver"
@@ -29,6 +30,22 @@ DEFAULT_POLL_INTERVAL = "2m"  # chart default and the add-on's default
 
 ADDON = "azureKeyvaultSecretsProvider"
 ADDON_CLI = "azure-keyvault-secrets-provider"
+
+# The provider's certificate flags: chart values, the chart's and the provider's defaults, and what the
+# AKS add-on runs with (docs/azure-rules.md §driver-certificates). The chart passes each flag only when
+# its value is true, so constructPEMChain false leaves the provider's default, true.
+CONSTRUCT_PEM_CHAIN = "constructPEMChain"
+WRITE_CERT_AND_KEY = "writeCertAndKeyInSeparateFiles"
+CHART_WRITES_CERT_AND_KEY = False
+ADDON_WRITES_CERT_AND_KEY = True
+ADDON_CERTIFICATES = (
+    "the AKS add-on runs the provider with --construct-pem-chain=true and --write-cert-and-key-in-separate-files=true "
+    "and has no setting to change them"
+)
+CONSTRUCT_PEM_CHAIN_FALSE = (
+    "false cannot be set: the chart passes --construct-pem-chain only when constructPEMChain is true, and the "
+    "provider's default is true"
+)
 
 # Go's time.ParseDuration units; the driver parses rotationPollInterval with it.
 _GO_DURATION = re.compile(
@@ -119,12 +136,15 @@ def helm_values(
     windows: bool,
     extra: Mapping[str, Any] | None = None,
     host_folders: Sequence[str] = (),
+    construct_pem_chain: bool | None = None,
+    write_cert_and_key: bool | None = None,
 ) -> dict[str, Any]:
     """The chart values the stack needs, over the user's ``extra`` values (deep-merged; ours win).
 
     ``host_folders``: node folders mounted read-only, at the same path, into the Linux provider pods
     (``linux.volumes``/``linux.volumeMounts``), for AzureStackCloud's cloudEnvFileName
-    (docs/azure-rules.md §clouds-env-file).
+    (docs/azure-rules.md §clouds-env-file). The certificate flags are written only when given (unset:
+    the chart's defaults).
     """
     ours: dict[str, Any] = {
         "windows": {"enabled": windows},
@@ -138,6 +158,9 @@ def helm_values(
         ours[DRIVER]["rotationPollInterval"] = poll_interval or DEFAULT_POLL_INTERVAL
     if host_folders:
         ours["linux"] = host_folder_values(host_folders)
+    for key, flag in ((CONSTRUCT_PEM_CHAIN, construct_pem_chain), (WRITE_CERT_AND_KEY, write_cert_and_key)):
+        if flag is not None:
+            ours[key] = flag
     return _merge(copy.deepcopy(dict(extra or {})), ours)
 
 
@@ -146,8 +169,30 @@ def managed_value_paths(*, host_folders: bool = False) -> list[str]:
 
     ``host_folders``: keyvault-csi mounts host folders, so it also sets ``linux.volumes`` and ``linux.volumeMounts``.
     """
-    folders = ["/"] if host_folders else []
-    return _paths(helm_values(sync_secret=True, rotation=True, poll_interval=None, windows=True, host_folders=folders))
+    return _paths(
+        helm_values(
+            sync_secret=True,
+            rotation=True,
+            poll_interval=None,
+            windows=True,
+            host_folders=["/"] if host_folders else [],
+            construct_pem_chain=True,
+            write_cert_and_key=True,
+        )
+    )
+
+
+def writes_cert_and_key(install: DriverInstall, setting: bool | None, addon_identity: bool) -> bool | None:
+    """Whether the provider writes ``<file>.crt`` and ``<file>.key`` beside a certificate's secret object.
+
+    ``install`` helm: ``setting``, else the chart's default (false); aksAddon: always; none: unknown (``None``),
+    unless the identity is the add-on's (``addon_identity``), which runs only with the add-on's provider.
+    """
+    if install == DriverInstall.HELM:
+        return CHART_WRITES_CERT_AND_KEY if setting is None else setting
+    if install == DriverInstall.AKS_ADDON or addon_identity:
+        return ADDON_WRITES_CERT_AND_KEY
+    return None
 
 
 def value_conflicts(extra: Mapping[str, Any], *, host_folders: bool = False) -> list[str]:

@@ -36,9 +36,10 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
-from keyvault_csi.rules.choices import ObjectEncoding, ObjectFormat, ObjectType
+from keyvault_csi.rules.choices import NodeOS, ObjectEncoding, ObjectFormat, ObjectType
 from keyvault_csi.rules.inputs import InputOf, Later, is_later
 from keyvault_csi.rules.model import Strict, input_keys, repeated
+from keyvault_csi.rules.paths import alias_problem, quoted, separator
 
 OBJECT_NAME = re.compile(r"^[0-9A-Za-z-]{1,127}$")
 OBJECT_VERSION = re.compile(r"^(|[0-9a-fA-F]{32})$")
@@ -49,63 +50,11 @@ FILE_PERMISSION = re.compile(r"^0*[0-7]{3}$")
 LATEST = "latest"
 # The provider decodes objectVersionHistory into a Go int32.
 INT32_MAX = 2**31 - 1
-_WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:")
 # The optional fields where the provider reads an empty string as "not set" (its default).
 EMPTY_MEANS_DEFAULT = ("objectAlias", "objectFormat", "objectEncoding", "filePermission")
-
-
-# The driver's atomic writer (driver pkg/util/fileutil/atomic_writer.go validatePath): per path
-# segment and per path, in bytes (Go's len).
-MAX_SEGMENT_BYTES = 255
-MAX_PATH_BYTES = 4096
-
-
-def go_clean(path: str) -> str:
-    """Go's ``filepath.Clean`` for ``/``-separated paths (Linux nodes), which the driver compares with.
-
-    Unlike ``posixpath.normpath`` it keeps no leading ``//``: ``//a`` cleans to ``/a``.
-    """
-    rooted = path.startswith("/")
-    parts: list[str] = []
-    for segment in path.split("/"):
-        if segment in ("", "."):
-            continue
-        if segment == "..":
-            if parts and parts[-1] != "..":
-                parts.pop()
-            elif not rooted:
-                parts.append("..")
-            continue
-        parts.append(segment)
-    return ("/" if rooted else "") + "/".join(parts) or "."
-
-
-def _alias_problem(alias: str) -> str | None:
-    """Why the provider or the driver (Linux or Windows node) would refuse ``alias`` as a file path, if it would."""
-    if not alias:
-        return "must not be empty"
-    if alias != alias.strip():
-        return "must not start or end with whitespace (the provider trims it, so the file would get another name)"
-    if any(ord(c) < 32 or ord(c) == 127 for c in alias):
-        return "must not contain control characters"
-    if alias[0] in "/\\" or _WINDOWS_DRIVE.match(alias):
-        return "must be a relative path (no leading '/' or '\\', no drive such as 'C:')"
-    # The provider refuses any '..', even inside a segment such as 'a..b'.
-    if ".." in alias:
-        return "must not contain '..'"
-    # The driver refuses a path that filepath.Clean would change (docs/azure-rules.md §objectAlias).
-    clean = go_clean(alias)
-    if clean != alias or alias == ".":
-        hint = "" if alias == "." else f" (it would be {clean!r})"
-        return (
-            f"must be a clean path: no empty segment ('a//b'), no '.' segment ('./a', 'a/./b'), no trailing '/'{hint}"
-        )
-    too_long = [s for s in alias.split("/") if len(s.encode()) > MAX_SEGMENT_BYTES]
-    if too_long:
-        return f"has a path segment of {len(too_long[0].encode())} bytes; allowed: at most {MAX_SEGMENT_BYTES} bytes per segment"
-    if len(alias.encode()) > MAX_PATH_BYTES:
-        return f"is {len(alias.encode())} bytes long; allowed: at most {MAX_PATH_BYTES} bytes"
-    return None
+# With writeCertAndKeyInSeparateFiles the provider also writes <file>.crt and <file>.key beside a
+# certificate's secret object (provider pkg/provider/provider.go getSecret).
+CERT_FILE_SUFFIXES = (".crt", ".key")
 
 
 def _object_name(value: str) -> str:
@@ -209,7 +158,8 @@ class KeyVaultObject(Strict):
     @field_validator("object_alias")
     @classmethod
     def _alias(cls, value: str | None) -> str | None:
-        problem = None if value is None else _alias_problem(value)
+        # What no node OS can write; each workload's OS is checked with the settings (model/checks.py).
+        problem = None if value is None else alias_problem(value)
         if problem:
             raise ValueError(f"objectAlias {value!r} {problem}")
         return value
@@ -272,44 +222,75 @@ class KeyVaultObject(Strict):
         return (self.object_version_history or 0) > 1
 
 
-def _version_index(segment: str, history: int) -> bool:
-    """True if the provider may write ``<file>/<segment>`` for an object with that history (index 0..N)."""
+def _version_index(segment: str, history: int, cert_parts: bool = False) -> bool:
+    """True if the provider may write ``<file>/<segment>`` for an object with that history (index 0..N),
+    or, with ``cert_parts``, ``<file>/<index>.crt`` or ``.key``."""
+    for suffix in CERT_FILE_SUFFIXES if cert_parts else ():
+        if segment.endswith(suffix):
+            segment = segment[: -len(suffix)]
+            break
     return segment.isascii() and segment.isdigit() and str(int(segment)) == segment and int(segment) <= history
 
 
-def file_conflicts(objects: Sequence[KeyVaultObject], indexes: Sequence[int] | None = None, fix: str = "") -> list[str]:
+def writes_cert_parts(obj: KeyVaultObject) -> bool:
+    """True if the provider may write ``<file>.crt`` and ``<file>.key`` for ``obj`` when it writes certificates'
+    cert and key in separate files: any ``secret`` object, which may be a certificate's (its kid is only
+    known to Key Vault); ``key`` and ``cert`` objects never."""
+    return obj.object_type is ObjectType.SECRET
+
+
+def file_conflicts(
+    objects: Sequence[KeyVaultObject],
+    indexes: Sequence[int] | None = None,
+    fix: str = "",
+    *,
+    os: NodeOS = NodeOS.LINUX,
+    cert_parts: bool = False,
+) -> list[str]:
     """Objects of one class whose files collide under the mount (docs/azure-rules.md §objectAlias).
 
     Two objects writing one path collapse silently in the driver's map; a file that is also the
     directory of another object's file fails the write. An object with ``objectVersionHistory``
-    N > 1 writes the directory ``<file>`` with the files ``<file>/0`` .. ``<file>/N``.
+    N > 1 writes the directory ``<file>`` with the files ``<file>/0`` .. ``<file>/N`` (``\\`` on
+    Windows nodes, ``os``). With ``cert_parts`` (the provider writes certificates' cert and key in
+    separate files) a ``secret`` object also writes ``<file>.crt`` and ``<file>.key``.
     ``indexes`` names the objects in the messages (default: their positions); ``fix`` is put before
     the remedy (the policy's ``"fix: "``). The one rule for settings, class parameters and policy pack.
     """
+    sep = separator(os)
     places = list(indexes) if indexes is not None else list(range(len(objects)))
-    entries = [
-        (at, o.file_name, o.object_version_history if o.needs_list else None)
-        for at, o in zip(places, objects, strict=True)
-    ]
-    problems = [
-        f"objects {ats} all write the file {name!r}; {fix}give them distinct objectAlias values"
-        for name, ats in repeated((name, at) for at, name, _ in entries)
-    ]
+    # (object, path it writes, its history if a folder of versions, its cert parts are written, what the path is)
+    entries: list[tuple[int, str, int | None, bool, str]] = []
+    for at, o in zip(places, objects, strict=True):
+        history = o.object_version_history if o.needs_list else None
+        parts = cert_parts and writes_cert_parts(o)
+        entries.append((at, o.file_name, history, parts, ""))
+        if parts and history is None:
+            entries += [(at, o.file_name + s, None, False, f"{s} of {quoted(o.file_name)}") for s in CERT_FILE_SUFFIXES]
+    notes = {(name, at): what for at, name, _, _, what in entries if what}
+    problems = []
+    for name, ats in repeated((name, at) for at, name, *_ in entries):
+        parts_of = [f"objects[{at}] writes it as the {notes[name, at]}" for at in ats if (name, at) in notes]
+        why = f" ({'; '.join(parts_of)}: certificates' cert and key are written in separate files)" if parts_of else ""
+        problems.append(
+            f"objects {ats} all write the file {quoted(name)}{why}; {fix}give them distinct objectAlias values"
+        )
     for first, second in itertools.combinations(entries, 2):
-        for (x, outer, history), (y, inner, _) in ((first, second), (second, first)):
-            if not inner.startswith(outer + "/"):
+        for (x, outer, history, parts, _), (y, inner, *_) in ((first, second), (second, first)):
+            if x == y or not inner.startswith(outer + sep):
                 continue
             if history is None:
                 problems.append(
-                    f"objects[{x}] writes the file {outer!r}, which objects[{y}] ({inner!r}) needs as a directory; "
-                    f"{fix}give them distinct objectAlias values"
+                    f"objects[{x}] writes the file {quoted(outer)}, which objects[{y}] ({quoted(inner)}) needs as a "
+                    f"directory; {fix}give them distinct objectAlias values"
                 )
                 continue
-            segment = inner[len(outer) + 1 :].split("/", 1)[0]
-            if _version_index(segment, history):
+            segment = inner[len(outer) + 1 :].split(sep, 1)[0]
+            if _version_index(segment, history, parts):
                 problems.append(
-                    f"objects[{x}] (objectVersionHistory {history}) writes its versions as {outer!r}/0..{history}, "
-                    f"and objects[{y}] writes {inner!r} there; {fix}give them distinct objectAlias values"
+                    f"objects[{x}] (objectVersionHistory {history}) writes its versions as {quoted(outer)}{sep}0.."
+                    f"{history}{' (with .crt and .key)' if parts else ''}, and objects[{y}] writes {quoted(inner)} "
+                    f"there; {fix}give them distinct objectAlias values"
                 )
     return problems
 

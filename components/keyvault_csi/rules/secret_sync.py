@@ -8,10 +8,13 @@ Pod mounts the volume. Every mistake shows up only in the driver's logs or as a 
 
 * ``data[].objectName`` is looked up among the mounted files: an object's ``objectAlias`` if it has
   one, else its ``objectName``; an object with ``objectVersionHistory`` N above 1 is a folder, read
-  one version of it as ``<file>/<index>`` (index 0 is the latest; allowed here: 0 to N-1);
+  one version of it as ``<file>/<index>`` (``<file>\\<index>`` on Windows nodes; index 0 is the latest;
+  allowed here: 0 to N-1); ``<file>.crt`` / ``<file>.key`` of a secret object where the driver writes
+  certificates' cert and key separately;
 * ``type`` is passed through as given (any non-empty string, such as ``example.com/custom``), with
-  the keys the API server requires for that type; ``kubernetes.io/tls`` splits one PEM file into
-  ``tls.crt`` and ``tls.key`` and accepts no other key;
+  the keys the API server requires for that type; ``kubernetes.io/tls`` takes the certificate and the
+  private key out of a file and accepts no other key, and JSON keys (``.dockerconfigjson``) must come
+  from a secret (:func:`content_problem`);
 * ``secretName`` is a DNS-1123 subdomain, unique per namespace; keys are Secret data keys.
 """
 
@@ -23,9 +26,11 @@ from typing import Annotated, Any
 
 from pydantic import Field, field_validator, model_validator
 
-from keyvault_csi.rules.model import Strict, as_mappings, repeats
+from keyvault_csi.rules.choices import NodeOS, ObjectEncoding, ObjectFormat, ObjectType
+from keyvault_csi.rules.model import Strict, repeats
 from keyvault_csi.rules.names import DNS_SUBDOMAIN, DnsSubdomain, refusing
-from keyvault_csi.rules.objects import KeyVaultObject
+from keyvault_csi.rules.objects import CERT_FILE_SUFFIXES, KeyVaultObject, writes_cert_parts
+from keyvault_csi.rules.paths import join, quoted, separator
 
 # Types with rules of their own (the driver passes any non-empty type through, driver
 # pkg/util/secretutil/secret.go GetSecretType; the API server checks only these).
@@ -233,162 +238,175 @@ class EnvFromSecret(Strict):
         return value
 
 
-def version_file(name: str, histories: Mapping[str, int | None]) -> tuple[str, int] | None:
-    """(object file, index) if ``name`` is ``<file>/<index>`` of an object with ``objectVersionHistory`` > 1."""
-    base, _, index = name.rpartition("/")
+def version_file(name: str, histories: Mapping[str, int | None], os: NodeOS = NodeOS.LINUX) -> tuple[str, int] | None:
+    """(object file, index) if ``name`` is ``<file>/<index>`` (``<file>\\<index>`` on Windows nodes) of an object
+    with ``objectVersionHistory`` > 1."""
+    base, _, index = name.rpartition(separator(os))
     history = histories.get(base) if base else None
     if history is None or history <= 1 or not (index.isascii() and index.isdigit()) or str(int(index)) != index:
         return None
     return base, int(index)
 
 
-def sync_source_problem(name: str, histories: Mapping[str, int | None]) -> tuple[str | None, str | None]:
+def sync_source_problem(
+    name: str, histories: Mapping[str, int | None], os: NodeOS = NodeOS.LINUX
+) -> tuple[str | None, str | None]:
     """(the mounted object's file, why the driver cannot sync ``name`` or None) for one ``data[].objectName``.
 
     ``histories`` maps each object's file to its ``objectVersionHistory``. The file is None when
     ``name`` is not mounted at all. An object with history N > 1 is a folder: the provider writes
-    ``<file>/0`` (latest) onwards, skipping disabled versions, and with more than N versions also
-    ``<file>/N`` (an off-by-one); only indexes 0 to N-1 are promised (docs/azure-rules.md §secretObjects).
+    ``<file>/0`` (latest) onwards (``<file>\\0`` on Windows nodes), skipping disabled versions, and with more
+    than N versions also ``<file>/N`` (an off-by-one); only indexes 0 to N-1 are promised
+    (docs/azure-rules.md §secretObjects, §objects-windows-paths).
     """
     if name in histories:
         history = histories[name]
         if history is not None and history > 1:
             return name, (
-                f"{name!r} has objectVersionHistory {history} and is written as a folder of versions; "
-                f"sync one version: {name}/0 (the latest) to {name}/{history - 1}"
+                f"{quoted(name)} has objectVersionHistory {history} and is written as a folder of versions; "
+                f"sync one version: {join(os, name, '0')} (the latest) to {join(os, name, str(history - 1))}"
             )
         return name, None
-    found = version_file(name, histories)
+    found = version_file(name, histories, os)
     if found is None:
         return None, None
     base, index = found
     history = histories[base] or 0
     if index >= history:
         return base, (
-            f"{name!r}: index {index} is not below objectVersionHistory {history}; allowed: {base}/0 (the latest) to "
-            f"{base}/{history - 1} (a file exists only while the vault holds that many enabled versions)"
+            f"{quoted(name)}: index {index} is not below objectVersionHistory {history}; allowed: "
+            f"{join(os, base, '0')} (the latest) to {join(os, base, str(history - 1))} (a file exists only while the "
+            "vault holds that many enabled versions)"
         )
     return base, None
 
 
-def mounted_files_text(histories: Mapping[str, int | None]) -> str:
+def mounted_files_text(histories: Mapping[str, int | None], os: NodeOS = NodeOS.LINUX) -> str:
     """The names a ``data[].objectName`` may take, for messages."""
     names = [
-        f"'{file}/0'..'{file}/{history - 1}'" if history is not None and history > 1 else repr(file)
+        f"{quoted(join(os, file, '0'))}..{quoted(join(os, file, str(history - 1)))}"
+        if history is not None and history > 1
+        else repr(file)
         for file, history in sorted(histories.items())
     ]
     return ", ".join(names) or "none"
 
 
-def check_sync_sources(objects: Sequence[KeyVaultObject], secret_objects: Sequence[SecretObject]) -> None:
+def mounted_objects(objects: Iterable[KeyVaultObject]) -> dict[str, KeyVaultObject]:
+    """File name under the mount → the object that writes it (objects whose file is known)."""
+    return {o.file_name: o for o in objects if o.object_alias or isinstance(o.object_name, str)}
+
+
+def sync_source(
+    name: str, files: Mapping[str, KeyVaultObject], *, os: NodeOS = NodeOS.LINUX, cert_parts: bool | None = False
+) -> tuple[KeyVaultObject | None, str, str | None]:
+    """(the object whose file ``name`` is, the certificate part ``.crt``/``.key`` or ``""``, why it cannot sync).
+
+    ``files`` is :func:`mounted_objects`. Besides each object's file (and version files, :func:`sync_source_problem`),
+    ``<file>.crt`` and ``<file>.key`` of a ``secret`` object are mounted files when the provider writes
+    certificates' cert and key in separate files (``cert_parts``: True, False or ``None`` unknown, accepted).
+    The object is None when ``name`` is not mounted; the reason then says what is, with the likely mix-up.
+    """
+    histories = {file: o.object_version_history for file, o in files.items()}
+    stem, part = name, ""
+    for suffix in CERT_FILE_SUFFIXES:
+        if name not in histories and name.endswith(suffix):
+            stem, part = name[: -len(suffix)], suffix
+    file, problem = sync_source_problem(stem, histories, os)
+    obj = files.get(file) if file is not None else None
+    if obj is not None and part:
+        if not writes_cert_parts(obj):
+            obj, problem = None, f"the provider writes {part} files only beside objectType secret"
+        elif cert_parts is False:
+            obj, problem = (
+                None,
+                (
+                    f"the provider writes {quoted(stem + part)} only with driver.writeCertAndKeyInSeparateFiles true "
+                    "(the AKS add-on always does)"
+                ),
+            )
+        elif problem is None and obj.object_format is ObjectFormat.PFX:
+            problem = f"{quoted(name)} is empty: with objectFormat pfx the provider finds no PEM to split into {part}"
+    if obj is not None:
+        return obj, part, problem
+    hints = [problem] if problem else []
+    aliased = {str(o.object_name): o.file_name for o in files.values() if o.object_alias}
+    if name in aliased:
+        hints.append(f"object {quoted(name)} is written as {quoted(aliased[name])} (its objectAlias), use that")
+    other = name.replace("\\" if os == NodeOS.LINUX else "/", separator(os))
+    if other != name and sync_source(other, files, os=os, cert_parts=cert_parts)[0] is not None:
+        hints.append(f"on {os} nodes the file is written {quoted(other)}, use that")
+    allowed = f"allowed: {mounted_files_text(histories, os)} (an object's objectAlias, else its objectName)"
+    return None, "", f"{quoted(name)} is not a mounted file{''.join(f'; {h}' for h in hints)}; {allowed}"
+
+
+# Secret types whose data key the API server parses as JSON (Kubernetes ValidateSecret).
+JSON_KEYS = {"kubernetes.io/dockerconfigjson": ".dockerconfigjson", "kubernetes.io/dockercfg": ".dockercfg"}
+
+
+def content_problem(secret_type: str, key: str, obj: KeyVaultObject, part: str) -> str | None:
+    """Why the file of ``obj`` (or its certificate ``part``) cannot fill ``key`` of a ``secret_type`` Secret.
+
+    kubernetes.io/tls: the driver takes tls.crt from the file's PEM CERTIFICATE blocks and tls.key from its
+    other PEM block, each falling back to binary PKCS#12 when the file has no PEM (driver secretutil getCert,
+    getPrivateKey). dockerconfigjson and dockercfg: the API server refuses a value that is not JSON
+    (docs/azure-rules.md §sync-content).
+    """
+    kind = f"objectType {obj.object_type}" if not part else f"the {part} file"
+    if JSON_KEYS.get(secret_type) == key and (part or obj.object_type is not ObjectType.SECRET):
+        return (
+            f"type {secret_type} needs JSON under {key}, and {kind} is PEM: the API server would refuse the Secret "
+            "on every sync; use an objectType secret that holds the JSON"
+        )
+    if secret_type != "kubernetes.io/tls" or key not in TLS_KEYS:
+        return None
+    use = "use objectType secret on the certificate's name"
+    if obj.object_type is ObjectType.KEY:
+        wants = "a certificate" if key == "tls.crt" else "a private key"
+        return f"{key} needs {wants}, and objectType key is the PUBLIC KEY only; {use}"
+    if obj.object_type is ObjectType.CERT or part == ".crt":
+        return (
+            f"tls.key needs a private key, and {kind} holds only the certificate; {use}" if key == "tls.key" else None
+        )
+    if part == ".key":
+        return (
+            f"tls.crt needs a certificate, and {kind} holds only the private key; {use}" if key == "tls.crt" else None
+        )
+    if obj.object_format is ObjectFormat.PFX and obj.object_encoding is not ObjectEncoding.BASE64:
+        return (
+            f"{key}: objectFormat pfx writes the PKCS#12 as base64 text, which the driver cannot read; "
+            "add objectEncoding base64 (binary PKCS#12) or use objectFormat pem"
+        )
+    return None
+
+
+def sync_data_problems(
+    objects: Sequence[KeyVaultObject],
+    secret_objects: Sequence[SecretObject],
+    *,
+    os: NodeOS = NodeOS.LINUX,
+    cert_parts: bool | None = False,
+) -> list[tuple[int, int, str]]:
+    """(secretObjects index, data index, problem) for each ``data[].objectName`` that cannot sync: not a mounted
+    file, or a file whose content the Secret's type cannot take. The one rule for settings and class."""
+    files = mounted_objects(objects)
+    found: list[tuple[int, int, str]] = []
+    for i, secret in enumerate(secret_objects):
+        for j, entry in enumerate(secret.data):
+            obj, part, problem = sync_source(entry.object_name, files, os=os, cert_parts=cert_parts)
+            problem = problem or (content_problem(secret.type, entry.key, obj, part) if obj is not None else None)
+            if problem:
+                found.append((i, j, problem))
+    return found
+
+
+def check_sync_sources(
+    objects: Sequence[KeyVaultObject],
+    secret_objects: Sequence[SecretObject],
+    *,
+    os: NodeOS = NodeOS.LINUX,
+    cert_parts: bool | None = False,
+) -> None:
     """Refuse a ``data[].objectName`` that names no readable mounted file (the driver reads by file name)."""
-    histories = {o.file_name: o.object_version_history for o in objects}
-    for secret in secret_objects:
-        for entry in secret.data:
-            source, problem = sync_source_problem(entry.object_name, histories)
-            if source is None:
-                raise ValueError(
-                    f"secretObjects {secret.secret_name!r}: objectName {entry.object_name!r} is not a mounted file; "
-                    f"allowed: {mounted_files_text(histories)} (an object's objectAlias, else its objectName)"
-                )
-            if problem:
-                raise ValueError(f"secretObjects {secret.secret_name!r}: {problem}")
-
-
-# --- rules across keys, read from the raw settings so they are reported with every other problem ---
-
-
-def _files(objects: list[Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
-    """File name under the mount → the object that writes it (alias, else Key Vault name)."""
-    return {str(o.get("objectAlias") or o.get("objectName")): o for o in objects if o.get("objectName")}
-
-
-def _history(obj: Mapping[str, Any]) -> int | None:
-    history = obj.get("objectVersionHistory")
-    return history if isinstance(history, int) and not isinstance(history, bool) else None
-
-
-def workload_sync_problems(workload: Mapping[str, Any], path: str) -> list[str]:
-    """One workload's secretObjects against its objects, and its Pod env against its secretObjects."""
-    problems: list[str] = []
-    objects = as_mappings(workload.get("objects"))
-    files = _files(objects)
-    histories = {name: _history(o) for name, o in files.items()}
-    aliased = {str(o.get("objectName")): str(o.get("objectAlias")) for o in objects if o.get("objectAlias")}
-    synced: dict[str, set[str]] = {}
-    for i, secret in enumerate(as_mappings(workload.get("secretObjects"))):
-        secret_type = secret.get("type", "Opaque")
-        data = as_mappings(secret.get("data"))
-        synced.setdefault(str(secret.get("secretName")), set()).update(str(d.get("key")) for d in data)
-        for j, entry in enumerate(data):
-            name = entry.get("objectName")
-            where = f"{path}.secretObjects[{i}].data[{j}].objectName"
-            if not isinstance(name, str) or not name:
-                continue  # reported by the model
-            file, problem = sync_source_problem(name, histories)
-            if file is None:
-                hint = (
-                    f"; object {name!r} is written as {aliased[name]!r} (its objectAlias), use that"
-                    if name in aliased
-                    else ""
-                )
-                problems.append(
-                    f"{where}: {name!r} is not a mounted file{hint}; allowed: {mounted_files_text(histories)} "
-                    "(an object's objectAlias, else its objectName)"
-                )
-                continue
-            if problem:
-                problems.append(f"{where}: {problem}")
-            source = files[file]
-            if secret_type == "kubernetes.io/tls" and (
-                source.get("objectType") != "secret" or source.get("objectFormat") == "pfx"
-            ):
-                problems.append(
-                    f"{where}: type kubernetes.io/tls splits one PEM file into tls.crt and tls.key; {name!r} must be "
-                    "objectType secret on the certificate's name, objectFormat pem (objectType cert has no private key)"
-                )
-    # A bare Pod or a Deployment's Pod template: the same env rules.
-    for template in ("pod", "deployment"):
-        given = workload.get(template)
-        pod: Mapping[str, Any] = given if isinstance(given, Mapping) else {}
-        for i, env in enumerate(as_mappings(pod.get("env"))):
-            ref = env.get("secretKeyRef")
-            if not isinstance(ref, Mapping) or not isinstance(ref.get("name"), str):
-                continue
-            where = f"{path}.{template}.env[{i}].secretKeyRef"
-            secret, key = ref["name"], ref.get("key")
-            if secret not in synced:
-                problems.append(
-                    f"{where}.name: {secret!r} is not a Secret this workload syncs; allowed: {', '.join(sorted(map(repr, synced))) or 'none (add secretObjects)'}"
-                )
-            elif key not in synced[secret]:
-                problems.append(
-                    f"{where}.key: {key!r} is not a key of the synced Secret {secret!r}; allowed: {', '.join(sorted(map(repr, synced[secret])))}"
-                )
-        for i, env_from in enumerate(as_mappings(pod.get("envFrom"))):
-            ref = env_from.get("secretRef")
-            if isinstance(ref, Mapping) and isinstance(ref.get("name"), str) and ref["name"] not in synced:
-                problems.append(
-                    f"{path}.{template}.envFrom[{i}].secretRef.name: {ref['name']!r} is not a Secret this workload syncs; "
-                    f"allowed: {', '.join(sorted(map(repr, synced))) or 'none (add secretObjects)'}"
-                )
-        names = [str(e.get("name")) for e in as_mappings(pod.get("env"))]
-        for name, count in repeats(names):
-            problems.append(f"{path}.{template}.env: {name!r} is set {count} times; the last would silently win")
-    return problems
-
-
-def duplicate_secret_names(workloads: Iterable[tuple[int, Mapping[str, Any]]], prefix: str) -> list[str]:
-    """Two secretObjects writing one Secret in one namespace would overwrite each other."""
-    seen: dict[tuple[str, str], list[str]] = {}
-    for index, workload in workloads:
-        namespace = str(workload.get("namespace", "default"))
-        for i, secret in enumerate(as_mappings(workload.get("secretObjects"))):
-            if isinstance(secret.get("secretName"), str):
-                seen.setdefault((namespace, secret["secretName"]), []).append(f"workloads[{index}].secretObjects[{i}]")
-    return [
-        f"{prefix}{places[0]}: Secret {name!r} is synced {len(places)} times in namespace {namespace!r} ({', '.join(places)}); "
-        "give each a distinct secretName"
-        for (namespace, name), places in sorted(seen.items())
-        if len(places) > 1
-    ]
+    for i, j, problem in sync_data_problems(objects, secret_objects, os=os, cert_parts=cert_parts):
+        raise ValueError(f"secretObjects {secret_objects[i].secret_name!r}: data[{j}].objectName {problem}")
