@@ -9,8 +9,11 @@ Graph (arrows: "waits for")::
 
 Workload identity puts nothing on the nodes; instead the identity ─> ServiceAccount (client-id
 annotation) and ─> FederatedIdentityCredential (chained per identity), and each Pod also waits for
-its own ServiceAccount and credential. With ``driver.install: helm`` every class also waits for
-the driver's Helm release (its CRD); a workload's Deployment waits for what its Pod would.
+its own ServiceAccount and credential. An identity binding puts nothing on the nodes either: the
+identity ─> IdentityBinding on the cluster, ─> ClusterRole (its client ID) ─> one ClusterRoleBinding
+per ServiceAccount, and each Pod waits for its ServiceAccount, its ClusterRoleBinding and the binding.
+With ``driver.install: helm`` every class also waits for the driver's Helm release (its CRD); a
+workload's Deployment waits for what its Pod would.
 """
 
 # No `from __future__ import annotations`: Pulumi's schema analyzer reads the annotations of this
@@ -24,6 +27,7 @@ from pulumi.provider.experimental import host
 
 from keyvault_csi.api.args import AksKeyVaultSecretsArgs
 from keyvault_csi.azure.identity import ManagedIdentity
+from keyvault_csi.azure.identity_binding import IdentityBinding
 from keyvault_csi.azure.keyvault_access import KeyVaultAccess
 from keyvault_csi.azure.providers import SubscriptionProviders
 from keyvault_csi.azure.workload_identity import WorkloadIdentity
@@ -36,6 +40,7 @@ from keyvault_csi.model.settings import Settings, WorkloadSettings
 from keyvault_csi.model.validate import validate_settings
 from keyvault_csi.node_identity.assignments import NodeIdentityAssignments
 from keyvault_csi.rules.choices import NODE_IDENTITY_MODES, DriverInstall, IdentityType
+from keyvault_csi.rules.driver import token_audience_warning
 from keyvault_csi.rules.pod import LINUX_MOUNT_PATH
 from keyvault_csi.rules.workload_identity import POD_LABELS
 
@@ -60,7 +65,7 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
     deployments: pulumi.Output[dict[str, str]]
     """Name of the Deployment each workload declares (workloads with deployment), by workload name."""
     service_accounts: pulumi.Output[dict[str, str]]
-    """Workload identity: the ServiceAccount each workload's Pods must run as, by workload name."""
+    """Workload identity and identity binding: the ServiceAccount each workload's Pods must run as, by workload name."""
     pod_labels: pulumi.Output[dict[str, dict[str, str]]]
     """Labels each workload's Pods must carry (workload identity: azure.workload.identity/use), by workload name."""
     volumes: pulumi.Output[dict[str, list[Any]]]
@@ -112,6 +117,7 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
         )
         self.nodes = self._assign_to_nodes(name)
         self.workload_identity = self._federate(name)
+        self.identity_binding = self._bind(name)
         principals = self._principals()
         known = self.identity.known_principal_id
         self.access = KeyVaultAccess(
@@ -131,9 +137,12 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
         self._ready: dict[str, list[pulumi.Resource]] = {}
         for workload in settings.workloads:
             self.workloads[workload.name] = self._workload(name, workload)
-        warning = settings_pool_warning(settings)
-        if warning:
-            pulumi.log.warn(warning, resource=self)
+        for warning in (
+            settings_pool_warning(settings),
+            token_audience_warning(settings.driver.install, settings.identity.type),
+        ):
+            if warning:
+                pulumi.log.warn(warning, resource=self)
         self._declare_outputs(principals)
         self.register_outputs(self.outputs())
 
@@ -174,6 +183,20 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
 
+    def _bind(self, name: str) -> IdentityBinding | None:
+        settings = self._settings
+        if settings.identity.type != IdentityType.IDENTITY_BINDING:
+            return None
+        return IdentityBinding(
+            f"{name}-identity-binding",
+            settings.identity,
+            identity_resource_id=self.identity.identity_resource_id,
+            client_id=self.identity.client_id,
+            service_accounts=[(w.namespace, w.service_account_name()) for w in settings.workloads],
+            protect=settings.protect,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
     def _assign_to_nodes(self, name: str) -> NodeIdentityAssignments | None:
         settings = self._settings
         if settings.identity.type not in NODE_IDENTITY_MODES or settings.nodes is None:
@@ -196,12 +219,11 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
         """A workload's class and Pod (or Deployment), each waiting for what it needs."""
         settings = self._settings
         class_name = workload.class_name(settings.key_vault.name)
-        # Workload identity: clientID with no use* flag true; otherwise the identity on the nodes.
-        identity = (
-            {"client_id": self.identity.client_id}
-            if self.workload_identity
-            else {"user_assigned_identity_id": self.identity.client_id}
-        )
+        # Workload identity: clientID with no use* flag true; identity binding: clientID with useAzureTokenProxy;
+        # otherwise the identity on the nodes.
+        identity: dict[str, Any] = {"user_assigned_identity_id": self.identity.client_id}
+        if self.workload_identity or self.identity_binding:
+            identity = {"client_id": self.identity.client_id, "use_azure_token_proxy": bool(self.identity_binding)}
         parameters = class_parameters(
             class_name,
             keyvault_name=settings.key_vault.name,
@@ -214,10 +236,11 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
         )
         waits: list[pulumi.Resource] = [self.access, *([self.nodes] if self.nodes else [])]
         account: pulumi.Output[str] | None = None
-        if self.workload_identity:
+        accounts = self.workload_identity or self.identity_binding
+        if accounts:
             sa = workload.service_account_name()
-            waits += self.workload_identity.waits_for(workload.namespace, sa)
-            account = self.workload_identity.service_account_name(workload.namespace, sa)
+            waits += accounts.waits_for(workload.namespace, sa)
+            account = accounts.service_account_name(workload.namespace, sa)
         component = Workload(
             f"{name}-{workload.namespace}-{workload.name}",
             workload,
@@ -245,7 +268,8 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
         self.deployments = pulumi.Output.from_input(
             {w: c.deployment_name for w, c in self.workloads.items() if c.deployment_name}
         )
-        accounts = {w.name: w.service_account_name() for w in settings.workloads} if self.workload_identity else {}
+        with_accounts = self.workload_identity or self.identity_binding
+        accounts = {w.name: w.service_account_name() for w in settings.workloads} if with_accounts else {}
         self.service_accounts = pulumi.Output.from_input(accounts)
         self.pod_labels = pulumi.Output.from_input(
             {w.name: dict(POD_LABELS) if self.workload_identity else {} for w in settings.workloads}

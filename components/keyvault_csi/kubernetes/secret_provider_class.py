@@ -33,12 +33,14 @@ def class_parameters(
     client_id: pulumi.Input[str] | None = None,
     cloud_name: str = "",
     cloud_env_file_name: str = "",
+    use_azure_token_proxy: bool = False,
 ) -> dict[str, Any]:
     """``spec.parameters`` of the class, or ``ValueError``: called before anything is registered.
 
     Exactly one of ``user_assigned_identity_id`` (the identity on the nodes: its client ID, ``""``
-    for the nodes' system-assigned one) or ``client_id`` (workload identity) is given. Values given
-    as Outputs are checked by the same rules when they resolve.
+    for the nodes' system-assigned one) or ``client_id`` (workload identity; identity binding with
+    ``use_azure_token_proxy``) is given. Values given as Outputs are checked by the same rules when
+    they resolve.
     """
     parameters = provider_parameters(
         keyvault_name=keyvault_name,
@@ -49,6 +51,7 @@ def class_parameters(
         cloud_name=cloud_name,
         cloud_env_file_name=cloud_env_file_name,
         render=objects_parameter,
+        use_azure_token_proxy=use_azure_token_proxy,
     )
     for key, check in LATER_CHECKS.items():
         parameters[key] = checked(parameters[key], check, f"SecretProviderClass {class_name!r}")
