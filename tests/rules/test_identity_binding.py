@@ -1,4 +1,4 @@
-"""Identity bindings' names (docs/azure-rules.md §identity-binding): the binding's, the ClusterRole's and its bindings'."""
+"""Identity bindings' names (docs/azure-rules.md §identity-binding): binding, ClusterRole, ClusterRoleBindings."""
 
 from __future__ import annotations
 
