@@ -29,6 +29,9 @@ TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 TOP = "keyvault-csi:index:AksKeyVaultSecrets"
 IDENTITY = "azure-native:managedidentity:UserAssignedIdentity"
 CREDENTIAL = "azure-native:managedidentity:FederatedIdentityCredential"
+IDENTITY_BINDING = "azure-native:containerservice:IdentityBinding"
+CLUSTER_ROLE = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole"
+CLUSTER_ROLE_BINDING = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding"
 ACCESS_POLICY = "azure-native:keyvault:AccessPolicy"
 ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
 NODE_IDENTITY = DYNAMIC_NODE_IDENTITY
@@ -119,6 +122,12 @@ def base_settings(identity_type: str = "userAssigned") -> dict[str, Any]:
             "resourceGroup": "rg-identities",
             "cluster": {"resourceGroup": "rg-aks", "name": "aks"},
         },
+        "identityBinding": {
+            "type": "identityBinding",
+            "name": "id-app",
+            "resourceGroup": "rg-identities",
+            "cluster": {"resourceGroup": "rg-aks", "name": "aks"},
+        },
     }[identity_type]
     settings: dict[str, Any] = {
         "tenantId": TENANT,
@@ -136,7 +145,7 @@ def base_settings(identity_type: str = "userAssigned") -> dict[str, Any]:
             }
         ],
     }
-    if identity_type not in ("kubelet", "workload", "aksAddon"):  # they refuse nodes
+    if identity_type not in ("kubelet", "workload", "aksAddon", "identityBinding"):  # they refuse nodes
         settings["nodes"] = {
             "scaleSets": [
                 {"resourceGroup": "MC_rg_aks_westeurope", "name": "aks-nodepool1-12345678-vmss"},
@@ -145,6 +154,34 @@ def base_settings(identity_type: str = "userAssigned") -> dict[str, Any]:
             "virtualMachines": [{"resourceGroup": "rg-k8s", "name": "k8s-agent-0"}],
         }
     return copy.deepcopy(settings)
+
+
+def pod_workload(name: str, namespace: str = "default", **extra: Any) -> dict[str, Any]:
+    """A workload with one secret and a Pod, in component-args shape."""
+    return {
+        "name": name,
+        "namespace": namespace,
+        "objects": [{"objectName": "secret1", "objectType": "secret"}],
+        "pod": {"image": "nginx"},
+        **extra,
+    }
+
+
+def shared_service_account_settings(identity_type: str) -> dict[str, Any]:
+    """Two workloads sharing service account shop/shop-apps, a third with its own (finance/reports)."""
+    settings = base_settings(identity_type)
+    settings["workloads"] = [
+        pod_workload("api", "shop", serviceAccount="shop-apps"),
+        pod_workload("worker", "shop", serviceAccount="shop-apps"),
+        pod_workload("reports", "finance"),
+    ]
+    return settings
+
+
+def pod_named(graph: Graph, name: str) -> Any:
+    """The graph's one Pod called ``name``."""
+    (pod,) = [p for p in graph.by_type(POD) if p.inputs["metadata"]["name"] == name]
+    return pod
 
 
 def as_stack_config(settings: dict[str, Any]) -> dict[str, str]:

@@ -245,6 +245,15 @@ def _identity(parameters: Mapping[str, Any]) -> list[Finding]:
                 'userAssignedIdentityID) or set useVMManagedIdentity "false" (workload identity)',
             )
         )
+    if "useAzureTokenProxy" in true_flags and not has_client_id:
+        # Provider v1.8.2 pkg/provider/provider.go buildAuthConfig: "clientID is required for identity binding".
+        found.append(
+            (
+                MANDATORY,
+                'useAzureTokenProxy is "true" (AKS identity binding) without clientID: the provider fails the mount '
+                '("clientID is required for identity binding"); fix: set clientID to the bound identity\'s client ID',
+            )
+        )
     # No flag true and no clientID is service-principal mode: the credentials come from the Pod
     # volume's nodePublishSecretRef (provider pkg/auth/auth.go), a valid mode for hand-written classes.
     user_assigned = parameters.get("userAssignedIdentityID")

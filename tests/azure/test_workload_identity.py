@@ -22,7 +22,10 @@ from tests.support import (
     SPC,
     TOP,
     base_settings,
+    pod_named,
+    pod_workload,
     run_program,
+    shared_service_account_settings,
     stack_graph,
 )
 from tools.review.plan_files import kubernetes_manifests
@@ -30,16 +33,6 @@ from tools.review.plan_files import kubernetes_manifests
 K8S_VERSION = "1.37.0"
 # Azure's rule for a federated identity credential's name.
 CREDENTIAL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{2,119}$")
-
-
-def workload(name: str, namespace: str = "default", **extra) -> dict:
-    return {
-        "name": name,
-        "namespace": namespace,
-        "objects": [{"objectName": "secret1", "objectType": "secret"}],
-        "pod": {"image": "nginx"},
-        **extra,
-    }
 
 
 @pytest.fixture(scope="module")
@@ -50,18 +43,7 @@ def graph() -> Graph:
 @pytest.fixture(scope="module")
 def shared() -> Graph:
     """Two workloads sharing one service account, a third with its own, in another namespace."""
-    settings = base_settings("workload")
-    settings["workloads"] = [
-        workload("api", "shop", serviceAccount="shop-apps"),
-        workload("worker", "shop", serviceAccount="shop-apps"),
-        workload("reports", "finance"),
-    ]
-    return run_program(settings)
-
-
-def pod_named(graph: Graph, name: str):
-    (pod,) = [p for p in graph.by_type(POD) if p.inputs["metadata"]["name"] == name]
-    return pod
+    return run_program(shared_service_account_settings("workload"))
 
 
 def test_declares_identity_service_account_credential_and_no_node_write(graph: Graph) -> None:
@@ -194,12 +176,12 @@ def test_cluster_without_oidc_issuer_fails_with_the_fix() -> None:
 
 def test_twenty_credentials_fit_twenty_one_do_not() -> None:
     settings = base_settings("workload")
-    settings["workloads"] = [workload(f"app{i}") for i in range(MAX_CREDENTIALS)]
+    settings["workloads"] = [pod_workload(f"app{i}") for i in range(MAX_CREDENTIALS)]
     validate_settings(settings)
     # More workloads on already-federated service accounts need no new credential.
-    settings["workloads"] += [workload(f"extra{i}", serviceAccount="app0") for i in range(5)]
+    settings["workloads"] += [pod_workload(f"extra{i}", serviceAccount="app0") for i in range(5)]
     validate_settings(settings)
-    settings["workloads"].append(workload("one-too-many"))
+    settings["workloads"].append(pod_workload("one-too-many"))
     with pytest.raises(pulumi.RunError) as caught:
         validate_settings(settings, prefix="keyvault-csi:")
     message = str(caught.value)

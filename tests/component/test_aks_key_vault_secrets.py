@@ -289,7 +289,8 @@ def test_same_config_declares_the_same_graph_byte_for_byte() -> None:
 def test_shipped_stacks_evaluate(stack: str) -> None:
     graph = stack_graph(stack)
     manifests = kubernetes_manifests(graph)
-    api_versions = ("v1", "apps/v1", "secrets-store.csi.x-k8s.io/v1")  # apps/v1: Deployments
+    # apps/v1: Deployments; rbac: identity bindings' ClusterRole and ClusterRoleBindings.
+    api_versions = ("v1", "apps/v1", "secrets-store.csi.x-k8s.io/v1", "rbac.authorization.k8s.io/v1")
     assert manifests and all(m["apiVersion"] in api_versions for m in manifests.values())
 
 

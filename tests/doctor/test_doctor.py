@@ -17,6 +17,7 @@ from keyvault_csi.doctor import Finding, diagnose
 from keyvault_csi.doctor.__main__ import main
 from keyvault_csi.doctor.catalogue import BY_ID, CATALOGUE, UNKNOWN, UNKNOWN_FIX, classify, is_secrets_store
 from keyvault_csi.doctor.events import PodEvent, parse_document
+from tests.support import ROOT
 
 CORPUS_DIR = Path(__file__).parent / "corpus"
 CORPUS = yaml.safe_load((CORPUS_DIR / "messages.yaml").read_text(encoding="utf-8"))
@@ -276,6 +277,26 @@ def test_stack_class_and_identity_hints(project: Path) -> None:
         'stack user-assigned-msi: the planned class uses node identity (useVMManagedIdentity: "true", '
         "userAssignedIdentityID: '<id-app.clientId>'); the identity is put on scale sets "
         "['aks-nodepool1-12345678-vmss']: key keyvault-csi:identity",
+    ]
+
+
+def test_identity_binding_hints_name_the_mode_and_the_driver_key(project: Path) -> None:
+    # The shipped example and its golden plan, as `make plan STACK=examples/identity-binding` writes it.
+    shutil.copy(ROOT / "examples" / "Pulumi.identity-binding.yaml", project / "examples")
+    shutil.copytree(ROOT / "tests" / "golden" / "identity-binding", project / "build" / "plan" / "identity-binding")
+    pod = {"kind": "Pod", "namespace": "finance", "name": "ledger-secrets-store-inline"}
+    message = (
+        "failed to mount objects, error: failed to build auth config for mode AzureTokenProxy: failed to parse "
+        "service account token for identity binding, error: token for audience api://AKSIdentityBinding not found"
+    )
+    items = [{"involvedObject": pod, "reason": "FailedMount", "lastTimestamp": "t", "message": message}]
+    _, out, _ = run("--stack", "examples/identity-binding", stdin=json.dumps({"kind": "List", "items": items}))
+    assert "token-audience-missing" in out
+    hints = [line.strip() for line in out.splitlines() if line.startswith("  stack ")]
+    assert hints == [
+        'stack identity-binding: the planned class uses identity binding (useAzureTokenProxy: "true", '
+        'clientID: \'<id-platform-readers.clientId>\'): key keyvault-csi:driver (now {"install": "helm"}) '
+        "decides which CSIDriver requests the tokens"
     ]
 
 

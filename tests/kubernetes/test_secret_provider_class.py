@@ -42,10 +42,12 @@ COMMON = {"keyvaultName": "kvname", "tenantID": TENANT, "objects": RENDERED}
 VM_USER = {"usePodIdentity": "false", "useVMManagedIdentity": "true", "userAssignedIdentityID": CLIENT, **COMMON}
 VM_SYSTEM = {**VM_USER, "userAssignedIdentityID": ""}
 WORKLOAD = {"clientID": CLIENT, **COMMON, "usePodIdentity": "false", "useVMManagedIdentity": "false"}
+IDENTITY_BINDING = {**WORKLOAD, "useAzureTokenProxy": "true"}
 MODES = {
     "vm-user-assigned": ({"user_assigned_identity_id": CLIENT}, VM_USER),
     "vm-system-assigned": ({"user_assigned_identity_id": ""}, VM_SYSTEM),
     "workload": ({"client_id": CLIENT}, WORKLOAD),
+    "identity-binding": ({"client_id": CLIENT, "use_azure_token_proxy": True}, IDENTITY_BINDING),
 }
 CHILD = "kv-apps-kv-app"
 
@@ -98,6 +100,15 @@ def test_vm_system_assigned_parameters():
 
 def test_workload_identity_parameters():
     assert params(client_id=CLIENT) == WORKLOAD
+
+
+def test_identity_binding_parameters():
+    # Provider v1.8.2 pkg/provider/provider.go: useAzureTokenProxy "true" needs clientID; at most one use* flag true.
+    assert params(client_id=CLIENT, use_azure_token_proxy=True) == IDENTITY_BINDING
+    with pytest.raises(ValueError, match="clientId must not be empty in identity binding mode"):
+        params(client_id="", use_azure_token_proxy=True)
+    with pytest.raises(ValueError, match="exactly one of userAssignedIdentityId"):
+        params(user_assigned_identity_id=CLIENT, use_azure_token_proxy=True)
 
 
 @pytest.mark.parametrize("identity", [{"user_assigned_identity_id": ""}, {"client_id": CLIENT}])

@@ -554,3 +554,46 @@ def test_provider_host_folders_only_with_helm() -> None:
         with_driver({"providerHostFolders": ["/etc/kubernetes"]}),
         ["keyvault-csi:driver.providerHostFolders: only with install helm (got install 'none')"],
     )
+
+
+# --- token audiences a Helm driver must request (docs/azure-rules.md §driver-token-audiences) --------------------
+
+
+def with_tokens(identity: str, *audiences: str, **driver: Any) -> dict[str, Any]:
+    values = {"secrets-store-csi-driver": {"tokenRequests": [{"audience": a} for a in audiences]}}
+    return with_driver({"install": "helm", "values": values, **driver}, identity=identity)
+
+
+TOKENS = "keyvault-csi:driver.values.secrets-store-csi-driver.tokenRequests"
+
+
+@pytest.mark.parametrize(
+    ("settings", "fragments"),
+    [
+        (
+            with_tokens("identityBinding", "api://AzureADTokenExchange"),
+            [f"{TOKENS}: ['api://AzureADTokenExchange'] drops api://AKSIdentityBinding"],
+        ),
+        (
+            with_tokens("workload", "api://AKSIdentityBinding"),
+            [f"{TOKENS}: ['api://AKSIdentityBinding'] drops api://AzureADTokenExchange"],
+        ),
+        (with_tokens("workload"), [f"{TOKENS}: [] drops api://AzureADTokenExchange"]),
+        (
+            with_driver({"install": "helm", "chartVersion": "1.7.2"}, identity="identityBinding"),
+            ["keyvault-csi:driver.chartVersion: '1.7.2' predates identity bindings"],
+        ),
+    ],
+)
+def test_a_helm_driver_must_request_the_token_the_identity_needs(
+    settings: dict[str, Any], fragments: list[str]
+) -> None:
+    assert_run_error(settings, fragments)
+
+
+def test_values_that_keep_the_audience_pass() -> None:
+    assert_run_error(with_tokens("identityBinding", "api://AKSIdentityBinding", "api://custom"), [])
+    assert_run_error(with_tokens("workload", "api://AzureADTokenExchange"), [])
+    assert_run_error(with_driver({"install": "helm", "chartVersion": "1.7.2"}, identity="workload"), [])
+    # Node identities read no token: any list will do.
+    assert_run_error(with_tokens("kubelet"), [])

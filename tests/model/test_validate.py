@@ -373,7 +373,10 @@ CASES: list[tuple[str, str, Mutation, list[str]]] = [
         "service-account-without-workload",
         "kubelet",
         set_in("workloads.0.serviceAccount", "app"),
-        ["keyvault-csi:workloads[0].serviceAccount: only used with identity type workload (got 'kubelet')"],
+        [
+            "keyvault-csi:workloads[0].serviceAccount: "
+            "only used with identity type workload or identityBinding (got 'kubelet')"
+        ],
     ),
     (
         "service-account-default",

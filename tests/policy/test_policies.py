@@ -218,6 +218,15 @@ def test_at_most_one_identity_mode() -> None:
     )
 
 
+def test_identity_binding_needs_a_client_id() -> None:
+    # Provider v1.8.2 pkg/provider/provider.go buildAuthConfig.
+    one(
+        spc_problems(spc(useAzureTokenProxy="true", useVMManagedIdentity="false", userAssignedIdentityID=None)),
+        'useAzureTokenProxy is "true" (AKS identity binding) without clientID',
+        "clientID is required for identity binding",
+    )
+
+
 def test_service_principal_mode_is_a_valid_identity_mode() -> None:
     # No use* flag true and no clientID: credentials from the Pod volume's nodePublishSecretRef.
     assert spc_problems(spc(useVMManagedIdentity="false", userAssignedIdentityID=None)) == []

@@ -8,20 +8,24 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from keyvault_csi.rules.choices import DriverInstall
+from keyvault_csi.rules.choices import DriverInstall, IdentityType
 from keyvault_csi.rules.driver import (
     CHART,
     CHART_REPOSITORY,
+    CHART_TOKEN_AUDIENCES,
     CHART_VERSION,
     DRIVER,
     addon_problem,
     addon_profile,
     chart_repository_problem,
     chart_source,
+    chart_version_problem,
     chart_version_warning,
     duration_seconds,
     helm_values,
     managed_value_paths,
+    token_audience_warning,
+    token_requests_problem,
     value_conflicts,
     writes_cert_and_key,
 )
@@ -212,3 +216,60 @@ def test_chart_repository_must_be_https_or_oci(repository) -> None:
 )
 def test_chart_versions_compare_as_semver(version, older) -> None:
     assert (chart_version_warning(version) is not None) == older
+
+
+# --- token audiences (docs/azure-rules.md §driver-token-audiences) ------------------------------------------------
+
+WI, IB = "api://AzureADTokenExchange", "api://AKSIdentityBinding"
+
+
+def tokens(*audiences: str | None) -> dict:
+    return {"secrets-store-csi-driver": {"tokenRequests": [{"audience": a} for a in audiences]}}
+
+
+def test_the_chart_default_requests_both_audiences() -> None:
+    assert CHART_TOKEN_AUDIENCES == (WI, IB)
+    for kind in (IdentityType.WORKLOAD, IdentityType.IDENTITY_BINDING):
+        assert token_requests_problem({}, kind) is None
+        assert token_requests_problem({"secrets-store-csi-driver": {"syncSecret": {}}}, kind) is None
+
+
+@pytest.mark.parametrize(
+    ("values", "kind", "fragment"),
+    [
+        (tokens(WI), IdentityType.IDENTITY_BINDING, f"drops {IB}, which identity type identityBinding needs"),
+        (tokens(IB), IdentityType.WORKLOAD, f"drops {WI}, which identity type workload needs"),
+        (tokens(), IdentityType.WORKLOAD, f"[] drops {WI}"),
+        ({"secrets-store-csi-driver": {"tokenRequests": None}}, IdentityType.IDENTITY_BINDING, f"[] drops {IB}"),
+        ({"secrets-store-csi-driver": {"tokenRequests": IB}}, IdentityType.IDENTITY_BINDING, "must be a list"),
+    ],
+)
+def test_values_that_drop_the_needed_audience(values: dict, kind: IdentityType, fragment: str) -> None:
+    problem = token_requests_problem(values, kind)
+    assert problem is not None and fragment in problem, problem
+
+
+def test_values_that_keep_the_needed_audience_or_need_none() -> None:
+    assert token_requests_problem(tokens("api://custom", IB), IdentityType.IDENTITY_BINDING) is None
+    assert token_requests_problem(tokens(WI, "api://custom"), IdentityType.WORKLOAD) is None
+    # Node identities read no service-account token.
+    assert token_requests_problem(tokens(), IdentityType.KUBELET) is None
+
+
+@pytest.mark.parametrize(
+    ("version", "refused"),
+    [("1.7.2", True), ("1.8.0", True), ("1.8.1", False), ("1.8.1-rc.1", False), ("1.10.0", False)],
+)
+def test_identity_binding_needs_chart_1_8_1(version: str, refused: bool) -> None:
+    problem = chart_version_problem(version, IdentityType.IDENTITY_BINDING)
+    assert (problem is not None) == refused
+    assert chart_version_problem(version, IdentityType.WORKLOAD) is None
+
+
+def test_what_the_stack_cannot_check_is_said_for_identity_bindings_only() -> None:
+    addon = token_audience_warning(DriverInstall.AKS_ADDON, IdentityType.IDENTITY_BINDING)
+    assert addon is not None and "v1.7.2" in addon and "useAzureTokenProxy" in addon and IB in addon
+    none = token_audience_warning(DriverInstall.NONE, IdentityType.IDENTITY_BINDING)
+    assert none is not None and IB in none and "v1.8.1" in none
+    assert token_audience_warning(DriverInstall.HELM, IdentityType.IDENTITY_BINDING) is None
+    assert token_audience_warning(DriverInstall.AKS_ADDON, IdentityType.WORKLOAD) is None

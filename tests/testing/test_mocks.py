@@ -39,7 +39,9 @@ def holds_none(value: Any) -> bool:
     return value is None
 
 
-@pytest.mark.parametrize("mode", ["userAssigned", "existing", "systemAssigned", "kubelet", "workload"])
+@pytest.mark.parametrize(
+    "mode", ["userAssigned", "existing", "systemAssigned", "kubelet", "workload", "identityBinding"]
+)
 def test_every_invoke_of_every_identity_mode_is_answered(mode: str) -> None:
     settings = base_settings(mode)
     settings["keyVault"]["permissionModel"] = "auto"  # getVault too
@@ -134,6 +136,33 @@ def test_created_resources_get_the_outputs_azure_computes() -> None:
         "kv-shop",
         f"/subscriptions/{SUBSCRIPTION}/resourceGroups/rg-shop/providers/Microsoft.KeyVault/vaults/kv-shop",
     ]
+
+
+def test_an_identity_binding_gets_the_identity_and_issuer_aks_reports() -> None:
+    group = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/rg/providers"
+    identity = f"{group}/Microsoft.ManagedIdentity/userAssignedIdentities/id-app"
+
+    def program() -> None:
+        binding = containerservice.IdentityBinding(
+            "ib",
+            identity_binding_name="idapp",
+            resource_group_name="rg",
+            resource_name_="aks-shop",
+            properties={"managed_identity": {"resource_id": identity}},
+        )
+        pulumi.export("binding", [binding.name, binding.id, binding.properties])
+
+    outputs = evaluate(program, mocks=KeyVaultCsiMocks(subscription_id=SUBSCRIPTION)).stack_outputs
+    name, id_, properties = outputs["binding"]
+    cluster = f"{group}/Microsoft.ContainerService/managedClusters/aks-shop"
+    assert (name, id_) == ("idapp", f"{cluster}/identityBindings/idapp")
+    assert properties["managed_identity"] == {
+        "resource_id": identity,
+        "client_id": "<id-app.clientId>",
+        "object_id": "<id-app.principalId>",
+        "tenant_id": "<id-app.tenantId>",
+    }
+    assert properties["oidc_issuer"] == {"oidc_issuer_url": "<id-app.identityBindingIssuerURL>"}
 
 
 def test_resource_ids_carry_the_mocks_subscription() -> None:

@@ -22,7 +22,12 @@ from tools.review.plan_mermaid import render_mermaid
 
 def manifest_of(resource: RecordedResource) -> dict[str, Any]:
     """The object as the Kubernetes API receives it, from the inputs the engine recorded."""
-    return {k: resource.inputs[k] for k in ("apiVersion", "kind", "metadata", "spec", "data") if k in resource.inputs}
+    fields = ("apiVersion", "kind", "metadata", "spec", "data", "rules", "roleRef", "subjects")  # RBAC: no spec
+    return {k: resource.inputs[k] for k in fields if k in resource.inputs}
+
+
+# Kinds without a namespace: their file is named <kind>-<name>.yaml.
+CLUSTER_SCOPED = frozenset({"ClusterRole", "ClusterRoleBinding"})
 
 
 def kubernetes_manifests(graph: Graph) -> dict[str, dict]:
@@ -35,7 +40,8 @@ def kubernetes_manifests(graph: Graph) -> dict[str, dict]:
         if "kind" not in manifest:  # a Helm release is no object of its own: its inputs are in graph.json
             continue
         metadata = manifest.get("metadata", {})
-        file_name = f"{manifest['kind'].lower()}-{metadata.get('namespace', 'default')}-{metadata['name']}.yaml"
+        scope = "" if manifest["kind"] in CLUSTER_SCOPED else f"{metadata.get('namespace', 'default')}-"
+        file_name = f"{manifest['kind'].lower()}-{scope}{metadata['name']}.yaml"
         manifests[file_name] = manifest
     return dict(sorted(manifests.items()))
 

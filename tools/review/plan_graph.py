@@ -30,6 +30,7 @@ SECRET = "[secret]"
 DYNAMIC_PROVIDER_INPUT = "__provider"
 ACCESS_POLICY = "azure-native:keyvault:AccessPolicy"
 ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
+IDENTITY_BINDING = "azure-native:containerservice:IdentityBinding"
 PROVIDER_PREFIX = "pulumi:providers:"
 
 _ARM_NODE = re.compile(
@@ -116,7 +117,7 @@ def provider_digest(value: Any) -> str:
 
 
 def external_targets(resources: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Scale sets, VMs and vaults this plan writes to (not managed by it), with who writes what."""
+    """Scale sets, VMs, vaults and AKS clusters this plan writes to (not managed by it), with who writes what."""
     targets: dict[str, dict[str, Any]] = {}
     for resource in resources:
         found = _target_of(resource)
@@ -157,6 +158,12 @@ def _target_of(resource: dict[str, Any]) -> tuple[dict[str, str], str] | None:
             return None
         guid = str(inputs.get("roleDefinitionId", "")).rsplit("/", 1)[-1]
         return _target("keyVault", match["rg"], match["name"]), f"grants {USER_ROLES.get(guid, 'role ' + guid)}"
+    if resource["type"] == IDENTITY_BINDING:
+        # A child of the cluster (managedClusters/{name}/identityBindings): the cluster itself is not the plan's.
+        identity = str(((inputs.get("properties") or {}).get("managedIdentity") or {}).get("resourceId", ""))
+        return _target(
+            "aksCluster", str(inputs.get("resourceGroupName")), str(inputs.get("resourceName"))
+        ), f"binds identity {identity.rsplit('/', 1)[-1]}"
     return None
 
 

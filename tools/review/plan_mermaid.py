@@ -25,7 +25,7 @@ CHANGE_STYLES = {
     "changed": "fill:#fff8c5,stroke:#9a6700,stroke-width:2px",
     "removed": "fill:#ffebe9,stroke:#cf222e,stroke-width:2px,stroke-dasharray:4 3",
 }
-TARGET_LABELS = {"scaleSet": "scale set", "virtualMachine": "VM", "keyVault": "Key Vault"}
+TARGET_LABELS = {"scaleSet": "scale set", "virtualMachine": "VM", "keyVault": "Key Vault", "aksCluster": "AKS cluster"}
 _UNSAFE = re.compile(r"[^A-Za-z0-9]+")
 
 

@@ -76,15 +76,15 @@ class Identity(TypedDict):
     """Which identity reads the vault: see the README's "Identity modes"."""
 
     type: IdentityTypeValue
-    """The mode: userAssigned takes name + resourceGroup or resourceId, kubelet takes cluster, workload takes name + resourceGroup + cluster, aksAddon takes cluster (the AKS Key Vault add-on's identity)."""
+    """The mode: userAssigned, systemAssigned, kubelet, workload, aksAddon or identityBinding (see each key)."""
     name: NotRequired[pulumi.Input[str]]
-    """Name of the user-assigned identity to create (userAssigned, workload)."""
+    """Name of the user-assigned identity to create (userAssigned, workload, identityBinding)."""
     resource_group: NotRequired[pulumi.Input[str]]
-    """Resource group of the identity to create (userAssigned, workload)."""
+    """Resource group of the identity to create (userAssigned, workload, identityBinding)."""
     resource_id: NotRequired[pulumi.Input[str]]
-    """ARM id of an existing user-assigned identity to reuse (userAssigned only)."""
+    """ARM id of an existing user-assigned identity to reuse (userAssigned, identityBinding)."""
     cluster: NotRequired[AksCluster]
-    """The AKS cluster: its kubelet identity (kubelet), its OIDC issuer (workload) or its add-on identity (aksAddon)."""
+    """The AKS cluster of kubelet, workload (its OIDC issuer), aksAddon and identityBinding (the cluster bound to)."""
 
 
 class ScaleSetNode(TypedDict):
@@ -303,7 +303,7 @@ class Workload(TypedDict):
     secret_provider_class: NotRequired[str]
     """Class name; default azure-<vault>-<name>."""
     service_account: NotRequired[str]
-    """Workload identity only: the Pod's service account (created and federated); default the workload name."""
+    """Workload identity and identity binding: the Pods' service account (created); default the workload name."""
     cloud_name: NotRequired[str]
     """Azure cloud of the vault, the one of environment (default); AzureStackCloud: a custom cloud."""
     cloud_env_file_name: NotRequired[str]
@@ -370,7 +370,7 @@ class AksKeyVaultSecretsArgs(TypedDict):
     key_vaults: NotRequired[dict[str, KeyVault]]
     """Several vaults by key, instead of keyVault: each object names its vault (objects[].keyVault); a workload gets one class and one read-only volume per vault it reads, mounted at <mountPath>/<key>."""
     identity: Identity
-    """Who reads the vault: userAssigned, systemAssigned, kubelet, workload or aksAddon."""
+    """Who reads the vault: userAssigned, systemAssigned, kubelet, workload, aksAddon or identityBinding."""
     nodes: NotRequired[Nodes]
     """Scale sets, VMs and agent pools that get the identity (userAssigned, systemAssigned)."""
     workloads: list[Workload]

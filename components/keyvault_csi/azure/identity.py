@@ -1,6 +1,6 @@
 """The Azure identity that reads the vault on the workloads' behalf (seed step 1).
 
-Five sources, one shape of outputs:
+Six sources, one shape of outputs:
 
 * ``userAssigned`` — declare a ``managedidentity.UserAssignedIdentity`` (name + resourceGroup) or
   look up an existing one (resourceId); it must then be put on the nodes.
@@ -8,6 +8,8 @@ Five sources, one shape of outputs:
   cluster): AKS already put it on every node, so nothing is created or assigned.
 * ``workload`` — a created user-assigned identity, federated with the Pods' service accounts
   (:mod:`keyvault_csi.azure.workload_identity`) instead of being put on the nodes.
+* ``identityBinding`` — a created or existing user-assigned identity, bound to the AKS cluster
+  (:mod:`keyvault_csi.azure.identity_binding`) instead of being put on the nodes.
 * ``aksAddon`` — the identity AKS created for the ``azureKeyvaultSecretsProvider`` add-on
   (``addonProfiles.azureKeyvaultSecretsProvider.identity``): AKS put it on the nodes, so, like
   ``kubelet``, nothing is created or assigned (docs/azure-rules.md §driver-addon, §driver-helm).
@@ -86,7 +88,7 @@ class ManagedIdentity(pulumi.ComponentResource):
             )
             self.client_id, self.principal_id, self.resource_id = created.client_id, created.principal_id, created.id
             self.identity_resource_id = created.id
-        elif kind == IdentityType.USER_ASSIGNED and identity.resource_id is not None:
+        elif kind in (IdentityType.USER_ASSIGNED, IdentityType.IDENTITY_BINDING) and identity.resource_id is not None:
             resource_id = identity.resource_id
             if isinstance(resource_id, str):
                 self._read_existing(name, resource_id, providers)

@@ -77,15 +77,8 @@ class WorkloadIdentity(pulumi.ComponentResource):
         previous: pulumi.Resource | None = None
         for namespace, account in sorted(set(service_accounts)):
             key = f"{namespace}/{account}"
-            self.service_accounts[key] = core.ServiceAccount(
-                f"{name}-{namespace}_{account}",
-                metadata={
-                    "name": account,
-                    "namespace": namespace,
-                    "labels": dict(DEFAULT_LABELS),
-                    "annotations": {CLIENT_ID_ANNOTATION: client_id},
-                },
-                opts=pulumi.ResourceOptions(parent=self),
+            self.service_accounts[key] = service_account(
+                f"{name}-{namespace}_{account}", namespace, account, client_id, self
             )
             fic_name = credential_name(namespace, account)
             self.credentials[key] = previous = managedidentity.FederatedIdentityCredential(
@@ -112,9 +105,29 @@ class WorkloadIdentity(pulumi.ComponentResource):
 
     def service_account_name(self, namespace: str, service_account: str) -> pulumi.Output[str]:
         """The account's name, carrying a dependency on the ServiceAccount."""
-        return self.service_accounts[f"{namespace}/{service_account}"].metadata.apply(
-            lambda metadata: metadata.name or ""
-        )
+        return name_of(self.service_accounts[f"{namespace}/{service_account}"])
+
+
+def service_account(
+    resource_name: str, namespace: str, account: str, client_id: pulumi.Input[str], parent: pulumi.Resource
+) -> core.ServiceAccount:
+    """A Pod's ServiceAccount, annotated with the client ID of the identity it uses (workload identity and
+    identity binding: the webhook reads the annotation for the Pod's own SDK; the class names the client ID)."""
+    return core.ServiceAccount(
+        resource_name,
+        metadata={
+            "name": account,
+            "namespace": namespace,
+            "labels": dict(DEFAULT_LABELS),
+            "annotations": {CLIENT_ID_ANNOTATION: client_id},
+        },
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+
+
+def name_of(account: core.ServiceAccount) -> pulumi.Output[str]:
+    """The ServiceAccount's name, carrying a dependency on it."""
+    return account.metadata.apply(lambda metadata: metadata.name or "")
 
 
 def _issuer_url(

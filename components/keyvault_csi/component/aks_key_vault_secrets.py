@@ -9,8 +9,11 @@ Graph (arrows: "waits for")::
 
 Workload identity puts nothing on the nodes; instead the identity ─> ServiceAccount (client-id
 annotation) and ─> FederatedIdentityCredential (chained per identity), and each Pod also waits for
-its own ServiceAccount and credential. With ``driver.install: helm`` every class also waits for
-the driver's Helm release (its CRD); a workload's Deployment waits for what its Pod would.
+its own ServiceAccount and credential. An identity binding puts nothing on the nodes either: the
+identity ─> IdentityBinding on the cluster, ─> ClusterRole (its client ID) ─> one ClusterRoleBinding
+per ServiceAccount, and each Pod waits for its ServiceAccount, its ClusterRoleBinding and the binding.
+With ``driver.install: helm`` every class also waits for the driver's Helm release (its CRD); a
+workload's Deployment waits for what its Pod would.
 """
 
 # No `from __future__ import annotations`: Pulumi's schema analyzer reads the annotations of this
@@ -24,6 +27,7 @@ from pulumi.provider.experimental import host
 
 from keyvault_csi.api.args import AksKeyVaultSecretsArgs
 from keyvault_csi.azure.identity import ManagedIdentity
+from keyvault_csi.azure.identity_binding import IdentityBinding
 from keyvault_csi.azure.keyvault_access import KeyVaultAccess
 from keyvault_csi.azure.providers import SubscriptionProviders
 from keyvault_csi.azure.vault_network import check_vault_network
@@ -38,13 +42,14 @@ from keyvault_csi.model.settings import Mount, Settings, WorkloadSettings
 from keyvault_csi.model.validate import validate_settings
 from keyvault_csi.node_identity.assignments import NodeIdentityAssignments
 from keyvault_csi.rules.choices import NODE_IDENTITY_MODES, DriverInstall, IdentityType
+from keyvault_csi.rules.driver import token_audience_warning
 from keyvault_csi.rules.workload_identity import POD_LABELS
 
 TYPE = "keyvault-csi:index:AksKeyVaultSecrets"
 
 
 class AksKeyVaultSecrets(pulumi.ComponentResource):
-    """Azure Key Vault secrets, keys and certificates in AKS Pods through the Secrets Store CSI driver: the identity (workload identity, the kubelet's, the AKS add-on's, a user-assigned one on the nodes, or the nodes' own), its least-privilege Key Vault grants, the SecretProviderClasses, synced Secrets and the Pods or Deployments that mount them, declared as one dependency graph. Every argument is validated before anything is declared; the names of cloud objects may be outputs of other resources (checked when known), every other argument must be known at preview. To mount a class into your own workload (a StatefulSet, Job or Helm chart), use the volumes, volumeMounts, serviceAccounts, podLabels and nodePlacement outputs: a Pod spec that uses them waits for everything its mount needs."""
+    """Azure Key Vault secrets, keys and certificates in AKS Pods through the Secrets Store CSI driver: the identity (workload identity, an AKS identity binding, the kubelet's, the AKS add-on's, a user-assigned one on the nodes, or the nodes' own), its least-privilege Key Vault grants, the SecretProviderClasses, synced Secrets and the Pods or Deployments that mount them, declared as one dependency graph. Every argument is validated before anything is declared; the names of cloud objects may be outputs of other resources (checked when known), every other argument must be known at preview. To mount a class into your own workload (a StatefulSet, Job or Helm chart), use the volumes, volumeMounts, serviceAccounts, podLabels and nodePlacement outputs: a Pod spec that uses them waits for everything its mount needs."""
 
     identity_client_id: pulumi.Output[str]
     """Client ID of the identity that reads the vault (empty for the nodes' system-assigned identities)."""
@@ -61,7 +66,7 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
     deployments: pulumi.Output[dict[str, str]]
     """Name of the Deployment each workload declares (workloads with deployment), by workload name."""
     service_accounts: pulumi.Output[dict[str, str]]
-    """Workload identity: the ServiceAccount each workload's Pods must run as, by workload name."""
+    """Workload identity and identity binding: the ServiceAccount each workload's Pods must run as, by workload name."""
     pod_labels: pulumi.Output[dict[str, dict[str, str]]]
     """Labels each workload's Pods must carry (workload identity: azure.workload.identity/use), by workload name."""
     volumes: pulumi.Output[dict[str, list[Any]]]
@@ -113,6 +118,7 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
         )
         self.nodes = self._assign_to_nodes(name)
         self.workload_identity = self._federate(name)
+        self.identity_binding = self._bind(name)
         principals = self._principals()
         known = self.identity.known_principal_id
         # One KeyVaultAccess per vault, with the objects read from it (keyVault alone keeps its old name).
@@ -143,6 +149,7 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
             settings_pool_warning(settings),
             settings_file_mode_warning(settings),
             settings_env_file_warning(settings),
+            token_audience_warning(settings.driver.install, settings.identity.type),
         ):
             if warning:
                 pulumi.log.warn(warning, resource=self)
@@ -188,6 +195,20 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
 
+    def _bind(self, name: str) -> IdentityBinding | None:
+        settings = self._settings
+        if settings.identity.type != IdentityType.IDENTITY_BINDING:
+            return None
+        return IdentityBinding(
+            f"{name}-identity-binding",
+            settings.identity,
+            identity_resource_id=self.identity.identity_resource_id,
+            client_id=self.identity.client_id,
+            service_accounts=[(w.namespace, w.service_account_name()) for w in settings.workloads],
+            protect=settings.protect,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
     def _assign_to_nodes(self, name: str) -> NodeIdentityAssignments | None:
         settings = self._settings
         if settings.identity.type not in NODE_IDENTITY_MODES or settings.nodes is None:
@@ -210,22 +231,22 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
         """A workload's classes and Pod (or Deployment), each waiting for what it needs."""
         settings = self._settings
         mounts = settings.mounts(workload)
-        # Workload identity: clientID with no use* flag true; otherwise the identity on the nodes.
-        identity = (
-            {"client_id": self.identity.client_id}
-            if self.workload_identity
-            else {"user_assigned_identity_id": self.identity.client_id}
-        )
+        # Workload identity: clientID with no use* flag true; identity binding: clientID with useAzureTokenProxy;
+        # otherwise the identity on the nodes.
+        identity: dict[str, Any] = {"user_assigned_identity_id": self.identity.client_id}
+        if self.workload_identity or self.identity_binding:
+            identity = {"client_id": self.identity.client_id, "use_azure_token_proxy": bool(self.identity_binding)}
         # The Pod waits for the grants of every vault it reads.
         waits: list[pulumi.Resource] = [
             *(self.access[key] for key in dict.fromkeys(m.vault_key for m in mounts)),
             *([self.nodes] if self.nodes else []),
         ]
         account: pulumi.Output[str] | None = None
-        if self.workload_identity:
+        accounts = self.workload_identity or self.identity_binding
+        if accounts:
             sa = workload.service_account_name()
-            waits += self.workload_identity.waits_for(workload.namespace, sa)
-            account = self.workload_identity.service_account_name(workload.namespace, sa)
+            waits += accounts.waits_for(workload.namespace, sa)
+            account = accounts.service_account_name(workload.namespace, sa)
         component = Workload(
             f"{name}-{workload.namespace}-{workload.name}",
             workload,
@@ -256,7 +277,8 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
         self.deployments = pulumi.Output.from_input(
             {w: c.deployment_name for w, c in self.workloads.items() if c.deployment_name}
         )
-        accounts = {w.name: w.service_account_name() for w in settings.workloads} if self.workload_identity else {}
+        with_accounts = self.workload_identity or self.identity_binding
+        accounts = {w.name: w.service_account_name() for w in settings.workloads} if with_accounts else {}
         self.service_accounts = pulumi.Output.from_input(accounts)
         self.pod_labels = pulumi.Output.from_input(
             {w.name: dict(POD_LABELS) if self.workload_identity else {} for w in settings.workloads}

@@ -234,19 +234,74 @@ CATALOGUE: tuple[Cause, ...] = (
         (f"{PROVIDER} pkg/provider/provider.go", f"{DRIVER_ISSUES}661"),
     ),
     Cause(
+        "token-audience-missing",
+        _rx(
+            # provider v1.8.2 pkg/auth/auth.go parseTokenForAudience, pkg/provider/provider.go buildAuthConfig:
+            # the driver passed no token (CSIDriver without tokenRequests) or none for the mode's audience
+            r"token for audience \S+ not found",
+            r"service account tokens are required for identity binding",
+            r"failed to parse workload identity tokens, error: service account tokens not found",
+        ),
+        "the driver passed no service-account token for the audience the class's identity mode needs "
+        "(`api://AzureADTokenExchange` for workload identity, `api://AKSIdentityBinding` for identity binding): the "
+        "CSIDriver's `spec.tokenRequests` (`kubectl get csidriver secrets-store.csi.k8s.io -o yaml`) must list it - "
+        "`keyvault-csi:driver: {install: helm}` keeps the chart's default (both audiences from chart 1.8.1) and "
+        "refuses `driver.values` that drop one; the AKS add-on is documented for workload identity only",
+        (
+            f"{PROVIDER} pkg/auth/auth.go",
+            f"{PROVIDER} pkg/provider/provider.go",
+            f"{PROVIDER} charts/csi-secrets-store-provider-azure/values.yaml",
+            f"{DRIVER} charts/secrets-store-csi-driver/templates/csidriver.yaml",
+            f"{PROVIDER_ISSUES}1022",
+        ),
+    ),
+    Cause(
+        "identity-binding-client-id",
+        _rx(
+            # provider v1.8.2 pkg/provider/provider.go buildAuthConfig, pkg/auth/auth.go GetCredential
+            r"clientID is required for identity binding",
+            r"workload identity client ID and service account token are required for identity binding",
+        ),
+        'the class sets `useAzureTokenProxy: "true"` (AKS identity binding) without `clientID`: keyvault-csi renders '
+        "both from `keyvault-csi:identity: {type: identityBinding, ...}` - a hand-written class is in use, or the "
+        "live class is not the planned one (re-apply the stack)",
+        (f"{PROVIDER} pkg/provider/provider.go", f"{PROVIDER} pkg/auth/auth.go"),
+    ),
+    Cause(
+        "identity-binding-proxy",
+        _rx(
+            # provider v1.8.2 pkg/auth/auth.go getIdentityBindingTokenCredential, internal/identitybinding
+            r"proxy transport not available",
+            r"identity binding proxy transport not initialized",
+            r"cluster ID SAN not found in API server certificate",
+            r"compute SNI name: ",
+        ),
+        "the provider could not set up AKS's identity binding token proxy when it started (it derives the proxy's "
+        "TLS name from the API server's certificate): identity bindings work on AKS clusters only, and not with API "
+        "server VNet integration (keyvault-csi refuses such a cluster at preview); check the provider pod's log on "
+        "the Pod's node for `configuring identity binding proxy transport` and restart it once the API server is "
+        "reachable, or use `keyvault-csi:identity: {type: workload, ...}` on this cluster",
+        (
+            f"{PROVIDER} pkg/auth/auth.go",
+            f"{PROVIDER} internal/identitybinding/identitybinding.go",
+            "https://learn.microsoft.com/azure/aks/identity-bindings-concepts",
+        ),
+    ),
+    Cause(
         "federation-mismatch",
         _rx(
             # Entra ID token exchange errors (MicrosoftDocs/azure-docs#106441, Azure/azure-workload-identity#340 #1200)
             r"AADSTS70021\b",
             r"AADSTS7002(11|12|13|138)\b",
             r"No matching federated identity record found",
-            # provider pkg/auth/auth.go: the projected token for the audience is missing
-            r"token for audience \S+ not found",
         ),
         "Entra ID refused the service account token: the federated credential's issuer, subject "
         "(`system:serviceaccount:<ns>:<sa>`, case-sensitive) or audience (`api://AzureADTokenExchange`) does not "
         "match - keyvault-csi declares the credential from `keyvault-csi:identity.cluster` (OIDC issuer) and "
-        "`keyvault-csi:workloads[i].serviceAccount`; the Pod must run as that service account",
+        "`keyvault-csi:workloads[i].serviceAccount`; the Pod must run as that service account. With identity type "
+        "identityBinding no credential of the cluster's issuer exists (AKS's one has the binding's issuer): a provider "
+        'older than v1.8.1 (the AKS add-on\'s) ignores `useAzureTokenProxy: "true"` and sends the token to Entra '
+        "directly - use `keyvault-csi:driver: {install: helm}`",
         (
             "https://github.com/MicrosoftDocs/azure-docs/issues/106441",
             "https://github.com/Azure/azure-workload-identity/issues/340",

@@ -77,6 +77,8 @@ class PlannedClass:
                 if client
                 else 'the nodes\' system-assigned identity (useVMManagedIdentity: "true", userAssignedIdentityID: "")'
             )
+        if p.get("clientID") and str(p.get("useAzureTokenProxy", "")).lower() == "true":
+            return f'identity binding (useAzureTokenProxy: "true", clientID: {p["clientID"]!r})'
         if p.get("clientID"):
             return f"workload identity (clientID: {p['clientID']!r})"
         return "no identity mode"
@@ -255,6 +257,13 @@ def _hint_federation(
     )
 
 
+def _hint_tokens(plan: StackPlan, finding: Finding, pod: PlannedPod, cls: PlannedClass | None, workload: str) -> str:
+    mode = cls.identity() if cls else "no planned class"
+    driver = plan.config.get(f"{NS}:driver")
+    now = f" (now {json.dumps(driver)})" if driver is not None else " (not set: the driver is assumed installed)"
+    return f"the planned class uses {mode}: key {NS}:driver{now} decides which CSIDriver requests the tokens"
+
+
 def _hint_sync(plan: StackPlan, finding: Finding, pod: PlannedPod, cls: PlannedClass | None, workload: str) -> str:
     return f"key {workload}.secretObjects (objectName must be an objectAlias or objectName of {workload}.objects)"
 
@@ -275,6 +284,9 @@ _HINTS = {
     "objects-unparseable": _hint_objects,
     "message-too-large": _hint_objects,
     "federation-mismatch": _hint_federation,
+    "token-audience-missing": _hint_tokens,
+    "identity-binding-client-id": _hint_identity,
+    "identity-binding-proxy": _hint_identity,
     "secret-sync-mismatch": _hint_sync,
 }
 

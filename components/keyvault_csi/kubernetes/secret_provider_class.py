@@ -36,14 +36,15 @@ def class_parameters(
     cloud_env_file_name: str = "",
     os: NodeOS = NodeOS.LINUX,
     cert_parts: bool | None = False,
+    use_azure_token_proxy: bool = False,
 ) -> dict[str, Any]:
     """``spec.parameters`` of the class, or ``ValueError``: called before anything is registered.
 
     Exactly one of ``user_assigned_identity_id`` (the identity on the nodes: its client ID, ``""``
-    for the nodes' system-assigned one) or ``client_id`` (workload identity) is given. Values given
-    as Outputs are checked by the same rules when they resolve. ``os`` (the node OS of the Pods that
-    mount the class) and ``cert_parts`` (the provider writes certificates' ``.crt``/``.key`` files)
-    decide which files ``secret_objects`` may sync.
+    for the nodes' system-assigned one) or ``client_id`` (workload identity; identity binding with
+    ``use_azure_token_proxy``) is given. Values given as Outputs are checked by the same rules when
+    they resolve. ``os`` (the node OS of the Pods that mount the class) and ``cert_parts`` (the
+    provider writes certificates' ``.crt``/``.key`` files) decide which files ``secret_objects`` may sync.
     """
     parameters = provider_parameters(
         keyvault_name=keyvault_name,
@@ -54,6 +55,7 @@ def class_parameters(
         cloud_name=cloud_name,
         cloud_env_file_name=cloud_env_file_name,
         render=objects_parameter,
+        use_azure_token_proxy=use_azure_token_proxy,
     )
     for key, check in LATER_CHECKS.items():
         parameters[key] = checked(parameters[key], check, f"SecretProviderClass {class_name!r}")

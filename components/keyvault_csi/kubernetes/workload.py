@@ -48,7 +48,7 @@ class Workload(pulumi.ComponentResource):
         *,
         mounts: Sequence[Mount],
         tenant_id: pulumi.Input[str],
-        identity: Mapping[str, pulumi.Input[str]],
+        identity: Mapping[str, Any],
         resource_prefix: str,
         cert_parts: bool | None = False,
         placement: Mapping[str, Any] | None = None,
@@ -59,7 +59,8 @@ class Workload(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         """``mounts``: the workload's classes (one per vault); ``identity``: how each class authenticates,
-        ``{"client_id": ...}`` (workload identity) or ``{"user_assigned_identity_id": ...}`` (the identity on
+        ``{"client_id": ...}`` (workload identity; with ``"use_azure_token_proxy": True`` identity binding) or
+        ``{"user_assigned_identity_id": ...}`` (the identity on
         the nodes; ``""`` for their system-assigned one); ``cert_parts``: the provider writes a certificate's
         ``.crt``/``.key`` files (``None``: unknown), which ``secretObjects`` may then sync. ``placement``, ``service_account_name`` and
         ``pod_labels`` shape the Pod. The classes wait for ``class_depends_on`` (the driver's Helm release,

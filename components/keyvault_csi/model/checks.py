@@ -14,7 +14,14 @@ from keyvault_csi.model.mounts import certificate_problems, path_problems, statu
 from keyvault_csi.model.settings import PodSettings, Settings, VaultObject, WorkloadSettings
 from keyvault_csi.rules.choices import DriverInstall, IdentityType, NodeOS, PermissionModel
 from keyvault_csi.rules.clouds import cloud_mismatch_problem, is_stack, stack_env_file_problem
-from keyvault_csi.rules.driver import value_conflicts
+from keyvault_csi.rules.driver import (
+    CHART_VERSION,
+    DRIVER,
+    TOKEN_REQUESTS,
+    chart_version_problem,
+    token_requests_problem,
+    value_conflicts,
+)
 from keyvault_csi.rules.inputs import is_later
 from keyvault_csi.rules.model import repeated, repeats
 from keyvault_csi.rules.names import ADFS_TENANT
@@ -161,6 +168,8 @@ def driver_problems(settings: Settings) -> list[Problem]:
         )
         for conflict in value_conflicts(driver.values or {}, host_folders=bool(settings.provider_host_folders()))
     ]
+    if install == DriverInstall.HELM:
+        found += _token_problems(settings)
     if settings.identity.type == IdentityType.AKS_ADDON and install == DriverInstall.HELM:
         found.append(
             Problem(
@@ -172,11 +181,27 @@ def driver_problems(settings: Settings) -> list[Problem]:
     return found
 
 
+def _token_problems(settings: Settings) -> list[Problem]:
+    """A Helm driver must request the service-account token the identity type needs (docs/azure-rules.md
+    §driver-token-audiences): the chart's version and the ``tokenRequests`` the values give."""
+    kind, driver = settings.identity.type, settings.driver
+    found: list[Problem] = []
+    version = chart_version_problem(driver.chart_version or CHART_VERSION, kind)
+    if version:
+        found.append(Problem(("driver", "chartVersion"), version))
+    tokens = token_requests_problem(driver.values or {}, kind)
+    if tokens:
+        found.append(Problem(("driver", "values", DRIVER, TOKEN_REQUESTS), tokens))
+    return found
+
+
 # Why each identity type refuses nodes.
 _NO_NODES = {
     IdentityType.KUBELET: "AKS already put the kubelet identity on the nodes",
     IdentityType.AKS_ADDON: "AKS already put the add-on's identity on the nodes",
     IdentityType.WORKLOAD: "Pods authenticate with their service account; nothing goes on the nodes",
+    IdentityType.IDENTITY_BINDING: "Pods authenticate with their service account through AKS's token proxy; "
+    "nothing goes on the nodes",
 }
 
 
@@ -237,16 +262,20 @@ def name_problems(settings: Settings) -> list[Problem]:
 
 
 def service_account_problems(settings: Settings) -> list[Problem]:
-    """``serviceAccount`` only with workload identity; at most 20 federated subjects per identity."""
+    """``serviceAccount`` only with workload identity or identity binding; at most 20 federated subjects per
+    identity with workload identity (an identity binding's one credential serves every service account)."""
     kind = settings.identity.type
-    if kind != IdentityType.WORKLOAD:
+    if kind not in (IdentityType.WORKLOAD, IdentityType.IDENTITY_BINDING):
         return [
             Problem(
-                ("workloads", i, "serviceAccount"), f"only used with identity type workload (got '{kind}'); drop it"
+                ("workloads", i, "serviceAccount"),
+                f"only used with identity type workload or identityBinding (got '{kind}'); drop it",
             )
             for i, w in enumerate(settings.workloads)
             if w.service_account is not None
         ]
+    if kind == IdentityType.IDENTITY_BINDING:
+        return []
     # One federated credential per distinct subject; Entra holds at most 20 per identity.
     subjects = {(w.namespace, w.service_account_name()) for w in settings.workloads}
     if len(subjects) <= MAX_CREDENTIALS:

@@ -122,15 +122,15 @@ class IdentitySettings(Strict):
     """Which identity reads the vault: see the README's "Identity modes"."""
 
     type: IdentityType
-    """The mode: userAssigned takes name + resourceGroup or resourceId, kubelet takes cluster, workload takes name + resourceGroup + cluster, aksAddon takes cluster (the AKS Key Vault add-on's identity)."""
+    """The mode: userAssigned, systemAssigned, kubelet, workload, aksAddon or identityBinding (see each key)."""
     name: IdentityNameInput | None = None
-    """Name of the user-assigned identity to create (userAssigned, workload)."""
+    """Name of the user-assigned identity to create (userAssigned, workload, identityBinding)."""
     resource_group: ResourceGroupInput | None = None
-    """Resource group of the identity to create (userAssigned, workload)."""
+    """Resource group of the identity to create (userAssigned, workload, identityBinding)."""
     resource_id: IdentityResourceIdInput | None = None
-    """ARM id of an existing user-assigned identity to reuse (userAssigned only)."""
+    """ARM id of an existing user-assigned identity to reuse (userAssigned, identityBinding)."""
     cluster: ClusterRef | None = None
-    """The AKS cluster: its kubelet identity (kubelet), its OIDC issuer (workload) or its add-on identity (aksAddon)."""
+    """The AKS cluster of kubelet, workload (its OIDC issuer), aksAddon and identityBinding (the cluster bound to)."""
 
     @model_validator(mode="after")
     def _fields_match_type(self) -> IdentitySettings:
@@ -155,7 +155,8 @@ class IdentitySettings(Strict):
     @property
     def creates_identity(self) -> bool:
         """True when this component creates the user-assigned identity (name + resourceGroup)."""
-        return self.type in (IdentityType.USER_ASSIGNED, IdentityType.WORKLOAD) and self.resource_id is None
+        creating = (IdentityType.USER_ASSIGNED, IdentityType.WORKLOAD, IdentityType.IDENTITY_BINDING)
+        return self.type in creating and self.resource_id is None
 
 
 def _identity_problem(kind: IdentityType, given: set[str]) -> str | None:
@@ -178,6 +179,14 @@ def _identity_problem(kind: IdentityType, given: set[str]) -> str | None:
             return (
                 "type workload takes name + resourceGroup (the identity to create) and cluster: {resourceGroup, name} "
                 f"(whose OIDC issuer is federated); got {sorted(given) or 'none'}"
+            )
+        return None
+    if kind == IdentityType.IDENTITY_BINDING:
+        if given not in ({"name", "resourceGroup", "cluster"}, {"resourceId", "cluster"}):
+            return (
+                "type identityBinding takes name + resourceGroup (the identity to create) or resourceId (an existing "
+                "one), and cluster: {resourceGroup, name} (the AKS cluster it is bound to); "
+                f"got {sorted(given) or 'none'}"
             )
         return None
     if given:
@@ -314,7 +323,7 @@ class WorkloadSettings(Strict):
     secret_provider_class: DnsSubdomain | None = None
     """Class name; default azure-<vault>-<name>."""
     service_account: DnsSubdomain | None = None
-    """Workload identity only: the Pod's service account (created and federated); default the workload name."""
+    """Workload identity and identity binding: the Pods' service account (created); default the workload name."""
     cloud_name: CloudName = ""
     """Azure cloud of the vault, the one of environment (default); AzureStackCloud: a custom cloud."""
     cloud_env_file_name: str | None = None
@@ -389,7 +398,7 @@ class WorkloadSettings(Strict):
         return (self.deployment.name if self.deployment else None) or self.name
 
     def service_account_name(self) -> str:
-        """The workload identity service account: ``serviceAccount``, else the workload's name."""
+        """The service account (workload identity, identity binding): ``serviceAccount``, else the workload's name."""
         return self.service_account or self.name
 
 
@@ -471,7 +480,7 @@ class Settings(Strict):
     key_vaults: dict[VaultKey, KeyVaultSettings] | None = None
     """Several vaults by key, instead of keyVault: each object names its vault (objects[].keyVault); a workload gets one class and one read-only volume per vault it reads, mounted at <mountPath>/<key>."""
     identity: IdentitySettings
-    """Who reads the vault: userAssigned, systemAssigned, kubelet, workload or aksAddon."""
+    """Who reads the vault: userAssigned, systemAssigned, kubelet, workload, aksAddon or identityBinding."""
     nodes: NodeSettings | None = None
     """Scale sets, VMs and agent pools that get the identity (userAssigned, systemAssigned)."""
     workloads: list[WorkloadSettings] = Field(min_length=1)

@@ -23,6 +23,9 @@ class IdentityType(StrEnum):
     """A user-assigned identity federated with each workload's service account (nothing on the nodes)."""
     AKS_ADDON = "aksAddon"
     """The identity of the AKS azure-keyvault-secrets-provider add-on, already on the nodes."""
+    IDENTITY_BINDING = "identityBinding"
+    """A user-assigned identity bound to the AKS cluster (AKS identity binding): Pods use it through their
+    service account and AKS's token proxy, one federated credential for any number of them (nothing on the nodes)."""
 
 
 # The modes whose identity this project puts on (or turns on for) the nodes.

@@ -13,7 +13,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
-from keyvault_csi.rules.choices import DriverInstall
+from keyvault_csi.rules import identity_binding, workload_identity
+from keyvault_csi.rules.choices import DriverInstall, IdentityType
 from keyvault_csi.rules.clouds import host_folder_values
 
 # The Azure provider's chart bundles the driver chart as dependency "secrets-store-csi-driver"
@@ -27,6 +28,18 @@ NAMESPACE = "kube-system"
 RELEASE_NAME = "csi-secrets-store-provider-azure"
 DRIVER = "secrets-store-csi-driver"  # the dependency's values key
 DEFAULT_POLL_INTERVAL = "2m"  # chart default and the add-on's default
+
+# The driver requests a service-account token per audience of its CSIDriver's spec.tokenRequests, which the driver
+# chart writes from .Values.tokenRequests alone (csidriver.yaml); the provider reads the one its mode needs
+# (docs/azure-rules.md §driver-token-audiences).
+TOKEN_REQUESTS = "tokenRequests"
+TOKEN_AUDIENCES: Mapping[IdentityType, str] = {
+    IdentityType.WORKLOAD: workload_identity.AUDIENCE,
+    IdentityType.IDENTITY_BINDING: identity_binding.AUDIENCE,
+}
+# The Azure chart's default (values.yaml at 1.8.2); chart 1.8.1 added AKSIdentityBinding (provider: useAzureTokenProxy).
+CHART_TOKEN_AUDIENCES = (workload_identity.AUDIENCE, identity_binding.AUDIENCE)
+IDENTITY_BINDING_CHART_VERSION = "1.8.1"
 
 ADDON = "azureKeyvaultSecretsProvider"
 ADDON_CLI = "azure-keyvault-secrets-provider"
@@ -217,6 +230,65 @@ def _merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
         else:
             base[key] = copy.deepcopy(value)
     return base
+
+
+def token_requests_problem(values: Mapping[str, Any], identity_type: IdentityType) -> str | None:
+    """Why ``driver.values`` leave the CSIDriver without the token ``identity_type`` needs, or None.
+
+    Helm replaces a list value as a whole: a ``tokenRequests`` given in the values is the whole list.
+    """
+    audience = TOKEN_AUDIENCES.get(identity_type)
+    driver = values.get(DRIVER)
+    if audience is None or not isinstance(driver, Mapping) or TOKEN_REQUESTS not in driver:
+        return None
+    requests = driver[TOKEN_REQUESTS] if driver[TOKEN_REQUESTS] is not None else []
+    if not isinstance(requests, list) or not all(isinstance(r, Mapping) for r in requests):
+        return f"must be a list of {{audience: ...}} entries (the CSIDriver's spec.tokenRequests); got {requests!r}"
+    audiences = [r.get("audience") for r in requests]
+    if audience in audiences:
+        return None
+    return (
+        f"{audiences} drops {audience}, which identity type {identity_type} needs: Helm replaces the chart's list "
+        f"({', '.join(CHART_TOKEN_AUDIENCES)}), so the CSIDriver requests no token for it and every mount fails "
+        f"('token for audience {audience} not found'); add {{audience: {audience}}} or drop the key"
+    )
+
+
+def _version(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text.split("-", 1)[0].split("."))
+
+
+def chart_version_problem(version: str, identity_type: IdentityType) -> str | None:
+    """Why chart ``version`` cannot serve ``identity_type``, or None (a pre-release of 1.8.1 counts as 1.8.1)."""
+    if identity_type != IdentityType.IDENTITY_BINDING or _version(version) >= _version(IDENTITY_BINDING_CHART_VERSION):
+        return None
+    return (
+        f"'{version}' predates identity bindings: the provider reads useAzureTokenProxy, and the chart requests a "
+        f"token for {identity_binding.AUDIENCE}, since {IDENTITY_BINDING_CHART_VERSION}; use "
+        f"{IDENTITY_BINDING_CHART_VERSION} or later (default {CHART_VERSION})"
+    )
+
+
+def token_audience_warning(install: DriverInstall, identity_type: IdentityType) -> str | None:
+    """What the stack cannot check about a driver it does not install, for identity bindings; None otherwise."""
+    if identity_type != IdentityType.IDENTITY_BINDING or install == DriverInstall.HELM:
+        return None
+    check = (
+        f"check that `kubectl get csidriver secrets-store.csi.k8s.io -o jsonpath='{{.spec.tokenRequests}}'` lists "
+        f"{identity_binding.AUDIENCE} and that the Azure provider is v{IDENTITY_BINDING_CHART_VERSION} or later"
+    )
+    if install == DriverInstall.AKS_ADDON:
+        return (
+            "keyvault-csi:identity: identity type identityBinding with driver.install aksAddon: AKS documents the "
+            "Key Vault add-on with workload identity, not with identity bindings, and AKS's changelog last names "
+            "provider v1.7.2 for it, which does not read useAzureTokenProxy "
+            f"(added in v{IDENTITY_BINDING_CHART_VERSION}): its mounts then fail; {check}, or use driver.install helm "
+            "(docs/identity-binding.md)"
+        )
+    return (
+        f"keyvault-csi:identity: identity type identityBinding with driver.install none: {check} "
+        "(docs/identity-binding.md)"
+    )
 
 
 def addon_profile(profiles: Mapping[str, Any] | None) -> Any:

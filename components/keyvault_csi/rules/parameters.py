@@ -156,6 +156,20 @@ def _workload_identity(client_id: Value) -> dict[str, Value]:
     return {"clientID": client_id, "usePodIdentity": _flag(False), "useVMManagedIdentity": _flag(False)}
 
 
+def _identity_binding(client_id: Value) -> dict[str, Value]:
+    if client_id == "":
+        raise ValueError("clientId must not be empty in identity binding mode; give the bound identity's client ID")
+    _check_client_id("clientId", client_id)
+    # The provider (v1.8.1+) fails an identity binding mount without clientID ("clientID is required for
+    # identity binding") and allows one use* flag true (docs/azure-rules.md §identity-binding).
+    return {
+        "clientID": client_id,
+        "useAzureTokenProxy": _flag(True),
+        "usePodIdentity": _flag(False),
+        "useVMManagedIdentity": _flag(False),
+    }
+
+
 def provider_parameters(
     *,
     keyvault_name: Value,
@@ -166,24 +180,27 @@ def provider_parameters(
     cloud_name: str = "",
     cloud_env_file_name: str = "",
     render: Callable[[Sequence[KeyVaultObject]], Value] = render_objects,
+    use_azure_token_proxy: bool = False,
 ) -> dict[str, Value]:
-    """``spec.parameters`` for the Azure provider, in one of its two identity modes.
+    """``spec.parameters`` for the Azure provider, in one of its three identity modes.
 
     ``user_assigned_identity_id``: VM managed identity mode, the client ID of a user-assigned
     identity on the nodes, or ``""`` for the nodes' system-assigned identity.
-    ``client_id``: workload identity mode, the client ID federated with the Pod's service account.
-    Exactly one of the two is given. ``cloud_env_file_name`` is the environment file that
+    ``client_id``: workload identity mode, the client ID federated with the Pod's service account;
+    with ``use_azure_token_proxy``, identity binding mode (the client ID of the identity bound to the
+    cluster). Exactly one of the two is given. ``cloud_env_file_name`` is the environment file that
     ``AzureStackCloud`` reads, inside the provider pod (docs/azure-rules.md §clouds-env-file). Every
     value is a string, as the CRD requires. ``render`` writes
     the ``objects`` parameter (the component passes one that waits for objects given as Outputs).
     """
-    if user_assigned_identity_id is not None and client_id is None:
+    if user_assigned_identity_id is not None and client_id is None and not use_azure_token_proxy:
         parameters = _vm_identity(user_assigned_identity_id)
     elif client_id is not None and user_assigned_identity_id is None:
-        parameters = _workload_identity(client_id)
+        parameters = _identity_binding(client_id) if use_azure_token_proxy else _workload_identity(client_id)
     else:
         raise ValueError(
-            "give exactly one of userAssignedIdentityId (VM managed identity) or clientId (workload identity)"
+            "give exactly one of userAssignedIdentityId (VM managed identity) or clientId (workload identity, "
+            "or identity binding with use_azure_token_proxy)"
         )
     _check_common(keyvault_name, tenant_id, cloud_name, cloud_env_file_name)
     # tenantID, never the deprecated tenantId that the seeds still show.

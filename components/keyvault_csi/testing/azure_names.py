@@ -49,6 +49,7 @@ ARM_PATHS: dict[str, str] = {
     ),
     "azure-native:containerservice:ManagedCluster": _CLUSTERS,
     "azure-native:containerservice:AgentPool": f"{_CLUSTERS}/agentPools/{{agentPoolName}}",
+    "azure-native:containerservice:IdentityBinding": f"{_CLUSTERS}/identityBindings/{{identityBindingName}}",
     "azure-native:network:VirtualNetwork": _NETWORKS,
     "azure-native:network:Subnet": f"{_NETWORKS}/subnets/{{subnetName}}",
     "azure-native:authorization:RoleAssignment": (

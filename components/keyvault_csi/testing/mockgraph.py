@@ -34,6 +34,7 @@ CLIENT_CONFIG = "azure-native:authorization:getClientConfig"
 GET_MANAGED_CLUSTER = "azure-native:containerservice:getManagedCluster"
 GET_VAULT = "azure-native:keyvault:getVault"
 GET_USER_ASSIGNED_IDENTITY = "azure-native:managedidentity:getUserAssignedIdentity"
+IDENTITY_BINDING = "azure-native:containerservice:IdentityBinding"
 
 
 def placeholder(owner: str, field: str) -> str:
@@ -283,6 +284,8 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
                 principalId=placeholder(name, "principalId"),
                 tenantId=placeholder(name, "tenantId"),
             )
+        elif args.typ == IDENTITY_BINDING:
+            outputs["properties"] = identity_binding_properties(outputs.get("properties") or {})
         elif args.typ == DYNAMIC_NODE_IDENTITY:
             outputs.pop("__provider", None)
             if outputs.get("agentPool") and not outputs.get("nodeId"):
@@ -328,6 +331,24 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
         if token == CLIENT_CONFIG:
             answer["subscriptionId"] = self.client_subscription
         return answer
+
+
+def identity_binding_properties(properties: Mapping[str, Any]) -> dict[str, Any]:
+    """An identity binding's ``properties`` as AKS returns them: the identity's ids and issuer, as placeholders."""
+    identity = dict(properties.get("managedIdentity") or {})
+    resource_id = identity.get("resourceId")
+    owner = str(resource_id).rsplit("/", 1)[-1] if isinstance(resource_id, str) and resource_id else "identity"
+    return {
+        **properties,
+        "managedIdentity": {
+            **identity,
+            "clientId": placeholder(owner, "clientId"),
+            "objectId": placeholder(owner, "principalId"),
+            "tenantId": placeholder(owner, "tenantId"),
+        },
+        "oidcIssuer": {"oidcIssuerUrl": placeholder(owner, "identityBindingIssuerURL")},
+        "provisioningState": "Succeeded",
+    }
 
 
 def addon_answer(

@@ -9,7 +9,8 @@ project's own tests use (:mod:`keyvault_csi.testing.mockgraph`). They also fill 
 Azure computes for the resources such a program creates: every azure-native resource's ``name``
 is its name input as in Azure (``keyvault.Secret(..., secret_name="db-password").name`` is
 ``db-password``, not the Pulumi name; :mod:`keyvault_csi.testing.azure_names`) and its ``id`` the
-ARM id with that name; an AKS cluster's node resource group and identities; a vault's URI.
+ARM id with that name; an AKS cluster's node resource group and identities; a vault's URI; an
+identity binding's identity ids and issuer.
 
 Values only Azure knows are placeholders such as ``<id-app.clientId>``. Every answer can be
 overridden: constructor keyword arguments (a mapping or a function of the inputs, laid over the
