@@ -32,6 +32,7 @@ from keyvault_csi.kubernetes.placement import settings_placement, settings_pool_
 from keyvault_csi.kubernetes.pod import volume_and_mount
 from keyvault_csi.kubernetes.secret_provider_class import class_parameters
 from keyvault_csi.kubernetes.workload import Workload
+from keyvault_csi.model.pod_checks import rollout_warnings
 from keyvault_csi.model.settings import Settings, WorkloadSettings
 from keyvault_csi.model.validate import validate_settings
 from keyvault_csi.node_identity.assignments import NodeIdentityAssignments
@@ -69,6 +70,8 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
     """The container volumeMounts for those volumes, by workload name."""
     node_placement: pulumi.Output[dict[str, Any]]
     """nodeSelector or affinity (Kubernetes spelling) that keeps Pods on the pools carrying the node identity; empty when any node can mount."""
+    rollout_annotations: pulumi.Output[dict[str, dict[str, str]]]
+    """Annotations for the workload's own Deployment/StatefulSet (onRotation: Reloader's), by workload name."""
 
     def __init__(
         self,
@@ -134,6 +137,8 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
         warning = settings_pool_warning(settings)
         if warning:
             pulumi.log.warn(warning, resource=self)
+        for rollout_warning in rollout_warnings(settings):
+            pulumi.log.warn(rollout_warning, resource=self)
         self._declare_outputs(principals)
         self.register_outputs(self.outputs())
 
@@ -260,6 +265,9 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
         )
         self.volume_mounts = pulumi.Output.from_input({w: [m for _, m in pairs] for w, pairs in mounts.items()})
         self.node_placement = pulumi.Output.from_input(settings_placement(settings))
+        self.rollout_annotations = pulumi.Output.from_input(
+            {w.name: w.rollout_annotations() for w in settings.workloads}
+        )
 
     def _when_ready(self, workload: str, value: Any) -> pulumi.Output[Any]:
         """``value`` once everything the workload's mount needs exists."""
@@ -280,6 +288,7 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
             "volumes": self.volumes,
             "volumeMounts": self.volume_mounts,
             "nodePlacement": self.node_placement,
+            "rolloutAnnotations": self.rollout_annotations,
         }
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from keyvault_csi.model import pod_checks
 from keyvault_csi.model.errors import Loc, Problem
 from keyvault_csi.model.settings import PodSettings, Settings, WorkloadSettings
 from keyvault_csi.rules.choices import DriverInstall, IdentityType, NodeOS, PermissionModel
@@ -32,6 +33,7 @@ def problems(settings: Settings) -> list[Problem]:
         *sync_problems(settings),
         *tenant_problems(settings),
         *computed_problems(settings),
+        *pod_checks.problems(settings),
     ]
     return found
 
