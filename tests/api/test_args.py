@@ -453,7 +453,13 @@ def test_construct_keeps_map_keys_and_names_what_each_workloads_volumes_wait_for
         {
             "name": "web",
             "objects": [{"objectName": "secret1", "objectType": "secret"}],
-            "deployment": {"labels": {"teamName": "a"}, "annotations": {"fooBar/bazQux": "x"}},
+            "deployment": {
+                "labels": {"teamName": "a"},
+                "annotations": {"fooBar/bazQux": "x"},
+                # Numbers cross the wire as floats; Kubernetes wants integers.
+                "tolerations": [{"key": "k", "effect": "NoExecute", "tolerationSeconds": 30.0}],
+                "ports": [{"containerPort": 8080.0, "name": "http"}],
+            },
         }
     )
     provider = ComponentProvider([AksKeyVaultSecrets], PACKAGE, None, VERSION)
@@ -488,3 +494,5 @@ def test_construct_keeps_map_keys_and_names_what_each_workloads_volumes_wait_for
     (deployment,) = graph.by_type("kubernetes:apps/v1:Deployment")
     assert deployment.inputs["metadata"]["labels"]["teamName"] == "a"
     assert deployment.inputs["spec"]["template"]["metadata"]["annotations"]["fooBar/bazQux"] == "x"
+    spec = validate_settings(inputs).workloads[1].deployment
+    assert spec is not None and spec.tolerations[0].toleration_seconds == 30 and spec.ports[0].container_port == 8080
