@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pulumi_policy import Policy
 
-from . import keyvault_access, node_identity, pods, secret_provider_class
+from . import keyvault_access, node_identity, pods, rotation, secret_provider_class
 
 PACK_NAME = "keyvault-csi-guardrails"
 
@@ -18,6 +18,7 @@ POLICIES: list[Policy] = [
     pods.READ_ONLY_POLICY,
     pods.CLASS_IN_NAMESPACE_POLICY,
     node_identity.POLICY,
+    rotation.POLICY,
 ]
 
 __all__ = ["PACK_NAME", "POLICIES"]

@@ -7,6 +7,7 @@ Azure SDK), so the pack's virtualenv stays small: it installs ``keyvault-csi`` w
 
 from __future__ import annotations
 
+from keyvault_csi.rules.driver import addon_profile, addon_rotates, chart_rotates
 from keyvault_csi.rules.grants import BROADER_READ_ROLES, FAMILIES, OTHER_KEY_VAULT_ROLES, READ_PERMISSIONS, USER_ROLES
 from keyvault_csi.rules.model import input_keys
 from keyvault_csi.rules.names import cloud_env_file_problem, cloud_name_problem, key_vault_name_problem
@@ -34,6 +35,9 @@ __all__ = [
     "PARAMETER_KEYS",
     "USER_ROLES",
     "KeyVaultObject",
+    "addon_profile",
+    "addon_rotates",
+    "chart_rotates",
     "cloud_env_file_problem",
     "cloud_name_problem",
     "equal_fold",

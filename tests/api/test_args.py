@@ -47,6 +47,7 @@ OUTPUTS = {
     "volumes",
     "volumeMounts",
     "nodePlacement",
+    "rolloutAnnotations",
 }
 
 
@@ -165,6 +166,7 @@ def test_schema_lists_every_output_with_its_description(schema: dict[str, Any]) 
         assert outputs[name]["additionalProperties"]["type"] == "string", name
     assert outputs["secretProviderClasses"]["additionalProperties"]["items"]["type"] == "string"
     assert outputs["podLabels"]["additionalProperties"]["additionalProperties"]["type"] == "string"
+    assert outputs["rolloutAnnotations"]["additionalProperties"]["additionalProperties"]["type"] == "string"
     for name in ("volumes", "volumeMounts"):
         assert outputs[name]["additionalProperties"]["items"]["$ref"] == "pulumi.json#/Any", name
 
@@ -436,3 +438,61 @@ def test_typed_dicts_of_inputs_are_only_the_generated_ones() -> None:
             if typing.is_typeddict(value) and value.__module__ == module.name:
                 found.add(module.name)
     assert found <= allowed, found - allowed
+
+
+def test_construct_keeps_map_keys_and_names_what_each_workloads_volumes_wait_for() -> None:
+    """Another language gets a volume spec for its own workload, with the resources its mount needs.
+
+    The provider answers Construct with the outputs and, per output, the URNs it depends on (the
+    same ``serialize_properties`` the provider server runs), and only after every child exists.
+    """
+    inputs = base_settings("workload")
+    (workload,) = inputs["workloads"]
+    workload.pop("pod")  # the user's own StatefulSet, Job or chart mounts the class
+    inputs["workloads"].append(
+        {
+            "name": "web",
+            "objects": [{"objectName": "secret1", "objectType": "secret"}],
+            "deployment": {
+                "labels": {"teamName": "a"},
+                "annotations": {"fooBar/bazQux": "x"},
+                # Numbers cross the wire as floats; Kubernetes wants integers.
+                "tolerations": [{"key": "k", "effect": "NoExecute", "tolerationSeconds": 30.0}],
+                "ports": [{"containerPort": 8080.0, "name": "http"}],
+            },
+        }
+    )
+    provider = ComponentProvider([AksKeyVaultSecrets], PACKAGE, None, VERSION)
+
+    def program() -> None:
+        result = provider.construct("app", TOKEN, inputs, pulumi.ResourceOptions())
+        dependencies: dict[str, list[pulumi.Resource]] = {}
+
+        async def urns() -> dict[str, list[str]]:
+            await pulumi.runtime.rpc.serialize_properties(result.state, dependencies)
+            return {key: sorted([await r.urn.future() for r in found]) for key, found in dependencies.items()}
+
+        pulumi.export("state", result.state)
+        pulumi.export("dependencies", pulumi.Output.from_input(urns()))
+
+    graph = evaluate(program)
+    state, waits = graph.stack_outputs["state"], graph.stack_outputs["dependencies"]
+    assert state["pods"] == {} and state["deployments"] == {"web": "web"}
+    assert state["volumes"]["nginx"][0]["csi"]["volumeAttributes"] == {"secretProviderClass": "azure-kvname-nginx"}
+    assert state["volumeMounts"]["nginx"] == [
+        {"name": "secrets-store-inline", "mountPath": "/mnt/secrets-store", "readOnly": True}
+    ]
+    assert (state["serviceAccounts"]["nginx"], state["podLabels"]["nginx"]) == ("nginx", POD_LABELS)
+    needed = {
+        r.urn
+        for r in graph.resources
+        # The class, the Key Vault grants, the ServiceAccount and its federated credential.
+        if r.name in ("app-default-azure-kvname-nginx", "app-access", "app-workload-identity-default_nginx")
+    }
+    assert len(needed) == 4 and needed <= set(waits["volumes"])
+    # Map keys are the user's, never respelt: labels and annotations arrive as written.
+    (deployment,) = graph.by_type("kubernetes:apps/v1:Deployment")
+    assert deployment.inputs["metadata"]["labels"]["teamName"] == "a"
+    assert deployment.inputs["spec"]["template"]["metadata"]["annotations"]["fooBar/bazQux"] == "x"
+    spec = validate_settings(inputs).workloads[1].deployment
+    assert spec is not None and spec.tolerations[0].toleration_seconds == 30 and spec.ports[0].container_port == 8080

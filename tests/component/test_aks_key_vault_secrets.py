@@ -269,6 +269,7 @@ def test_stack_outputs(graphs: dict[str, Graph]) -> None:
             "nginx": [{"name": "secrets-store-inline", "mountPath": "/mnt/secrets-store", "readOnly": True}]
         },
         "nodePlacement": {},
+        "rolloutAnnotations": {"nginx": {}},
     }
 
 
@@ -528,3 +529,22 @@ def test_mount_warnings_are_logged_and_a_windows_class_mounts_at_the_windows_pat
     assert graph.stack_outputs["volumeMounts"] == {
         "nginx": [{"name": "secrets-store-inline", "mountPath": "C:\\mnt\\secrets-store", "readOnly": True}]
     }
+
+
+def test_rollout_warnings_reach_the_preview(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[str] = []
+    monkeypatch.setattr(pulumi.log, "warn", lambda message, *args, **kwargs: seen.append(message))
+    settings = base_settings("kubelet")
+    workload = settings["workloads"][0]
+    del workload["pod"]  # the user's own controller, which takes the rolloutAnnotations output
+    workload.update(
+        rollout="onRotation", secretObjects=[{"secretName": "db", "data": [{"objectName": "secret1", "key": "k"}]}]
+    )
+    graph = run_program(settings)
+    assert [w for w in seen if "rollout onRotation" in w] == [
+        "workload 'nginx': rollout onRotation: driver.install is none, so whether the driver rotates is not known; "
+        "without its --enable-secret-rotation no synced Secret changes and Reloader never restarts the Pods (use "
+        "driver.install helm or aksAddon with driver.rotation: {enabled: true} to have it set or verified)"
+    ]
+    assert graph.stack_outputs["rolloutAnnotations"] == {"nginx": {"secret.reloader.stakater.com/reload": "db"}}
+    assert graph.by_type(POD) == [] and graph.stack_outputs["pods"] == {}

@@ -124,3 +124,31 @@ def test_a_workload_refuses_pod_and_deployment_together_and_a_negative_count() -
     negative = deployment_settings("kubelet")
     negative["workloads"][0]["deployment"]["replicas"] = -1
     assert "workloads[0].deployment.replicas: Input should be greater than or equal to 0; got -1" in refused(negative)
+
+
+def test_deployment_carries_the_pod_shape_and_reloaders_annotation() -> None:
+    from tests.kubernetes.test_pod import SHAPE
+
+    settings = deployment_settings("kubelet", **SHAPE)
+    settings["driver"] = {"install": "helm", "rotation": {"enabled": True}}
+    settings["workloads"][0].update(
+        secretObjects=[*SYNCED, {**SYNCED[0], "secretName": "app.tls"}], rollout="onRotation"
+    )
+    graph = run_program(settings)
+    body = the_deployment(settings)
+    assert kubernetes_validate.validate(body, K8S_VERSION, strict=True)
+    # Reloader reads the Deployment's own annotations; the Pod template gets the user's and the digest.
+    assert body["metadata"]["annotations"] == {"secret.reloader.stakater.com/reload": "app,app\\.tls"}
+    template = body["spec"]["template"]["metadata"]
+    assert template["annotations"].keys() == {*SHAPE["annotations"], OBJECTS_ANNOTATION}
+    assert body["metadata"]["labels"] == template["labels"]
+    assert {"team": "payments", "app.kubernetes.io/name": "nginx"}.items() <= template["labels"].items()
+    spec = body["spec"]["template"]["spec"]
+    assert spec["imagePullSecrets"] == [{"name": "acr-pull"}] and len(spec["tolerations"]) == 2
+    assert graph.stack_outputs["rolloutAnnotations"] == {"nginx": body["metadata"]["annotations"]}
+
+
+def test_on_change_puts_no_reloader_annotation() -> None:
+    settings = deployment_settings("kubelet")
+    settings["workloads"][0]["secretObjects"] = SYNCED
+    assert "annotations" not in the_deployment(settings)["metadata"]

@@ -14,7 +14,7 @@ from keyvault_csi.kubernetes.pod import pod_spec, secrets_store_volume, volume_a
 from keyvault_csi.model.settings import PodSettings
 from keyvault_csi.rules.pod import CSI_DRIVER
 from keyvault_csi.testing.mockgraph import evaluate
-from tests.support import ACCESS_POLICY, NODE_IDENTITY, POD, SPC, base_settings, stack_graph
+from tests.support import ACCESS_POLICY, NODE_IDENTITY, POD, SPC, base_settings, run_program, stack_graph
 from tools.review.plan_files import kubernetes_manifests, manifest_of
 
 K8S_VERSION = "1.37.0"
@@ -387,3 +387,55 @@ def test_none_overrides_send_no_nulls() -> None:
     pod = PodSettings.model_validate({"securityContext": security, "nodeSelector": None, "affinity": None})
     spec = pod_spec(pod, [volume_and_mount("kv-app")])
     assert not nulls(spec), spec
+
+
+SHAPE = {
+    "labels": {"team": "payments", "app.kubernetes.io/component": "api"},
+    "annotations": {"prometheus.io/scrape": "true", "Example.com/Owner": "payments team"},
+    "tolerations": [
+        {"key": "dedicated", "value": "secrets", "effect": "NoSchedule"},
+        {"key": "node.kubernetes.io/unreachable", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 60},
+    ],
+    "imagePullSecrets": ["acr-pull"],
+    "command": ["/usr/sbin/nginx"],
+    "args": ["-g", "daemon off;"],
+    "ports": [{"containerPort": 8080, "name": "http"}, {"containerPort": 9090, "name": "metrics"}],
+}
+
+
+def test_pod_settings_reach_the_pod_through_stack_config() -> None:
+    settings = pod_settings("workload", **SHAPE)
+    (pod,) = run_program(settings).by_type(POD)
+    manifest = manifest_of(pod)
+    assert kubernetes_validate.validate(manifest, K8S_VERSION, strict=True)
+    metadata, spec = manifest["metadata"], manifest["spec"]
+    # The user's labels next to ours: the project's and workload identity's opt-in.
+    assert metadata["labels"] == {
+        "team": "payments",
+        "app.kubernetes.io/component": "api",
+        "app.kubernetes.io/managed-by": "pulumi",
+        "app.kubernetes.io/part-of": "keyvault-csi",
+        "azure.workload.identity/use": "true",
+    }
+    assert metadata["annotations"] == SHAPE["annotations"]
+    assert spec["tolerations"] == [
+        {"key": "dedicated", "operator": "Equal", "value": "secrets", "effect": "NoSchedule"},
+        {"key": "node.kubernetes.io/unreachable", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 60},
+    ]
+    assert spec["imagePullSecrets"] == [{"name": "acr-pull"}]
+    (container,) = spec["containers"]
+    assert (container["command"], container["args"]) == (["/usr/sbin/nginx"], ["-g", "daemon off;"])
+    assert container["ports"] == [
+        {"containerPort": 8080, "protocol": "TCP", "name": "http"},
+        {"containerPort": 9090, "protocol": "TCP", "name": "metrics"},
+    ]
+    # The hardening and the mount stay as they were.
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    assert spec["volumes"][0]["csi"]["volumeAttributes"] == {"secretProviderClass": "kv-app"}
+
+
+def test_unset_shape_keys_leave_the_pod_as_before() -> None:
+    spec = declared_pod()["spec"]
+    assert not {"tolerations", "imagePullSecrets"} & set(spec)
+    assert not {"command", "args", "ports"} & set(spec["containers"][0])
+    assert "annotations" not in declared_pod()["metadata"]

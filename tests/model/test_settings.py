@@ -128,3 +128,53 @@ def test_custom_secret_type_passes_settings() -> None:
         {"secretName": "app", "type": "example.com/custom", "data": [{"objectName": "secret1", "key": "k"}]}
     ]
     assert validate_settings(settings).workloads[0].secret_objects[0].type == "example.com/custom"
+
+
+@pytest.mark.parametrize(
+    ("template", "key", "fragments"),
+    [
+        (
+            "pod",
+            "labels",
+            {"app.kubernetes.io/part-of": "shop"},
+        ),
+        ("deployment", "labels", {"app.kubernetes.io/name": "web"}),
+        ("deployment", "annotations", {"keyvault-csi/objects-sha256": "x"}),
+    ],
+)
+def test_labels_and_annotations_keyvault_csi_sets_are_refused(template: str, key: str, fragments: dict) -> None:
+    settings = base_settings()
+    workload = settings["workloads"][0]
+    workload[template] = {**workload.pop("pod"), key: fragments}
+    (taken,) = fragments
+    assert_run_error(settings, [f"{W}.{template}.{key}: {taken!r} is set by keyvault-csi", "use another key"])
+
+
+def test_a_bare_pod_may_set_the_name_label() -> None:
+    settings = base_settings()
+    settings["workloads"][0]["pod"]["labels"] = {"app.kubernetes.io/name": "web"}
+    assert_run_error(settings, [])
+
+
+def test_pod_shape_mistakes_are_reported_at_their_keys() -> None:
+    settings = base_settings()
+    settings["workloads"][0]["pod"].update(
+        labels={"team": "-payments"},
+        annotations={"bad key": "x"},
+        tolerations=[{"value": "x"}],
+        imagePullSecrets=["acr", "ACR"],
+        ports=[{"containerPort": 8080, "name": "http"}, {"containerPort": 8081, "name": "http"}],
+        command="nginx",
+    )
+    assert_run_error(
+        settings,
+        [
+            f"{W}.pod.labels: label value '-payments' is not valid",
+            f"{W}.pod.annotations: annotation 'bad key' is not a valid key",
+            f"{W}.pod.tolerations[0]: an empty key needs operator Exists",
+            f"{W}.pod.imagePullSecrets[1]: 'ACR' is not valid; allowed: a DNS-1123 subdomain",
+            f"{W}.pod.ports: ports: name 'http' is used by ports [0, 1]",
+            f"{W}.pod.command: Input should be a valid list",
+            "6 problems",
+        ],
+    )

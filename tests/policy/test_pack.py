@@ -321,3 +321,18 @@ def test_policy_requirements_copy_no_pins_by_hand() -> None:
     """The pack's pins are the repository's (constraints.txt), never a hand-kept copy that can drift."""
     lines = [line.strip() for line in (ROOT / "policy" / "requirements.txt").read_text().splitlines()]
     assert [line for line in lines if line and not line.startswith("#")] == ["-c ../constraints.txt", "-e ..[policy]"]
+
+
+@pytest.mark.parametrize("rotation", [None, {"enabled": False}, {"enabled": True}])
+def test_the_rotation_advisory_reads_the_driver_the_program_declares(rotation: dict | None) -> None:
+    settings = base_settings("kubelet")
+    settings["driver"] = {"install": "helm", **({"rotation": rotation} if rotation else {})}
+    settings["workloads"][0]["secretObjects"] = [{"secretName": "db", "data": [{"objectName": "secret1", "key": "k"}]}]
+    violations = [v for v in offline.run(run_program(settings).resources) if v.policy == "secret-sync-needs-rotation"]
+    if rotation and rotation["enabled"]:
+        assert violations == []
+        return
+    (violation,) = violations
+    assert (
+        violation.enforcement == "advisory" and "default/azure-kvname-nginx syncs the Secrets db" in violation.message
+    )

@@ -20,7 +20,7 @@ from pulumi_policy import (
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
 
 from keyvault_csi.rules.objects import KeyVaultObject, render_objects
-from policy.keyvault_csi_policy import POLICIES, keyvault_access, node_identity, pods, secret_provider_class
+from policy.keyvault_csi_policy import POLICIES, keyvault_access, node_identity, pods, rotation, secret_provider_class
 
 SPC_V1 = "kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass"
 SPC_V1ALPHA1 = "kubernetes:secrets-store.csi.x-k8s.io/v1alpha1:SecretProviderClass"
@@ -743,4 +743,70 @@ def test_pack_levels_and_names() -> None:
     levels = {p.name: p.enforcement_level.value for p in POLICIES}
     assert levels.pop("aks-managed-scale-set-identity") == "advisory"
     assert levels.pop("secret-provider-class-azure-deprecated") == "advisory"
+    assert levels.pop("secret-sync-needs-rotation") == "advisory"
     assert set(levels.values()) == {"mandatory"}
+
+
+def synced_class(name: str = "payments", secret_objects: list | None = None) -> PolicyResource:
+    props = spc()
+    props["metadata"] = {"name": name, "namespace": "shop"}
+    props["spec"]["secretObjects"] = (
+        [{"secretName": "db", "type": "Opaque", "data": [{"objectName": "db", "key": "password"}]}]
+        if secret_objects is None
+        else secret_objects
+    )
+    return stack_resource(SPC_V1, name, props)
+
+
+def helm_driver(chart: str, values: dict) -> PolicyResource:
+    return stack_resource("kubernetes:helm.sh/v3:Release", "driver", {"chart": chart, "values": values})
+
+
+def managed_cluster(config: Any) -> PolicyResource:
+    profile = {"enabled": True, "config": config}
+    return stack_resource(
+        "azure-native:containerservice:ManagedCluster",
+        "aks",
+        {"resourceName": "aks-shop", "addonProfiles": {"azureKeyVaultSecretsProvider": profile}},
+    )
+
+
+PROVIDER_CHART = "csi-secrets-store-provider-azure"
+
+
+@pytest.mark.parametrize(
+    ("driver", "flagged"),
+    [
+        (helm_driver(PROVIDER_CHART, {}), True),  # the chart's default: no rotation
+        (helm_driver(PROVIDER_CHART, {"secrets-store-csi-driver": {"enableSecretRotation": False}}), True),
+        (helm_driver(PROVIDER_CHART, {"secrets-store-csi-driver": {"enableSecretRotation": True}}), False),
+        (helm_driver("oci://example.com/charts/secrets-store-csi-driver", {"enableSecretRotation": "true"}), False),
+        (helm_driver("secrets-store-csi-driver", {"enableSecretRotation": False}), True),
+        (
+            helm_driver(PROVIDER_CHART, {"secrets-store-csi-driver": {"enableSecretRotation": UNKNOWN_STRING_VALUE}}),
+            False,
+        ),
+        (managed_cluster({"enableSecretRotation": "false"}), True),
+        (managed_cluster(None), True),
+        (managed_cluster({"enableSecretRotation": "true", "rotationPollInterval": "2m"}), False),
+        (helm_driver("ingress-nginx", {}), False),  # not a driver: the stack's driver is not known
+    ],
+)
+def test_synced_secrets_without_rotation_are_advised_against(driver: PolicyResource, flagged: bool) -> None:
+    found = check_stack(rotation.POLICY, [driver, synced_class(), synced_class("plain", [])])
+    if not flagged:
+        assert found == []
+        return
+    ((message, urn),) = found  # the class without secretObjects is not concerned
+    assert urn == "urn:pulumi:t::p::kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass::payments"
+    for fragment in ("shop/payments", "syncs the Secrets db", "does not rotate", "enableSecretRotation", "fix:"):
+        assert fragment in message
+
+
+def test_a_stack_without_a_driver_is_not_judged_and_one_rotating_driver_is_enough() -> None:
+    assert check_stack(rotation.POLICY, [synced_class()]) == []
+    drivers = [
+        managed_cluster({"enableSecretRotation": "false"}),
+        helm_driver(PROVIDER_CHART, {"secrets-store-csi-driver": {"enableSecretRotation": True}}),
+    ]
+    assert check_stack(rotation.POLICY, [*drivers, synced_class()]) == []

@@ -504,7 +504,7 @@ def test_changed_object_and_added_workload_between_two_refs(cli_runs: dict[str, 
     assert "--- a/secretproviderclass-shop-azure-kv-shop-dev-worker.yaml" in text
     assert "-          filePermission: '0644'\n+          filePermission: '0444'" in text
     assert "--- /dev/null\n+++ b/pod-shop-storefront-secrets-store-inline.yaml" in text
-    assert text.splitlines()[-1] == "3 to create, 2 to update, 0 to delete; 3 manifests changed; 12 outputs changed."
+    assert text.splitlines()[-1] == "3 to create, 2 to update, 0 to delete; 3 manifests changed; 13 outputs changed."
     assert "dev: 3 to create, 2 to update, 0 to delete" in cli_runs["review"]
 
 

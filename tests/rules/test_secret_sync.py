@@ -199,8 +199,8 @@ CASES = [
     ),
     (
         "annotation-key-invalid",
-        mutate("secretObjects.0.annotations", {"Example.com/owner": "x"}),
-        [f"{W}.secretObjects[0].annotations", "'Example.com'"],
+        mutate("secretObjects.0.annotations", {"example_com/owner": "x"}),
+        [f"{W}.secretObjects[0].annotations", "invalid prefix 'example_com'"],
     ),
     (
         "unknown-field",

@@ -22,7 +22,11 @@ from keyvault_csi.rules.choices import (
     ObjectFormat,
     ObjectType,
     PermissionModel,
+    PortProtocol,
+    RolloutPolicy,
     SeccompProfile,
+    TaintEffect,
+    TolerationOperator,
 )
 
 # Python callers may pass an enum member or its plain string; the schema analyzer sees the enum.
@@ -35,7 +39,11 @@ if TYPE_CHECKING:
     ObjectFormatValue = ObjectFormat | str
     ObjectTypeValue = ObjectType | str
     PermissionModelValue = PermissionModel | str
+    PortProtocolValue = PortProtocol | str
+    RolloutPolicyValue = RolloutPolicy | str
     SeccompProfileValue = SeccompProfile | str
+    TaintEffectValue = TaintEffect | str
+    TolerationOperatorValue = TolerationOperator | str
 else:
     DriverInstallValue = DriverInstall
     EnvironmentValue = Environment
@@ -45,7 +53,11 @@ else:
     ObjectFormatValue = ObjectFormat
     ObjectTypeValue = ObjectType
     PermissionModelValue = PermissionModel
+    PortProtocolValue = PortProtocol
+    RolloutPolicyValue = RolloutPolicy
     SeccompProfileValue = SeccompProfile
+    TaintEffectValue = TaintEffect
+    TolerationOperatorValue = TolerationOperator
 
 
 class KeyVault(TypedDict):
@@ -233,6 +245,32 @@ class PodResources(TypedDict):
     """Limits such as {cpu: 500m, memory: 128Mi}."""
 
 
+class Toleration(TypedDict):
+    """A Kubernetes Toleration: lets the Pod run on nodes with a matching taint (such as a dedicated pool's)."""
+
+    key: NotRequired[str]
+    """The taint key ([prefix/]name); empty with operator Exists tolerates every taint."""
+    operator: NotRequired[TolerationOperatorValue]
+    """Equal (the default: the taint's value must equal value) or Exists (any value)."""
+    value: NotRequired[str]
+    """The taint value to match (operator Equal; empty with Exists)."""
+    effect: NotRequired[TaintEffectValue]
+    """The effect tolerated: NoSchedule, PreferNoSchedule or NoExecute; unset tolerates every effect."""
+    toleration_seconds: NotRequired[int]
+    """NoExecute only: seconds the Pod stays on a node after the taint appears; unset stays for good."""
+
+
+class ContainerPort(TypedDict):
+    """A port the container listens on (Kubernetes' ContainerPort, without hostPort)."""
+
+    container_port: int
+    """Port number, 1-65535."""
+    name: NotRequired[str]
+    """Name Services can refer to (IANA_SVC_NAME: at most 15 of a-z, 0-9, '-'), unique in the container."""
+    protocol: NotRequired[PortProtocolValue]
+    """TCP (the default), UDP or SCTP."""
+
+
 class WorkloadPod(TypedDict):
     """A Pod that mounts the workload's class read-only (the driver syncs Secrets only while a Pod mounts it)."""
 
@@ -260,6 +298,20 @@ class WorkloadPod(TypedDict):
     """Node labels the Pod requires, merged over the pool placement (kubernetes.azure.com/agentpool)."""
     affinity: NotRequired[dict[str, Any]]
     """A Kubernetes Affinity (nodeAffinity, podAffinity, ...), replacing the pool placement's."""
+    labels: NotRequired[dict[str, str]]
+    """Labels of the Pod (of a Deployment: of the Deployment and its Pods), besides the ones keyvault-csi sets."""
+    annotations: NotRequired[dict[str, str]]
+    """Annotations of the Pod (of a Deployment: of its Pod template)."""
+    tolerations: NotRequired[list[Toleration]]
+    """Kubernetes tolerations, such as for the taint of a dedicated node pool."""
+    image_pull_secrets: NotRequired[list[str]]
+    """Names of Secrets in the workload's namespace holding credentials for a private registry."""
+    command: NotRequired[list[str]]
+    """The container's entrypoint, replacing the image's ENTRYPOINT."""
+    args: NotRequired[list[str]]
+    """Arguments of the entrypoint, replacing the image's CMD."""
+    ports: NotRequired[list[ContainerPort]]
+    """Ports the container listens on."""
 
 
 class WorkloadDeployment(TypedDict):
@@ -289,6 +341,20 @@ class WorkloadDeployment(TypedDict):
     """Node labels the Pod requires, merged over the pool placement (kubernetes.azure.com/agentpool)."""
     affinity: NotRequired[dict[str, Any]]
     """A Kubernetes Affinity (nodeAffinity, podAffinity, ...), replacing the pool placement's."""
+    labels: NotRequired[dict[str, str]]
+    """Labels of the Pod (of a Deployment: of the Deployment and its Pods), besides the ones keyvault-csi sets."""
+    annotations: NotRequired[dict[str, str]]
+    """Annotations of the Pod (of a Deployment: of its Pod template)."""
+    tolerations: NotRequired[list[Toleration]]
+    """Kubernetes tolerations, such as for the taint of a dedicated node pool."""
+    image_pull_secrets: NotRequired[list[str]]
+    """Names of Secrets in the workload's namespace holding credentials for a private registry."""
+    command: NotRequired[list[str]]
+    """The container's entrypoint, replacing the image's ENTRYPOINT."""
+    args: NotRequired[list[str]]
+    """Arguments of the entrypoint, replacing the image's CMD."""
+    ports: NotRequired[list[ContainerPort]]
+    """Ports the container listens on."""
     replicas: NotRequired[int]
     """Number of Pods; default 1."""
 
@@ -318,6 +384,8 @@ class Workload(TypedDict):
     """A Deployment that mounts the class (instead of pod); name defaults to the workload name."""
     os: NotRequired[NodeOSValue]
     """Without pod or deployment: the node OS of the Pods that mount the class (its file path rules); default linux."""
+    rollout: NotRequired[RolloutPolicyValue]
+    """When Pods are replaced: onChange (default: objects change) or onRotation (also a synced Secret, by Reloader)."""
 
 
 class DriverRotation(TypedDict):

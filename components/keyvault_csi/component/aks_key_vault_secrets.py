@@ -38,6 +38,7 @@ from keyvault_csi.kubernetes.placement import settings_placement, settings_pool_
 from keyvault_csi.kubernetes.pod import volume_and_mount
 from keyvault_csi.kubernetes.workload import Workload
 from keyvault_csi.model.mounts import mount_warnings
+from keyvault_csi.model.pod_checks import rollout_warnings
 from keyvault_csi.model.settings import Mount, Settings, WorkloadSettings
 from keyvault_csi.model.validate import validate_settings
 from keyvault_csi.node_identity.assignments import NodeIdentityAssignments
@@ -75,6 +76,8 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
     """The container volumeMounts for those volumes, by workload name."""
     node_placement: pulumi.Output[dict[str, Any]]
     """nodeSelector or affinity (Kubernetes spelling) that keeps Pods on the pools carrying the node identity; empty when any node can mount."""
+    rollout_annotations: pulumi.Output[dict[str, dict[str, str]]]
+    """Annotations for the workload's own Deployment/StatefulSet (onRotation: Reloader's), by workload name."""
 
     def __init__(
         self,
@@ -155,6 +158,8 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
                 pulumi.log.warn(warning, resource=self)
         for caution in mount_warnings(settings):
             pulumi.log.warn(caution, resource=self)
+        for rollout_warning in rollout_warnings(settings):
+            pulumi.log.warn(rollout_warning, resource=self)
         self._declare_outputs(principals)
         self.register_outputs(self.outputs())
 
@@ -293,6 +298,9 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
         )
         self.volume_mounts = pulumi.Output.from_input({w: [m for _, m in pairs] for w, pairs in mounts.items()})
         self.node_placement = pulumi.Output.from_input(settings_placement(settings))
+        self.rollout_annotations = pulumi.Output.from_input(
+            {w.name: w.rollout_annotations() for w in settings.workloads}
+        )
 
     def _when_ready(self, workload: str, value: Any) -> pulumi.Output[Any]:
         """``value`` once everything the workload's mount needs exists."""
@@ -313,4 +321,5 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
             "volumes": self.volumes,
             "volumeMounts": self.volume_mounts,
             "nodePlacement": self.node_placement,
+            "rolloutAnnotations": self.rollout_annotations,
         }

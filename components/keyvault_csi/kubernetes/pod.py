@@ -100,6 +100,12 @@ def pod_spec(
             *({"name": n, "mountPath": p} for n, p in zip(scratch, writable, strict=True)),
         ],
     }
+    if pod.command is not None:
+        container["command"] = list(pod.command)
+    if pod.args is not None:
+        container["args"] = list(pod.args)
+    if pod.ports:
+        container["ports"] = [port.manifest() for port in pod.ports]
     if pod.env:
         container["env"] = container_env(pod.env)
     if pod.env_from:
@@ -120,9 +126,21 @@ def pod_spec(
         spec["serviceAccountName"] = service_account_name
     if placement.get("affinity") is not None:
         spec["affinity"] = dict(placement["affinity"])
+    if pod.tolerations:
+        spec["tolerations"] = [toleration.manifest() for toleration in pod.tolerations]
+    if pod.image_pull_secrets:
+        spec["imagePullSecrets"] = [{"name": name} for name in pod.image_pull_secrets]
     return spec
 
 
-def pod_metadata(name: str, namespace: str, labels: Mapping[str, str] | None = None) -> Manifest:
+def pod_metadata(
+    name: str,
+    namespace: str,
+    labels: Mapping[str, str] | None = None,
+    annotations: Mapping[str, str] | None = None,
+) -> Manifest:
     """A Pod's metadata. An explicit name: Pulumi would otherwise append a random suffix."""
-    return {"name": name, "namespace": namespace, "labels": pod_labels(labels)}
+    metadata: Manifest = {"name": name, "namespace": namespace, "labels": pod_labels(labels)}
+    if annotations:
+        metadata["annotations"] = dict(sorted(annotations.items()))
+    return metadata

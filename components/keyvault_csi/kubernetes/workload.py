@@ -101,11 +101,14 @@ class Workload(pulumi.ComponentResource):
             if template is not None
             else None
         )
+        # The user's labels and ours (refused when they overlap: model.settings, model.pod_checks).
+        labels = {**(template.labels if template else {}), **(pod_labels or {})}
         if workload.pod is not None and spec is not None:
             self.pod_name = workload.pod_name()
+            metadata = pod_metadata(self.pod_name, namespace, labels, workload.pod.annotations)
             self.pod = core.Pod(
                 f"{resource_prefix}-{namespace}-{self.pod_name}",
-                metadata=cast("meta.ObjectMetaArgsDict", pod_metadata(self.pod_name, namespace, pod_labels)),
+                metadata=cast("meta.ObjectMetaArgsDict", metadata),
                 # Kubernetes' own spelling, which the SDK passes through (kubernetes/pod.py).
                 spec=cast("core.PodSpecArgsDict", spec),
                 opts=waits,
@@ -120,7 +123,9 @@ class Workload(pulumi.ComponentResource):
                     workload.deployment.replicas,
                     spec,
                     _digest(mounts, parameters),
-                    pod_labels,
+                    labels,
+                    pod_annotations=workload.deployment.annotations,
+                    annotations=workload.rollout_annotations(),
                 ),
                 opts=waits,
             )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from keyvault_csi.model import pod_checks
 from keyvault_csi.model.errors import Loc, Problem
 from keyvault_csi.model.mounts import certificate_problems, path_problems, status_name_problems
 from keyvault_csi.model.settings import PodSettings, Settings, VaultObject, WorkloadSettings
@@ -51,6 +52,7 @@ def problems(settings: Settings) -> list[Problem]:
         *tenant_problems(settings),
         *cloud_problems(settings),
         *computed_problems(settings),
+        *pod_checks.problems(settings),
     ]
 
 

@@ -31,6 +31,7 @@ from keyvault_csi.rules.choices import (
     NodeKind,
     NodeOS,
     PermissionModel,
+    RolloutPolicy,
 )
 from keyvault_csi.rules.clouds import class_cloud_name, default_host_folders, host_folder_problem
 from keyvault_csi.rules.driver import (
@@ -41,6 +42,7 @@ from keyvault_csi.rules.driver import (
     writes_cert_and_key,
 )
 from keyvault_csi.rules.kubeconfig import login_problem
+from keyvault_csi.rules.metadata import Annotations, Labels, reserved_keys_problem
 from keyvault_csi.rules.model import Strict, repeated
 from keyvault_csi.rules.names import (
     AgentPoolName,
@@ -57,7 +59,9 @@ from keyvault_csi.rules.names import (
 from keyvault_csi.rules.objects import KeyVaultObject, file_conflicts
 from keyvault_csi.rules.pod import (
     DEFAULT_IMAGE,
+    DEFAULT_LABELS,
     DEFAULT_VOLUME_NAME,
+    SELECTOR_LABEL,
     PodResources,
     PodSecurity,
     check_mount_path,
@@ -67,7 +71,12 @@ from keyvault_csi.rules.pod import (
     security_problems,
     writable_path_problems,
 )
-from keyvault_csi.rules.rollout import DEFAULT_REPLICAS
+from keyvault_csi.rules.pod_fields import ContainerPorts, ImagePullSecrets, Toleration
+from keyvault_csi.rules.rollout import (
+    DEFAULT_REPLICAS,
+    OBJECTS_ANNOTATION,
+    reloader_annotations,
+)
 from keyvault_csi.rules.secret_sync import EnvFromSecret, EnvVar, SecretObject, sync_source_problem
 from keyvault_csi.rules.tags import AzureTags
 
@@ -261,6 +270,43 @@ class PodSettings(Strict):
     """Node labels the Pod requires, merged over the pool placement (kubernetes.azure.com/agentpool)."""
     affinity: dict[str, Any] | None = None
     """A Kubernetes Affinity (nodeAffinity, podAffinity, ...), replacing the pool placement's."""
+    labels: Labels = {}
+    """Labels of the Pod (of a Deployment: of the Deployment and its Pods), besides the ones keyvault-csi sets."""
+    annotations: Annotations = {}
+    """Annotations of the Pod (of a Deployment: of its Pod template)."""
+    tolerations: list[Toleration] = []
+    """Kubernetes tolerations, such as for the taint of a dedicated node pool."""
+    image_pull_secrets: ImagePullSecrets = []
+    """Names of Secrets in the workload's namespace holding credentials for a private registry."""
+    command: list[str] | None = None
+    """The container's entrypoint, replacing the image's ENTRYPOINT."""
+    args: list[str] | None = None
+    """Arguments of the entrypoint, replacing the image's CMD."""
+    ports: ContainerPorts = []
+    """Ports the container listens on."""
+
+    @classmethod
+    def reserved_labels(cls) -> dict[str, str]:
+        """Labels keyvault-csi sets on this object itself (a user label may not change them)."""
+        return dict(DEFAULT_LABELS)
+
+    @classmethod
+    def reserved_annotations(cls) -> dict[str, str]:
+        """Annotations keyvault-csi sets on this object's Pods itself."""
+        return {}
+
+    @field_validator("labels", "annotations")
+    @classmethod
+    def _not_ours(cls, value: dict[str, str], info: ValidationInfo) -> dict[str, str]:
+        # Refused rather than overridden: a different value would break the selector, the rollout or our marks.
+        problem = (
+            reserved_keys_problem(value, cls.reserved_labels(), "on every object keyvault-csi declares")
+            if info.field_name == "labels"
+            else reserved_keys_problem(value, cls.reserved_annotations(), "so that a change rolls the Pods")
+        )
+        if problem:
+            raise ValueError(problem)
+        return value
 
     @model_validator(mode="after")
     def _hardening_overrides(self) -> PodSettings:
@@ -302,6 +348,16 @@ class DeploymentSettings(PodSettings):
     replicas: int = Field(default=DEFAULT_REPLICAS, ge=0)
     """Number of Pods; default 1."""
 
+    @classmethod
+    def reserved_labels(cls) -> dict[str, str]:
+        """The Pod's, plus the selector label (its value is the Deployment's name)."""
+        return {**super().reserved_labels(), SELECTOR_LABEL: "<the Deployment's name>"}
+
+    @classmethod
+    def reserved_annotations(cls) -> dict[str, str]:
+        """The digest of what the class mounts and syncs (rules.rollout)."""
+        return {OBJECTS_ANNOTATION: "<sha256 of the objects>"}
+
 
 class VaultObject(KeyVaultObject):
     """One Key Vault secret, key or certificate to write into the mounted volume, from one of the vaults.
@@ -338,6 +394,8 @@ class WorkloadSettings(Strict):
     """A Deployment that mounts the class (instead of pod); name defaults to the workload name."""
     os: NodeOS | None = None
     """Without pod or deployment: the node OS of the Pods that mount the class (its file path rules); default linux."""
+    rollout: RolloutPolicy = RolloutPolicy.ON_CHANGE
+    """When Pods are replaced: onChange (default: objects change) or onRotation (also a synced Secret, by Reloader)."""
 
     @field_validator("service_account")
     @classmethod
@@ -400,6 +458,12 @@ class WorkloadSettings(Strict):
     def service_account_name(self) -> str:
         """The service account (workload identity, identity binding): ``serviceAccount``, else the workload's name."""
         return self.service_account or self.name
+
+    def rollout_annotations(self) -> dict[str, str]:
+        """What the metadata of the workload's controller carries for its rollout (onRotation: Reloader's)."""
+        if self.rollout != RolloutPolicy.ON_ROTATION:
+            return {}
+        return reloader_annotations([s.secret_name for s in self.secret_objects])
 
 
 class RotationSettings(Strict):

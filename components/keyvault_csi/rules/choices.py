@@ -142,6 +142,46 @@ class KubeloginMode(StrEnum):
     """The managed identity of the Azure machine the deploy runs on."""
 
 
+class TolerationOperator(StrEnum):
+    """How a Pod toleration matches a taint's value (Kubernetes' Toleration.operator)."""
+
+    EQUAL = "Equal"
+    """The taint's value equals the toleration's value (Kubernetes' default)."""
+    EXISTS = "Exists"
+    """Any value of the taint's key (the toleration's value stays empty)."""
+
+
+class TaintEffect(StrEnum):
+    """The taint effect a Pod toleration tolerates (Kubernetes' Toleration.effect; unset: every effect)."""
+
+    NO_SCHEDULE = "NoSchedule"
+    """New Pods are not scheduled on the node."""
+    PREFER_NO_SCHEDULE = "PreferNoSchedule"
+    """The scheduler avoids the node."""
+    NO_EXECUTE = "NoExecute"
+    """Running Pods are evicted (after tolerationSeconds, when set)."""
+
+
+class PortProtocol(StrEnum):
+    """The protocol of a container port (Kubernetes' ContainerPort.protocol)."""
+
+    TCP = "TCP"
+    """TCP (Kubernetes' default)."""
+    UDP = "UDP"
+    """UDP."""
+    SCTP = "SCTP"
+    """SCTP."""
+
+
+class RolloutPolicy(StrEnum):
+    """When a workload's Pods are replaced (docs/driver.md "Rotation that reaches the app")."""
+
+    ON_CHANGE = "onChange"
+    """When what the class mounts or syncs changes: the Deployment's template carries their digest."""
+    ON_ROTATION = "onRotation"
+    """Also when rotation changes a synced Secret: Stakater Reloader's annotation names them."""
+
+
 def allowed(choices: type[StrEnum]) -> str:
     """The values of ``choices`` for messages: ``a, b, c``."""
     return ", ".join(choices)

@@ -299,6 +299,24 @@ def addon_profile(profiles: Mapping[str, Any] | None) -> Any:
     return None
 
 
+def addon_rotates(config: Mapping[str, Any] | None) -> bool:
+    """Whether the add-on's ``config.enableSecretRotation`` turns rotation on (``"true"``; unset is off)."""
+    return str((config or {}).get("enableSecretRotation", "false")).strip().lower() == "true"
+
+
+def chart_rotates(chart: str, values: Mapping[str, Any]) -> bool | None:
+    """Whether a Helm release of the provider's chart (rotation under its driver dependency) or of the driver's
+    own chart turns rotation on (default off); ``None`` for any other chart. ``chart`` may carry a repository."""
+    name = chart.rstrip("/").rsplit("/", 1)[-1]
+    if name == CHART:
+        driver = values.get(DRIVER)
+        values = driver if isinstance(driver, Mapping) else {}
+    elif name != DRIVER:
+        return None
+    flag = values.get("enableSecretRotation", False)
+    return flag is True or (isinstance(flag, str) and flag.strip().lower() == "true")
+
+
 def enable_addon_fix(resource_group: str, cluster: str) -> str:
     return f"az aks enable-addons --addons {ADDON_CLI} -g {resource_group} -n {cluster}"
 
@@ -325,7 +343,7 @@ def addon_problem(
     if rotation is None:
         return None
     config = config or {}
-    actual = str(config.get("enableSecretRotation", "false")).strip().lower() == "true"
+    actual = addon_rotates(config)
     actual_interval = str(config.get("rotationPollInterval") or DEFAULT_POLL_INTERVAL)
     update = f"az aks addon update --addon {ADDON_CLI} -g {resource_group} -n {cluster}"
     if actual != rotation:

@@ -28,6 +28,8 @@ _WINDOWS_ABSOLUTE = re.compile(r"^[A-Za-z]:[\\/]")
 DEFAULT_IMAGE = "nginxinc/nginx-unprivileged"
 # Labels on everything this project declares in the cluster.
 DEFAULT_LABELS = {"app.kubernetes.io/managed-by": "pulumi", "app.kubernetes.io/part-of": "keyvault-csi"}
+# A Deployment selects its Pods by this label, set to its name (a user label may not change it).
+SELECTOR_LABEL = "app.kubernetes.io/name"
 
 # Windows' unprivileged account in every Windows container image.
 WINDOWS_USER = "ContainerUser"

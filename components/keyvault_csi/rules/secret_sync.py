@@ -27,8 +27,9 @@ from typing import Annotated, Any
 from pydantic import Field, field_validator, model_validator
 
 from keyvault_csi.rules.choices import NodeOS, ObjectEncoding, ObjectFormat, ObjectType
+from keyvault_csi.rules.metadata import Annotations, Labels
 from keyvault_csi.rules.model import Strict, repeats
-from keyvault_csi.rules.names import DNS_SUBDOMAIN, DnsSubdomain, refusing
+from keyvault_csi.rules.names import DnsSubdomain, refusing
 from keyvault_csi.rules.objects import CERT_FILE_SUFFIXES, KeyVaultObject, writes_cert_parts
 from keyvault_csi.rules.paths import join, quoted, separator
 
@@ -55,7 +56,6 @@ REQUIRED_KEYS: Mapping[str, tuple[str, ...]] = {
 TLS_KEYS = ("tls.crt", "tls.key")
 SECRET_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
 ENV_NAME = re.compile(r"^[-._a-zA-Z][-._a-zA-Z0-9]*$")
-_LABEL_NAME = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)$")
 
 
 def _secret_key_problem(key: str) -> str | None:
@@ -63,19 +63,6 @@ def _secret_key_problem(key: str) -> str | None:
         return (
             f"{key!r} is not a Secret data key; allowed: 1-253 of letters, digits, '-', '_' and '.', "
             "not '.' or '..' and not starting with '..'"
-        )
-    return None
-
-
-def _qualified_name_problem(name: str) -> str | None:
-    """Kubernetes' rule for label and annotation keys: ``[prefix/]name``."""
-    prefix, _, short = name.rpartition("/")
-    if prefix and (len(prefix) > 253 or not DNS_SUBDOMAIN.match(prefix)):
-        return f"{name!r} has an invalid prefix {prefix!r}; allowed: a DNS-1123 subdomain such as example.com"
-    if not short or len(short) > 63 or not _LABEL_NAME.match(short):
-        return (
-            f"{name!r} is not a valid key; allowed: [prefix/]name, name at most 63 of letters, digits, "
-            "'-', '_' and '.', starting and ending alphanumeric"
         )
     return None
 
@@ -101,9 +88,9 @@ class SecretObject(Strict):
     """Secret type, passed through as given; default Opaque (kubernetes.io/tls takes the keys tls.crt and tls.key)."""
     data: list[SecretObjectData] = Field(min_length=1)
     """Which mounted file goes under which key."""
-    labels: dict[str, str] = {}
+    labels: Labels = {}
     """Labels of the Secret."""
-    annotations: dict[str, str] = {}
+    annotations: Annotations = {}
     """Annotations of the Secret."""
 
     @field_validator("type")
@@ -114,29 +101,6 @@ class SecretObject(Strict):
             raise ValueError(
                 "must not be empty; allowed: any Secret type, such as Opaque, kubernetes.io/tls or example.com/custom"
             )
-        return value
-
-    @field_validator("labels")
-    @classmethod
-    def _labels(cls, value: dict[str, str]) -> dict[str, str]:
-        for key, text in value.items():
-            problem = _qualified_name_problem(key)
-            if problem:
-                raise ValueError(f"label {problem}")
-            if text and (len(text) > 63 or not _LABEL_NAME.match(text)):
-                raise ValueError(
-                    f"label value {text!r} is not valid; allowed: empty or at most 63 of letters, digits, '-', '_' "
-                    "and '.', starting and ending alphanumeric"
-                )
-        return value
-
-    @field_validator("annotations")
-    @classmethod
-    def _annotations(cls, value: dict[str, str]) -> dict[str, str]:
-        for key in value:
-            problem = _qualified_name_problem(key)
-            if problem:
-                raise ValueError(f"annotation {problem}")
         return value
 
     @model_validator(mode="after")
