@@ -49,7 +49,7 @@ def test_program_loads_only_the_modules_it_uses() -> None:
 import json, sys
 from pulumi._utils import _LazyModule
 from tools.review.plan import evaluate_stack
-evaluate_stack("dev")  # every module the program can touch: identity, grants, nodes, AKS credentials
+evaluate_stack("prod")  # every module the program can touch: identity, grants, nodes, AKS credentials
 print(json.dumps(sorted(
     name.split(".")[1] for name, module in sys.modules.items()
     if name.startswith("pulumi_azure_native.") and name.count(".") == 1 and not isinstance(module, _LazyModule)

@@ -63,7 +63,7 @@ def test_shipped_stacks_pass_the_pack(stack_graphs, stack: str) -> None:
 
 def test_shipped_stacks_cover_both_sides_of_the_advisory(stack_graphs) -> None:
     with_advisory = {s for s in STACKS if any(g.startswith("MC_") for g in node_resource_groups(stack_graphs[s]))}
-    assert "dev" in with_advisory and "examples/kubelet-identity" not in with_advisory
+    assert "prod" in with_advisory and "dev" not in with_advisory and "examples/kubelet-identity" not in with_advisory
 
 
 @pytest.mark.parametrize(

@@ -191,15 +191,18 @@ def test_graph_json_has_parents_dependencies_inputs_and_the_external_targets() -
     (pod,) = [r for r in graph["resources"] if r["type"] == "kubernetes:core/v1:Pod"]
     assert {by_urn[d]["type"].rsplit(":", 1)[-1] for d in pod["dependencies"]} == {
         "AccessPolicy",
-        "NodeIdentityAssignment",
+        "FederatedIdentityCredential",
         "SecretProviderClass",
+        "ServiceAccount",
     }
     assert pod["inputs"]["metadata"]["namespace"] == "shop" and pod["provider"].endswith("::kubernetes")
     targets = {t["kind"]: t for t in graph["targets"]}
-    assert targets["scaleSet"]["name"] == "aks-nodepool1-31415926-vmss"
-    assert [w["action"] for w in targets["scaleSet"]["writers"]] == ["assigns identity"]
+    assert "scaleSet" not in targets  # workload identity: nothing on the nodes
     assert targets["keyVault"]["name"] == "kv-shop-dev"
     assert [w["action"] for w in targets["keyVault"]["writers"]] == ["grants keys get, secrets get"]
+    scale_sets = [t for t in plan_of("prod").graph["targets"] if t["kind"] == "scaleSet"]
+    assert sorted(t["name"] for t in scale_sets) == ["aks-system-27182818-vmss", "akswin-16180339-vmss"]
+    assert all([w["action"] for w in t["writers"]] == ["assigns identity"] for t in scale_sets)
 
 
 def test_rbac_grants_and_system_identities_name_their_target_and_what_they_write() -> None:
@@ -215,12 +218,12 @@ def test_rbac_grants_and_system_identities_name_their_target_and_what_they_write
 
 
 def test_secrets_and_the_pickled_provider_never_reach_graph_json() -> None:
-    plan = plan_of("dev")
+    plan = plan_of("prod")
     text = plan.graph_json()
     providers = {r["name"]: r for r in plan.graph["resources"] if r["kind"] == "provider"}
     assert providers["kubernetes"]["inputs"]["kubeconfig"] == SECRET
     assert "kubeconfig>" not in text  # the mock kubeconfig placeholder itself stays hidden
-    (node,) = [r for r in plan.graph["resources"] if r["type"] == DYNAMIC]
+    node, _ = [r for r in plan.graph["resources"] if r["type"] == DYNAMIC]
     assert re.fullmatch(r"<dynamic provider sha256:[0-9a-f]{12}>", node["inputs"]["__provider"])
     assert "gASV" not in text  # no dill pickle (base64 of protocol 4+ starts so)
 
@@ -504,14 +507,14 @@ def test_changed_object_and_added_workload_between_two_refs(cli_runs: dict[str, 
     assert "--- a/secretproviderclass-shop-azure-kv-shop-dev-worker.yaml" in text
     assert "-          filePermission: '0644'\n+          filePermission: '0444'" in text
     assert "--- /dev/null\n+++ b/pod-shop-storefront-secrets-store-inline.yaml" in text
-    assert text.splitlines()[-1] == "3 to create, 2 to update, 0 to delete; 3 manifests changed; 13 outputs changed."
-    assert "dev: 3 to create, 2 to update, 0 to delete" in cli_runs["review"]
+    assert text.splitlines()[-1] == "5 to create, 3 to update, 0 to delete; 4 manifests changed; 14 outputs changed."
+    assert "dev: 5 to create, 3 to update, 0 to delete" in cli_runs["review"]
 
 
 def test_review_comment_from_two_refs(cli_runs: dict[str, Any]) -> None:
     body = (cli_runs["out"] / "review" / "comment.md").read_text()
     assert body.startswith(MARKER) and body == (cli_runs["out"] / "review" / "full.md").read_text()
-    assert "| `dev` | 3 | 2 | 0 | 3 |" in body and "| `prod` | 0 | 0 | 0 | 0 |" in body
+    assert "| `dev` | 5 | 3 | 0 | 4 |" in body and "| `prod` | 0 | 0 | 0 | 0 |" in body
     graphs = re.findall(r"```mermaid\n(.*?)```", body, re.S)
     assert len(graphs) == 2 and "classDef added" in graphs[0]
     for graph in graphs:
