@@ -9,22 +9,22 @@ from __future__ import annotations
 import base64
 
 import pulumi
-import pulumi_azure_native as azure_native
 from pulumi_azure_native import containerservice
+from pulumi_azure_native.provider import Provider as AzureProvider
 from pulumi_kubernetes.provider import Provider as KubernetesProvider
 
 from keyvault_csi.azure.subscriptions import azure_native_settings
 from keyvault_csi.settings.model import Settings
 
 
-def azure_provider(settings: Settings) -> azure_native.Provider:
+def azure_provider(settings: Settings) -> AzureProvider:
     """azure-native, configured from the stack's ``azure-native:*`` keys (explicit providers ignore them).
 
     Providers the components declare for other subscriptions copy the same settings
     (:func:`keyvault_csi.azure.subscriptions.azure_native_settings`).
     """
     azure_config = pulumi.Config("azure-native")
-    return azure_native.Provider(
+    return AzureProvider(
         "azure-native",
         location=settings.location,
         environment=settings.environment,
@@ -33,7 +33,7 @@ def azure_provider(settings: Settings) -> azure_native.Provider:
     )
 
 
-def kubernetes_provider(settings: Settings, azure: azure_native.Provider) -> KubernetesProvider:
+def kubernetes_provider(settings: Settings, azure: AzureProvider) -> KubernetesProvider:
     """Kubernetes from a secret kubeconfig, from the named AKS cluster's user credentials, or ambient."""
     kubernetes = settings.kubernetes
     kubeconfig: pulumi.Input[str] | None = None

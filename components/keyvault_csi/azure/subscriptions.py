@@ -15,8 +15,8 @@ from collections.abc import Mapping
 from typing import Any
 
 import pulumi
-import pulumi_azure_native as azure_native
 from pulumi_azure_native import authorization
+from pulumi_azure_native.provider import Provider as AzureProvider
 
 # azure-native provider inputs copied from the stack's `azure-native:*` config (plain ones).
 PLAIN_SETTINGS = (
@@ -92,7 +92,7 @@ def provider_for_subscription(
     current = authorization.get_client_config(opts=pulumi.InvokeOptions(parent=owner)).subscription_id
     if same_subscription(current, subscription_id):
         return None
-    return azure_native.Provider(
+    return AzureProvider(
         f"{name}-{subscription_id.lower()}",
         subscription_id=subscription_id,
         location=location,
