@@ -7,7 +7,13 @@ inferred from the component's annotations by the SDK's analyzer.
 
 from pulumi.provider.experimental import component_provider_host
 
-from keyvault_csi.package.component import PACKAGE, VERSION, AksKeyVaultSecrets
+from keyvault_csi import __version__
+from keyvault_csi.package.component import PACKAGE, AksKeyVaultSecrets
+
+# The generated SDKs' namespace: npm @keyvault-csi/keyvault-csi, Python keyvault_csi_keyvault_csi,
+# folder sdks/keyvault-csi-keyvault-csi. Without one the SDKs would be @pulumi/..., and a git URL
+# plugin would take the GitHub owner's name instead (the CLI's setSpecNamespace).
+NAMESPACE = "keyvault-csi"
 
 if __name__ == "__main__":
-    component_provider_host([AksKeyVaultSecrets], name=PACKAGE, version=VERSION)
+    component_provider_host([AksKeyVaultSecrets], name=PACKAGE, namespace=NAMESPACE, version=__version__)

@@ -87,7 +87,7 @@ def test_lazy_exports_agree_and_resolve() -> None:
     typed = {
         alias.asname or alias.name for n in typing_block.body if isinstance(n, ast.ImportFrom) for alias in n.names
     }
-    assert set(keyvault_csi._EXPORTS) == set(keyvault_csi.__all__) == typed
+    assert set(keyvault_csi._EXPORTS) == set(keyvault_csi.__all__) - {"__version__"} == typed
     assert all(getattr(keyvault_csi, name) is not None for name in keyvault_csi.__all__)
 
 
@@ -113,3 +113,16 @@ def test_typecheck_skips_only_the_sdk_roots_and_nothing_imports_a_root_whole() -
                     if importlib.util.find_spec(f"{node.module}.{a.name}") is None
                 ]
     assert not problems, "import these from their submodule instead: " + ", ".join(problems)
+
+
+def test_pyproject_holds_the_one_version_the_package_and_docs_use() -> None:
+    import re
+    import tomllib
+
+    import keyvault_csi
+
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    assert keyvault_csi.__version__ == version  # a stale .venv (make venv reinstalls) fails here
+    docs = "\n".join(p.read_text() for p in sorted((ROOT / "docs").glob("*.md")))
+    pins = re.findall(r"/provider@v(\S+?)`", docs)  # `pulumi package add github.com/<org>/keyvault-csi/provider@vX`
+    assert pins and set(pins) == {version}

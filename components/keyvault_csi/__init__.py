@@ -12,7 +12,11 @@ Pulumi nor the Azure SDK.
 from __future__ import annotations
 
 import importlib
+import importlib.metadata
 from typing import TYPE_CHECKING, Any
+
+# The version pyproject.toml declares (the only one in the tree), as installed.
+__version__ = importlib.metadata.version("keyvault-csi")
 
 # public name -> module that defines it
 _EXPORTS = {
@@ -50,6 +54,7 @@ _EXPORTS = {
 _RENAMED = {"WORKLOAD_IDENTITY_POD_LABELS": "POD_LABELS"}
 
 __all__ = [
+    "__version__",
     "AksKeyVaultSecrets",
     "AksKeyVaultSecretsArgs",
     "KeyVaultAccess",

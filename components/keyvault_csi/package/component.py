@@ -19,7 +19,6 @@ from keyvault_csi.package.args import AksKeyVaultSecretsArgs
 from keyvault_csi.settings.model import validate_settings
 
 PACKAGE = TYPE.split(":", 1)[0]
-VERSION = "0.1.0"
 
 
 class AksKeyVaultSecrets(pulumi.ComponentResource):
