@@ -8,23 +8,34 @@ BASE ?=
 PULUMI ?= pulumi
 export PULUMI_CONFIG_PASSPHRASE ?=
 
-.PHONY: test lint typecheck plan review preview up destroy bench clean venv doctor
+.PHONY: test pytest lint typecheck plan review preview up destroy bench clean venv doctor
 
 venv: $(VENV)/.installed
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt pyproject.toml
+	@echo "Creating $(VENV): installing the pinned dependencies (~800 MB, 1-3 min) ..."
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --quiet --disable-pip-version-check -r requirements-dev.txt  # -qq: errors only (this machine's pip config warns about absent find-links)
+	@# A machine whose pip config lists an extra index directory without a project's folder gets one
+	@# "Location ... is ignored: it is neither a file nor a directory" warning per package on stderr;
+	@# only that line is dropped. stdout (pip's progress) stays on the terminal, errors still show.
+	$(PY) -m pip install --disable-pip-version-check -r requirements-dev.txt \
+		2> >(grep -v --line-buffered 'is ignored: it is neither a file nor a directory' >&2)
 	touch $@
 
-## make test: lint, typecheck, then the whole suite (unit, graph, schema, ARM-over-HTTPS scenarios), one worker per core
-test: venv lint typecheck
+## make test: lint, then the type check beside the whole suite: pytest's two workers leave a core idle
+## part of the time (tests that wait on subprocesses), mypy is one process. Each prints when it ends.
+test: venv lint
+	@$(MAKE) --no-print-directory -j2 --keep-going --output-sync=target typecheck pytest
+
+## make pytest: the whole suite (unit, graph, schema, ARM-over-HTTPS scenarios), one worker per core
+pytest: venv
 	$(PY) -m pytest -n auto
 
-## make lint: ruff check and ruff format --check
+## make lint: ruff check, ruff format --check and the layer order (lint-imports, pyproject.toml)
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 ## make typecheck: mypy (strict on keyvault_csi); part of make test
 typecheck: venv

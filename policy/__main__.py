@@ -2,7 +2,8 @@
 
 The CLI starts this file from ``policy/`` with ``policy/venv`` (see PulumiPolicy.yaml), so
 ``keyvault_csi_policy`` is importable as a top-level package. ``PolicyPack`` serves the policies
-over gRPC until the CLI stops it.
+over gRPC until the CLI stops it. Its version is PulumiPolicy.yaml's: pulumi-policy's PolicyPack takes
+none, and the CLI prefers the file's (kept equal to pyproject.toml's by tests/policy/test_pack.py).
 """
 
 from pulumi_policy import EnforcementLevel, PolicyPack

@@ -12,5 +12,10 @@ from keyvault_csi.component import TYPE, AksKeyVaultSecrets
 
 PACKAGE = TYPE.split(":", 1)[0]
 
+# The generated SDKs' namespace: npm @keyvault-csi/keyvault-csi, Python keyvault_csi_keyvault_csi,
+# folder sdks/keyvault-csi-keyvault-csi. Without one the SDKs would be @pulumi/..., and a git URL
+# plugin would take the GitHub owner's name instead (the CLI's setSpecNamespace).
+NAMESPACE = "keyvault-csi"
+
 if __name__ == "__main__":
-    component_provider_host([AksKeyVaultSecrets], name=PACKAGE, version=__version__)
+    component_provider_host([AksKeyVaultSecrets], name=PACKAGE, namespace=NAMESPACE, version=__version__)

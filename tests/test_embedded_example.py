@@ -101,7 +101,7 @@ def build(base: Path) -> Isolated:
         source / "components" / "keyvault_csi",
         ignore=shutil.ignore_patterns("__pycache__"),
     )
-    for name in ("pyproject.toml", "README.md"):
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
         shutil.copy(ROOT / name, source / name)
     # --no-build-isolation: the project venv's setuptools, no download of a build environment.
     run(
@@ -150,6 +150,11 @@ def test_the_wheel_holds_only_keyvault_csi(isolated: Isolated) -> None:
     names = zipfile.ZipFile(isolated.wheel).namelist()
     assert {n.split("/", 1)[0] for n in names} == {"keyvault_csi", isolated.wheel.name.split("-py3")[0] + ".dist-info"}
     assert "keyvault_csi/py.typed" in names and "keyvault_csi/testing/mocks.py" in names
+    # The MIT licence travels with the wheel (setuptools picks LICENSE up for `license = "MIT"`).
+    dist_info = isolated.wheel.name.split("-py3")[0] + ".dist-info"
+    licence = zipfile.ZipFile(isolated.wheel).read(f"{dist_info}/licenses/LICENSE").decode()
+    assert licence.startswith("MIT License") and "Copyright (c) 2026 keyvault-csi contributors" in licence
+    assert "License-Expression: MIT" in zipfile.ZipFile(isolated.wheel).read(f"{dist_info}/METADATA").decode()
 
 
 def test_the_installed_package_imports_beside_the_programs_own_components_package(

@@ -86,3 +86,42 @@ def test_lazy_exports_agree_and_resolve() -> None:
     }
     assert set(keyvault_csi._EXPORTS) == set(keyvault_csi.__all__) - {"__version__"} == typed
     assert all(getattr(keyvault_csi, name) is not None for name in keyvault_csi.__all__)
+
+
+def test_typecheck_skips_only_the_sdk_roots_and_nothing_imports_a_root_whole() -> None:
+    """mypy skips the two SDK roots (pyproject.toml); a name taken from a root would silently be Any."""
+    import ast
+    import importlib.util
+    import tomllib
+
+    mypy = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mypy"]
+    assert mypy["strict"] is True and mypy["packages"] == ["keyvault_csi"]
+    skipped = {module for o in mypy["overrides"] if o.get("follow_imports") == "skip" for module in o["module"]}
+    assert skipped == {"pulumi_azure_native", "pulumi_kubernetes"}
+    problems = []
+    for path in sorted((ROOT / "components" / "keyvault_csi").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                problems += [f"{path.name}: import {a.name}" for a in node.names if a.name in skipped]
+            elif isinstance(node, ast.ImportFrom) and node.module in skipped:
+                problems += [
+                    f"{path.name}: from {node.module} import {a.name}"
+                    for a in node.names
+                    if importlib.util.find_spec(f"{node.module}.{a.name}") is None
+                ]
+    assert not problems, "import these from their submodule instead: " + ", ".join(problems)
+
+
+def test_pyproject_holds_the_one_version_the_package_and_docs_use() -> None:
+    import re
+    import tomllib
+
+    import keyvault_csi
+
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    assert keyvault_csi.__version__ == version  # a stale .venv (make venv reinstalls) fails here
+    docs = "\n".join(p.read_text() for p in sorted((ROOT / "docs").glob("*.md")))
+    pins = re.findall(
+        r"/provider@v(\S+?)`", docs
+    )  # `pulumi package add github.com/keyvault-csi/keyvault-csi/provider@vX`
+    assert pins and set(pins) == {version}

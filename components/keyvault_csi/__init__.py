@@ -16,6 +16,7 @@ import importlib
 import importlib.metadata
 from typing import TYPE_CHECKING, Any
 
+# The version pyproject.toml declares (the only one in the tree), as installed.
 __version__ = importlib.metadata.version("keyvault-csi")
 
 # public name -> module that defines it

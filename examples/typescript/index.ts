@@ -3,7 +3,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as azure from "@pulumi/azure-native";
 import * as k8s from "@pulumi/kubernetes";
-import * as keyvaultCsi from "@pulumi/keyvault-csi";
+import * as keyvaultCsi from "@keyvault-csi/keyvault-csi";
 
 const config = new pulumi.Config();
 

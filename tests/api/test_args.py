@@ -3,34 +3,37 @@ YAML and TypeScript consumers, each run through the provider's own construct pat
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
+import runpy
 import subprocess
 import sys
+import tomllib
 import typing
 from typing import Any
 
+import jsonschema
 import pulumi
 import pytest
 import yaml
-from pulumi.provider.experimental.analyzer import Analyzer
+from check_jsonschema.regex_variants import RegexImplementation, RegexVariantName
+from pulumi.provider.experimental import host
 from pulumi.provider.experimental.component import ComponentProvider
-from pulumi.provider.experimental.schema import generate_schema
 from pydantic import BaseModel
 from pydantic.alias_generators import to_camel
 
-from keyvault_csi import __version__ as VERSION
+from keyvault_csi import __version__
 from keyvault_csi.api import args as typed_args
 from keyvault_csi.component import TYPE as TOKEN
-from keyvault_csi.component import AksKeyVaultSecrets
 from keyvault_csi.model.settings import KeyVaultSettings, Settings
 from keyvault_csi.model.validate import validate_settings
 from keyvault_csi.rules.inputs import input_capable
 from keyvault_csi.rules.model import is_model, type_in
 from keyvault_csi.rules.workload_identity import POD_LABELS
 from keyvault_csi.testing.mockgraph import Graph, evaluate
-from tests.support import ROOT, base_settings
+from tests.support import REFERENCE, ROOT, base_settings
 from tools import generate_args as generate
 
 PACKAGE = TOKEN.split(":", 1)[0]
@@ -51,11 +54,21 @@ OUTPUTS = {
 }
 
 
+@functools.cache
+def served() -> ComponentProvider:
+    """The provider that provider/__main__.py hosts, run as the CLI runs it with the gRPC server left out."""
+    hosted: list[ComponentProvider] = []
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(host, "is_hosting", False)
+        patch.setattr(host, "main", lambda provider, args: hosted.append(provider))
+        runpy.run_path(str(ROOT / "provider"), run_name="__main__")
+    (provider,) = hosted
+    return provider
+
+
 @pytest.fixture(scope="module")
 def schema() -> dict[str, Any]:
-    analyzed = Analyzer(PACKAGE).analyze([AksKeyVaultSecrets])
-    spec = generate_schema(PACKAGE, VERSION, None, analyzed["component_definitions"], analyzed["type_definitions"], [])
-    return json.loads(json.dumps(spec.to_json()))
+    return json.loads(served().schema)
 
 
 def type_hints(typed: type) -> dict[str, Any]:
@@ -223,13 +236,28 @@ def test_plugin_manifest_and_entry_point() -> None:
     assert json.loads(result.stdout.strip().splitlines()[-1]) == [
         ["keyvault_csi.component.aks_key_vault_secrets.AksKeyVaultSecrets"],
         "keyvault-csi",
-        {"version": VERSION},
+        {"namespace": "keyvault-csi", "version": __version__},
     ]
+
+
+def test_schema_is_a_valid_pulumi_package_in_our_namespace_at_the_project_version(schema: dict[str, Any]) -> None:
+    """The CLI's metaschema (tests/reference/pulumi) accepts the served schema; the namespace names the SDKs."""
+    metaschema = json.loads((REFERENCE / "pulumi" / "package-metaschema.json").read_text())
+    ecma = RegexImplementation(RegexVariantName.default)  # its patterns are ECMA regexes (named groups)
+    validator = jsonschema.validators.extend(
+        jsonschema.Draft202012Validator,
+        {"pattern": ecma.pattern_keyword, "patternProperties": ecma.patternProperties_keyword},
+    )(metaschema)
+    assert [error.message for error in validator.iter_errors(schema)] == []
+    assert [error.message for error in validator.iter_errors({**schema, "namespace": "KeyVault_CSI"})] != []
+    assert (schema["name"], schema["namespace"]) == ("keyvault-csi", "keyvault-csi")
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert schema["version"] == __version__ == pyproject["version"]
 
 
 def construct(inputs: dict[str, Any]) -> tuple[Graph, dict[str, Any]]:
     """``inputs`` through the provider's construct (schema-name mapping included) under the mock runtime."""
-    provider = ComponentProvider([AksKeyVaultSecrets], PACKAGE, None, VERSION)
+    provider = served()
 
     def program() -> None:
         result = provider.construct("app", TOKEN, inputs, pulumi.ResourceOptions())
@@ -270,7 +298,7 @@ def test_construct_refuses_outputs_and_bad_values_before_declaring_anything() ->
     computed_type = base_settings("workload")
     computed_type["identity"] = {**computed_type["identity"], "type": pulumi.Output.from_input("workload")}
     errors: list[Exception] = []
-    provider = ComponentProvider([AksKeyVaultSecrets], PACKAGE, None, VERSION)
+    provider = served()
 
     def program() -> None:
         for bad in (computed_namespace, {**base_settings("workload"), "tenantId": "contoso"}, computed_type):
@@ -292,7 +320,7 @@ def test_the_plugin_names_keys_as_other_languages_write_them(monkeypatch: pytest
 
     monkeypatch.setattr(host, "is_hosting", True)
     errors: list[Exception] = []
-    provider = ComponentProvider([AksKeyVaultSecrets], PACKAGE, None, VERSION)
+    provider = served()
 
     def program() -> None:
         try:
@@ -345,10 +373,12 @@ def test_typescript_example_uses_the_package_as_the_schema_describes(schema: dic
     project = yaml.safe_load((folder / "Pulumi.yaml").read_text())
     assert project["runtime"]["name"] == "nodejs"
     assert (folder / project["packages"]["keyvault-csi"] / "PulumiPlugin.yaml").is_file()
+    # pulumi package add writes the SDK to sdks/<namespace>-<name> and names it @<namespace>/<name>.
+    npm_name = f"@{schema['namespace']}/{schema['name']}"
     package = json.loads((folder / "package.json").read_text())
-    assert package["dependencies"]["@pulumi/keyvault-csi"] == "file:sdks/keyvault-csi"
+    assert package["dependencies"][npm_name] == f"file:sdks/{schema['namespace']}-{schema['name']}"
     source = (folder / "index.ts").read_text()
-    assert 'import * as keyvaultCsi from "@pulumi/keyvault-csi";' in source
+    assert f'import * as keyvaultCsi from "{npm_name}";' in source
     assert "{ providers: [azureProvider, k8sProvider] }" in source
     for output in re.findall(r"secrets\.(\w+);", source):
         assert output in schema["resources"][TOKEN]["properties"], output
@@ -362,7 +392,7 @@ def test_typescript_example_uses_the_package_as_the_schema_describes(schema: dic
 
 def test_construct_takes_an_output_for_a_key_that_names_a_cloud_object() -> None:
     """Another language passes the vault's name as an Output: the class carries it once resolved."""
-    provider = ComponentProvider([AksKeyVaultSecrets], PACKAGE, None, VERSION)
+    provider = served()
 
     def program() -> None:
         inputs = base_settings("workload")
@@ -462,7 +492,7 @@ def test_construct_keeps_map_keys_and_names_what_each_workloads_volumes_wait_for
             },
         }
     )
-    provider = ComponentProvider([AksKeyVaultSecrets], PACKAGE, None, VERSION)
+    provider = served()
 
     def program() -> None:
         result = provider.construct("app", TOKEN, inputs, pulumi.ResourceOptions())

@@ -14,6 +14,7 @@ import tomllib
 import grpc
 import pulumi
 import pytest
+import yaml
 from google.protobuf import empty_pb2, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 from pulumi_azure_native import authorization, keyvault
@@ -261,6 +262,7 @@ def test_the_pack_serves_over_grpc_like_the_cli_runs_it() -> None:
             stub = analyzer_pb2_grpc.AnalyzerStub(channel)
             info = stub.GetAnalyzerInfo(empty_pb2.Empty(), timeout=20)
             assert info.name == "keyvault-csi-guardrails"
+            assert info.version == "0.0.1"  # pulumi-policy's fixed answer: the CLI takes PulumiPolicy.yaml's
             assert [p.name for p in info.policies] == [p.name for p in POLICIES]
             request = analyzer_pb2.AnalyzeRequest(
                 type="kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass",
@@ -294,6 +296,12 @@ def test_the_pack_serves_over_grpc_like_the_cli_runs_it() -> None:
     finally:
         process.terminate()
         process.communicate(timeout=10)  # waits and closes the pipes
+
+
+def test_pack_version_is_the_project_version() -> None:
+    """The pack is published with PulumiPolicy.yaml's version, which must not drift from pyproject.toml's."""
+    pack = yaml.safe_load((ROOT / "policy" / "PulumiPolicy.yaml").read_text())
+    assert pack["version"] == tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
 
 
 def test_the_pack_loads_only_what_its_own_requirements_install() -> None:

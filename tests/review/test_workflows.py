@@ -62,7 +62,15 @@ def validate(paths: list[Path]) -> subprocess.CompletedProcess[str]:
 
 
 def test_every_workflow_matches_githubs_workflow_schema(tmp_path: Path) -> None:
-    assert [p.name for p in FILES] == ["deploy-stack.yml", "deploy.yml", "drift.yml", "pr-comment.yml", "pr.yml"]
+    assert [p.name for p in FILES] == [
+        "deploy-stack.yml",
+        "deploy.yml",
+        "drift.yml",
+        "package.yml",
+        "pr-comment.yml",
+        "pr.yml",
+        "release.yml",
+    ]
     result = validate(FILES)
     assert result.returncode == 0, result.stdout + result.stderr
     # The same validator rejects a broken workflow (a job without runs-on or uses, an unknown key).
@@ -120,7 +128,7 @@ def test_pulumi_jobs_can_reach_an_entra_id_cluster_without_a_person(name: str, j
 
 def test_pulumi_cli_version_matches_the_pinned_sdk() -> None:
     sdk = re.search(r"^pulumi==(\S+)$", (ROOT / "constraints.txt").read_text(), re.M)[1]
-    for name in ("pr.yml", "drift.yml", "deploy-stack.yml"):
+    for name in ("pr.yml", "drift.yml", "deploy-stack.yml", "package.yml", "release.yml"):
         assert str(load(name)["env"]["PULUMI_VERSION"]) == sdk, name
 
 
@@ -221,6 +229,75 @@ def test_deploy_goes_test_then_dev_then_prod_through_gated_environments() -> Non
     assert up["env"]["PULUMI_SKIP_CONFIRMATIONS"] == "true" and up["env"]["ARM_USE_OIDC"] == "true"
     assert "--on-missing error" in runs(up)
     assert runs(up).strip().endswith('make up STACK="$STACK"')
+
+
+def test_release_runs_on_version_tags_checks_the_version_then_tests_and_builds() -> None:
+    release = load("release.yml")
+    assert triggers(release) == {"push": {"tags": ["v*"]}}
+    assert release["permissions"] == {"contents": "read"}
+    build = release["jobs"]["build"]
+    assert "permissions" not in build
+    commands = [s.get("run", "") for s in steps(build)]
+    check = commands.index('python3 -m tools.release check-tag "$GITHUB_REF_NAME"')
+    notes = commands.index('python3 -m tools.release notes "$GITHUB_REF_NAME" --output dist/release-notes.md')
+    test = commands.index("make test")
+    built = next(i for i, c in enumerate(commands) if "python3 -m build --outdir dist" in c)
+    assert check < notes < test < built  # nothing is built for a wrong tag or a failing suite
+    (upload,) = uses(build, "actions/upload-artifact")
+    assert upload["with"]["path"] == "dist/" and upload["with"]["if-no-files-found"] == "error"
+
+
+def test_release_job_alone_may_write_and_attaches_the_artifacts_and_changelog_section() -> None:
+    jobs = load("release.yml")["jobs"]
+    writers = {name for name, job in jobs.items() if "write" in job.get("permissions", {}).values()}
+    assert writers == {"github-release"}
+    job = jobs["github-release"]
+    assert job["permissions"] == {"contents": "write"} and job["needs"] == "build"
+    (download,) = uses(job, "actions/download-artifact")
+    assert download["with"]["name"] == uses(jobs["build"], "actions/upload-artifact")[0]["with"]["name"]
+    command = runs(job)
+    assert 'gh release create "$TAG" dist/*.tar.gz dist/*.whl' in command
+    assert "--verify-tag" in command and "--notes-file dist/release-notes.md" in command
+
+
+def test_pulumi_package_publish_runs_only_with_the_secret() -> None:
+    job = load("release.yml")["jobs"]["pulumi-package"]
+    assert job["needs"] == "github-release" and "permissions" not in job
+    assert job["env"]["PULUMI_ACCESS_TOKEN"] == "${{ secrets.PULUMI_ACCESS_TOKEN }}"
+    notice, *gated = steps(job)
+    assert notice["if"] == "env.PULUMI_ACCESS_TOKEN == ''" and "::notice" in notice["run"]
+    assert gated and all(s["if"] == "env.PULUMI_ACCESS_TOKEN != ''" for s in gated)
+    assert gated[-1]["run"].startswith("pulumi package publish ./provider --readme README.md")
+    assert "make venv" in runs(job)  # the plugin runs from the repository's .venv
+    (cli,) = uses(job, "pulumi/actions")
+    assert cli["with"] == {"pulumi-version": "${{ env.PULUMI_VERSION }}"}  # no command: install only
+
+
+def test_package_job_runs_the_real_cli_on_the_plugin_and_both_examples() -> None:
+    workflow = load("package.yml")
+    assert triggers(workflow) == {"pull_request": None, "push": {"branches": ["main"]}}
+    assert workflow["permissions"] == {"contents": "read"}
+    (job,) = workflow["jobs"].values()
+    assert "permissions" not in job and "secrets." not in json.dumps(job)
+    (cli,) = uses(job, "pulumi/actions")
+    assert cli["with"] == {"pulumi-version": "${{ env.PULUMI_VERSION }}"}
+    assert uses(job, "actions/setup-node")
+    commands = [
+        (s.get("working-directory", "."), line.strip()) for s in steps(job) for line in s.get("run", "").splitlines()
+    ]
+    expected = [
+        (".", "make venv"),
+        (".", "pulumi package get-schema ./provider > build/schema.json"),
+        (".", "python3 -m tools.release check-schema build/schema.json"),
+        ("examples/yaml", "pulumi package add ../../provider"),
+        ("examples/typescript", "pulumi package add ../../provider"),
+        ("examples/typescript", "npx tsc --noEmit"),
+    ]
+    assert [c for c in commands if c in expected] == expected  # all of them, in this order
+    for folder in ("examples/yaml", "examples/typescript"):
+        assert (
+            yaml.safe_load((ROOT / folder / "Pulumi.yaml").read_text())["packages"]["keyvault-csi"] == "../../provider"
+        )
 
 
 # --- tools.review.ci: the decisions the workflow steps delegate -----------------------------------------

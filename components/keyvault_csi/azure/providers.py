@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
-import pulumi_azure_native as azure_native
 from pulumi_azure_native import authorization
+from pulumi_azure_native.provider import Provider as AzureProvider
 
 
 def same_subscription(a: str, b: str) -> bool:
@@ -48,7 +48,7 @@ class SubscriptionProviders:
         Order: a provider given (or declared before) for that subscription; none if the inherited
         provider already acts there (``authorization.getClientConfig`` through it answers its
         subscription, known at preview even when the provider's own ``subscriptionId`` input is
-        not); else a new ``azure_native.Provider`` child of ``owner`` named ``<name>-<subscription>``.
+        not); else a new ``AzureProvider`` child of ``owner`` named ``<name>-<subscription>``.
         """
         if not subscription_id:
             return None
@@ -58,7 +58,7 @@ class SubscriptionProviders:
         current = authorization.get_client_config(opts=pulumi.InvokeOptions(parent=owner)).subscription_id
         if same_subscription(current, subscription_id):
             return None
-        provider = azure_native.Provider(
+        provider = AzureProvider(
             f"{name}-{subscription_id.lower()}",
             subscription_id=subscription_id,
             location=self.location,

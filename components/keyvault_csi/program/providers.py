@@ -10,8 +10,8 @@ import base64
 from typing import Any
 
 import pulumi
-import pulumi_azure_native as azure_native
 from pulumi_azure_native import containerservice
+from pulumi_azure_native.provider import Provider as AzureProvider
 from pulumi_kubernetes.provider import Provider as KubernetesProvider
 
 from keyvault_csi.model.settings import StackSettings
@@ -64,12 +64,12 @@ def azure_native_settings() -> dict[str, Any]:
     return found
 
 
-def azure_provider(settings: StackSettings, provider_settings: dict[str, Any]) -> azure_native.Provider:
+def azure_provider(settings: StackSettings, provider_settings: dict[str, Any]) -> AzureProvider:
     """azure-native, configured from the stack's ``azure-native:*`` keys (explicit providers ignore them).
 
     Providers the component declares for other subscriptions get the same ``provider_settings``.
     """
-    return azure_native.Provider(
+    return AzureProvider(
         "azure-native",
         location=settings.location,
         environment=settings.environment,
@@ -78,7 +78,7 @@ def azure_provider(settings: StackSettings, provider_settings: dict[str, Any]) -
     )
 
 
-def kubernetes_provider(settings: StackSettings, azure: azure_native.Provider) -> KubernetesProvider:
+def kubernetes_provider(settings: StackSettings, azure: AzureProvider) -> KubernetesProvider:
     """Kubernetes from a secret kubeconfig, from the named AKS cluster's user credentials, or ambient.
 
     The cluster's kubeconfig signs in without a person when the cluster has Entra ID integration:
