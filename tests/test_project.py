@@ -125,3 +125,20 @@ def test_pyproject_holds_the_one_version_the_package_and_docs_use() -> None:
         r"/provider@v(\S+?)`", docs
     )  # `pulumi package add github.com/keyvault-csi/keyvault-csi/provider@vX`
     assert pins and set(pins) == {version}
+
+
+def test_every_installed_distribution_is_pinned() -> None:
+    """constraints.txt pins the whole transitive set: a package pulled in unpinned would drift on a fresh machine."""
+    import importlib.metadata
+    import re
+
+    def normal(name: str) -> str:
+        return re.sub(r"[-_.]+", "-", name).lower()
+
+    pinned = {
+        normal(line.split("==", 1)[0])
+        for line in (ROOT / "constraints.txt").read_text().splitlines()
+        if "==" in line and not line.startswith("#")
+    }
+    installed = {normal(d.metadata["Name"]) for d in importlib.metadata.distributions()}
+    assert installed - pinned - {"keyvault-csi", "pip", "setuptools", "wheel"} == set()

@@ -193,11 +193,3 @@ def test_vault_and_identity_in_the_same_other_subscription_share_one_provider() 
     assert graph.by_urn()[extra.parent].type == MANAGED_IDENTITY
     (policy,) = graph.by_type(ACCESS_POLICY)
     assert urn_of(policy.provider) == extra.urn
-
-
-def test_kubelet_mode_refuses_a_cluster_without_a_kubelet_identity() -> None:
-    from keyvault_csi.azure.identity import _kubelet_identity
-
-    for profile in (None, {}):
-        with pytest.raises(pulumi.RunError, match=r"AKS cluster 'aks' has no identityProfile.kubeletidentity"):
-            _kubelet_identity("aks", profile)

@@ -44,9 +44,16 @@ def test_settings_and_provider_accept_the_same_identity_ids(value: str) -> None:
             return False
         return True
 
+    def accepted_by_parser() -> bool:
+        try:
+            arm_ids.parse_identity_id(value)
+        except ValueError:
+            return False
+        return True
+
     check = NodeIdentityProvider().check({}, {"nodeId": VMSS, "userAssignedIdentities": [value]})
     accepted_by_check = not [f for f in check.failures if f.property == "userAssignedIdentities"]
-    assert accepted_by_settings() == accepted_by_provider() == accepted_by_check == arm_ids.is_identity_id(value)
+    assert accepted_by_settings() == accepted_by_provider() == accepted_by_check == accepted_by_parser()
 
 
 def test_the_sdk_parses_and_builds_ids() -> None:

@@ -9,9 +9,10 @@ from typing import Any
 
 import pulumi
 import pytest
+import yaml
 
 from keyvault_csi.model.validate import validate_settings
-from keyvault_csi.rules import grants, names, objects, parameters
+from keyvault_csi.rules import grants, names, parameters
 from keyvault_csi.rules.objects import KeyVaultObject, file_conflicts, render_objects
 from keyvault_csi.rules.parameters import provider_parameters
 from keyvault_csi.rules.secret_sync import SecretObject
@@ -94,7 +95,7 @@ def test_two_objects_writing_one_file_is_one_rule() -> None:
     documents = [o.model_dump(mode="json", exclude_none=True) for o in clash]
     error = settings_error(lambda raw: raw["workloads"][0].update(objects=documents))
     assert "keyvault-csi:workloads[0]: objects [0, 1] all write the file 'db'" in error
-    text = objects._dump({"array": [objects._dump(d) for d in documents]})
+    text = yaml.safe_dump({"array": [yaml.safe_dump(d, sort_keys=False) for d in documents]})
     assert policy_problems(objects=text) == [
         "objects [0, 1] all write the file 'db'; fix: give them distinct objectAlias values"
     ]

@@ -139,14 +139,6 @@ def validate_identity_id(value: str) -> str:
     return value
 
 
-def is_identity_id(value: object) -> bool:
-    try:
-        parse_identity_id(value)
-    except ValueError:
-        return False
-    return True
-
-
 def identity_id(subscription_id: str, resource_group: str, name: str) -> str:
     return _resource_id(
         subscription=subscription_id,

@@ -33,20 +33,10 @@ from keyvault_csi.rules.names import DnsSubdomain, refusing
 from keyvault_csi.rules.objects import CERT_FILE_SUFFIXES, KeyVaultObject, writes_cert_parts
 from keyvault_csi.rules.paths import join, quoted, separator
 
-# Types with rules of their own (the driver passes any non-empty type through, driver
-# pkg/util/secretutil/secret.go GetSecretType; the API server checks only these).
-SECRET_TYPES = (
-    "Opaque",
-    "kubernetes.io/tls",
-    "kubernetes.io/basic-auth",
-    "kubernetes.io/ssh-auth",
-    "kubernetes.io/dockerconfigjson",
-    "kubernetes.io/dockercfg",
-    "kubernetes.io/service-account-token",
-)
 # The API server refuses a service-account-token Secret without this annotation.
 SERVICE_ACCOUNT_NAME_ANNOTATION = "kubernetes.io/service-account.name"
-# Keys the API server requires per type (a Secret without them is refused, so nothing syncs).
+# Keys the API server requires per type (a Secret without them is refused, so nothing syncs). The
+# driver passes any non-empty type through (driver pkg/util/secretutil/secret.go GetSecretType).
 REQUIRED_KEYS: Mapping[str, tuple[str, ...]] = {
     "kubernetes.io/tls": ("tls.crt", "tls.key"),
     "kubernetes.io/ssh-auth": ("ssh-privatekey",),
