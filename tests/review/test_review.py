@@ -49,7 +49,7 @@ def plan_of(stack: str) -> RenderedPlan:
     return render_plan(stack_graph(stack), stack_label(stack))
 
 
-# --- Mermaid: a strict reader of the subset tools/plan_mermaid.py writes ---------------------------
+# --- Mermaid: a strict reader of the subset tools/review/plan_mermaid.py writes ----------------------
 
 MERMAID_KEYWORDS = {
     "end",
@@ -537,9 +537,9 @@ def test_unknown_ref_and_ref_without_offline_plan_fail_clearly(repo: tuple[Path,
     assert _git(clone, "worktree", "list", "--porcelain").count("worktree ") == 1
 
 
-def test_the_documented_example_graph_parses() -> None:
+def test_the_documented_example_graph_is_the_dev_stacks_and_parses() -> None:
     docs = (ROOT / "docs" / "review.md").read_text()
     (example,) = re.findall(r"```mermaid\n(.*?)```", docs, re.S)
+    assert example == plan_of("dev").mermaid(), "docs/review.md: paste build/plan/dev/graph.mmd (make plan STACK=dev)"
     chart = parse_mermaid(example)
-    assert any(line.startswith("t_scaleset_") for line in chart.nodes.values())
     assert any("Key Vault" in line for line in chart.nodes.values())
