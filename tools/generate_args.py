@@ -45,7 +45,7 @@ from keyvault_csi.model.settings import (
     WorkloadSettings,
 )
 from keyvault_csi.rules.inputs import input_capable
-from keyvault_csi.rules.model import repeats
+from keyvault_csi.rules.model import repeats, unwrapped
 from keyvault_csi.rules.objects import KeyVaultObject
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -94,17 +94,10 @@ def _first_paragraph(text: str | None) -> str:
 
 def _unwrap(annotation: Any) -> Any:
     """The annotation without ``Annotated`` and ``None``."""
-    while True:
-        origin = typing.get_origin(annotation)
-        if origin is typing.Annotated:
-            annotation = typing.get_args(annotation)[0]
-        elif origin in (typing.Union, types.UnionType):
-            rest = [a for a in typing.get_args(annotation) if a is not type(None)]
-            if len(rest) != 1:
-                raise TypeError(f"the schema cannot express the union {annotation!r}")
-            annotation = rest[0]
-        else:
-            return annotation
+    annotation = unwrapped(annotation)
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        raise TypeError(f"the schema cannot express the union {annotation!r}")
+    return annotation
 
 
 class _Rendering:

@@ -8,7 +8,6 @@ are), and :func:`display` turns a location back into the spelling the caller use
 
 from __future__ import annotations
 
-import types
 import typing
 from collections.abc import Mapping
 from typing import Any
@@ -16,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from keyvault_csi.rules.model import is_model, type_in
+from keyvault_csi.rules.model import is_model, type_in, unwrapped
 
 
 def config_key(name: str, field: FieldInfo) -> str:
@@ -40,18 +39,7 @@ def nested_model(field: FieldInfo) -> type[BaseModel] | None:
 
 def _holds_mapping(field: FieldInfo) -> bool:
     """True when the field's model sits in the values of a dict (``{<key>: <model>}``)."""
-    annotation: Any = field.annotation
-    while True:
-        origin = typing.get_origin(annotation)
-        if origin is typing.Annotated:
-            annotation = typing.get_args(annotation)[0]
-        elif origin in (typing.Union, types.UnionType):
-            rest = [a for a in typing.get_args(annotation) if a is not type(None)]
-            if len(rest) != 1:
-                return False
-            annotation = rest[0]
-        else:
-            return origin is dict
+    return typing.get_origin(unwrapped(field.annotation)) is dict
 
 
 def normalize(

@@ -8,6 +8,7 @@ the same by them; it serialises camelCase (what the provider and the schema read
 
 from __future__ import annotations
 
+import types
 import typing
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Mapping
@@ -44,6 +45,21 @@ def type_in(annotation: Any, accept: Callable[[Any], bool]) -> Any:
         if found is not None:
             return found
     return None
+
+
+def unwrapped(annotation: Any) -> Any:
+    """``annotation`` without ``Annotated`` and without ``| None`` (a union of two or more types stays)."""
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            annotation = typing.get_args(annotation)[0]
+        elif origin in (typing.Union, types.UnionType):
+            rest = [a for a in typing.get_args(annotation) if a is not type(None)]
+            if len(rest) != 1:
+                return annotation
+            annotation = rest[0]
+        else:
+            return annotation
 
 
 def is_model(annotation: Any) -> bool:
