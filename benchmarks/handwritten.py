@@ -64,7 +64,7 @@ def run_handwritten(workloads: int) -> Graph:
 
 
 def run_ours(workloads: int) -> Graph:
-    """Our ``__main__.py`` with the settings of ``benchmarks.program_scale``, as ``tests.support.run_program`` runs it."""
+    """Our ``__main__.py`` with ``benchmarks.program_scale``'s settings, as ``tests.support.run_program`` runs it."""
     from benchmarks.program_scale import settings_for
     from tests.support import as_stack_config
 
@@ -77,7 +77,7 @@ def measure(kind: str, workloads: int) -> dict[str, Any]:
 
 
 def pair_orders(repeat: int) -> list[tuple[str, ...]]:
-    """Which kind runs first in each pair: ours, then hand-written, alternately (a drift of the machine favours neither)."""
+    """Which kind runs first in each pair: ours, then hand-written, alternately (so machine drift favours neither)."""
     return [KINDS if i % 2 == 0 else KINDS[::-1] for i in range(repeat)]
 
 

@@ -49,7 +49,10 @@ VMSS = f"{MC_RG}/providers/Microsoft.Compute/virtualMachineScaleSets/aks-np1-123
 
 
 def identity_id(name: str, rg: str = "rg-identities") -> str:
-    return f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{name}"
+    return (
+        f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{rg}"
+        f"/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{name}"
+    )
 
 
 # AKS returns its own identities with a lower-case "resourcegroups" segment.

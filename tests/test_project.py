@@ -40,7 +40,10 @@ def test_ci_runs_the_readme_test_command() -> None:
 
 
 def test_program_loads_only_the_modules_it_uses() -> None:
-    """Importing every azure-native submodule costs 11-15 s and ~0.6 GB (docs/azure-rules.md §pulumi-startup-imports); we touch four."""
+    """Importing every azure-native submodule costs 11-15 s and ~0.6 GB; we touch four.
+
+    See docs/azure-rules.md §pulumi-startup-imports.
+    """
     import json
     import subprocess
     import sys

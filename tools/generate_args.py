@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import enum
 import inspect
+import re
 import sys
 import types
 import typing
@@ -52,6 +53,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TARGET = ROOT / "components" / "keyvault_csi" / "api" / "args.py"
 COMMAND = "python -m tools.generate_args"
 ROOT_NAME = "AksKeyVaultSecretsArgs"
+LINE_LENGTH = 120  # pyproject.toml's [tool.ruff] line-length: args.py is linted like the rest
 # Schema type names (the SDKs' class names), kept from the first published schema.
 # Models not named here keep their class name.
 SCHEMA_NAMES: dict[type[BaseModel], str] = {
@@ -140,6 +142,32 @@ def _docstring(text: str) -> str:
     return f'"""{escaped}{" " if escaped.endswith(chr(34)) else ""}"""'
 
 
+def _literal(text: str) -> str:
+    """``text`` as one string literal, quoted as ``ruff format`` quotes it (double quotes unless more escapes)."""
+    quote = "'" if text.count('"') > text.count("'") else '"'
+    escaped = text.replace("\\", "\\\\").replace("\n", "\\n").replace(quote, "\\" + quote)
+    return f"{quote}{escaped}{quote}"
+
+
+def _key_docstring(text: str) -> list[str]:
+    """The lines of a key's docstring: one if it fits in ``LINE_LENGTH``, else adjacent literals in parentheses.
+
+    The analyzer copies the string's value into the schema as it is, and adjacent literals are one value:
+    wrapping a triple-quoted string instead would put line breaks and indentation into the description.
+    """
+    line = f"    {_docstring(text)}"
+    if len(line) <= LINE_LENGTH:
+        return [line]
+    width = LINE_LENGTH - len("        ")
+    pieces: list[str] = []
+    for word in re.split(r"(?<= )", text):  # each word keeps the space after it: the pieces join to ``text``
+        if pieces and len(_literal(pieces[-1] + word)) <= width:
+            pieces[-1] += word
+        else:
+            pieces.append(word)
+    return ["    (", *(f"        {_literal(piece)}" for piece in pieces), "    )"]
+
+
 def _field(model: type[BaseModel], name: str, field: FieldInfo, rendering: _Rendering) -> list[str]:
     text, values = ("pulumi.Input[str]", ()) if input_capable(field) else rendering.type_of(field.annotation)
     if not field.is_required():
@@ -149,7 +177,7 @@ def _field(model: type[BaseModel], name: str, field: FieldInfo, rendering: _Rend
         raise ValueError(f"{model.__name__}.{name} has no docstring; the schema needs a description of it")
     if values:
         description += f" One of: {', '.join(map(str, values))}."
-    return [f"    {name}: {text}", f"    {_docstring(description)}"]
+    return [f"    {name}: {text}", *_key_docstring(description)]
 
 
 def _typed_dict(model: type[BaseModel], rendering: _Rendering) -> list[str]:
@@ -157,6 +185,8 @@ def _typed_dict(model: type[BaseModel], rendering: _Rendering) -> list[str]:
     if not doc:
         raise ValueError(f"{model.__name__} has no docstring; the schema needs a description of the type")
     lines = [f"class {schema_name(model)}(TypedDict):", f"    {_docstring(doc)}", ""]
+    if len(lines[1]) > LINE_LENGTH:  # the schema takes __doc__ as it is: a wrapped docstring would carry line breaks
+        raise ValueError(f"the first paragraph of {model.__name__}'s docstring is too long for one line; shorten it")
     for name, field in model.model_fields.items():
         lines += _field(model, name, field, rendering)
     return lines
@@ -172,7 +202,11 @@ def _imports(body: str, enums: dict[str, type[enum.Enum]]) -> str:
         by_module.setdefault(choices.__module__, []).append(name)
     for module, names in sorted(by_module.items()):
         line = f"from {module} import {', '.join(sorted(names))}"
-        lines += [line] if len(line) <= 120 else [f"from {module} import (", *(f"    {n}," for n in sorted(names)), ")"]
+        lines += (
+            [line]
+            if len(line) <= LINE_LENGTH
+            else [f"from {module} import (", *(f"    {n}," for n in sorted(names)), ")"]
+        )
     if enums:
         lines += [
             "",

@@ -1,8 +1,8 @@
 """Key Vault grants: read-only, scoped to one vault, and access-policy writes to a vault in order.
 
 The CSI driver's Azure provider only reads: ``get`` (``list`` for ``objectVersionHistory > 1``) in
-the access-policy model, Key Vault Secrets User and Key Vault Reader in the RBAC model (docs/azure-rules.md §kv-least-privilege,
-``keyvault_csi.rules.grants``). A broader grant
+the access-policy model, Key Vault Secrets User and Key Vault Reader in the RBAC model
+(docs/azure-rules.md §kv-least-privilege, ``keyvault_csi.rules.grants``). A broader grant
 is a standing risk nobody notices because everything still works.
 """
 
@@ -170,9 +170,10 @@ def _validate_ordering(args: StackValidationArgs, report_violation) -> None:
         policies = sorted(writers["policies"], key=lambda r: r.urn)
         if writers["inline"] and policies:
             report_violation(
-                f"vault {resource_group}/{vault} has inline accessPolicies on its Vault resource and separate AccessPolicy "
-                "resources: every Vault update rewrites the whole list and drops the others; fix: declare every entry "
-                "as an AccessPolicy and leave properties.accessPolicies out of the Vault (ignore_changes on it if needed)",
+                f"vault {resource_group}/{vault} has inline accessPolicies on its Vault resource and separate "
+                "AccessPolicy resources: every Vault update rewrites the whole list and drops the others; fix: declare "
+                "every entry as an AccessPolicy and leave properties.accessPolicies out of the Vault "
+                "(ignore_changes on it if needed)",
                 writers["inline"][0].urn,
             )
         for index, first in enumerate(policies):
@@ -181,7 +182,8 @@ def _validate_ordering(args: StackValidationArgs, report_violation) -> None:
                     report_violation(
                         f"AccessPolicy {first.name!r} and {second.name!r} both write the access policies of vault "
                         f"{resource_group}/{vault} and neither waits for the other: parallel writes fail with "
-                        f"ConflictError; fix: add depends_on=[{first.name}] to {second.name!r} (chain the writes to one vault)",
+                        f"ConflictError; fix: add depends_on=[{first.name}] to {second.name!r} "
+                        "(chain the writes to one vault)",
                         second.urn,
                     )
 
@@ -236,36 +238,48 @@ def _validate_list_needed(args: StackValidationArgs, report_violation) -> None:
                     and family not in needs[vault.lower()]
                 ):
                     report_violation(
-                        f"{resource.name!r} grants {family}: list on vault {vault!r}, but no SecretProviderClass of this "
-                        f"stack reading that vault has a {family[:-1]} with objectVersionHistory > 1; fix: grant "
-                        f"{family}: get only",
+                        f"{resource.name!r} grants {family}: list on vault {vault!r}, but no SecretProviderClass "
+                        f"of this stack reading that vault has a {family[:-1]} with objectVersionHistory > 1; "
+                        f"fix: grant {family}: get only",
                         resource.urn,
                     )
 
 
 ACCESS_POLICY_POLICY = ResourceValidationPolicy(
     name="keyvault-access-policy-read-only",
-    description="Key Vault access policies (AccessPolicy and inline Vault accessPolicies) grant only get/list on secrets, keys and certificates.",
+    description=(
+        "Key Vault access policies (AccessPolicy and inline Vault accessPolicies) grant only get/list on secrets, "
+        "keys and certificates."
+    ),
     validate=_validate_access_policies,
     enforcement_level=EnforcementLevel.MANDATORY,
     config_schema=_EXEMPT_SCHEMA,
 )
 ROLE_ASSIGNMENT_POLICY = ResourceValidationPolicy(
     name="keyvault-role-assignment-user-roles-at-vault-scope",
-    description="On a Key Vault scope only Key Vault Secrets User (secrets) and Key Vault Reader (keys, certs); no Key Vault data role wider than one vault.",
+    description=(
+        "On a Key Vault scope only Key Vault Secrets User (secrets) and Key Vault Reader (keys, certs); "
+        "no Key Vault data role wider than one vault."
+    ),
     validate=_validate_role_assignment,
     enforcement_level=EnforcementLevel.MANDATORY,
     config_schema=_EXEMPT_SCHEMA,
 )
 ORDERED_WRITES_POLICY = StackValidationPolicy(
     name="keyvault-access-policy-writes-ordered",
-    description="Any two AccessPolicy resources on one vault are connected by a dependency path (parallel writes fail with ConflictError); no inline accessPolicies next to them.",
+    description=(
+        "Any two AccessPolicy resources on one vault are connected by a dependency path "
+        "(parallel writes fail with ConflictError); no inline accessPolicies next to them."
+    ),
     validate=_validate_ordering,
     enforcement_level=EnforcementLevel.MANDATORY,
 )
 LIST_NEEDS_HISTORY_POLICY = StackValidationPolicy(
     name="keyvault-list-only-for-version-history",
-    description="An access policy grants list on a family only if a class of the stack reads that vault with objectVersionHistory > 1 for it.",
+    description=(
+        "An access policy grants list on a family only if a class of the stack reads that vault "
+        "with objectVersionHistory > 1 for it."
+    ),
     validate=_validate_list_needed,
     enforcement_level=EnforcementLevel.MANDATORY,
     config_schema=_EXEMPT_SCHEMA,

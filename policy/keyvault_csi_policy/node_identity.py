@@ -1,4 +1,7 @@
-"""Advisory: an identity put on a scale set that AKS manages (the support caveat, docs/azure-rules.md §aks-support-caveat)."""
+"""Advisory: an identity put on a scale set that AKS manages.
+
+See the support caveat, docs/azure-rules.md §aks-support-caveat.
+"""
 
 from __future__ import annotations
 
@@ -41,7 +44,9 @@ def _validate(args: ResourceValidationArgs, report_violation) -> None:
 
 POLICY = ResourceValidationPolicy(
     name="aks-managed-scale-set-identity",
-    description="Advisory: putting an identity on an AKS-managed scale set (MC_ resource group) is outside AKS support.",
+    description=(
+        "Advisory: putting an identity on an AKS-managed scale set (MC_ resource group) is outside AKS support."
+    ),
     validate=_validate,
     enforcement_level=EnforcementLevel.ADVISORY,
 )

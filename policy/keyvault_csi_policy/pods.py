@@ -1,7 +1,8 @@
 """Pods (and pod templates) that mount the Secrets Store CSI driver: read-only, class in their namespace.
 
 The driver rejects a writable request and looks the class up in the Pod's own namespace; both
-mistakes show only as a ``FailedMount`` event on a Pod stuck in ``ContainerCreating`` (docs/azure-rules.md §pod-failed-mount).
+mistakes show only as a ``FailedMount`` event on a Pod stuck in ``ContainerCreating``
+(docs/azure-rules.md §pod-failed-mount).
 """
 
 from __future__ import annotations
@@ -57,7 +58,8 @@ def mount_problems(spec: Mapping[str, Any]) -> list[str]:
         read_only = dig(volume, "csi", "readOnly")
         if read_only is not True and read_only is not UNKNOWN:
             found.append(
-                f"volume {name!r} (driver {CSI_DRIVER}) is not csi.readOnly: true; fix: set csi.readOnly: true (the driver rejects writable requests)"
+                f"volume {name!r} (driver {CSI_DRIVER}) is not csi.readOnly: true; "
+                "fix: set csi.readOnly: true (the driver rejects writable requests)"
             )
         class_name = dig(volume, "csi", "volumeAttributes", "secretProviderClass")
         if class_name is None or class_name == "":
@@ -73,8 +75,9 @@ def mount_problems(spec: Mapping[str, Any]) -> list[str]:
                         and mount.get("readOnly") not in (True, UNKNOWN)
                     ):
                         found.append(
-                            f"{kind[:-1]} {container.get('name')!r} mounts {name!r} at {mount.get('mountPath')!r} without "
-                            "readOnly: true; fix: set readOnly: true on that volumeMount"
+                            f"{kind[:-1]} {container.get('name')!r} mounts {name!r} "
+                            f"at {mount.get('mountPath')!r} without readOnly: true; fix: set readOnly: true on that "
+                            "volumeMount"
                         )
     return found
 
@@ -147,8 +150,8 @@ def _validate_class_in_namespace(args: StackValidationArgs, report_violation) ->
             where = f" (it is declared in {', '.join(elsewhere)})" if elsewhere else ""
             report_violation(
                 f"{workload_label(resource.resource_type, props, resource.name, namespace)} mounts SecretProviderClass "
-                f"{name!r}, which this stack does not declare in namespace {namespace!r}{where}; the driver looks it up "
-                f"in the Pod's namespace; fix: declare the class in {namespace!r}, or, if another stack manages it, "
+                f"{name!r}, which this stack does not declare in namespace {namespace!r}{where}; the driver looks it "
+                f"up in the Pod's namespace; fix: declare the class in {namespace!r}, or, if another stack manages it, "
                 f"add '{namespace}/{name}' to this policy's externalClasses config",
                 resource.urn,
             )
@@ -156,7 +159,10 @@ def _validate_class_in_namespace(args: StackValidationArgs, report_violation) ->
 
 READ_ONLY_POLICY = ResourceValidationPolicy(
     name="secrets-store-mount-read-only",
-    description="Pods and pod templates mount secrets-store.csi.k8s.io volumes with csi.readOnly: true and read-only volumeMounts.",
+    description=(
+        "Pods and pod templates mount secrets-store.csi.k8s.io volumes with csi.readOnly: true "
+        "and read-only volumeMounts."
+    ),
     validate=_validate_read_only,
     enforcement_level=EnforcementLevel.MANDATORY,
 )

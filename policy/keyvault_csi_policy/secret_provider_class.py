@@ -73,7 +73,10 @@ def did_you_mean(key: str, allowed: tuple[str, ...]) -> str | None:
 def findings(
     resource_type: str, props: Mapping[str, Any], allowed_providers: tuple[str, ...] = ("azure",)
 ) -> list[Finding]:
-    """Every mistake in one SecretProviderClass with its level, each naming its fix (plain props, see ``_props.plain``)."""
+    """Every mistake in one SecretProviderClass with its level, each naming its fix.
+
+    ``props`` are plain (see ``_props.plain``).
+    """
     found: list[Finding] = []
     version = _api_version(resource_type, props)
     if version is not None and version != API_VERSION:
@@ -95,8 +98,9 @@ def findings(
         found.append(
             (
                 MANDATORY,
-                f"spec.provider is {provider!r}; fix: set provider: azure (allowed here: {', '.join(allowed_providers)}; "
-                "other providers go in this policy's allowedProviders config)",
+                f"spec.provider is {provider!r}; fix: set provider: azure "
+                f"(allowed here: {', '.join(allowed_providers)}; other providers go in this policy's allowedProviders "
+                "config)",
             )
         )
     if provider != "azure":
@@ -162,7 +166,8 @@ def _string_values(parameters: Mapping[str, Any]) -> list[Finding]:
     return [
         (
             MANDATORY,
-            f"parameter {key!r} is {value!r}, not a string; fix: quote it (the CRD's parameters are a map of string to string)",
+            f"parameter {key!r} is {value!r}, not a string; "
+            "fix: quote it (the CRD's parameters are a map of string to string)",
         )
         for key, value in sorted(parameters.items())
         if value is not UNKNOWN and not isinstance(value, str)
@@ -272,7 +277,8 @@ def _identity(parameters: Mapping[str, Any]) -> list[Finding]:
         found.append(
             (
                 MANDATORY,
-                f"userAssignedIdentityID {user_assigned!r} is a resource ID; fix: give the identity's client ID (a GUID)",
+                f"userAssignedIdentityID {user_assigned!r} is a resource ID; "
+                "fix: give the identity's client ID (a GUID)",
             )
         )
     return found
@@ -295,7 +301,10 @@ def _objects(parameters: Mapping[str, Any]) -> list[Finding]:
     if text is UNKNOWN:
         return []
     if not isinstance(text, str) or not text.strip():
-        message = "parameter 'objects' is missing; fix: list the Key Vault objects as 'array:' of one YAML document per object"
+        message = (
+            "parameter 'objects' is missing; "
+            "fix: list the Key Vault objects as 'array:' of one YAML document per object"
+        )
         return [(MANDATORY, message)]
     try:
         documents = parse_objects(text)
@@ -303,7 +312,8 @@ def _objects(parameters: Mapping[str, Any]) -> list[Finding]:
         return [
             (
                 MANDATORY,
-                f"objects does not parse as the provider reads it ({error}); fix: 'array:' holding one '- |' block per object",
+                f"objects does not parse as the provider reads it ({error}); "
+                "fix: 'array:' holding one '- |' block per object",
             )
         ]
     if not documents:

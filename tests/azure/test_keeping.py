@@ -1,4 +1,7 @@
-"""retainOnDelete follows protect (docs/guardrails.md); protect is a plain boolean, checked before anything registers."""
+"""retainOnDelete follows protect (docs/guardrails.md).
+
+protect is a plain boolean, checked before anything registers.
+"""
 
 import pulumi
 import pytest

@@ -1,4 +1,7 @@
-"""Workload identity (docs/azure-rules.md §workload-identity): the graph, its ordering, its limits and the shipped example stack."""
+"""Workload identity: the graph, its ordering, its limits and the shipped example stack.
+
+See docs/azure-rules.md §workload-identity.
+"""
 
 from __future__ import annotations
 

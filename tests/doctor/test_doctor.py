@@ -99,7 +99,10 @@ def test_duplicates_collapse_to_the_newest_message_and_summed_count() -> None:
 
 
 def test_kubelet_summary_only_counts_when_it_is_all_there_is() -> None:
-    summary = "Unable to attach or mount volumes: unmounted volumes=[secrets-store-inline]: timed out waiting for the condition"
+    summary = (
+        "Unable to attach or mount volumes: unmounted volumes=[secrets-store-inline]: "
+        "timed out waiting for the condition"
+    )
     detailed = "failed to mount secrets store objects for pod shop/p, err: Multiple user assigned identities exist"
     findings = diagnose(
         events(
@@ -259,7 +262,9 @@ def test_stack_class_and_identity_hints(project: Path) -> None:
             "involvedObject": pod,
             "reason": "FailedMount",
             "lastTimestamp": "t",
-            "message": 'failed to get secretproviderclass default/azure-kvname, error: SecretProviderClass "x" not found',
+            "message": (
+                'failed to get secretproviderclass default/azure-kvname, error: SecretProviderClass "x" not found'
+            ),
         },
         {
             "involvedObject": pod,

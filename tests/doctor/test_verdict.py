@@ -33,7 +33,8 @@ WRAPPER = (
     'MountVolume.SetUp failed for volume "secrets-store-inline" : rpc error: code = Unknown desc = failed to mount '
     "secrets store objects for pod {pod}, err: rpc error: code = Unknown desc = failed to mount objects, error: "
     "failed to get objectType:{type}, objectName:{name}, objectVersion:: keyvault.BaseClient#Get: Failure responding "
-    'to request: StatusCode=403 -- Original Error: autorest/azure: Service returned an error. Status=403 Code="Forbidden" '
+    "to request: StatusCode=403 -- Original Error: autorest/azure: Service returned an error. Status=403 "
+    'Code="Forbidden" '
 )
 RBAC_BODY = (
     'Message="Caller is not authorized to perform action on resource.\\r\\nIf role assignments, deny assignments or '

@@ -56,7 +56,8 @@ def test_helm_release_pins_the_azure_chart_in_kube_system() -> None:
     assert release.parent == driver.urn and driver.parent.endswith("AksKeyVaultSecrets::test")
     assert "$pulumi:providers:kubernetes::kubernetes::" in release.provider  # the explicit provider
     assert driver_note(graph) == (
-        "Driver: Helm release csi-secrets-store-provider-azure (chart csi-secrets-store-provider-azure 1.8.2) in kube-system"
+        "Driver: Helm release csi-secrets-store-provider-azure (chart csi-secrets-store-provider-azure 1.8.2) "
+        "in kube-system"
     )
 
 
@@ -202,7 +203,8 @@ def test_aks_addon_identity_without_the_add_on_fails_with_the_fix() -> None:
     [
         (
             "examples/helm-driver",
-            "Driver: Helm release csi-secrets-store-provider-azure (chart csi-secrets-store-provider-azure 1.8.2) in kube-system",
+            "Driver: Helm release csi-secrets-store-provider-azure (chart csi-secrets-store-provider-azure 1.8.2) "
+            "in kube-system",
         ),
         ("examples/kubelet-identity", f"Driver: {ASSUMED}"),
     ],

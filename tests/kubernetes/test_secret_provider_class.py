@@ -147,7 +147,9 @@ def test_every_value_is_a_string_and_keys_are_the_providers_spelling(identity):
         ({"client_id": ""}, "clientId must not be empty"),
         (
             {
-                "user_assigned_identity_id": "/subscriptions/x/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id"
+                "user_assigned_identity_id": (
+                    "/subscriptions/x/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id"
+                )
             },
             "looks like a resource ID",
         ),

@@ -327,7 +327,8 @@ def test_one_vault_refuses_an_objects_vault_key() -> None:
     assert_run_error(
         settings,
         [
-            "keyvault-csi:workloads[0].objects[0].keyVault: names a vault of keyVaults; with keyVault (one vault) drop it"
+            "keyvault-csi:workloads[0].objects[0].keyVault: names a vault of keyVaults; "
+            "with keyVault (one vault) drop it"
         ],
     )
 

@@ -222,7 +222,8 @@ def test_keys_that_shape_the_graph_are_refused_as_outputs_with_the_reason() -> N
         ),
         (
             lambda s: s["nodes"]["scaleSets"][1].update(name="aks-nodepool1-12345678-vmss"),
-            "nodes.scaleSets: 'aks-nodepool1-12345678-vmss' is listed more than once with a resourceGroup that is an Output",
+            "nodes.scaleSets: 'aks-nodepool1-12345678-vmss' is listed more than once "
+            "with a resourceGroup that is an Output",
         ),
     ],
 )

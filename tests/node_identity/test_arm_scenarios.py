@@ -517,7 +517,10 @@ def test_pickled_provider_refers_to_its_module_path() -> None:
 # --- node pools by name (discovery) ------------------------------------------------------------
 
 CLUSTER_RG = "rg-aks"
-CLUSTER = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{CLUSTER_RG}/providers/Microsoft.ContainerService/managedClusters/aks"
+CLUSTER = (
+    f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{CLUSTER_RG}"
+    "/providers/Microsoft.ContainerService/managedClusters/aks"
+)
 NODE_RG = "MC_rg_aks_westeurope"
 POOL_VMSS = {
     pool: f"{MC_RG}/providers/Microsoft.Compute/virtualMachineScaleSets/aks-{pool}-123-vmss" for pool in ("np1", "np2")
@@ -581,7 +584,8 @@ def test_two_pools_get_one_write_each(cluster: FakeArm) -> None:
         ),
         (
             "gone",
-            r"agent pool 'gone' .*no scale set tagged aks-managed-poolName=gone in resource group 'MC_rg_aks_westeurope'",
+            r"agent pool 'gone' .*no scale set tagged aks-managed-poolName=gone "
+            r"in resource group 'MC_rg_aks_westeurope'",
         ),
         ("av", r"agent pool 'av' .* is an AvailabilitySet pool: .*'MC_rg_aks_westeurope' under nodes.virtualMachines"),
     ],

@@ -102,8 +102,8 @@ def test_many_unplaced_workloads_share_one_warning(warnings: list[str]) -> None:
 
 
 def test_overrides_are_passed_through_and_silence_the_warning(warnings: list[str]) -> None:
-    affinity = {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
-        {"matchExpressions": [{"key": "topology.kubernetes.io/zone", "operator": "In", "values": ["1"]}]}]}}}  # fmt: skip
+    zone = {"matchExpressions": [{"key": "topology.kubernetes.io/zone", "operator": "In", "values": ["1"]}]}
+    affinity = {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [zone]}}}
     settings = with_nodes("userAssigned", POOLS, nodeSelector={"disk": "ssd"}, affinity=affinity)
     spec = pod_spec(run_program(settings))
     assert spec["nodeSelector"] == {"kubernetes.io/os": "linux", "disk": "ssd"}

@@ -29,7 +29,10 @@ from tools.review.stackfile import available_stacks
 
 ADVISORY = "aks-managed-scale-set-identity"
 STACKS = available_stacks()
-VAULT_SCOPE = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-secrets/providers/Microsoft.KeyVault/vaults/kvname"
+VAULT_SCOPE = (
+    "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-secrets"
+    "/providers/Microsoft.KeyVault/vaults/kvname"
+)
 
 
 def node_resource_groups(graph) -> set[str]:

@@ -307,7 +307,8 @@ OBJECT_CASES = [
         ["objects[0]", "pfx", "objectType 'secret'"],
     ),
     (
-        "array:\n  - |\n    objectName: a\n    objectType: secret\n  - |\n    objectName: b\n    objectType: key\n    objectAlias: a\n",
+        "array:\n  - |\n    objectName: a\n    objectType: secret\n"
+        "  - |\n    objectName: b\n    objectType: key\n    objectAlias: a\n",
         ["objects [0, 1] all write the file 'a'", "fix: give them distinct objectAlias"],
     ),
     ("array: []\n", ["lists no object"]),

@@ -371,7 +371,10 @@ def test_seed_objects_render_to_the_same_objects(seed):
 
 
 def test_parse_names_the_index_of_a_bad_inner_document():
-    text = "array:\n  - |\n    objectName: ok\n    objectType: secret\n  - |\n    objectName: bad\n     objectType: secret\n"
+    text = (
+        "array:\n  - |\n    objectName: ok\n    objectType: secret\n"
+        "  - |\n    objectName: bad\n     objectType: secret\n"
+    )
     with pytest.raises(ValueError, match=r"^unmarshal failed for keyVaultObjects at index 1: "):
         parse_objects(text)
 
@@ -544,7 +547,8 @@ def test_a_path_over_4096_bytes_is_refused() -> None:
 def test_a_file_that_is_the_directory_of_another_is_refused() -> None:
     problems = file_conflicts([named("a"), named("b", objectAlias="a/b")])
     assert problems == [
-        "objects[0] writes the file 'a', which objects[1] ('a/b') needs as a directory; give them distinct objectAlias values"
+        "objects[0] writes the file 'a', which objects[1] ('a/b') needs as a directory; "
+        "give them distinct objectAlias values"
     ]
     with pytest.raises(ValueError, match="needs as a directory"):
         render_objects([named("b", objectAlias="x/y/z"), named("c", objectAlias="x/y")])

@@ -225,7 +225,8 @@ CASES = [
             }
         ),
         [
-            "Secret 'app-tls' is synced 2 times in namespace 'default' (workloads[0].secretObjects[1], workloads[1].secretObjects[0])"
+            "Secret 'app-tls' is synced 2 times in namespace 'default' "
+            "(workloads[0].secretObjects[1], workloads[1].secretObjects[0])"
         ],
     ),
     (

@@ -102,7 +102,8 @@ def comment_body(comparisons: Sequence[StackComparison], failures: dict[str, str
     for c in comparisons:
         d = c.diff
         lines.append(
-            f"| `{d.stack}` | {d.count('create')} | {d.count('update')} | {d.count('delete')} | {len(d.manifests_changed)} |"
+            f"| `{d.stack}` | {d.count('create')} | {d.count('update')} | {d.count('delete')} "
+            f"| {len(d.manifests_changed)} |"
         )
     lines += [f"| `{stack}` | evaluation failed | | | |" for stack in sorted(failures)]
     sections = [stack_section(c, detail) for c in comparisons]

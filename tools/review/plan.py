@@ -131,7 +131,10 @@ def driver_note(graph: Graph) -> str:
     releases = [r for r in graph.resources if r.parent == drivers[0].urn and r.type == "kubernetes:helm.sh/v3:Release"]
     if releases:
         inputs = releases[0].inputs
-        return f"Driver: Helm release {inputs['name']} (chart {inputs['chart']} {inputs['version']}) in {inputs['namespace']}"
+        return (
+            f"Driver: Helm release {inputs['name']} (chart {inputs['chart']} {inputs['version']}) "
+            f"in {inputs['namespace']}"
+        )
     return "Driver: the AKS azure-keyvault-secrets-provider add-on (verified on the managed cluster at preview)"
 
 

@@ -35,7 +35,10 @@ def render_mermaid(
     changes: Mapping[str, str] | None = None,
     removed: Sequence[Mapping[str, Any]] = (),
 ) -> str:
-    """The flowchart text; ``changes`` maps URN → ``added``/``changed`` and ``removed`` lists base resources to ghost in."""
+    """The flowchart text.
+
+    ``changes`` maps URN → ``added``/``changed`` and ``removed`` lists base resources to ghost in.
+    """
     resources = list(document["resources"])
     ids = node_ids([*resources, *removed])
     target_ids = {t["key"]: _unique_id("t", t["key"], t["key"]) for t in document.get("targets", [])}

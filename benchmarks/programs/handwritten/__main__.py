@@ -40,7 +40,10 @@ identity = managedidentity.UserAssignedIdentity(
 
 
 def identity_resource_id(sub: str) -> str:
-    return f"/subscriptions/{sub}/resourceGroups/rg-identities/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-app"
+    return (
+        f"/subscriptions/{sub}/resourceGroups/rg-identities/providers/Microsoft.ManagedIdentity"
+        "/userAssignedIdentities/id-app"
+    )
 
 
 identity_id = subscription.apply(identity_resource_id)

@@ -1,1 +1,4 @@
-"""The public input shapes: :mod:`keyvault_csi.api.args`, generated from the input model (``python -m tools.generate_args``)."""
+"""The public input shapes: :mod:`keyvault_csi.api.args`.
+
+Generated from the input model by ``python -m tools.generate_args``.
+"""

@@ -68,7 +68,10 @@ class KeyVault(TypedDict):
     resource_group: pulumi.Input[str]
     """Resource group of the vault."""
     subscription_id: NotRequired[pulumi.Input[str]]
-    """Subscription of the vault (the scope of RBAC grants; reads and access policies go through a provider for it); default: the Azure provider's."""
+    (
+        "Subscription of the vault (the scope of RBAC grants; reads and access policies go through a provider for it); "
+        "default: the Azure provider's."
+    )
     permission_model: NotRequired[PermissionModelValue]
     """How the vault grants access; auto (default) reads the vault's enableRbacAuthorization."""
 
@@ -220,7 +223,7 @@ class EnvFromSecret(TypedDict):
 
 
 class PodSecurity(TypedDict):
-    """Overrides of the Pod's hardened defaults (non-root, read-only root filesystem, no escalation, no capabilities)."""
+    """Overrides of the Pod's hardened defaults: non-root, read-only root filesystem, no escalation, no capabilities."""
 
     run_as_root: NotRequired[bool]
     """The image must start as root (such as nginx): drops runAsNonRoot and the read-only root filesystem."""
@@ -293,7 +296,10 @@ class WorkloadPod(TypedDict):
     writable_paths: NotRequired[list[str]]
     """Absolute paths that get a writable emptyDir under the read-only root filesystem; default /tmp on Linux."""
     mount_paths: NotRequired[dict[str, str]]
-    """With objects from several vaults: the mount path of each vault's volume, by vault key; default <mountPath>/<key>."""
+    (
+        "With objects from several vaults: the mount path of each vault's volume, by vault key; default "
+        "<mountPath>/<key>."
+    )
     node_selector: NotRequired[dict[str, str]]
     """Node labels the Pod requires, merged over the pool placement (kubernetes.azure.com/agentpool)."""
     affinity: NotRequired[dict[str, Any]]
@@ -336,7 +342,10 @@ class WorkloadDeployment(TypedDict):
     writable_paths: NotRequired[list[str]]
     """Absolute paths that get a writable emptyDir under the read-only root filesystem; default /tmp on Linux."""
     mount_paths: NotRequired[dict[str, str]]
-    """With objects from several vaults: the mount path of each vault's volume, by vault key; default <mountPath>/<key>."""
+    (
+        "With objects from several vaults: the mount path of each vault's volume, by vault key; default "
+        "<mountPath>/<key>."
+    )
     node_selector: NotRequired[dict[str, str]]
     """Node labels the Pod requires, merged over the pool placement (kubernetes.azure.com/agentpool)."""
     affinity: NotRequired[dict[str, Any]]
@@ -401,7 +410,10 @@ class Driver(TypedDict):
     """Where the Secrets Store CSI driver and its Azure provider come from: see docs/driver.md."""
 
     install: NotRequired[DriverInstallValue]
-    """none (default: assumed installed), helm (declare the provider's chart in kube-system) or aksAddon (verify the AKS add-on)."""
+    (
+        "none (default: assumed installed), helm (declare the provider's chart in kube-system) or aksAddon (verify the "
+        "AKS add-on)."
+    )
     chart_version: NotRequired[str]
     """helm: version of csi-secrets-store-provider-azure; default 1.8.2 (an older one is warned about)."""
     chart_repository: NotRequired[str]
@@ -436,7 +448,10 @@ class AksKeyVaultSecretsArgs(TypedDict):
     key_vault: NotRequired[KeyVault]
     """The vault the objects are read from (or keyVaults, for several)."""
     key_vaults: NotRequired[dict[str, KeyVault]]
-    """Several vaults by key, instead of keyVault: each object names its vault (objects[].keyVault); a workload gets one class and one read-only volume per vault it reads, mounted at <mountPath>/<key>."""
+    (
+        "Several vaults by key, instead of keyVault: each object names its vault (objects[].keyVault); a workload gets "
+        "one class and one read-only volume per vault it reads, mounted at <mountPath>/<key>."
+    )
     identity: Identity
     """Who reads the vault: userAssigned, systemAssigned, kubelet, workload, aksAddon or identityBinding."""
     nodes: NotRequired[Nodes]

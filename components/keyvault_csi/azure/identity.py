@@ -187,8 +187,9 @@ def _addon_identity(resource_group: str, cluster: str) -> Callable[[Mapping[str,
         identity = profile.identity if profile is not None and profile.enabled else None
         if identity is None or not identity.client_id:
             raise pulumi.RunError(
-                f"identity.cluster: AKS cluster {resource_group}/{cluster} does not run the azure-keyvault-secrets-provider "
-                "add-on (no addonProfiles.azureKeyvaultSecretsProvider.identity), so it has no add-on identity; "
+                f"identity.cluster: AKS cluster {resource_group}/{cluster} does not run the "
+                "azure-keyvault-secrets-provider add-on (no addonProfiles.azureKeyvaultSecretsProvider.identity), "
+                "so it has no add-on identity; "
                 f"enable it: {enable_addon_fix(resource_group, cluster)}"
             )
         return identity

@@ -1,4 +1,4 @@
-"""An azure-native provider for a vault or identity in another subscription (docs/existing-grants.md §Other subscriptions).
+"""An azure-native provider for a vault or identity in another subscription.
 
 ``keyvault.getVault``, ``keyvault.AccessPolicy`` and ``managedidentity.getUserAssignedIdentity``
 take no subscription input: they act in their provider's subscription. For an object in another
@@ -7,7 +7,8 @@ declares one as its own child. Python cannot read another provider's inputs, so 
 is configured from what the caller passes (``settings``: the keyvault-csi program passes
 its stack's ``azure-native:*`` settings, :func:`keyvault_csi.program.providers.azure_native_settings`),
 plus the environment/location, and the same ``ARM_*`` environment credentials (the provider
-process reads them itself). A reusable component reads no stack config.
+process reads them itself). A reusable component reads no stack config. See docs/existing-grants.md
+§Other subscriptions.
 """
 
 from __future__ import annotations

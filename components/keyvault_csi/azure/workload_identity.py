@@ -1,4 +1,4 @@
-"""Workload identity: the Pod's own service account, federated with a user-assigned identity (docs/azure-rules.md §workload-identity).
+"""Workload identity: the Pod's own service account, federated with a user-assigned identity.
 
 Nothing is put on the nodes. The Azure provider exchanges the Pod's service-account token (issued
 by the cluster's OIDC issuer, audience ``api://AzureADTokenExchange``) for an Entra token of the
@@ -11,7 +11,7 @@ identity whose federated credential names that issuer and subject. So per servic
 Azure refuses concurrent credential writes under one identity
 (``ConcurrentFederatedIdentityCredentialsWritesForSingleManagedIdentity``) and holds at most 20
 credentials per identity, so the credentials are chained one after another, and the config
-validation counts distinct subjects.
+validation counts distinct subjects. See docs/azure-rules.md §workload-identity.
 """
 
 from __future__ import annotations

@@ -50,7 +50,18 @@ TYPE = "keyvault-csi:index:AksKeyVaultSecrets"
 
 
 class AksKeyVaultSecrets(pulumi.ComponentResource):
-    """Azure Key Vault secrets, keys and certificates in AKS Pods through the Secrets Store CSI driver: the identity (workload identity, an AKS identity binding, the kubelet's, the AKS add-on's, a user-assigned one on the nodes, or the nodes' own), its least-privilege Key Vault grants, the SecretProviderClasses, synced Secrets and the Pods or Deployments that mount them, declared as one dependency graph. Every argument is validated before anything is declared; the names of cloud objects may be outputs of other resources (checked when known), every other argument must be known at preview. To mount a class into your own workload (a StatefulSet, Job or Helm chart), use the volumes, volumeMounts, serviceAccounts, podLabels and nodePlacement outputs: a Pod spec that uses them waits for everything its mount needs."""
+    # The schema's description of the component is __doc__ as it is: adjacent literals keep it one line of text
+    # (a wrapped docstring would carry its line breaks and indentation into the schema and the SDKs' docs).
+    __doc__ = (
+        "Azure Key Vault secrets, keys and certificates in AKS Pods through the Secrets Store CSI driver: the identity "
+        "(workload identity, an AKS identity binding, the kubelet's, the AKS add-on's, a user-assigned one on the "
+        "nodes, or the nodes' own), its least-privilege Key Vault grants, the SecretProviderClasses, synced Secrets "
+        "and the Pods or Deployments that mount them, declared as one dependency graph. Every argument is validated "
+        "before anything is declared; the names of cloud objects may be outputs of other resources (checked when "
+        "known), every other argument must be known at preview. To mount a class into your own workload (a "
+        "StatefulSet, Job or Helm chart), use the volumes, volumeMounts, serviceAccounts, podLabels and nodePlacement "
+        "outputs: a Pod spec that uses them waits for everything its mount needs."
+    )
 
     identity_client_id: pulumi.Output[str]
     """Client ID of the identity that reads the vault (empty for the nodes' system-assigned identities)."""
@@ -75,7 +86,10 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
     volume_mounts: pulumi.Output[dict[str, list[Any]]]
     """The container volumeMounts for those volumes, by workload name."""
     node_placement: pulumi.Output[dict[str, Any]]
-    """nodeSelector or affinity (Kubernetes spelling) that keeps Pods on the pools carrying the node identity; empty when any node can mount."""
+    (
+        "nodeSelector or affinity (Kubernetes spelling) that keeps Pods on the pools carrying the node identity; empty "
+        "when any node can mount."
+    )
     rollout_annotations: pulumi.Output[dict[str, dict[str, str]]]
     """Annotations for the workload's own Deployment/StatefulSet (onRotation: Reloader's), by workload name."""
 

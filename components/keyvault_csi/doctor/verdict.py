@@ -146,7 +146,8 @@ def hand_check(config: Mapping[str, Any], label: str) -> str:
         nodes = _mapping(config.get(f"{NS}:nodes"))
         field = "oid"
         commands = [
-            f"az {command} show -g {_get(ref, 'resourceGroup')} -n {ref.get('name')} --query identity.principalId -o tsv"
+            f"az {command} show -g {_get(ref, 'resourceGroup')} -n {ref.get('name')} "
+            "--query identity.principalId -o tsv"
             for command, key in (("vmss", "scaleSets"), ("vm", "virtualMachines"))
             for ref in (_get(nodes, key) or [])
             if isinstance(ref, Mapping)
@@ -209,7 +210,8 @@ def compare_identity(
             return SAME, f"oid {oid} is a principal the stack grants"
         whose = "the node identities" if client is None else "the principal"
         return DIFFERS, (
-            f"the provider signed in as oid {oid} (appid {appid or '?'}), the stack grants {whose} {', '.join(resolved)}"
+            f"the provider signed in as oid {oid} (appid {appid or '?'}), "
+            f"the stack grants {whose} {', '.join(resolved)}"
         )
     named = ", ".join(sorted(set(principals))) or "no principal"
     why.append(f"the plan names the nodes' identities as {named} (Azure assigns them at deploy)")
@@ -256,7 +258,8 @@ def judge(plan: StackPlan, denial: Denial, cls: PlannedClass | None, workload: s
         )
         return Verdict(WRONG_IDENTITY, identity, f"{WRONG_IDENTITY}: {why}: {fix}")
     auto = (
-        f"; permissionModel auto read the vault's model at deploy (planned offline as {', '.join(planned_models) or 'no grant'})"
+        "; permissionModel auto read the vault's model at deploy "
+        f"(planned offline as {', '.join(planned_models) or 'no grant'})"
         if stack_model == "auto"
         else ""
     )

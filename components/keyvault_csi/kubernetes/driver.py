@@ -1,6 +1,7 @@
 """The Secrets Store CSI driver and its Azure provider: declared as a Helm release, or verified on AKS.
 
-Without them every mount fails with "failed to find provider binary azure" (docs/azure-rules.md §driver-missing-provider).
+Without them every mount fails with "failed to find provider binary azure"
+(docs/azure-rules.md §driver-missing-provider).
 
 * ``helm`` — the Azure provider's chart ``csi-secrets-store-provider-azure`` (which bundles the
   driver chart as dependency ``secrets-store-csi-driver``) as a ``helm.v3.Release`` in

@@ -1,4 +1,7 @@
-"""The container's ``env`` / ``envFrom`` from validated settings (:mod:`keyvault_csi.rules.secret_sync`), in Kubernetes' spelling."""
+"""The container's ``env`` / ``envFrom`` in Kubernetes' spelling, from validated settings.
+
+The settings are validated by :mod:`keyvault_csi.rules.secret_sync`.
+"""
 
 from __future__ import annotations
 

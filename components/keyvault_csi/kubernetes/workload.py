@@ -62,10 +62,10 @@ class Workload(pulumi.ComponentResource):
         ``{"client_id": ...}`` (workload identity; with ``"use_azure_token_proxy": True`` identity binding) or
         ``{"user_assigned_identity_id": ...}`` (the identity on
         the nodes; ``""`` for their system-assigned one); ``cert_parts``: the provider writes a certificate's
-        ``.crt``/``.key`` files (``None``: unknown), which ``secretObjects`` may then sync. ``placement``, ``service_account_name`` and
-        ``pod_labels`` shape the Pod. The classes wait for ``class_depends_on`` (the driver's Helm release,
-        which brings the CRD), the Pod for its classes and ``pod_depends_on`` (grants, node assignments, its
-        ServiceAccount and credential)."""
+        ``.crt``/``.key`` files (``None``: unknown), which ``secretObjects`` may then sync. ``placement``,
+        ``service_account_name`` and ``pod_labels`` shape the Pod. The classes wait for ``class_depends_on`` (the
+        driver's Helm release, which brings the CRD), the Pod for its classes and ``pod_depends_on`` (grants, node
+        assignments, its ServiceAccount and credential)."""
         parameters = [  # every class checked before anything registers
             class_parameters(
                 mount.class_name,

@@ -404,7 +404,10 @@ def _env_problems(pod: PodSettings, synced: dict[str, set[str]], at: Loc) -> lis
 
 
 def tenant_problems(settings: Settings) -> list[Problem]:
-    """``adfs`` is Azure Stack Hub's tenant: every workload must then use AzureStackCloud (docs/azure-rules.md §tenantID)."""
+    """``adfs`` is Azure Stack Hub's tenant: every workload must then use AzureStackCloud.
+
+    See docs/azure-rules.md §tenantID.
+    """
     if settings.tenant_id != ADFS_TENANT:
         return []
     problem = tenant_problem(ADFS_TENANT, [w.cloud_name for w in settings.workloads])

@@ -118,7 +118,10 @@ class KeyVaultSettings(Strict):
     resource_group: ResourceGroupInput
     """Resource group of the vault."""
     subscription_id: GuidInput | None = None
-    """Subscription of the vault (the scope of RBAC grants; reads and access policies go through a provider for it); default: the Azure provider's."""
+    (
+        "Subscription of the vault (the scope of RBAC grants; reads and access policies go through a provider for it); "
+        "default: the Azure provider's."
+    )
     permission_model: PermissionModel = PermissionModel.AUTO
     """How the vault grants access; auto (default) reads the vault's enableRbacAuthorization."""
 
@@ -265,7 +268,10 @@ class PodSettings(Strict):
     writable_paths: list[str] | None = None
     """Absolute paths that get a writable emptyDir under the read-only root filesystem; default /tmp on Linux."""
     mount_paths: dict[str, str] | None = None
-    """With objects from several vaults: the mount path of each vault's volume, by vault key; default <mountPath>/<key>."""
+    (
+        "With objects from several vaults: the mount path of each vault's volume, by vault key; "
+        "default <mountPath>/<key>."
+    )
     node_selector: dict[str, str] | None = None
     """Node labels the Pod requires, merged over the pool placement (kubernetes.azure.com/agentpool)."""
     affinity: dict[str, Any] | None = None
@@ -403,7 +409,8 @@ class WorkloadSettings(Strict):
         # Kubernetes creates "default" in every namespace: declaring it again fails with AlreadyExists.
         if value == "default":
             raise ValueError(
-                "'default' is not allowed: Kubernetes already creates it in every namespace; name a dedicated service account"
+                "'default' is not allowed: Kubernetes already creates it in every namespace; "
+                "name a dedicated service account"
             )
         return value
 
@@ -492,7 +499,10 @@ class DriverSettings(Strict):
     """Where the Secrets Store CSI driver and its Azure provider come from: see docs/driver.md."""
 
     install: DriverInstall = DriverInstall.NONE
-    """none (default: assumed installed), helm (declare the provider's chart in kube-system) or aksAddon (verify the AKS add-on)."""
+    (
+        "none (default: assumed installed), helm (declare the provider's chart in kube-system) "
+        "or aksAddon (verify the AKS add-on)."
+    )
     chart_version: str | None = Field(default=None, pattern=CHART_VERSION_PATTERN)
     """helm: version of csi-secrets-store-provider-azure; default 1.8.2 (an older one is warned about)."""
     chart_repository: Annotated[str | None, refusing(chart_repository_problem)] = None
@@ -542,7 +552,10 @@ class Settings(Strict):
     key_vault: KeyVaultSettings | None = None
     """The vault the objects are read from (or keyVaults, for several)."""
     key_vaults: dict[VaultKey, KeyVaultSettings] | None = None
-    """Several vaults by key, instead of keyVault: each object names its vault (objects[].keyVault); a workload gets one class and one read-only volume per vault it reads, mounted at <mountPath>/<key>."""
+    (
+        "Several vaults by key, instead of keyVault: each object names its vault (objects[].keyVault); "
+        "a workload gets one class and one read-only volume per vault it reads, mounted at <mountPath>/<key>."
+    )
     identity: IdentitySettings
     """Who reads the vault: userAssigned, systemAssigned, kubelet, workload, aksAddon or identityBinding."""
     nodes: NodeSettings | None = None
@@ -679,7 +692,10 @@ class KubernetesSettings(Strict):
     """Context of the kubeconfig to use."""
     # Checked before pydantic's enum check, to say why devicecode is refused.
     login: Annotated[KubeloginMode | None, refusing(login_problem, before=True)] = None
-    """With cluster, if it has Entra ID integration: how kubelogin signs in, azurecli (default), workloadidentity, spn or msi (docs/entra-id.md)."""
+    (
+        "With cluster, if it has Entra ID integration: how kubelogin signs in, azurecli (default), "
+        "workloadidentity, spn or msi (docs/entra-id.md)."
+    )
 
     @model_validator(mode="after")
     def _one_source(self) -> KubernetesSettings:

@@ -3,7 +3,8 @@
 What ``az vmss identity assign/remove`` and ``az vm identity assign/remove`` do, as plain functions:
 parse and validate ARM ids, compute the identity PATCH body from the node's current identity block,
 and send it with ``azure-mgmt-compute`` (GET, PATCH with ``If-Match``, long-running-operation
-polling; azure-core's RetryPolicy per request, a tenacity loop per cycle). No Pulumi imports: ``keyvault_csi.node_identity.resource`` wraps this in a dynamic provider.
+polling; azure-core's RetryPolicy per request, a tenacity loop per cycle). No Pulumi imports:
+``keyvault_csi.node_identity.resource`` wraps this in a dynamic provider.
 
 ARM rules encoded here (docs/azure-rules.md §identity-type): ``identity.type`` describes the whole result; a key left
 out of ``userAssignedIdentities`` is kept; ``null`` removes one; a type without ``UserAssigned``

@@ -1,7 +1,8 @@
-"""Where the Secrets Store CSI driver and its Azure provider come from (docs/azure-rules.md §driver-addon, §driver-helm).
+"""Where the Secrets Store CSI driver and its Azure provider come from.
 
 Pure rules, no Pulumi: the Helm chart's identity and values, Go durations for the rotation poll
 interval, and the check of a managed cluster's ``azureKeyvaultSecretsProvider`` add-on profile.
+See docs/azure-rules.md §driver-addon, §driver-helm.
 """
 
 from __future__ import annotations
@@ -351,7 +352,8 @@ def addon_problem(
             return (
                 f"{where}: the add-on has secret rotation off (config.enableSecretRotation "
                 f"{config.get('enableSecretRotation', 'unset')!r}) but driver.rotation.enabled is true; "
-                f"turn it on: {update} --enable-secret-rotation --rotation-poll-interval {poll_interval or DEFAULT_POLL_INTERVAL}"
+                f"turn it on: {update} --enable-secret-rotation "
+                f"--rotation-poll-interval {poll_interval or DEFAULT_POLL_INTERVAL}"
             )
         return (
             f"{where}: the add-on rotates secrets (config.enableSecretRotation 'true') but driver.rotation.enabled "

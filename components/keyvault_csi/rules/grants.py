@@ -38,7 +38,8 @@ BROADER_READ_ROLES: Mapping[str, tuple[str, str]] = {
 FAMILIES: Mapping[str, str] = {object_type: grant[0] for object_type, grant in GRANTS.items()}
 # Role definition GUID -> name: every role a CSI reader needs, for checks of hand-written stacks.
 USER_ROLES: Mapping[str, str] = {guid: role for _, role, guid in GRANTS.values()}
-# The permissions the provider ever needs on a family (docs/azure-rules.md §kv-least-privilege): get, and list for version history.
+# The permissions the provider ever needs on a family (docs/azure-rules.md §kv-least-privilege): get, and list
+# for version history.
 READ_PERMISSIONS = frozenset({"get", "list"})
 # Other built-in Key Vault data-plane roles: never needed by the CSI driver.
 OTHER_KEY_VAULT_ROLES: Mapping[str, str] = {

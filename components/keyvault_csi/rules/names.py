@@ -105,7 +105,10 @@ def _resource_group(value: str) -> str:
 
 
 def _compute_name(value: str) -> str:
-    allowed = "1-64 characters of letters, digits, '.', '_' and '-', starting with a letter or digit, not ending with '.' or '-'"
+    allowed = (
+        "1-64 characters of letters, digits, '.', '_' and '-', starting with a letter or digit, "
+        "not ending with '.' or '-'"
+    )
     if not arm_ids.is_compute_name(value):
         raise ValueError(f"{value!r} is not a valid scale set or VM name; allowed: {allowed}")
     return value

@@ -85,7 +85,10 @@ def equal_fold(given: str, canonical: str) -> bool:
 
 
 def choice(choices: type[StrEnum], value: Any, *, fold: bool) -> Any:
-    """``value`` as a member of ``choices`` (any letter case if ``fold``); ``ValueError`` naming it and what is allowed."""
+    """``value`` as a member of ``choices`` (any letter case if ``fold``).
+
+    Raises a ``ValueError`` naming it and what is allowed.
+    """
     if value is None or isinstance(value, choices):
         return value
     if isinstance(value, str):

@@ -18,7 +18,8 @@ POOL_LABEL = "kubernetes.azure.com/agentpool"
 
 
 def node_placement(pools: Sequence[str]) -> dict[str, Any]:
-    """Pod spec fields keeping a Pod on ``pools``: ``{"nodeSelector": ...}`` or ``{"affinity": ...}``; ``{}`` for none."""
+    """Pod spec fields keeping a Pod on ``pools``: ``{"nodeSelector": ...}`` or ``{"affinity": ...}``;
+    ``{}`` for none."""
     unique = list(dict.fromkeys(pools))
     if not unique:
         return {}

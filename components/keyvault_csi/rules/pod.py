@@ -53,7 +53,7 @@ UID_MAX = 2**31 - 1
 
 
 class PodSecurity(Strict):
-    """Overrides of the Pod's hardened defaults (non-root, read-only root filesystem, no escalation, no capabilities).
+    """Overrides of the Pod's hardened defaults: non-root, read-only root filesystem, no escalation, no capabilities.
 
     ``runAsRoot: true`` is the one line for images that must start as root (the seeds' ``nginx``).
     """
@@ -167,7 +167,8 @@ def security_problems(os: NodeOS, security: PodSecurity | None) -> list[str]:
     problems: list[str] = []
     if os == NodeOS.WINDOWS:
         problems += [
-            f"securityContext.{key}: Linux-only; the API server rejects it on a Windows Pod (spec.os.name: windows); remove it"
+            f"securityContext.{key}: Linux-only; the API server rejects it on a Windows Pod (spec.os.name: windows); "
+            "remove it"
             for key in security.given()
             if key in LINUX_ONLY_SETTINGS
         ]
@@ -187,7 +188,8 @@ def security_problems(os: NodeOS, security: PodSecurity | None) -> list[str]:
             or capability == "ALL"
         ):
             problems.append(
-                f"securityContext.addCapabilities: {capability!r} is not allowed; a capability name without CAP_, such as NET_BIND_SERVICE"
+                f"securityContext.addCapabilities: {capability!r} is not allowed; "
+                "a capability name without CAP_, such as NET_BIND_SERVICE"
             )
     return problems
 

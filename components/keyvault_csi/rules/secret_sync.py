@@ -156,7 +156,8 @@ class EnvVar(Strict):
     def _name(cls, value: str) -> str:
         if not ENV_NAME.match(value):
             raise ValueError(
-                f"{value!r} is not an environment variable name; allowed: letters, digits, '_', '-' and '.', not starting with a digit"
+                f"{value!r} is not an environment variable name; "
+                "allowed: letters, digits, '_', '-' and '.', not starting with a digit"
             )
         return value
 

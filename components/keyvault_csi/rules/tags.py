@@ -33,7 +33,8 @@ def tag_problems(tags: Mapping[str, str]) -> list[str]:
         bad = sorted({c for c in name if c in FORBIDDEN_NAME_CHARACTERS})
         if bad:
             problems.append(
-                f"tag name {name!r} contains {' '.join(bad)}; not allowed in a tag name: {' '.join(FORBIDDEN_NAME_CHARACTERS)}"
+                f"tag name {name!r} contains {' '.join(bad)}; "
+                f"not allowed in a tag name: {' '.join(FORBIDDEN_NAME_CHARACTERS)}"
             )
         if len(value) > MAX_VALUE:
             problems.append(f"tag {name!r} has a value of {len(value)} characters; allowed: at most {MAX_VALUE}")

@@ -2,8 +2,9 @@
 
 Serves just enough of ARM for ``azure-mgmt-compute`` to talk to it unmodified: GET/PATCH of
 ``Microsoft.Compute/virtualMachineScaleSets/{name}`` and ``virtualMachines/{name}`` plus the
-``Azure-AsyncOperation`` status endpoint. It applies ARM's identity merge rules (docs/azure-rules.md §vmss-identity-merge, §identity-type, §lro)
-strictly, so a client sending a wrong ``type`` loses identities here exactly as it would on Azure:
+``Azure-AsyncOperation`` status endpoint. It applies ARM's identity merge rules
+(docs/azure-rules.md §vmss-identity-merge, §identity-type, §lro) strictly, so a client sending a
+wrong ``type`` loses identities here exactly as it would on Azure:
 
 * a key left out of ``userAssignedIdentities`` is kept, ``null`` removes it;
 * ``type`` describes the whole result: without ``UserAssigned`` every user identity is dropped,

@@ -47,9 +47,9 @@ class KeyVaultCsiMocks(PlaceholderMocks):
     """Mocks for programs that embed keyvault-csi: every invoke of its components answered.
 
     ``subscription_id``, ``tenant_id``, ``client_id``, ``object_id``: what ``getClientConfig``
-    answers (the deployer); the subscription also appears in every resource ID. ``vault_rbac``: vault name -> ``enableRbacAuthorization`` for
-    ``getVault`` (``permissionModel: auto``). ``clusters_without_oidc``: clusters whose
-    ``getManagedCluster`` has no OIDC issuer. ``invokes``: token -> :data:`Answer` laid over an
+    answers (the deployer); the subscription also appears in every resource ID. ``vault_rbac``: vault name ->
+    ``enableRbacAuthorization`` for ``getVault`` (``permissionModel: auto``). ``clusters_without_oidc``:
+    clusters whose ``getManagedCluster`` has no OIDC issuer. ``invokes``: token -> :data:`Answer` laid over an
     invoke's answer; ``resources``: type token -> :data:`Answer` (of the resource's inputs) laid
     over a resource's outputs. Either kind of override replaces only the keys it gives: a function
     returning ``{"name": "x"}`` changes the name and keeps every other default output. The attribute
