@@ -11,11 +11,9 @@ enum, and the outputs of :class:`keyvault_csi.AksKeyVaultSecrets`.
 
 from __future__ import annotations
 
-import argparse
 import enum
 import inspect
 import re
-import sys
 import types
 import typing
 from pathlib import Path
@@ -28,6 +26,7 @@ from keyvault_csi.component import AksKeyVaultSecrets
 from keyvault_csi.model.settings import Settings, StackSettings
 from keyvault_csi.rules.inputs import input_capable
 from tools.generate_args import schema_name
+from tools.generated import generated_file_main
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET = ROOT / "docs" / "api.md"
@@ -229,20 +228,14 @@ def render() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog=COMMAND, description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--check", action="store_true", help="exit 1 if docs/api.md differs from the code")
-    args = parser.parse_args(argv)
-    text = render()
-    current = TARGET.read_text() if TARGET.exists() else ""
-    if args.check:
-        if current != text:
-            print(f"{TARGET} is out of date with the code; run: {COMMAND}", file=sys.stderr)
-            return 1
-        return 0
-    if current != text:
-        TARGET.write_text(text)
-        print(f"wrote {TARGET}")
-    return 0
+    return generated_file_main(
+        argv,
+        target=TARGET,
+        render=render,
+        command=COMMAND,
+        description=__doc__.splitlines()[0] if __doc__ else None,
+        source="the code",
+    )
 
 
 if __name__ == "__main__":

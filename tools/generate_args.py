@@ -18,11 +18,9 @@ TypedDicts must exist as source. This tool renders them from the models:
 
 from __future__ import annotations
 
-import argparse
 import enum
 import inspect
 import re
-import sys
 import types
 import typing
 from pathlib import Path
@@ -48,6 +46,7 @@ from keyvault_csi.model.settings import (
 from keyvault_csi.rules.inputs import input_capable
 from keyvault_csi.rules.model import repeats, unwrapped
 from keyvault_csi.rules.objects import KeyVaultObject
+from tools.generated import generated_file_main
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET = ROOT / "components" / "keyvault_csi" / "api" / "args.py"
@@ -241,20 +240,14 @@ def render() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog=COMMAND, description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--check", action="store_true", help="exit 1 if the file differs from the models")
-    args = parser.parse_args(argv)
-    text = render()
-    current = TARGET.read_text() if TARGET.exists() else ""
-    if args.check:
-        if current != text:
-            print(f"{TARGET} is out of date with the input models; run: {COMMAND}", file=sys.stderr)
-            return 1
-        return 0
-    if current != text:
-        TARGET.write_text(text)
-        print(f"wrote {TARGET}")
-    return 0
+    return generated_file_main(
+        argv,
+        target=TARGET,
+        render=render,
+        command=COMMAND,
+        description=__doc__.splitlines()[0] if __doc__ else None,
+        source="the input models",
+    )
 
 
 if __name__ == "__main__":
