@@ -13,12 +13,13 @@ export PULUMI_CONFIG_PASSPHRASE ?=
 venv: $(VENV)/.installed
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt pyproject.toml
-	@echo "Creating $(VENV): installing the pinned dependencies (~800 MB, 1-3 min) ..."
-	$(PYTHON) -m venv $(VENV)
+	@# All of it on stderr: a first `make -s doctor ARGS=--json > findings.json` stays JSON.
+	@echo "Creating $(VENV): installing the pinned dependencies (~800 MB, 1-3 min) ..." >&2
+	$(PYTHON) -m venv $(VENV) >&2
 	@# A machine whose pip config lists an extra index directory without a project's folder gets one
 	@# "Location ... is ignored: it is neither a file nor a directory" warning per package on stderr;
-	@# only that line is dropped. stdout (pip's progress) stays on the terminal, errors still show.
-	$(PY) -m pip install --disable-pip-version-check -r requirements-dev.txt \
+	@# only that line is dropped. pip's progress stays on the terminal, errors still show.
+	$(PY) -m pip install --disable-pip-version-check -r requirements-dev.txt >&2 \
 		2> >(grep -v --line-buffered 'is ignored: it is neither a file nor a directory' >&2)
 	touch $@
 

@@ -58,9 +58,12 @@ def test_test_fails_when_the_type_check_fails_and_still_reports_the_suite(tmp_pa
 
 def test_venv_announces_itself_and_shows_pips_progress() -> None:
     recipe = _make("-n", "-B", "venv", "VENV=build/make-test-venv").stdout.replace("\\\n", " ")
-    lines = [line.strip() for line in recipe.splitlines()]
+    lines = [line.strip() for line in recipe.splitlines() if not line.startswith("#")]  # make -n shows @# too
     assert lines[0].startswith('echo "Creating build/make-test-venv: installing the pinned dependencies (~800 MB')
     (install,) = [line for line in lines if " -m pip install " in line]
     assert "-q" not in install.split("2>")[0].split()  # pip's progress is shown
+    # ... on stderr, like every line of the install: the first run of a target keeps its stdout clean.
+    assert lines[0].endswith(">&2") and lines[1].endswith("-m venv build/make-test-venv >&2")
+    assert " -r requirements-dev.txt >&2 2> >(" in " ".join(install.split())
     # Only the extra-index warning is filtered, from stderr alone.
     assert "2> >(grep -v --line-buffered 'is ignored: it is neither a file nor a directory' >&2)" in install
