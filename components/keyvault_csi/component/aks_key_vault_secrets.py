@@ -20,7 +20,7 @@ workload's Deployment waits for what its Pod would.
 # class (its outputs) and of ``__init__``'s ``args`` as real types.
 
 from collections.abc import Mapping
-from typing import Any, Self, cast
+from typing import Any, Self, TypeVar, cast
 
 import pulumi
 from pulumi.provider.experimental import host
@@ -47,6 +47,16 @@ from keyvault_csi.rules.driver import token_audience_warning
 from keyvault_csi.rules.workload_identity import POD_LABELS
 
 TYPE = "keyvault-csi:index:AksKeyVaultSecrets"
+T = TypeVar("T")
+
+
+def _known(value: T) -> pulumi.Output[T]:
+    """One Output of a value known now that holds no Outputs.
+
+    ``Output.from_input`` makes an Output of every nested value; for the maps of a few hundred
+    workloads that was a third of the program's evaluation (docs/performance.md).
+    """
+    return pulumi.Output.from_input(None).apply(lambda _: value)
 
 
 class AksKeyVaultSecrets(pulumi.ComponentResource):
@@ -289,36 +299,28 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
         settings = self._settings
         self.identity_client_id = self.identity.client_id
         self.identity_resource_id = self.identity.identity_resource_id
-        self.principal_ids = pulumi.Output.all(**principals) if principals else pulumi.Output.from_input({})
-        self.namespaces = pulumi.Output.from_input({w.name: w.namespace for w in settings.workloads})
-        self.secret_provider_classes = pulumi.Output.from_input({w: c.class_names for w, c in self.workloads.items()})
-        self.pods = pulumi.Output.from_input({w: c.pod_name for w, c in self.workloads.items() if c.pod_name})
-        self.deployments = pulumi.Output.from_input(
-            {w: c.deployment_name for w, c in self.workloads.items() if c.deployment_name}
-        )
+        self.principal_ids = pulumi.Output.all(**principals) if principals else _known({})
+        self.namespaces = _known({w.name: w.namespace for w in settings.workloads})
+        self.secret_provider_classes = _known({w: c.class_names for w, c in self.workloads.items()})
+        self.pods = _known({w: c.pod_name for w, c in self.workloads.items() if c.pod_name})
+        self.deployments = _known({w: c.deployment_name for w, c in self.workloads.items() if c.deployment_name})
         with_accounts = self.workload_identity or self.identity_binding
         accounts = {w.name: w.service_account_name() for w in settings.workloads} if with_accounts else {}
-        self.service_accounts = pulumi.Output.from_input(accounts)
-        self.pod_labels = pulumi.Output.from_input(
+        self.service_accounts = _known(accounts)
+        self.pod_labels = _known(
             {w.name: dict(POD_LABELS) if self.workload_identity else {} for w in settings.workloads}
         )
         mounts = {
             w: [volume_and_mount(m.class_name, volume_name=m.volume_name, mount_path=m.mount_path) for m in given]
             for w, given in self._mounts.items()
         }
-        # Each workload's volumes carry what its mount waits for: a Pod spec built from them waits too.
-        self.volumes = pulumi.Output.all(
-            **{w: self._when_ready(w, [v for v, _ in pairs]) for w, pairs in mounts.items()}
-        )
-        self.volume_mounts = pulumi.Output.from_input({w: [m for _, m in pairs] for w, pairs in mounts.items()})
-        self.node_placement = pulumi.Output.from_input(settings_placement(settings))
-        self.rollout_annotations = pulumi.Output.from_input(
-            {w.name: w.rollout_annotations() for w in settings.workloads}
-        )
-
-    def _when_ready(self, workload: str, value: Any) -> pulumi.Output[Any]:
-        """``value`` once everything the workload's mount needs exists."""
-        return pulumi.Output.all(*(r.urn for r in self._ready[workload])).apply(lambda _: value)
+        # The volumes carry what the mounts wait for: a Pod spec built from them waits too.
+        ready = pulumi.Output.all(*(r.urn for resources in self._ready.values() for r in resources))
+        volumes = {w: [v for v, _ in pairs] for w, pairs in mounts.items()}
+        self.volumes = ready.apply(lambda _: volumes)
+        self.volume_mounts = _known({w: [m for _, m in pairs] for w, pairs in mounts.items()})
+        self.node_placement = _known(settings_placement(settings))
+        self.rollout_annotations = _known({w.name: w.rollout_annotations() for w in settings.workloads})
 
     def outputs(self) -> dict[str, pulumi.Output[Any]]:
         """The outputs by their schema (camelCase) names: what the component registers and the program exports."""
