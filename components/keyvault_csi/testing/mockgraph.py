@@ -212,6 +212,24 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
         return response
 
 
+def _as_output(value: Any) -> pulumi.Output[Any]:
+    """An exported value as one Output: as it is when it holds no Output inside (``Output.from_input``
+    would remake it one Output per nested value, as the engine's serialisation does not)."""
+    if isinstance(value, pulumi.Output):
+        return value.apply(lambda inner: pulumi.Output.from_input(inner) if _holds_outputs(inner) else inner)
+    return pulumi.Output.from_input(value)
+
+
+def _holds_outputs(value: Any) -> bool:
+    if isinstance(value, pulumi.Output):
+        return True
+    if isinstance(value, dict):
+        return any(_holds_outputs(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(_holds_outputs(v) for v in value)
+    return False
+
+
 def _plain(value: Any, secrets: list[str] | None = None, path: str = "") -> Any:
     """Strip the SDK's wrappers so recorded values compare and serialise as plain data.
 
@@ -516,12 +534,9 @@ def evaluate(
         root = pulumi.runtime.get_root_resource()
         assert isinstance(root, Stack)  # set_mocks registered it
         loop.run_until_complete(pulumi.runtime.stack.run_pulumi_func(program))
-        exported = loop.run_until_complete(pulumi.Output.from_input(dict(root.outputs)).future())
-        secret_exports = sorted(
-            key
-            for key, value in dict(root.outputs).items()
-            if loop.run_until_complete(pulumi.Output.from_input(value).is_secret())
-        )
+        resolved = {key: _as_output(value) for key, value in dict(root.outputs).items()}
+        exported = {key: loop.run_until_complete(output.future()) for key, output in resolved.items()}
+        secret_exports = sorted(key for key, output in resolved.items() if loop.run_until_complete(output.is_secret()))
     except BaseException:
         # The error reaches the caller; every other Output that carried it would log it again
         # ("Future exception was never retrieved") when collected.
