@@ -107,7 +107,7 @@ def test_a_principal_created_by_the_program_cannot_have_an_entry_and_nothing_is_
     graph = run_program(base_settings("userAssigned"), vault_access_policies={"kvname": [entry(KUBELET_OID)]})
     (policy,) = graph.by_type(ACCESS_POLICY)
     assert policy.import_id == "" and not policy.retain_on_delete
-    # The vault is read once all the same: for the network check (docs/network.md), not for its entries.
+    # The vault is read once: its entries (counted towards the vault's limit) and the network check share the read.
     assert [i.token for i in graph.invokes].count("azure-native:keyvault:getVault") == 1
 
 
@@ -175,3 +175,26 @@ def test_the_writing_providers_subscription_is_read_once_for_every_adopted_entry
     graph = evaluate(program, vault_access_policies={"kvname": [entry(p) for p in principals]})
     assert all(r.import_id for r in graph.by_type(ACCESS_POLICY))
     assert [i.token for i in graph.invokes].count("azure-native:authorization:getClientConfig") == 1
+
+
+def others(count: int) -> list[dict[str, Any]]:
+    return [entry(f"{i:08x}-0000-0000-0000-000000000000", secrets=["get"]) for i in range(count)]
+
+
+def test_a_vault_without_room_for_another_access_policy_is_refused_at_preview() -> None:
+    """A vault holds at most 1024 entries (docs/azure-rules.md §kv-access-policy-serial); ARM would refuse the write."""
+    with pytest.raises(pulumi.RunError) as raised:
+        kubelet_with(others(1024))
+    assert str(raised.value) == (
+        "keyVault: Key Vault 'kvname' (resource group 'rg-secrets'): the vault has 1024 access policies and "
+        "keyvault-csi would add 1, 1025 in all; allowed: at most 1024 per vault (Azure refuses more); remove entries "
+        "nobody uses first (`az keyvault delete-policy`)"
+    )
+    # An entry of ours already there takes no room: it is adopted.
+    (policy,) = kubelet_with([*others(1023), entry(KUBELET_OID, secrets=["get"])]).by_type(ACCESS_POLICY)
+    assert policy.import_id
+
+
+def test_a_principal_the_program_creates_counts_towards_the_limit() -> None:
+    with pytest.raises(pulumi.RunError, match="^keyVault: .* would add 1, 1025 in all"):
+        run_program(base_settings("userAssigned"), vault_access_policies={"kvname": others(1024)})

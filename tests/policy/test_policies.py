@@ -279,6 +279,12 @@ def test_vault_name_and_cloud() -> None:
     assert spc_problems(spc(cloudName="azureusgovernmentcloud")) == []  # case-insensitive, as the provider
 
 
+def test_objects_is_required() -> None:
+    """The provider fails a class without objects (docs/azure-rules.md §objects-yaml); blank is missing too."""
+    for missing in (None, "", "  \n"):
+        one(spc_problems(spc(objects=missing)), "parameter 'objects' is missing", "list the Key Vault objects")
+
+
 def test_provider_must_be_azure_unless_configured() -> None:
     props = spc()
     props["spec"]["provider"] = "vault"

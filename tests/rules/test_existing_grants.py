@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from keyvault_csi.rules.existing_grants import (
+    MAX_ACCESS_POLICIES,
     ExistingEntry,
     access_policy_import_id,
+    access_policy_limit_problem,
     adopt,
     describe,
     find_entry,
@@ -62,3 +64,27 @@ def test_set_policy_command_names_vault_subscription_principal_and_each_family()
 def test_describe() -> None:
     assert describe({"secrets": ["get", "list"], "keys": ["get"], "storage": []}) == "keys: get; secrets: get, list"
     assert describe({}) == "none"
+
+
+def others(count: int) -> list[ExistingEntry]:
+    return [
+        ExistingEntry(object_id=f"{i:08x}-0000-0000-0000-000000000000", tenant_id=TENANT, permissions={})
+        for i in range(count)
+    ]
+
+
+def test_a_vault_takes_at_most_1024_access_policies() -> None:
+    assert MAX_ACCESS_POLICIES == 1024
+    assert access_policy_limit_problem(others(1023), [OID]) is None
+    assert access_policy_limit_problem(others(1024), [OID]) == (
+        "the vault has 1024 access policies and keyvault-csi would add 1, 1025 in all; allowed: at most 1024 per "
+        "vault (Azure refuses more); remove entries nobody uses first (`az keyvault delete-policy`)"
+    )
+
+
+def test_an_adopted_entry_takes_no_room_and_a_principal_not_known_yet_does() -> None:
+    full = [*others(1023), entry(secrets=["get"])]
+    assert access_policy_limit_problem(full, [OID.upper()]) is None  # adopted: the entry is already counted
+    not_known_yet = object()  # an Output: a principal the program creates has no entry yet
+    problem = access_policy_limit_problem(full, [OID, not_known_yet])
+    assert problem is not None and "would add 1, 1025 in all" in problem

@@ -63,6 +63,7 @@ def test_clean_windows_aliases_pass_on_windows(alias: str) -> None:
         ("secret?1", "contains ?, which Windows refuses in a file name"),
         ('a<b>"c', 'contains " < >'),
         ("ab:c", "contains :"),
+        ("a|b*c", "contains * |"),
         ("a\\\\b", "must be a clean path on Windows nodes"),
         ("a\\.\\b", "(it would be 'a\\b')"),
         ("a\\", "(it would be 'a')"),

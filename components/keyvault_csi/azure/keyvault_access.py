@@ -38,6 +38,7 @@ from keyvault_csi.rules.existing_grants import (
     FAMILIES,
     ExistingEntry,
     access_policy_import_id,
+    access_policy_limit_problem,
     adopt,
     describe,
     find_entry,
@@ -69,15 +70,17 @@ class KeyVaultAccess(pulumi.ComponentResource):
         principals: Mapping[str, pulumi.Input[str]],
         providers: SubscriptionProviders,
         protect: bool,
+        setting: str = "keyVault",
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         """``objects``: every object the principals mount (it decides the permissions or roles).
         ``principals``: stable key (used in resource names) -> Entra object (principal) ID; a plain
         ``str`` is checked against the vault's existing access-policy entries at preview, an Output
         (a principal this program creates) cannot have one yet. A vault named by Outputs (one this
-        program creates) needs an explicit ``permissionModel``."""
+        program creates) needs an explicit ``permissionModel``. ``setting``: the vault's key path, for messages."""
         super().__init__(TYPE, name, None, opts)
         self._settings, self._tenant_id, self._objects, self._principals = vault, tenant_id, objects, principals
+        self._setting = setting
         self._keep_grants = protect
         self._vault: keyvault.GetVaultResult | None = None
         self.adopted = {}
@@ -128,13 +131,22 @@ class KeyVaultAccess(pulumi.ComponentResource):
         return PermissionModel.RBAC if rbac else PermissionModel.ACCESS_POLICY
 
     def _existing_entries(self) -> list[ExistingEntry]:
-        """The vault's access-policy entries; read only when some principal is known at preview."""
-        if not any(isinstance(p, str) for p in self._principals.values()):
-            return []
+        """The vault's access-policy entries, read at preview (the read is shared with the network check).
+
+        A principal known at preview needs them to be adopted, so then a failed read fails the preview; for
+        principals this program creates they only count towards the vault's limit, and a vault that cannot be
+        read is left to the network check's warning.
+        """
         vault = _plain_vault(self._settings)
         if vault is None:
             return []  # a vault this program creates (an Output) has only the entries we declare
-        return [_entry(e) for e in (self._read_vault(vault).properties.access_policies or [])]
+        try:
+            read = self._read_vault(vault)
+        except Exception:  # the provider's answer (403, 404, ...), as the engine raises it
+            if any(isinstance(p, str) for p in self._principals.values()):
+                raise
+            return []
+        return [_entry(e) for e in (read.properties.access_policies or [])]
 
     @functools.cached_property
     def _vault_subscription(self) -> str:
@@ -150,6 +162,10 @@ class KeyVaultAccess(pulumi.ComponentResource):
         needed = access_policy_permissions(self._objects)
         entries = self._existing_entries()
         vault = _plain_vault(self._settings)  # None: no entries were read, so none is adopted
+        # At most 1024 entries per vault (docs/azure-rules.md §kv-access-policy-serial).
+        too_many = access_policy_limit_problem(entries, self._principals.values())
+        if too_many and vault is not None:
+            raise pulumi.RunError(f"{self._setting}: Key Vault {vault[0]!r} (resource group {vault[1]!r}): {too_many}")
         previous: pulumi.Resource | None = None
         for key, principal_id in sorted(self._principals.items()):
             options = keeping(self._keep_grants)

@@ -161,6 +161,7 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
                 else principals,
                 providers=providers,
                 protect=settings.protect,
+                setting="keyVault" if settings.key_vaults is None else f"keyVaults.{key}",
                 opts=pulumi.ResourceOptions(parent=self),
             )
             for key, vault in settings.vaults().items()

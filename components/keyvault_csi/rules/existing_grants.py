@@ -24,6 +24,8 @@ _CLI_FLAG = {
     "storage": "--storage-permissions",
 }
 FAMILIES = tuple(_CLI_FLAG)
+# Azure's limit of access-policy entries per vault (docs/azure-rules.md §kv-access-policy-serial).
+MAX_ACCESS_POLICIES = 1024
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,24 @@ def adopt(entry: ExistingEntry, needed: Mapping[str, Sequence[str]]) -> Adoption
         if missing:
             added[family] = missing
     return Adoption(entry=entry, permissions=merged, added=added)
+
+
+def access_policy_limit_problem(entries: Sequence[ExistingEntry], principals: Iterable[object]) -> str | None:
+    """Why entries for ``principals`` do not fit the vault next to its ``entries``, else None.
+
+    A principal given as a string that already has an entry is adopted (no new entry); any other
+    principal, including one not known yet (created by the program), adds one.
+    """
+    known = {e.object_id.lower() for e in entries}
+    added = sum(1 for p in principals if not (isinstance(p, str) and p.lower() in known))
+    total = len(entries) + added
+    if total <= MAX_ACCESS_POLICIES:
+        return None
+    return (
+        f"the vault has {len(entries)} access policies and keyvault-csi would add {added}, {total} in all; allowed: "
+        f"at most {MAX_ACCESS_POLICIES} per vault (Azure refuses more); remove entries nobody uses first "
+        "(`az keyvault delete-policy`)"
+    )
 
 
 def access_policy_import_id(subscription_id: str, resource_group: str, vault_name: str, object_id: str) -> str:
