@@ -22,6 +22,7 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -525,15 +526,18 @@ def test_worktrees_are_removed_after_the_runs(cli_runs: dict[str, Any], repo: tu
     assert _git(repo[0], "worktree", "list", "--porcelain").count("worktree ") == 1
 
 
-def test_unknown_ref_and_ref_without_offline_plan_fail_clearly(repo: tuple[Path, str]) -> None:
+def test_unknown_ref_and_ref_without_offline_plan_fail_clearly(
+    repo: tuple[Path, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     clone = repo[0]
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where BaseRender makes its worktree
     with pytest.raises(BaseRefError, match="unknown git ref 'no-such-branch'"):
         BaseRender("no-such-branch", ["dev"], repo=clone)
     empty_tree = _git(clone, "hash-object", "-w", "-t", "tree", "/dev/null")
     empty = _git(clone, "commit-tree", "-m", "before the offline plan", empty_tree)
     with BaseRender(empty, ["dev"], repo=clone) as render, pytest.raises(BaseRefError, match="has no offline plan"):
         render.result()
-    assert not render._tree.exists()
+    assert list(tmp_path.iterdir()) == []  # the worktree and its folder are gone
     assert _git(clone, "worktree", "list", "--porcelain").count("worktree ") == 1
 
 
