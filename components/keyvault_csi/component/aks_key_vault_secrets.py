@@ -35,11 +35,10 @@ from keyvault_csi.azure.workload_identity import WorkloadIdentity
 from keyvault_csi.kubernetes.driver import ASSUMED, CsiDriver, settings_env_file_warning
 from keyvault_csi.kubernetes.file_access import settings_file_mode_warning
 from keyvault_csi.kubernetes.placement import settings_placement, settings_pool_warning, workload_placement
-from keyvault_csi.kubernetes.pod import volume_and_mount
 from keyvault_csi.kubernetes.workload import Workload
 from keyvault_csi.model.mounts import mount_warnings
 from keyvault_csi.model.pod_checks import rollout_warnings
-from keyvault_csi.model.settings import Mount, Settings, WorkloadSettings
+from keyvault_csi.model.settings import Settings, WorkloadSettings
 from keyvault_csi.model.validate import validate_settings
 from keyvault_csi.node_identity.assignments import NodeIdentityAssignments
 from keyvault_csi.rules.choices import NODE_IDENTITY_MODES, DriverInstall, IdentityType
@@ -170,7 +169,6 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
             check_vault_network(access, settings.vaults()[key], settings.environment)  # docs/network.md
         self.workloads: dict[str, Workload] = {}
         self._ready: dict[str, list[pulumi.Resource]] = {}
-        self._mounts: dict[str, list[Mount]] = {}
         for workload in settings.workloads:
             self.workloads[workload.name] = self._workload(name, workload)
         for warning in (
@@ -293,7 +291,6 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
         self._ready[workload.name] = [*component.classes.values(), *waits]
-        self._mounts[workload.name] = mounts
         return component
 
     def _declare_outputs(self, principals: dict[str, pulumi.Output[str]]) -> None:
@@ -311,15 +308,11 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
         self.pod_labels = _known(
             {w.name: dict(POD_LABELS) if self.workload_identity else {} for w in settings.workloads}
         )
-        mounts = {
-            w: [volume_and_mount(m.class_name, volume_name=m.volume_name, mount_path=m.mount_path) for m in given]
-            for w, given in self._mounts.items()
-        }
         # The volumes carry what the mounts wait for: a Pod spec built from them waits too.
         ready = pulumi.Output.all(*(r.urn for resources in self._ready.values() for r in resources))
-        volumes = {w: [v for v, _ in pairs] for w, pairs in mounts.items()}
+        volumes = {w: [v for v, _ in c.volumes] for w, c in self.workloads.items()}
         self.volumes = ready.apply(lambda _: volumes)
-        self.volume_mounts = _known({w: [m for _, m in pairs] for w, pairs in mounts.items()})
+        self.volume_mounts = _known({w: [m for _, m in c.volumes] for w, c in self.workloads.items()})
         self.node_placement = _known(settings_placement(settings))
         self.rollout_annotations = _known({w.name: w.rollout_annotations() for w in settings.workloads})
 

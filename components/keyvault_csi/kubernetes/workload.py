@@ -19,7 +19,7 @@ from pulumi_kubernetes.core import v1 as core
 from pulumi_kubernetes.meta import v1 as meta
 
 from keyvault_csi.kubernetes.deployment import deployment_inputs
-from keyvault_csi.kubernetes.pod import pod_metadata, pod_spec, volume_and_mount
+from keyvault_csi.kubernetes.pod import Manifest, pod_metadata, pod_spec, volume_and_mount
 from keyvault_csi.kubernetes.secret_provider_class import class_inputs, class_parameters
 from keyvault_csi.model.settings import Mount, WorkloadSettings
 from keyvault_csi.rules.rollout import objects_digest
@@ -33,6 +33,8 @@ class Workload(pulumi.ComponentResource):
     classes: dict[str, apiextensions.CustomResource]
     """The classes by vault key; each one's Pulumi name is ``<prefix>-<namespace>-<class>``."""
     class_names: list[str]
+    volumes: list[tuple[Manifest, Manifest]]
+    """Each class's read-only CSI volume and its container mount (:func:`volume_and_mount`), in class order."""
     namespace: str
     pod: core.Pod | None
     """The bare Pod (``pod:``); its Pulumi name is ``<prefix>-<namespace>-<pod>``."""
@@ -95,9 +97,11 @@ class Workload(pulumi.ComponentResource):
         waits = pulumi.ResourceOptions(parent=self, depends_on=[*self.classes.values(), *pod_depends_on])
         self.pod, self.pod_name, self.deployment, self.deployment_name = None, None, None, None
         template = workload.template
-        volumes = [volume_and_mount(m.class_name, volume_name=m.volume_name, mount_path=m.mount_path) for m in mounts]
+        self.volumes = [
+            volume_and_mount(m.class_name, volume_name=m.volume_name, mount_path=m.mount_path) for m in mounts
+        ]
         spec = (
-            pod_spec(template, volumes, placement=placement, service_account_name=service_account_name)
+            pod_spec(template, self.volumes, placement=placement, service_account_name=service_account_name)
             if template is not None
             else None
         )
