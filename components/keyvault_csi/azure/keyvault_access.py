@@ -82,7 +82,7 @@ class KeyVaultAccess(pulumi.ComponentResource):
         self._settings, self._tenant_id, self._objects, self._principals = vault, tenant_id, objects, principals
         self._setting = setting
         self._keep_grants = protect
-        self._vault: keyvault.GetVaultResult | None = None
+        self._vault: keyvault.GetVaultResult | Exception | None = None
         self.adopted = {}
         # Vault reads (every model: the network check, docs/network.md) and access policies need a provider
         # in the vault's subscription; RBAC grants name it in their scope.
@@ -98,14 +98,22 @@ class KeyVaultAccess(pulumi.ComponentResource):
         )
 
     def _read_vault(self, vault: tuple[str, str]) -> keyvault.GetVaultResult:
-        """The vault named by ``(vaultName, resourceGroup)`` known at preview (see :func:`_plain_vault`)."""
+        """The vault named by ``(vaultName, resourceGroup)`` known at preview (see :func:`_plain_vault`).
+
+        Read once: a read that failed is raised again to every later use, not sent again.
+        """
         if self._vault is None:
             vault_name, resource_group = vault
-            self._vault = keyvault.get_vault(
-                resource_group_name=resource_group,
-                vault_name=vault_name,
-                opts=pulumi.InvokeOptions(parent=self, provider=self.vault_provider),
-            )
+            try:
+                self._vault = keyvault.get_vault(
+                    resource_group_name=resource_group,
+                    vault_name=vault_name,
+                    opts=pulumi.InvokeOptions(parent=self, provider=self.vault_provider),
+                )
+            except Exception as error:  # the provider's answer (403, 404, ...), as the engine raises it
+                self._vault = error
+        if isinstance(self._vault, Exception):
+            raise self._vault
         return self._vault
 
     def read_vault(self) -> keyvault.GetVaultResult | None:
