@@ -46,13 +46,12 @@ class ManagedIdentity(pulumi.ComponentResource):
 
     ``client_id`` is what the SecretProviderClass names (``userAssignedIdentityID``; ``""`` for the
     nodes' system-assigned identities); ``principal_id`` is what Key Vault grants name (``None``
-    for ``systemAssigned``: one principal per node); ``resource_id`` is what goes on the nodes
-    (``None`` when nothing must be assigned).
+    for ``systemAssigned``: one principal per node); ``identity_resource_id`` is what goes on the
+    nodes in the modes that put it there (userAssigned).
     """
 
     client_id: pulumi.Output[str]
     principal_id: pulumi.Output[str] | None
-    resource_id: pulumi.Output[str] | None
     identity_resource_id: pulumi.Output[str]
     """The identity's ARM id, whichever its source (kubelet and add-on identities too); ``""`` for systemAssigned."""
     known_principal_id: str | None
@@ -86,7 +85,7 @@ class ManagedIdentity(pulumi.ComponentResource):
                 tags=dict(tags),
                 opts=pulumi.ResourceOptions(parent=self, **keeping(protect)),
             )
-            self.client_id, self.principal_id, self.resource_id = created.client_id, created.principal_id, created.id
+            self.client_id, self.principal_id = created.client_id, created.principal_id
             self.identity_resource_id = created.id
         elif kind in (IdentityType.USER_ASSIGNED, IdentityType.IDENTITY_BINDING) and identity.resource_id is not None:
             resource_id = identity.resource_id
@@ -102,7 +101,7 @@ class ManagedIdentity(pulumi.ComponentResource):
                     opts=pulumi.InvokeOutputOptions(parent=self),
                 )
                 self.client_id, self.principal_id = found.client_id, found.principal_id
-                self.resource_id = self.identity_resource_id = pulumi.Output.from_input(resource_id)
+                self.identity_resource_id = pulumi.Output.from_input(resource_id)
         elif kind == IdentityType.KUBELET and identity.cluster is not None:
             self._read_kubelet(identity.cluster)
         elif kind == IdentityType.AKS_ADDON and identity.cluster is not None:
@@ -118,11 +117,9 @@ class ManagedIdentity(pulumi.ComponentResource):
             self.client_id = addon.apply(lambda a: a.client_id)
             self.principal_id = addon.apply(lambda a: a.object_id)
             self.identity_resource_id = addon.apply(lambda a: a.resource_id or "")
-            self.resource_id = None
         else:  # systemAssigned: the nodes' own identities
             self.client_id = pulumi.Output.from_input("")
             self.principal_id = None
-            self.resource_id = None
             self.identity_resource_id = pulumi.Output.from_input("")
         self.register_outputs(
             {"clientId": self.client_id, "principalId": self.principal_id, "resourceId": self.identity_resource_id}
@@ -150,7 +147,6 @@ class ManagedIdentity(pulumi.ComponentResource):
             self.client_id = kubelet.apply(lambda k: k[0])
             self.principal_id = kubelet.apply(lambda k: k[1])
             self.identity_resource_id = kubelet.apply(lambda k: k[2])
-        self.resource_id = None
 
     def _read_existing(self, name: str, resource_id: str, providers: SubscriptionProviders) -> None:
         """Read an existing identity named by a plain ID at preview, in its own subscription."""
@@ -165,7 +161,7 @@ class ManagedIdentity(pulumi.ComponentResource):
         self.known_principal_id = existing.principal_id
         self.client_id = pulumi.Output.from_input(existing.client_id)
         self.principal_id = pulumi.Output.from_input(existing.principal_id)
-        self.resource_id = self.identity_resource_id = pulumi.Output.from_input(resource_id)
+        self.identity_resource_id = pulumi.Output.from_input(resource_id)
 
 
 def _kubelet_identity(

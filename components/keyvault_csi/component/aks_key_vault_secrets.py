@@ -242,14 +242,14 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
         if settings.identity.type not in NODE_IDENTITY_MODES or settings.nodes is None:
             return None
         system = settings.identity.type == IdentityType.SYSTEM_ASSIGNED
-        resource_id = self.identity.resource_id  # None for systemAssigned: nothing to put on the nodes
+        resource_id = self.identity.identity_resource_id  # systemAssigned puts none on the nodes
         return NodeIdentityAssignments(
             f"{name}-nodes",
             settings.nodes,
             user_assigned_identity_id=None if system else resource_id,
             system_assigned=system,
             # An identity created here is ours on any node it shows up on (docs/azure-rules.md §failed-but-applied).
-            owned_identity_ids=[resource_id] if settings.identity.creates_identity and resource_id is not None else [],
+            owned_identity_ids=[resource_id] if settings.identity.creates_identity else [],
             arm_endpoint=settings.arm_endpoint,
             environment=settings.environment,
             opts=pulumi.ResourceOptions(parent=self),
