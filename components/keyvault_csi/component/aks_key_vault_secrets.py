@@ -154,10 +154,9 @@ class AksKeyVaultSecrets(pulumi.ComponentResource):
                 vault,
                 tenant_id=settings.tenant_id,
                 objects=settings.objects_of(key),
-                # A principal read at preview is checked against the vault's existing entries.
-                principals={"identity": known}
-                if known and settings.identity.type != IdentityType.SYSTEM_ASSIGNED
-                else principals,
+                # A principal read at preview (an existing or kubelet identity) is checked against the vault's
+                # existing entries.
+                principals={"identity": known} if known else principals,
                 providers=providers,
                 protect=settings.protect,
                 setting="keyVault" if settings.key_vaults is None else f"keyVaults.{key}",
