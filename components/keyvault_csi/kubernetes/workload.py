@@ -149,15 +149,10 @@ class Workload(pulumi.ComponentResource):
 
 
 def _digest(mounts: Sequence[Mount], parameters: Sequence[Mapping[str, Any]]) -> pulumi.Input[str]:
-    """The digest of what the classes mount and sync; an ``objects`` string rendered from Outputs is
-    digested once it resolves. One vault: the digest of its class alone (as before several vaults)."""
+    """The digest of what the classes mount and sync (their ``objects`` strings one per line); one rendered
+    from Outputs is digested once it resolves. One vault: the digest of its class alone (as before several vaults)."""
     manifests = [s.manifest() for m in mounts for s in m.secret_objects]
     texts = [p["objects"] for p in parameters]
-    if len(texts) == 1:
-        text = texts[0]
-        return (
-            text.apply(lambda t: objects_digest(t, manifests))
-            if isinstance(text, pulumi.Output)
-            else (objects_digest(text, manifests))
-        )
-    return pulumi.Output.all(*texts).apply(lambda resolved: objects_digest("\n".join(resolved), manifests))
+    if any(isinstance(text, pulumi.Output) for text in texts):
+        return pulumi.Output.all(*texts).apply(lambda resolved: objects_digest("\n".join(resolved), manifests))
+    return objects_digest("\n".join(texts), manifests)
