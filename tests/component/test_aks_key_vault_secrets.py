@@ -41,7 +41,7 @@ def grants(graph: Graph) -> list[RecordedResource]:
 
 @pytest.fixture(scope="module")
 def graphs() -> dict[str, Graph]:
-    # The existing identity lives in the provider's subscription (another one: tests/azure/test_subscriptions.py).
+    # The existing identity lives in the provider's subscription (another one: tests/azure/test_providers.py).
     return {
         mode: run_program(base_settings(mode), client_subscription=SUBSCRIPTION if mode == "existing" else PLACEHOLDER)
         for mode in ("userAssigned", "existing", "systemAssigned", "kubelet")
