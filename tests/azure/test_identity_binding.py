@@ -15,6 +15,7 @@ from keyvault_csi.rules.identity_binding import BINDING_NAME, default_binding_na
 from keyvault_csi.rules.workload_identity import MAX_CREDENTIALS
 from keyvault_csi.testing import KeyVaultCsiMocks
 from keyvault_csi.testing.mockgraph import DYNAMIC_NODE_IDENTITY, GET_MANAGED_CLUSTER, Graph, evaluate
+from tests.kubernetes.test_pod import K8S_VERSION
 from tests.support import (
     ACCESS_POLICY,
     CLUSTER_ROLE,
@@ -38,7 +39,6 @@ from tests.support import (
 )
 from tools.review.plan_files import kubernetes_manifests
 
-K8S_VERSION = "1.37.0"
 BINDING = default_binding_name("rg-identities", "id-app")
 
 

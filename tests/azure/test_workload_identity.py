@@ -15,6 +15,7 @@ import pytest
 from keyvault_csi.model.validate import validate_settings
 from keyvault_csi.rules.workload_identity import AUDIENCE, MAX_CREDENTIALS, POD_LABELS, credential_name, subject
 from keyvault_csi.testing.mockgraph import DYNAMIC_NODE_IDENTITY, Graph, evaluate
+from tests.kubernetes.test_pod import K8S_VERSION
 from tests.support import (
     ACCESS_POLICY,
     CREDENTIAL,
@@ -33,7 +34,6 @@ from tests.support import (
 )
 from tools.review.plan_files import kubernetes_manifests
 
-K8S_VERSION = "1.37.0"
 # Azure's rule for a federated identity credential's name.
 CREDENTIAL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{2,119}$")
 

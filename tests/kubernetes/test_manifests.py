@@ -8,12 +8,12 @@ import pytest
 import yaml
 
 from keyvault_csi.rules.objects import parse_objects
+from tests.kubernetes.test_pod import K8S_VERSION
 from tests.support import stack_graph
 from tools.review.plan_files import kubernetes_manifests, manifest_yaml
 from tools.review.stackfile import available_stacks
 
 STACKS = available_stacks()
-K8S_VERSION = "1.37.0"
 
 
 @pytest.fixture(scope="module", params=STACKS)

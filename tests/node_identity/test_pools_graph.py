@@ -10,10 +10,10 @@ import pytest
 
 from keyvault_csi.rules.placement import POOL_LABEL
 from keyvault_csi.testing.mockgraph import DYNAMIC_NODE_IDENTITY, Graph
+from tests.kubernetes.test_pod import K8S_VERSION
 from tests.support import POD, assert_run_error, base_settings, run_program
 from tools.review.plan_files import manifest_of
 
-K8S_VERSION = "1.37.0"
 POOLS = {"cluster": {"resourceGroup": "rg-aks", "name": "aks"}, "agentPools": ["nodepool1", "nodepool2"]}
 
 
