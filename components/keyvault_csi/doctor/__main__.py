@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from . import Finding, diagnose
-from .events import InputError, PodEvent, read_cluster, read_file, read_stream
+from .events import InputError, PodEvent, parse_json, read_cluster, read_file, read_stream, read_text
 from .verdict import Verdict
 
 EXIT_CLEAN, EXIT_FOUND, EXIT_ERROR = 0, 1, 2
@@ -69,12 +69,7 @@ def _read(args: argparse.Namespace, stdin: TextIO) -> list[PodEvent]:
 
 def read_outputs(path: str) -> Mapping[str, Any]:
     """A ``pulumi stack output --json`` document."""
-    try:
-        document = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as error:
-        raise InputError(f"{path}: cannot read: {getattr(error, 'strerror', None) or error}") from None
-    except json.JSONDecodeError as error:
-        raise InputError(f"{path}: not JSON: {error.msg} at line {error.lineno} column {error.colno}") from None
+    document = parse_json(read_text(path), path)
     if not isinstance(document, Mapping):
         raise InputError(f"{path}: expected the object `pulumi stack output --json` prints")
     return document

@@ -21,7 +21,7 @@ from keyvault_csi.rules.pod import CSI_DRIVER
 
 from . import Finding
 from .denial import FIREWALL
-from .events import InputError
+from .events import InputError, parse_json
 from .verdict import PlannedGrant, Verdict, judge, planned_grants, substitutions
 
 if TYPE_CHECKING:
@@ -294,13 +294,12 @@ def load(stack: str, plan_dir: Path, root: Path, outputs: Mapping[str, Any] | No
     label = stack_label(stack, root)
     graph_path = plan_dir / label / "graph.json"
     try:
-        graph = json.loads(graph_path.read_text(encoding="utf-8"))
+        text = graph_path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise InputError(f"{graph_path} not found: run `make plan STACK={stack}` first") from None
     except (OSError, UnicodeDecodeError) as error:
         raise InputError(f"{graph_path}: cannot read: {error}") from None
-    except json.JSONDecodeError as error:
-        raise InputError(f"{graph_path}: not JSON: {error.msg} at line {error.lineno} column {error.colno}") from None
+    graph = parse_json(text, str(graph_path))
     plan = StackPlan(label=label)
     resources = graph.get("resources") or [] if isinstance(graph, Mapping) else []
     plan.grants = planned_grants(resources)
