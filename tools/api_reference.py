@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
+from pydantic.alias_generators import to_camel
 
 import keyvault_csi
 from keyvault_csi.component import AksKeyVaultSecrets
@@ -126,8 +127,7 @@ def _outputs() -> list[str]:
     docs = _docs_below(AksKeyVaultSecrets)
     for name, annotation in inspect.get_annotations(AksKeyVaultSecrets).items():
         inner = typing.get_args(annotation)[0] if typing.get_args(annotation) else annotation
-        camel = name.split("_")[0] + "".join(part.title() for part in name.split("_")[1:])
-        lines.append(f"| `{name}` | `{camel}` | `{_type(inner, [], [])}` | {docs.get(name, '')} |")
+        lines.append(f"| `{name}` | `{to_camel(name)}` | `{_type(inner, [], [])}` | {docs.get(name, '')} |")
     return lines
 
 
