@@ -92,11 +92,9 @@ def render_text(findings: Sequence[Finding], hints: Sequence[str | None]) -> str
     return "\n".join(lines) + "\n"
 
 
-def render_json(
-    findings: Sequence[Finding], hints: Sequence[str | None], verdicts: Sequence[Verdict | None] | None = None
-) -> str:
+def render_json(findings: Sequence[Finding], hints: Sequence[str | None], verdicts: Sequence[Verdict | None]) -> str:
     rows = []
-    for finding, hint, verdict in zip(findings, hints, verdicts or [None] * len(findings), strict=True):
+    for finding, hint, verdict in zip(findings, hints, verdicts, strict=True):
         row = finding.as_json()
         if hint:
             row["stack"] = hint
