@@ -11,6 +11,7 @@ enum, and the outputs of :class:`keyvault_csi.AksKeyVaultSecrets`.
 
 from __future__ import annotations
 
+import ast
 import enum
 import inspect
 import re
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
+from pydantic.alias_generators import to_camel
 
 import keyvault_csi
 from keyvault_csi.component import AksKeyVaultSecrets
@@ -91,24 +93,29 @@ def _enum_table(choices: type[enum.Enum]) -> list[str]:
         "| value | member | meaning |",
         "|---|---|---|",
     ]
+    docs = _docs_below(choices)
     for name, member in choices.__members__.items():
-        meaning = _member_docs(choices).get(name, "")
-        lines.append(f"| `{member.value}` | `{choices.__name__}.{name}` | {meaning} |")
+        lines.append(f"| `{member.value}` | `{choices.__name__}.{name}` | {docs.get(name, '')} |")
     return [*lines, ""]
 
 
-def _member_docs(choices: type[enum.Enum]) -> dict[str, str]:
-    """The docstring under each member (``NAME = "value"`` then a string), read from the source."""
-    import ast
-
+def _docs_below(cls: type) -> dict[str, str]:
+    """The string under each name the class body assigns (an enum's ``NAME = "value"``, an annotated
+    ``name: T``), read from the source."""
     docs: dict[str, str] = {}
-    body = ast.parse(inspect.getsource(choices)).body[0]
+    body = ast.parse(inspect.getsource(cls)).body[0]
     assert isinstance(body, ast.ClassDef)
     for first, second in zip(body.body, body.body[1:], strict=False):
-        if isinstance(first, ast.Assign) and isinstance(second, ast.Expr) and isinstance(second.value, ast.Constant):
+        if not (isinstance(second, ast.Expr) and isinstance(second.value, ast.Constant)):
+            continue
+        if isinstance(first, ast.Assign):
             target = first.targets[0]
-            if isinstance(target, ast.Name):
-                docs[target.id] = str(second.value.value)
+        elif isinstance(first, ast.AnnAssign):
+            target = first.target
+        else:
+            continue
+        if isinstance(target, ast.Name):
+            docs[target.id] = str(second.value.value)
     return docs
 
 
@@ -117,25 +124,11 @@ def _outputs() -> list[str]:
         "| Python attribute | schema output | type | description |",
         "|---|---|---|---|",
     ]
-    docs = _attribute_docs(AksKeyVaultSecrets)
+    docs = _docs_below(AksKeyVaultSecrets)
     for name, annotation in inspect.get_annotations(AksKeyVaultSecrets).items():
         inner = typing.get_args(annotation)[0] if typing.get_args(annotation) else annotation
-        camel = name.split("_")[0] + "".join(part.title() for part in name.split("_")[1:])
-        lines.append(f"| `{name}` | `{camel}` | `{_type(inner, [], [])}` | {docs.get(name, '')} |")
+        lines.append(f"| `{name}` | `{to_camel(name)}` | `{_type(inner, [], [])}` | {docs.get(name, '')} |")
     return lines
-
-
-def _attribute_docs(cls: type) -> dict[str, str]:
-    import ast
-
-    docs: dict[str, str] = {}
-    body = ast.parse(inspect.getsource(cls)).body[0]
-    assert isinstance(body, ast.ClassDef)
-    for first, second in zip(body.body, body.body[1:], strict=False):
-        if isinstance(first, ast.AnnAssign) and isinstance(second, ast.Expr) and isinstance(second.value, ast.Constant):
-            if isinstance(first.target, ast.Name):
-                docs[first.target.id] = str(second.value.value)
-    return docs
 
 
 def _exports() -> list[str]:

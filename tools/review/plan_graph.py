@@ -23,14 +23,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from keyvault_csi.rules.grants import USER_ROLES
-from keyvault_csi.testing.mockgraph import DYNAMIC_NODE_IDENTITY, Graph, RecordedResource, placeholder
+from keyvault_csi.testing.mockgraph import DYNAMIC_NODE_IDENTITY, IDENTITY_BINDING, Graph, RecordedResource, placeholder
 
 FORMAT = 1
 SECRET = "[secret]"
 DYNAMIC_PROVIDER_INPUT = "__provider"
 ACCESS_POLICY = "azure-native:keyvault:AccessPolicy"
 ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
-IDENTITY_BINDING = "azure-native:containerservice:IdentityBinding"
 PROVIDER_PREFIX = "pulumi:providers:"
 
 _ARM_NODE = re.compile(

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from . import Finding, diagnose
-from .events import InputError, PodEvent, read_cluster, read_file, read_stream
+from .events import InputError, PodEvent, parse_json, read_cluster, read_file, read_stream, read_text
 from .verdict import Verdict
 
 EXIT_CLEAN, EXIT_FOUND, EXIT_ERROR = 0, 1, 2
@@ -69,12 +69,7 @@ def _read(args: argparse.Namespace, stdin: TextIO) -> list[PodEvent]:
 
 def read_outputs(path: str) -> Mapping[str, Any]:
     """A ``pulumi stack output --json`` document."""
-    try:
-        document = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as error:
-        raise InputError(f"{path}: cannot read: {getattr(error, 'strerror', None) or error}") from None
-    except json.JSONDecodeError as error:
-        raise InputError(f"{path}: not JSON: {error.msg} at line {error.lineno} column {error.colno}") from None
+    document = parse_json(read_text(path), path)
     if not isinstance(document, Mapping):
         raise InputError(f"{path}: expected the object `pulumi stack output --json` prints")
     return document
@@ -97,11 +92,9 @@ def render_text(findings: Sequence[Finding], hints: Sequence[str | None]) -> str
     return "\n".join(lines) + "\n"
 
 
-def render_json(
-    findings: Sequence[Finding], hints: Sequence[str | None], verdicts: Sequence[Verdict | None] | None = None
-) -> str:
+def render_json(findings: Sequence[Finding], hints: Sequence[str | None], verdicts: Sequence[Verdict | None]) -> str:
     rows = []
-    for finding, hint, verdict in zip(findings, hints, verdicts or [None] * len(findings), strict=True):
+    for finding, hint, verdict in zip(findings, hints, verdicts, strict=True):
         row = finding.as_json()
         if hint:
             row["stack"] = hint

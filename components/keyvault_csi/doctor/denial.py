@@ -25,9 +25,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from keyvault_csi.rules.choices import PermissionModel
 from keyvault_csi.rules.grants import FAMILIES
 
-RBAC, ACCESS_POLICY, FIREWALL = "rbac", "accessPolicy", "firewall"
+# The permission models as keyVault.permissionModel spells them (rules.choices), and the firewall's gate.
+RBAC, ACCESS_POLICY, FIREWALL = PermissionModel.RBAC.value, PermissionModel.ACCESS_POLICY.value, "firewall"
 
 # Object kind per permission family / data-action segment ("secrets" -> "secret"), from the one mapping.
 OBJECT_TYPES = {family: object_type for object_type, family in FAMILIES.items()}

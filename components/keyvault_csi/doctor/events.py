@@ -31,12 +31,25 @@ class PodEvent:
     last_seen: str  # RFC 3339; strings of one format compare in time order
 
 
-def parse_document(text: str, source: str) -> list[PodEvent]:
-    """Events of involvedObject kind Pod in a JSON document; ``source`` names it in errors."""
+def read_text(path: str) -> str:
+    """The file's text; InputError naming the file when it cannot be read."""
     try:
-        document = json.loads(text)
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise InputError(f"{path}: cannot read: {getattr(error, 'strerror', None) or error}") from None
+
+
+def parse_json(text: str, source: str) -> Any:
+    """The JSON document in ``text``; InputError naming ``source`` and the spot when it is not JSON."""
+    try:
+        return json.loads(text)
     except json.JSONDecodeError as error:
         raise InputError(f"{source}: not JSON: {error.msg} at line {error.lineno} column {error.colno}") from None
+
+
+def parse_document(text: str, source: str) -> list[PodEvent]:
+    """Events of involvedObject kind Pod in a JSON document; ``source`` names it in errors."""
+    document = parse_json(text, source)
     if isinstance(document, Mapping):
         items = document.get("items")
         if items is None and document.get("kind") == "Event":
@@ -80,11 +93,7 @@ def _mapping(value: Any) -> Mapping[str, Any]:
 
 
 def read_file(path: str) -> list[PodEvent]:
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise InputError(f"{path}: cannot read: {getattr(error, 'strerror', None) or error}") from None
-    return parse_document(text, path)
+    return parse_document(read_text(path), path)
 
 
 def read_stream(stream: TextIO, name: str = "<stdin>") -> list[PodEvent]:

@@ -21,7 +21,7 @@ from keyvault_csi.rules.pod import CSI_DRIVER
 
 from . import Finding
 from .denial import FIREWALL
-from .events import InputError
+from .events import InputError, parse_json
 from .verdict import PlannedGrant, Verdict, judge, planned_grants, substitutions
 
 if TYPE_CHECKING:
@@ -97,8 +97,9 @@ class StackPlan:
     label: str
     pods: dict[tuple[str, str], PlannedPod] = field(default_factory=dict)
     classes: dict[tuple[str, str], PlannedClass] = field(default_factory=dict)
-    workloads: list[Mapping[str, Any]] | None = None  # None: stack file unreadable (no PyYAML)
     config: Mapping[str, Any] = field(default_factory=dict)
+    # The stack file as the program validates it; None: unreadable (no PyYAML) or refused by the model.
+    settings: StackSettings | None = None
     grants: list[PlannedGrant] = field(default_factory=list)
     known: dict[str, str] = field(default_factory=dict)  # placeholder -> value from `pulumi stack output`
 
@@ -108,7 +109,7 @@ class StackPlan:
         The names come from the model's own defaults (:meth:`keyvault_csi.model.settings.Settings.mounts`), so the
         doctor and the program agree; a stack file the model refuses names no index.
         """
-        settings = self._settings()
+        settings = self.settings
         if settings is None:
             return None
         for match_class in (True, False):
@@ -121,20 +122,6 @@ class StackPlan:
                 if set(names) & ({*pod.classes} if match_class else {pod.name}):
                     return i
         return None
-
-    def _settings(self) -> StackSettings | None:
-        """The stack file's settings as the program validates them, or None (unreadable, or refused)."""
-        if self.workloads is None:
-            return None
-        from pulumi import RunError
-
-        from keyvault_csi.program.stack import validate_stack_settings
-
-        raw = {key.split(":", 1)[1]: value for key, value in self.config.items() if key.startswith(f"{NS}:")}
-        try:
-            return validate_stack_settings(raw)
-        except RunError:
-            return None
 
     def _context(self, finding: Finding) -> tuple[PlannedPod, PlannedClass | None, str] | None:
         """The planned Pod, its (first) planned class and its workload key; None when the stack has no such Pod."""
@@ -307,13 +294,12 @@ def load(stack: str, plan_dir: Path, root: Path, outputs: Mapping[str, Any] | No
     label = stack_label(stack, root)
     graph_path = plan_dir / label / "graph.json"
     try:
-        graph = json.loads(graph_path.read_text(encoding="utf-8"))
+        text = graph_path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise InputError(f"{graph_path} not found: run `make plan STACK={stack}` first") from None
     except (OSError, UnicodeDecodeError) as error:
         raise InputError(f"{graph_path}: cannot read: {error}") from None
-    except json.JSONDecodeError as error:
-        raise InputError(f"{graph_path}: not JSON: {error.msg} at line {error.lineno} column {error.colno}") from None
+    graph = parse_json(text, str(graph_path))
     plan = StackPlan(label=label)
     resources = graph.get("resources") or [] if isinstance(graph, Mapping) else []
     plan.grants = planned_grants(resources)
@@ -344,6 +330,19 @@ def load(stack: str, plan_dir: Path, root: Path, outputs: Mapping[str, Any] | No
             raise InputError(f"{path}: cannot read the stack file: {error}") from None
         config = document.get("config") or {} if isinstance(document, Mapping) else {}
         plan.config = config if isinstance(config, Mapping) else {}
-        workloads = plan.config.get(f"{NS}:workloads")
-        plan.workloads = [w for w in workloads if isinstance(w, Mapping)] if isinstance(workloads, list) else []
+        plan.settings = _validated(plan.config)
     return plan
+
+
+def _validated(config: Mapping[str, Any]) -> StackSettings | None:
+    """The stack file's ``keyvault-csi:*`` settings as the program validates them, or None when the model refuses
+    them."""
+    from pulumi import RunError
+
+    from keyvault_csi.program.stack import validate_stack_settings
+
+    raw = {key.split(":", 1)[1]: value for key, value in config.items() if key.startswith(f"{NS}:")}
+    try:
+        return validate_stack_settings(raw)
+    except RunError:
+        return None

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from keyvault_csi.rules.arm_ids import GUID
+from keyvault_csi.rules.choices import PermissionModel
 from keyvault_csi.rules.grants import GRANTS
 
 from .denial import ACCESS_POLICY, RBAC, Denial
@@ -39,6 +40,7 @@ SAME, DIFFERS, UNVERIFIED = "same", "differs", "unverified"
 ACCESS_POLICY_TYPE = "azure-native:keyvault:AccessPolicy"
 ROLE_ASSIGNMENT_TYPE = "azure-native:authorization:RoleAssignment"
 MODEL_NAMES = {RBAC: "Azure RBAC", ACCESS_POLICY: "access policies"}
+AUTO = PermissionModel.AUTO.value  # the default: the model is read from the vault at deploy
 # Role definition GUID -> (role name, the object kinds' families it reads), from the one grants table.
 ROLE_FAMILIES: Mapping[str, tuple[str, frozenset[str]]] = {
     guid: (role, frozenset(family for family, r, g in GRANTS.values() if g == guid))
@@ -221,7 +223,7 @@ def compare_identity(
 def judge(plan: StackPlan, denial: Denial, cls: PlannedClass | None, workload: str, object_key: str | None) -> Verdict:
     """The verdict for one 403 on a Pod the stack declares."""
     vault_config = _mapping(plan.config.get(f"{NS}:keyVault"))
-    stack_model = str(_get(vault_config, "permissionModel") or "auto")
+    stack_model = str(_get(vault_config, "permissionModel") or AUTO)
     grants = plan.grants
     planned_models = sorted({g.model for g in grants})
     client = class_client_id(cls)
@@ -260,7 +262,7 @@ def judge(plan: StackPlan, denial: Denial, cls: PlannedClass | None, workload: s
     auto = (
         "; permissionModel auto read the vault's model at deploy "
         f"(planned offline as {', '.join(planned_models) or 'no grant'})"
-        if stack_model == "auto"
+        if stack_model == AUTO
         else ""
     )
     other = "the Pod ran on a node the stack does not grant" if client is None else "the live class names another one"
