@@ -21,6 +21,7 @@ from keyvault_csi.doctor.verdict import (
     planned_grants,
     substitutions,
 )
+from tests.support import ROOT
 
 CORPUS_DIR = Path(__file__).parent / "corpus"
 CALLER, CALLER_OID = "11111111-1111-4111-8111-111111111111", "22222222-2222-4222-8222-222222222222"
@@ -379,3 +380,16 @@ def test_substitutions_pair_placeholders_with_the_deployed_values() -> None:
         "<id-app.principalId>": DEPLOYED_OID,
     }
     assert substitutions(planned, {}) == {}
+
+
+SHOP_STOREFRONT = "shop/storefront-secrets-store-inline"  # examples/several-vaults: kv-platform-shared rbac, kv-shop ap
+
+
+def test_with_several_vaults_the_refusing_vaults_own_model_decides() -> None:
+    """Each vault of keyVaults has its own model: the 403's vault is judged against that one."""
+    several = load("examples/several-vaults", ROOT / "tests" / "golden", ROOT)
+    mismatch = several.verdict(refusal(RBAC, SHOP_STOREFRONT, "db-password", "kv-shop"))
+    assert mismatch is not None and mismatch.id == "model-mismatch"
+    assert "(keyvault-csi:keyVaults.shop.permissionModel: accessPolicy): set it to rbac" in mismatch.text
+    matching = several.verdict(refusal(RBAC, SHOP_STOREFRONT, "telemetry-key", "kv-platform-shared"))
+    assert matching is not None and matching.id != "model-mismatch"

@@ -8,7 +8,8 @@ Three comparisons, each with what it could not settle said as such:
   by hand, or compares them itself given ``pulumi stack output --json`` (``--outputs``);
 - **model**: the vault's model as the 403 shows it (``ForbiddenByRbac`` = Azure RBAC, "does not have
   secrets get permission" = access policies) against ``keyvault-csi:keyVault.permissionModel``
-  (``auto`` is read from the vault at deploy, so it matched then);
+  or, with several vaults, the refusing vault's ``keyVaults.<key>.permissionModel`` (``auto`` is read from the
+  vault at deploy, so it matched then);
 - **grant**: whether the stack grants the refused object kind (and ``list`` for version history) on
   the refused vault.
 
@@ -220,9 +221,25 @@ def compare_identity(
     return UNVERIFIED, why[0]
 
 
+def stack_vault(config: Mapping[str, Any], denied: str) -> tuple[str, Mapping[str, Any]]:
+    """The config key of the stack's vault named ``denied`` (``keyVault`` or ``keyVaults.<key>``) and its settings.
+
+    A stack with ``keyVaults`` and no vault of that name (or none named) gets its only vault, else no settings.
+    """
+    several = {str(k): _mapping(v) for k, v in _mapping(config.get(f"{NS}:keyVaults")).items()}
+    if not several:
+        return "keyVault", _mapping(config.get(f"{NS}:keyVault"))
+    named = [k for k, v in several.items() if denied and str(v.get("name") or "").lower() == denied.lower()]
+    candidates = named or list(several)
+    if len(candidates) != 1:
+        return "keyVaults", {}
+    return f"keyVaults.{candidates[0]}", several[candidates[0]]
+
+
 def judge(plan: StackPlan, denial: Denial, cls: PlannedClass | None, workload: str, object_key: str | None) -> Verdict:
     """The verdict for one 403 on a Pod the stack declares."""
-    vault_config = _mapping(plan.config.get(f"{NS}:keyVault"))
+    denied = denial.vault or (str(cls.parameters.get("keyvaultName") or "") if cls else "")
+    vault_key, vault_config = stack_vault(plan.config, denied)
     stack_model = str(_get(vault_config, "permissionModel") or AUTO)
     grants = plan.grants
     planned_models = sorted({g.model for g in grants})
@@ -231,7 +248,7 @@ def judge(plan: StackPlan, denial: Denial, cls: PlannedClass | None, workload: s
     error_model = denial.model
     if error_model not in MODEL_NAMES:
         model = (
-            f"the message does not say which model refused it; the stack's {NS}:keyVault.permissionModel is "
+            f"the message does not say which model refused it; the stack's {NS}:{vault_key}.permissionModel is "
             f"{stack_model!r}: compare with `az keyvault show -n {denial.vault or vault_config.get('name')} --query "
             "properties.enableRbacAuthorization -o tsv` (true = rbac, false = accessPolicy) and set it to match "
             "(or auto, which reads the vault)"
@@ -248,8 +265,8 @@ def judge(plan: StackPlan, denial: Denial, cls: PlannedClass | None, workload: s
             MODEL_MISMATCH,
             identity,
             f"{MODEL_MISMATCH}: the vault uses {MODEL_NAMES[error_model]} ({evidence}), the stack writes {written} "
-            f"({NS}:keyVault.permissionModel: {stack_model}): set it to {error_model} (or auto, which reads the vault) "
-            "and run `pulumi up`",
+            f"({NS}:{vault_key}.permissionModel: {stack_model}): set it to {error_model} "
+            "(or auto, which reads the vault) and run `pulumi up`",
         )
     if identity == DIFFERS:
         fix = (
