@@ -5,30 +5,20 @@ See the support caveat, docs/azure-rules.md §aks-support-caveat.
 
 from __future__ import annotations
 
-import re
-
 from pulumi_policy import EnforcementLevel, ResourceValidationArgs, ResourceValidationPolicy
+
+from keyvault_csi.rules.arm_ids import aks_managed_scale_set
 
 from ._props import known_str, plain
 
 NODE_IDENTITY = "pulumi-python:dynamic:NodeIdentityAssignment"
-# AKS names its node resource group MC_<group>_<cluster>_<region> unless nodeResourceGroup is set.
-_AKS_SCALE_SET = re.compile(
-    r"/resourceGroups/(?P<rg>MC_[^/]+)/providers/Microsoft\.Compute/virtualMachineScaleSets/(?P<name>[^/]+)$",
-    re.IGNORECASE,
-)
-
-
-def aks_scale_set(node_id: str | None) -> tuple[str, str] | None:
-    match = _AKS_SCALE_SET.search(node_id or "")
-    return (match["rg"], match["name"]) if match else None
 
 
 def _validate(args: ResourceValidationArgs, report_violation) -> None:
     if args.resource_type != NODE_IDENTITY:
         return
     props = plain(args.props)
-    found = aks_scale_set(known_str(props.get("nodeId")))
+    found = aks_managed_scale_set(known_str(props.get("nodeId")))
     pool = known_str(props.get("agentPool"))
     if pool and not found:  # an agent pool by name: its scale set is AKS-managed by definition
         found = (f"of agent pool {known_str(props.get('clusterName'))}", pool)

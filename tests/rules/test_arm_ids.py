@@ -102,3 +102,16 @@ def test_a_missing_part_is_refused_not_dropped(missing: str | None) -> None:
         arm_ids.access_policy_id(SUBSCRIPTION, "rg-kv", "kv-app", missing)  # type: ignore[arg-type]  # likewise
     with pytest.raises(ValueError, match="resource_group"):
         arm_ids.node_id(SUBSCRIPTION, missing, arm_ids.SCALE_SET, "vmss")  # type: ignore[arg-type]  # likewise
+
+
+def test_aks_managed_scale_sets_are_read_from_the_path_alone() -> None:
+    """The plan's caveat and the policy pack share this reading; offline ids carry a placeholder subscription."""
+    offline = "/subscriptions/<subscriptionId>/resourceGroups/MC_rg_aks_westeurope/providers/"
+    assert arm_ids.aks_managed_scale_set(offline + "Microsoft.Compute/virtualMachineScaleSets/aks-np1-vmss") == (
+        "MC_rg_aks_westeurope",
+        "aks-np1-vmss",
+    )
+    assert arm_ids.aks_managed_scale_set(VMSS.lower()) == ("mc_rg_aks_westeurope", "aks-np1-123-vmss")
+    for other in (VMSS.replace("MC_rg_aks_westeurope", "rg-nodes"), offline + "Microsoft.Compute/virtualMachines/vm0"):
+        assert arm_ids.aks_managed_scale_set(other) is None
+    assert arm_ids.aks_managed_scale_set(None) is None

@@ -29,6 +29,7 @@ from keyvault_csi.kubernetes.driver import ASSUMED
 from keyvault_csi.kubernetes.driver import TYPE as DRIVER_TYPE
 from keyvault_csi.program.stack import validate_stack_settings
 from keyvault_csi.program.stack_file import STACK_FILE_ENV
+from keyvault_csi.rules.arm_ids import aks_managed_scale_set
 from keyvault_csi.testing.mockgraph import DYNAMIC_NODE_IDENTITY, GET_VAULT, Graph, RecordedResource, evaluate
 from tools.review.base_ref import BaseRefError, BaseRender
 from tools.review.plan_compare import compare_stack, head_label
@@ -153,8 +154,8 @@ def aks_node_note(graph: Graph) -> str | None:
         pool, node_id = node.inputs.get("agentPool"), str(node.inputs.get("nodeId") or "")
         if pool:
             nodes.append(f"pool {pool}")
-        elif "/virtualmachinescalesets/" in node_id.lower() and "/resourcegroups/mc_" in node_id.lower():
-            nodes.append(node_id.rsplit("/", 1)[-1])
+        elif (scale_set := aks_managed_scale_set(node_id)) is not None:
+            nodes.append(scale_set[1])
     return AKS_SUPPORT.format(nodes=", ".join(sorted(nodes))) if nodes else None
 
 

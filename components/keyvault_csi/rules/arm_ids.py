@@ -118,6 +118,23 @@ def parse_node_id(value: object) -> ArmId:
     return parsed
 
 
+# Read from the path alone: an offline plan's ids carry a placeholder subscription.
+AKS_MANAGED_SCALE_SET = re.compile(
+    r"/resourceGroups/(?P<group>MC_[^/]+)/providers/Microsoft\.Compute/virtualMachineScaleSets/(?P<name>[^/]+)$",
+    re.IGNORECASE,
+)
+
+
+def aks_managed_scale_set(value: str | None) -> tuple[str, str] | None:
+    """(resource group, name) of the scale set ``value`` names if it sits in an AKS node resource group.
+
+    AKS names that group ``MC_<group>_<cluster>_<region>`` unless the cluster sets nodeResourceGroup
+    (docs/azure-rules.md §aks-support-caveat).
+    """
+    match = AKS_MANAGED_SCALE_SET.search(value or "")
+    return (match["group"], match["name"]) if match else None
+
+
 def node_id(subscription_id: str, resource_group: str, kind: str, name: str) -> str:
     """Build a node's id (``kind``: ``virtualMachineScaleSets`` or ``virtualMachines``)."""
     return _resource_id(
