@@ -180,8 +180,3 @@ class RolloutPolicy(StrEnum):
     """When what the class mounts or syncs changes: the Deployment's template carries their digest."""
     ON_ROTATION = "onRotation"
     """Also when rotation changes a synced Secret: Stakater Reloader's annotation names them."""
-
-
-def allowed(choices: type[StrEnum]) -> str:
-    """The values of ``choices`` for messages: ``a, b, c``."""
-    return ", ".join(choices)

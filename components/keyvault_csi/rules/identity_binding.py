@@ -20,8 +20,6 @@ import re
 from typing import Any
 
 AUDIENCE = "api://AKSIdentityBinding"
-# The federated credential AKS creates under the identity; AKS manages it: never declare, change or delete it.
-AKS_CREDENTIAL_NAME = "aks-identity-binding"
 RBAC_API_GROUP = "cid.wi.aks.azure.com"
 RBAC_VERB = "use-managed-identity"
 # The binding's name (REST spec, Microsoft.ContainerService identityBindings): ^[a-z][a-z0-9]{0,63}$, at most 63.

@@ -11,7 +11,7 @@ from __future__ import annotations
 import types
 import typing
 from collections import Counter
-from collections.abc import Callable, Hashable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict
@@ -64,16 +64,6 @@ def unwrapped(annotation: Any) -> Any:
 
 def is_model(annotation: Any) -> bool:
     return isinstance(annotation, type) and issubclass(annotation, BaseModel)
-
-
-def as_mapping(value: Any) -> Mapping[str, Any]:
-    """A raw config value as a mapping (``{}`` when it is not one: its own check reports that)."""
-    return value if isinstance(value, Mapping) else {}
-
-
-def as_mappings(value: Any) -> list[Mapping[str, Any]]:
-    """A raw config list as mappings, each item through :func:`as_mapping` (``[]`` when it is not a list)."""
-    return [as_mapping(v) for v in value] if isinstance(value, list) else []
 
 
 K = TypeVar("K", bound=Hashable)
