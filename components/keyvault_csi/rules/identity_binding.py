@@ -41,13 +41,6 @@ def default_binding_name(resource_group: str, identity_name: str) -> str:
     return f"{stem[: 63 - _HASH]}{digest}"
 
 
-def binding_name_problem(name: str) -> str | None:
-    """Why Azure refuses ``name`` for an identity binding, or None."""
-    if not BINDING_NAME.match(name):
-        return f"{name!r} is not an identity binding name; allowed: 1-63 of a-z and 0-9, starting with a letter"
-    return None
-
-
 def cluster_role_name(binding: str) -> str:
     """The ClusterRole that lets service accounts use the bound identity (the AKS docs name it
     ``use-mi-<client id>``; the binding's name is known before the identity exists and as unique)."""
