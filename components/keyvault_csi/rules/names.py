@@ -13,20 +13,18 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BeforeValidator
 
 from keyvault_csi.rules import arm_ids
-from keyvault_csi.rules.clouds import GERMAN_CLOUD, german_cloud_problem
-
-# cloudName values the Azure provider parses (case-insensitive); AzureStackCloud also needs the
-# path of an environment file (cloudEnvFileName), read inside the provider pods; AzureGermanCloud
-# still parses but that cloud is closed (refused: rules.clouds).
-CLOUD_NAMES = (
-    "AzurePublicCloud",
-    "AzureCloud",
-    "AzureUSGovernmentCloud",
-    "AzureUSGovernment",
-    "AzureChinaCloud",
-    "AzureGermanCloud",
-    "AzureStackCloud",
+from keyvault_csi.rules.clouds import (
+    AZURE_STACK_CLOUD,
+    ENVIRONMENT_CLOUDS,
+    GERMAN_CLOUD,
+    german_cloud_problem,
+    is_stack,
 )
+
+# cloudName values the Azure provider parses (case-insensitive), from rules.clouds; AzureStackCloud also
+# needs the path of an environment file (cloudEnvFileName), read inside the provider pods; AzureGermanCloud
+# still parses but that cloud is closed (refused: rules.clouds).
+CLOUD_NAMES = (*(name for names in ENVIRONMENT_CLOUDS.values() for name in names), GERMAN_CLOUD, AZURE_STACK_CLOUD)
 
 GUID = arm_ids.GUID
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
@@ -89,7 +87,7 @@ def cloud_name_problem(cloud_name: str) -> str | None:
 def cloud_env_file_problem(cloud_name: str, cloud_env_file_name: str | None) -> str | None:
     """AzureStackCloud reads its endpoints from a file (on the nodes, read inside the provider pods), so it needs
     ``cloudEnvFileName``."""
-    if cloud_name.lower() == "azurestackcloud" and not cloud_env_file_name:
+    if is_stack(cloud_name) and not cloud_env_file_name:
         return (
             "cloudName 'AzureStackCloud' needs cloudEnvFileName: the path of the Azure Stack environment file, "
             "as the provider pods see it (a file on the nodes, mounted into them)"

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from keyvault_csi.rules.clouds import AZURE_STACK_CLOUD, is_stack
 from keyvault_csi.rules.names import (
     ADFS_TENANT,
     cloud_env_file_problem,
@@ -53,9 +54,6 @@ Value = Any
 
 # Azure Stack Hub with AD FS: the provider's documented tenantID (website configurations/custom-environments.md),
 # rules.names.ADFS_TENANT.
-AZURE_STACK_CLOUD = "AzureStackCloud"
-
-
 def tenant_problem(tenant_id: str, cloud_names: Sequence[str]) -> str | None:
     """Why ``tenant_id`` is refused for classes with these ``cloudName`` values, or None.
 
@@ -65,7 +63,7 @@ def tenant_problem(tenant_id: str, cloud_names: Sequence[str]) -> str | None:
     if problem:
         return problem
     if tenant_id == ADFS_TENANT:
-        others = sorted({c or "AzurePublicCloud" for c in cloud_names if c.lower() != AZURE_STACK_CLOUD.lower()})
+        others = sorted({c or "AzurePublicCloud" for c in cloud_names if not is_stack(c)})
         if not others:
             return None
         return (
@@ -119,7 +117,7 @@ def _check_common(keyvault_name: Value, tenant_id: Value, cloud_name: str, cloud
     if isinstance(tenant_id, str):
         check_tenant_id(tenant_id)
         # The GUID rule is the settings' (tenantId); here only the AD FS tenant's cloud.
-        if tenant_id == ADFS_TENANT and cloud_name.lower() != AZURE_STACK_CLOUD.lower():
+        if tenant_id == ADFS_TENANT and not is_stack(cloud_name):
             raise ValueError(f"tenantID {tenant_problem(tenant_id, [cloud_name])}")
     cloud_problem = cloud_name_problem(cloud_name)
     if cloud_problem:
