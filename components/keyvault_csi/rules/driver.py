@@ -255,13 +255,12 @@ def token_requests_problem(values: Mapping[str, Any], identity_type: IdentityTyp
     )
 
 
-def _version(text: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in text.split("-", 1)[0].split("."))
-
-
 def chart_version_problem(version: str, identity_type: IdentityType) -> str | None:
     """Why chart ``version`` cannot serve ``identity_type``, or None (a pre-release of 1.8.1 counts as 1.8.1)."""
-    if identity_type != IdentityType.IDENTITY_BINDING or _version(version) >= _version(IDENTITY_BINDING_CHART_VERSION):
+    # _version_key without its pre-release flag: a pre-release counts as its release here.
+    if identity_type != IdentityType.IDENTITY_BINDING or (
+        _version_key(version)[:3] >= _version_key(IDENTITY_BINDING_CHART_VERSION)[:3]
+    ):
         return None
     return (
         f"'{version}' predates identity bindings: the provider reads useAzureTokenProxy, and the chart requests a "
