@@ -201,6 +201,18 @@ def test_file_name_is_alias_else_name():
     assert obj(objectAlias="app/secret.txt").file_name == "app/secret.txt"
 
 
+def test_file_name_is_known_unless_an_output_names_an_object_without_alias():
+    class Later:
+        def apply(self, func: Any, run_with_unknowns: bool = False) -> Any:
+            return self
+
+    later = KeyVaultObject.model_construct(object_name=Later(), object_type="secret", object_version="")
+    assert obj().file_known and not later.file_known
+    assert later.model_copy(update={"object_alias": "db"}).file_known
+    with pytest.raises(ValueError, match="^objectAlias is required when objectName is an Output"):
+        _ = later.file_name
+
+
 @pytest.mark.parametrize(("history", "needs_list"), [(None, False), (0, False), (1, False), (2, True), (10, True)])
 def test_needs_list_above_one_version(history, needs_list):
     assert obj(objectVersionHistory=history).needs_list is needs_list

@@ -206,12 +206,17 @@ class KeyVaultObject(Strict):
         return self
 
     @property
+    def file_known(self) -> bool:
+        """True if :attr:`file_name` is known now: the object has an alias, or its name is not an Output."""
+        return bool(self.object_alias) or isinstance(self.object_name, str)
+
+    @property
     def file_name(self) -> str:
         """The file the provider writes under the mount path (a directory of versions if history > 1).
 
         An object whose name is an Output needs an alias (the settings refuse it otherwise).
         """
-        if self.object_alias or isinstance(self.object_name, str):
+        if self.file_known:
             return self.object_alias or str(self.object_name)
         raise ValueError("objectAlias is required when objectName is an Output: the file name must be known")
 

@@ -249,7 +249,7 @@ def mounted_files_text(histories: Mapping[str, int | None], os: NodeOS = NodeOS.
 
 def mounted_objects(objects: Iterable[KeyVaultObject]) -> dict[str, KeyVaultObject]:
     """File name under the mount → the object that writes it (objects whose file is known)."""
-    return {o.file_name: o for o in objects if o.object_alias or isinstance(o.object_name, str)}
+    return {o.file_name: o for o in objects if o.file_known}
 
 
 def sync_source(
