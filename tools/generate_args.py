@@ -26,7 +26,7 @@ import typing
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, SecretStr
+from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from keyvault_csi.model.settings import (
@@ -45,7 +45,6 @@ from keyvault_csi.model.settings import (
 )
 from keyvault_csi.rules.inputs import input_capable
 from keyvault_csi.rules.model import repeats, unwrapped
-from keyvault_csi.rules.objects import KeyVaultObject
 from tools.generated import generated_file_main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -64,7 +63,6 @@ SCHEMA_NAMES: dict[type[BaseModel], str] = {
     ComputeRef: "ComputeNode",
     ScaleSetRef: "ScaleSetNode",
     WorkloadSettings: "Workload",
-    KeyVaultObject: "VaultObject",
     PodSettings: "WorkloadPod",
     DeploymentSettings: "WorkloadDeployment",
     DriverSettings: "Driver",
@@ -108,31 +106,25 @@ class _Rendering:
         self.models: list[type[BaseModel]] = []
         self.enums: dict[str, type[enum.Enum]] = {}
 
-    def type_of(self, annotation: Any) -> tuple[str, tuple[Any, ...]]:
-        """The TypedDict annotation text for ``annotation``, and the values of a ``Literal`` in it."""
+    def type_of(self, annotation: Any) -> str:
+        """The TypedDict annotation text for ``annotation`` (allowed values are ``str`` enums, never a ``Literal``)."""
         annotation = _unwrap(annotation)
         origin = typing.get_origin(annotation)
-        if origin is typing.Literal:  # allowed values not yet an enum: listed in the description
-            values = typing.get_args(annotation)
-            return type(values[0]).__name__, values
         if origin is list:
-            inner, values = self.type_of(typing.get_args(annotation)[0])
-            return f"list[{inner}]", values
+            return f"list[{self.type_of(typing.get_args(annotation)[0])}]"
         if origin is dict:
-            key, value = (self.type_of(a)[0] for a in typing.get_args(annotation))
-            return f"dict[{key}, {value}]", ()
+            key, value = (self.type_of(a) for a in typing.get_args(annotation))
+            return f"dict[{key}, {value}]"
         if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
             self.enums[annotation.__name__] = annotation
-            return f"{annotation.__name__}Value", ()
+            return f"{annotation.__name__}Value"
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
             self.models.append(annotation)
-            return schema_name(annotation), ()
-        if annotation is SecretStr:
-            return "str", ()
+            return schema_name(annotation)
         if annotation in (str, int, bool, float):
-            return annotation.__name__, ()
+            return annotation.__name__
         if annotation is Any:
-            return "Any", ()
+            return "Any"
         raise TypeError(f"the schema cannot express {annotation!r}")
 
 
@@ -168,14 +160,12 @@ def _key_docstring(text: str) -> list[str]:
 
 
 def _field(model: type[BaseModel], name: str, field: FieldInfo, rendering: _Rendering) -> list[str]:
-    text, values = ("pulumi.Input[str]", ()) if input_capable(field) else rendering.type_of(field.annotation)
+    text = "pulumi.Input[str]" if input_capable(field) else rendering.type_of(field.annotation)
     if not field.is_required():
         text = f"NotRequired[{text}]"
     description = (field.description or "").strip()
     if not description:
         raise ValueError(f"{model.__name__}.{name} has no docstring; the schema needs a description of it")
-    if values:
-        description += f" One of: {', '.join(map(str, values))}."
     return [f"    {name}: {text}", *_key_docstring(description)]
 
 
