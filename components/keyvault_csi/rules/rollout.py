@@ -12,6 +12,8 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from keyvault_csi.rules.choices import DriverInstall
+
 OBJECTS_ANNOTATION = "keyvault-csi/objects-sha256"
 DEFAULT_REPLICAS = 1
 """Like the bare Pod; a rollout keeps it available (maxUnavailable 25% of 1 rounds down to 0)."""
@@ -47,12 +49,12 @@ def reloader_annotations(secret_names: Sequence[str]) -> dict[str, str]:
 
 def driver_rotation_problem(install: str, rotation_enabled: bool | None) -> str | None:
     """Why rollout onRotation cannot work with the driver as set (``install`` none: unknown, see the warning)."""
-    if install == "helm" and not rotation_enabled:
+    if install == DriverInstall.HELM and not rotation_enabled:
         return (
             "rollout onRotation needs the driver to rotate (else no synced Secret ever changes), but the Helm "
             "release has rotation off; set driver.rotation: {enabled: true}"
         )
-    if install == "aksAddon" and not rotation_enabled:
+    if install == DriverInstall.AKS_ADDON and not rotation_enabled:
         return (
             "rollout onRotation needs the driver to rotate (else no synced Secret ever changes); set "
             "driver.rotation: {enabled: true} so the add-on's rotation is verified at preview"
