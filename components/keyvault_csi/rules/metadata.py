@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping
 from typing import Annotated
 
-from keyvault_csi.rules.names import DNS_SUBDOMAIN, refusing
+from keyvault_csi.rules.names import DNS_SUBDOMAIN, DNS_SUBDOMAIN_MAX, refusing
 
 _NAME = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
 NAME_ALLOWED = "at most 63 of letters, digits, '-', '_' and '.', starting and ending alphanumeric"
@@ -24,7 +24,7 @@ ANNOTATIONS_MAX_BYTES = 256 * 1024
 def qualified_name_problem(name: str) -> str | None:
     """Kubernetes' rule for label keys (and, lower-cased, annotation keys): ``[prefix/]name``."""
     prefix, slash, short = name.rpartition("/")
-    if slash and (not prefix or len(prefix) > 253 or not DNS_SUBDOMAIN.match(prefix)):
+    if slash and (not prefix or len(prefix) > DNS_SUBDOMAIN_MAX or not DNS_SUBDOMAIN.match(prefix)):
         return f"{name!r} has an invalid prefix {prefix!r}; allowed: a DNS-1123 subdomain such as example.com"
     if not short or len(short) > 63 or not _NAME.match(short):
         return f"{name!r} is not a valid key; allowed: [prefix/]name, name {NAME_ALLOWED}"

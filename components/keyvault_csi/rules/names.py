@@ -29,6 +29,7 @@ CLOUD_NAMES = (*(name for names in ENVIRONMENT_CLOUDS.values() for name in names
 GUID = arm_ids.GUID
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+DNS_SUBDOMAIN_MAX = 253  # characters: also every custom resource's name (apimachinery DNS1123SubdomainMaxLength)
 KEY_VAULT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{1,22}[A-Za-z0-9]$")
 RESOURCE_GROUP = arm_ids.RESOURCE_GROUP
 IDENTITY_NAME = arm_ids.IDENTITY_NAME
@@ -140,8 +141,9 @@ DnsSubdomain = Annotated[
     str,
     _rule(
         DNS_SUBDOMAIN,
-        "a DNS-1123 subdomain: at most 253 of a-z, 0-9, '-' and '.', each part starting and ending alphanumeric",
-        max_len=253,
+        f"a DNS-1123 subdomain: at most {DNS_SUBDOMAIN_MAX} of a-z, 0-9, '-' and '.', each part starting and ending "
+        "alphanumeric",
+        max_len=DNS_SUBDOMAIN_MAX,
     ),
 ]
 KeyVaultName = Annotated[str, refusing(key_vault_name_problem)]

@@ -14,7 +14,9 @@ hash is a 32-bit FNV sum written in at most 10 characters), and each Pod is ``ge
 
 from __future__ import annotations
 
-MAX_NAME = 253
+from keyvault_csi.rules.names import DNS_SUBDOMAIN_MAX
+
+MAX_NAME = DNS_SUBDOMAIN_MAX
 """A DNS-1123 subdomain: a custom resource's or a ReplicaSet's name."""
 POD_TEMPLATE_HASH = 10
 """At most the characters of ``rand.SafeEncodeString(fmt.Sprint(uint32))`` (Kubernetes controller.ComputeHash)."""
