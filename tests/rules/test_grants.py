@@ -10,7 +10,7 @@ def obj(name: str = "a", **fields) -> KeyVaultObject:
     return KeyVaultObject.model_validate({"objectName": name, "objectType": "secret", **fields})
 
 
-# --- 6. least privilege: Key Vault Reader for key and cert objects ---
+# --- least privilege: Key Vault Reader for key and cert objects ---
 
 
 def test_keys_and_certs_get_key_vault_reader_secrets_get_secrets_user() -> None:

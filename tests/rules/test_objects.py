@@ -502,7 +502,7 @@ def named(name: str = "a", **fields) -> KeyVaultObject:
     return KeyVaultObject.model_validate({"objectName": name, "objectType": "secret", **fields})
 
 
-# --- 1. clean relative paths (driver pkg/util/fileutil/writer.go, atomic_writer.go) ---
+# --- clean relative paths (driver pkg/util/fileutil/writer.go, atomic_writer.go) ---
 
 
 @pytest.mark.parametrize(

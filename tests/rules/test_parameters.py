@@ -14,7 +14,7 @@ def obj(name: str = "a", **fields) -> KeyVaultObject:
     return KeyVaultObject.model_validate({"objectName": name, "objectType": "secret", **fields})
 
 
-# --- 4. tenant 'adfs' only on Azure Stack Hub ---
+# --- tenant 'adfs' only on Azure Stack Hub ---
 
 
 def test_adfs_tenant_only_when_every_class_is_azure_stack() -> None:
@@ -36,7 +36,7 @@ def test_provider_parameters_take_adfs_with_azure_stack_only() -> None:
         provider_parameters(**common)
 
 
-# --- 5. use* flags as strconv.ParseBool after TrimSpace ---
+# --- use* flags as strconv.ParseBool after TrimSpace ---
 
 
 @pytest.mark.parametrize("text", ["1", "t", "T", "TRUE", "true", "True", " true ", "\ttrue\n"])

@@ -414,7 +414,7 @@ def test_sync_problems_come_together_once_every_key_is_valid() -> None:
         assert fragment in message, message
 
 
-# --- 2. sync of one version of a versioned object ---
+# --- sync of one version of a versioned object ---
 
 
 def named(name: str = "a", **fields: Any) -> KeyVaultObject:
@@ -443,7 +443,7 @@ def test_check_sync_sources_accepts_a_version_file() -> None:
         check_sync_sources(objects, [bad])
 
 
-# --- 3. any non-empty Secret type ---
+# --- any non-empty Secret type ---
 
 
 @pytest.mark.parametrize("secret_type", ["example.com/custom", "bootstrap.kubernetes.io/token", "opaque", "Custom"])

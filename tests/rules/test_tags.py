@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from keyvault_csi.rules.tags import tag_problems
 
-# --- 7. Azure tag limits ---
+# --- Azure tag limits ---
 
 
 def test_tag_limits() -> None:
