@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import posixpath
 import re
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,6 @@ from pydantic import ValidationError
 
 from keyvault_csi.rules.choices import NodeOS, ObjectEncoding, ObjectFormat, ObjectType
 from keyvault_csi.rules.objects import KeyVaultObject, equal_fold, file_conflicts, parse_objects, render_objects
-from keyvault_csi.rules.paths import go_clean
 from tests.support import SEEDS, provider_example_classes  # vendored from ../shared/reference
 
 VERSION = "0123456789abcdef0123456789ABCDEF"
@@ -503,34 +501,6 @@ def named(name: str = "a", **fields) -> KeyVaultObject:
 
 
 # --- clean relative paths (driver pkg/util/fileutil/writer.go, atomic_writer.go) ---
-
-
-@pytest.mark.parametrize(
-    ("path", "clean"),
-    [
-        ("", "."),
-        (".", "."),
-        ("a", "a"),
-        ("./a", "a"),
-        ("a/", "a"),
-        ("a//b", "a/b"),
-        ("a/./b", "a/b"),
-        ("a/b/../c", "a/c"),
-        ("../a", "../a"),
-        ("a/../..", ".."),
-        ("/../a", "/a"),
-        ("//a", "/a"),  # posixpath.normpath keeps the leading '//'
-        ("///a//", "/a"),
-        ("/", "/"),
-        ("a/..", "."),
-    ],
-)
-def test_go_clean_matches_go_filepath_clean(path: str, clean: str) -> None:
-    assert go_clean(path) == clean
-
-
-def test_go_clean_differs_from_normpath_on_a_leading_double_slash() -> None:
-    assert posixpath.normpath("//a") == "//a" != go_clean("//a")
 
 
 @pytest.mark.parametrize("alias", ["./x", "a//b", "a/", "a/./b", ".", "a/."])

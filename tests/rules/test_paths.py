@@ -2,12 +2,43 @@
 
 from __future__ import annotations
 
+import posixpath
+
 import pytest
 
 from keyvault_csi.rules.choices import NodeOS
 from keyvault_csi.rules.paths import alias_problem, case_variants, go_clean, join, windows_device_name
 
 LINUX, WINDOWS = NodeOS.LINUX, NodeOS.WINDOWS
+
+
+# Linux (driver pkg/util/fileutil/writer.go, atomic_writer.go compare each path with it).
+@pytest.mark.parametrize(
+    ("path", "clean"),
+    [
+        ("", "."),
+        (".", "."),
+        ("a", "a"),
+        ("./a", "a"),
+        ("a/", "a"),
+        ("a//b", "a/b"),
+        ("a/./b", "a/b"),
+        ("a/b/../c", "a/c"),
+        ("../a", "../a"),
+        ("a/../..", ".."),
+        ("/../a", "/a"),
+        ("//a", "/a"),  # posixpath.normpath keeps the leading '//'
+        ("///a//", "/a"),
+        ("/", "/"),
+        ("a/..", "."),
+    ],
+)
+def test_go_clean_matches_go_filepath_clean(path: str, clean: str) -> None:
+    assert go_clean(path) == clean
+
+
+def test_go_clean_differs_from_normpath_on_a_leading_double_slash() -> None:
+    assert posixpath.normpath("//a") == "//a" != go_clean("//a")
 
 
 @pytest.mark.parametrize(
