@@ -581,3 +581,27 @@ def test_a_name_of_the_wrong_type_is_one_problem_not_a_crash(where: str, value: 
     workload[where] = value
     with pytest.raises(pulumi.RunError, match=re.escape(f"{path}: Input should be a valid string")):
         validate_settings(settings)
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("securityContext", {"runAsUser": True}),
+        ("tolerations", [{"key": "k", "effect": "NoExecute", "tolerationSeconds": True}]),
+        ("ports", [{"containerPort": True}]),
+    ],
+)
+def test_a_boolean_is_not_an_integer(key: str, value: Any) -> None:
+    """`runAsUser: true` would run the Pod as UID 1: integers are strict (whole floats from other languages pass)."""
+    settings = base_settings("workload")
+    settings["workloads"][0]["pod"][key] = value
+    with pytest.raises(pulumi.RunError, match=r"Input should be a valid integer; got True"):
+        validate_settings(settings)
+
+
+def test_a_boolean_is_not_a_replica_count() -> None:
+    deployment = base_settings("workload")
+    deployment["workloads"][0]["deployment"] = {"image": "nginx", "replicas": True}
+    del deployment["workloads"][0]["pod"]
+    with pytest.raises(pulumi.RunError, match=r"deployment\.replicas: Input should be a valid integer; got True"):
+        validate_settings(deployment)

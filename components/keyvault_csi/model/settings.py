@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from pydantic import Field, SecretStr, StrictBool, ValidationInfo, field_validator, model_validator
+from pydantic import Field, SecretStr, StrictBool, StrictInt, ValidationInfo, field_validator, model_validator
 
 from keyvault_csi.model.outputs import (
     ClusterNameInput,
@@ -351,7 +351,7 @@ class DeploymentSettings(PodSettings):
 
     name: DnsSubdomain | None = None
     """Deployment name (DNS-1123 subdomain); default the workload name."""
-    replicas: int = Field(default=DEFAULT_REPLICAS, ge=0)
+    replicas: StrictInt = Field(default=DEFAULT_REPLICAS, ge=0)
     """Number of Pods; default 1."""
 
     @classmethod

@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 from decimal import Decimal
 
-from pydantic import StrictBool
+from pydantic import StrictBool, StrictInt
 
 from keyvault_csi.rules.choices import NodeOS, SeccompProfile
 from keyvault_csi.rules.model import Strict, repeats
@@ -60,7 +60,7 @@ class PodSecurity(Strict):
 
     run_as_root: StrictBool = False
     """The image must start as root (such as nginx): drops runAsNonRoot and the read-only root filesystem."""
-    run_as_user: int | None = None
+    run_as_user: StrictInt | None = None
     """Linux: the UID to run as, for images whose USER is a name."""
     read_only_root_filesystem: StrictBool | None = None
     """Linux: read-only root filesystem (default true unless runAsRoot)."""

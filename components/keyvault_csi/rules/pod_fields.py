@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 from typing import Annotated, Any
 
-from pydantic import Field, model_validator
+from pydantic import Field, StrictInt, model_validator
 
 from keyvault_csi.rules.choices import PortProtocol, TaintEffect, TolerationOperator
 from keyvault_csi.rules.metadata import label_value_problem, qualified_name_problem
@@ -33,7 +33,7 @@ class Toleration(Strict):
     """The taint value to match (operator Equal; empty with Exists)."""
     effect: TaintEffect | None = None
     """The effect tolerated: NoSchedule, PreferNoSchedule or NoExecute; unset tolerates every effect."""
-    toleration_seconds: int | None = Field(default=None, ge=0)
+    toleration_seconds: StrictInt | None = Field(default=None, ge=0)
     """NoExecute only: seconds the Pod stays on a node after the taint appears; unset stays for good."""
 
     @model_validator(mode="after")
@@ -93,7 +93,7 @@ def port_name_problem(name: str) -> str | None:
 class ContainerPort(Strict):
     """A port the container listens on (Kubernetes' ContainerPort, without hostPort)."""
 
-    container_port: int = Field(ge=1, le=PORT_MAX)
+    container_port: StrictInt = Field(ge=1, le=PORT_MAX)
     """Port number, 1-65535."""
     name: str | None = None
     """Name Services can refer to (IANA_SVC_NAME: at most 15 of a-z, 0-9, '-'), unique in the container."""
