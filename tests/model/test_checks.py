@@ -517,10 +517,16 @@ def test_user_values_that_mount_the_env_file_are_accepted_instead() -> None:
     assert_run_error(settings, ["keyvault-csi:driver.values.linux.volumes: set by keyvault-csi"])
 
 
-def test_a_windows_pod_on_azure_stack_needs_the_file_mounted_through_windows_values() -> None:
-    windows_pod = {"os": "windows", "image": "mcr.microsoft.com/windows/nanoserver:ltsc2022"}
+WINDOWS_PODS = {
+    "pod": {"pod": {"os": "windows", "image": "mcr.microsoft.com/windows/nanoserver:ltsc2022"}},
+    "own-pods": {"os": "windows", "pod": None},  # a class mounted by your own Windows Pods
+}
+
+
+@pytest.mark.parametrize("windows", WINDOWS_PODS.values(), ids=WINDOWS_PODS)
+def test_a_windows_pod_on_azure_stack_needs_the_file_mounted_through_windows_values(windows: dict[str, Any]) -> None:
     path = "C:\\k\\azurestackcloud.json"
-    settings = in_cloud("AzureStackCloud", driver={"install": "helm"}, cloudEnvFileName=path, pod=windows_pod)
+    settings = in_cloud("AzureStackCloud", driver={"install": "helm"}, cloudEnvFileName=path, **windows)
     assert_run_error(
         settings,
         [

@@ -426,9 +426,10 @@ def cloud_problems(settings: Settings) -> list[Problem]:
             if problem:
                 found.append(Problem(("workloads", i, "cloudName"), problem))
             continue
-        os = workload.template.os if workload.template else NodeOS.LINUX
         path = workload.cloud_env_file_name or ""  # required with AzureStackCloud: refused by the model if empty
-        refused = stack_env_file_problem(settings.driver.install, os, path, folders, settings.driver.values)
+        refused = stack_env_file_problem(
+            settings.driver.install, workload.node_os(), path, folders, settings.driver.values
+        )
         if refused:
             found.append(Problem(("workloads", i, refused[0]), refused[1]))
     return found
