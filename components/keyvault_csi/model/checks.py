@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from keyvault_csi.model import pod_checks
 from keyvault_csi.model.errors import Loc, Problem
 from keyvault_csi.model.mounts import certificate_problems, path_problems, status_name_problems
-from keyvault_csi.model.settings import PodSettings, Settings, VaultObject, WorkloadSettings
+from keyvault_csi.model.settings import PodSettings, Settings, WorkloadSettings
 from keyvault_csi.rules.choices import DriverInstall, IdentityType, NodeOS, PermissionModel
 from keyvault_csi.rules.clouds import cloud_mismatch_problem, is_stack, stack_env_file_problem
 from keyvault_csi.rules.driver import (
@@ -27,7 +27,7 @@ from keyvault_csi.rules.inputs import is_later
 from keyvault_csi.rules.model import repeated, repeats
 from keyvault_csi.rules.names import ADFS_TENANT
 from keyvault_csi.rules.parameters import tenant_problem
-from keyvault_csi.rules.secret_sync import sync_data_problems, sync_source_problem
+from keyvault_csi.rules.secret_sync import mounted_objects, sync_data_problems, sync_source_problem
 from keyvault_csi.rules.workload_identity import MAX_CREDENTIALS
 
 
@@ -292,14 +292,8 @@ def service_account_problems(settings: Settings) -> list[Problem]:
     ]
 
 
-def _files(objects: list[VaultObject]) -> dict[str, VaultObject]:
-    """File name under the mount → the object that writes it (objects whose file is known)."""
-    return {o.file_name: o for o in objects if o.object_alias or not is_later(o.object_name)}
-
-
-def _mounted(name: str, files: dict[str, VaultObject]) -> bool:
+def _mounted(name: str, histories: dict[str, int | None]) -> bool:
     """True when ``data[].objectName`` ``name`` is one of these files (or a version of one)."""
-    histories = {file: o.object_version_history for file, o in files.items()}
     return sync_source_problem(name, histories)[0] is not None
 
 
@@ -347,13 +341,14 @@ def _workload_sync_problems(
         )
     ]
     # Each vault's objects are one mount: a Secret is synced from the files of one of them.
-    by_vault: dict[str, dict[str, VaultObject]] = {}
-    for obj in workload.objects:
-        by_vault.setdefault(settings.vault_key(obj), {}).update(_files([obj]))
+    by_vault = {
+        key: {file: o.object_version_history for file, o in mounted_objects(objects.values()).items()}
+        for key, objects in settings.objects_by_vault(workload).items()
+    }
     synced: dict[str, set[str]] = {}
     for i, secret in enumerate(workload.secret_objects):
         synced.setdefault(secret.secret_name, set()).update(d.key for d in secret.data)
-        sources = [{key for key, group in by_vault.items() if _mounted(d.object_name, group)} for d in secret.data]
+        sources = [{key for key, files in by_vault.items() if _mounted(d.object_name, files)} for d in secret.data]
         if len(by_vault) > 1 and all(sources) and not set.intersection(*sources):
             found.append(
                 Problem(
