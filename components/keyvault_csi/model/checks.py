@@ -304,31 +304,20 @@ def sync_problems(settings: Settings) -> list[Problem]:
     cert_parts = settings.cert_and_key_files()
     for index, workload in enumerate(settings.workloads):
         found += _workload_sync_problems(settings, workload, ("workloads", index), cert_parts)
-    seen: dict[tuple[str, str], list[str]] = {}
-    for index, workload in enumerate(settings.workloads):
-        for i, secret in enumerate(workload.secret_objects):
-            seen.setdefault((workload.namespace, secret.secret_name), []).append(
-                f"workloads[{index}].secretObjects[{i}]"
-            )
+    secrets = (
+        ((w.namespace, secret.secret_name), (index, i))
+        for index, w in enumerate(settings.workloads)
+        for i, secret in enumerate(w.secret_objects)
+    )
     found += [
         Problem(
-            _loc(places[0]),
-            f"Secret {name!r} is synced {len(places)} times in namespace {namespace!r} ({', '.join(places)}); "
-            "give each a distinct secretName",
+            ("workloads", places[0][0], "secretObjects", places[0][1]),
+            f"Secret {name!r} is synced {len(places)} times in namespace {namespace!r} "
+            f"({', '.join(f'workloads[{w}].secretObjects[{s}]' for w, s in places)}); give each a distinct secretName",
         )
-        for (namespace, name), places in sorted(seen.items())
-        if len(places) > 1
+        for (namespace, name), places in sorted(repeated(secrets))
     ]
     return found
-
-
-def _loc(text: str) -> Loc:
-    """``workloads[0].secretObjects[1]`` as a location."""
-    loc: list[str | int] = []
-    for part in text.replace("]", "").split("."):
-        key, _, index = part.partition("[")
-        loc += [key, int(index)] if index else [key]
-    return tuple(loc)
 
 
 def _workload_sync_problems(
