@@ -222,10 +222,9 @@ def node_problems(settings: Settings) -> list[Problem]:
             )
         )
     if nodes is not None:
-        refs = [(node_kind, ref) for node_kind, ref in nodes.compute()]
         keys = (
             ((node_kind, str(ref.resource_group).lower(), ref.name.lower()), i)
-            for i, (node_kind, ref) in enumerate(refs)
+            for i, (node_kind, ref) in enumerate(nodes.compute())
             if not is_later(ref.resource_group)
         )
         for (node_kind, group, name), indexes in repeated(keys):
@@ -236,10 +235,11 @@ def node_problems(settings: Settings) -> list[Problem]:
 def name_problems(settings: Settings) -> list[Problem]:
     """Two workloads declaring one class, Pod or Deployment (or one name)."""
     workloads = settings.workloads
+    named_by_output = any(is_later(v.name) for v in settings.vaults().values())  # then secretProviderClass names it
     classes = (
         ((w.namespace, mount.class_name), i)
         for i, w in enumerate(workloads)
-        if w.secret_provider_class or not any(is_later(v.name) for v in settings.vaults().values())
+        if w.secret_provider_class or not named_by_output
         for mount in settings.mounts(w)
     )
     found = [
