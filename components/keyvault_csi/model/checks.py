@@ -16,7 +16,6 @@ from keyvault_csi.model.settings import PodSettings, Settings, WorkloadSettings
 from keyvault_csi.rules.choices import DriverInstall, IdentityType, NodeOS, PermissionModel
 from keyvault_csi.rules.clouds import cloud_mismatch_problem, is_stack, stack_env_file_problem
 from keyvault_csi.rules.driver import (
-    CHART_VERSION,
     DRIVER,
     TOKEN_REQUESTS,
     chart_version_problem,
@@ -188,7 +187,7 @@ def _token_problems(settings: Settings) -> list[Problem]:
     §driver-token-audiences): the chart's version and the ``tokenRequests`` the values give."""
     kind, driver = settings.identity.type, settings.driver
     found: list[Problem] = []
-    version = chart_version_problem(driver.chart_version or CHART_VERSION, kind)
+    version = chart_version_problem(driver.effective_chart_version(), kind)
     if version:
         found.append(Problem(("driver", "chartVersion"), version))
     tokens = token_requests_problem(driver.values or {}, kind)

@@ -35,6 +35,7 @@ from keyvault_csi.rules.choices import (
 )
 from keyvault_csi.rules.clouds import class_cloud_name, default_host_folders, host_folder_problem
 from keyvault_csi.rules.driver import (
+    CHART_VERSION,
     CHART_VERSION_PATTERN,
     chart_repository_problem,
     duration_seconds,
@@ -542,6 +543,10 @@ class DriverSettings(Strict):
     """helm: the chart's constructPEMChain (certificate chains ordered server, intermediate, root); only true."""
     write_cert_and_key_in_separate_files: StrictBool | None = None
     """helm: also write <file>.crt and <file>.key beside a certificate's secret object; default false."""
+
+    def effective_chart_version(self) -> str:
+        """helm: ``chartVersion``, else the version keyvault-csi pins (rules.driver.CHART_VERSION)."""
+        return self.chart_version or CHART_VERSION
 
 
 class Settings(Strict):
