@@ -347,6 +347,18 @@ def test_files_collide_only_within_one_vaults_mount() -> None:
     assert_run_error(collide, ["keyvault-csi:workloads[0]: objects [0, 2] all write the file 'db'"])
 
 
+def test_an_object_without_key_is_in_the_only_vault_of_key_vaults() -> None:
+    settings = two_vaults(
+        {"objectName": "db", "objectType": "secret", "keyVault": "team"},
+        {"objectName": "db", "objectType": "key"},
+    )
+    del settings["keyVaults"]["shared"]
+    assert_run_error(
+        settings,
+        ["keyvault-csi:workloads[0].objects: objects [0, 1] all write the file 'db'; give them distinct objectAlias"],
+    )
+
+
 def test_a_synced_secret_copies_the_files_of_one_vault() -> None:
     settings = two_vaults()
     settings["workloads"][0]["secretObjects"] = [

@@ -40,13 +40,13 @@ def _os_key(workload: WorkloadSettings) -> str:
     return "os" if workload.os is not None else "os, default linux"
 
 
-def _conflicts(settings: Settings, workload: WorkloadSettings) -> list[str]:
-    """:func:`file_conflicts` with certificate files within each vault's mount, among the objects whose file name
-    is known."""
+def _conflicts(settings: Settings, workload: WorkloadSettings, *, cert_parts: bool = True) -> list[str]:
+    """:func:`file_conflicts` (with certificate files: ``cert_parts``) within each vault's mount, among the objects
+    whose file name is known."""
     found: list[str] = []
     for objects in settings.objects_by_vault(workload).values():
         known = {j: o for j, o in objects.items() if o.object_alias or isinstance(o.object_name, str)}
-        found += file_conflicts(list(known.values()), list(known), os=workload.node_os(), cert_parts=True)
+        found += file_conflicts(list(known.values()), list(known), os=workload.node_os(), cert_parts=cert_parts)
     return found
 
 
@@ -66,7 +66,8 @@ def _case_warnings(at: str, objects: Iterable[KeyVaultObject], cert_parts: bool 
 
 
 def path_problems(settings: Settings) -> list[Problem]:
-    """Each workload's file names under its node OS's rules, and the certificate files among them."""
+    """Each workload's file names under its node OS's rules, and files that collide within one vault's mount
+    (certificate files among them)."""
     found: list[Problem] = []
     cert_parts = settings.cert_and_key_files()
     for i, workload in enumerate(settings.workloads):
@@ -90,11 +91,13 @@ def path_problems(settings: Settings) -> list[Problem]:
                         f"(CON, PRN, AUX, NUL, COM1-9, LPT1-9); set objectAlias{nodes}",
                     )
                 )
-        if cert_parts:
-            found += [
-                Problem(("workloads", i, "objects"), f"{conflict} ({SEPARATE_FILES})")
-                for conflict in _conflicts(settings, workload)
-            ]
+        # WorkloadSettings checks the files of each objects[].keyVault before the vaults are known; here an object
+        # without keyVault is in the only vault of keyVaults too (and certificate files are counted).
+        separate = f" ({SEPARATE_FILES})" if cert_parts else ""
+        found += [
+            Problem(("workloads", i, "objects"), conflict + separate)
+            for conflict in _conflicts(settings, workload, cert_parts=bool(cert_parts))
+        ]
     return found
 
 
