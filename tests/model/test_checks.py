@@ -347,6 +347,18 @@ def test_files_collide_only_within_one_vaults_mount() -> None:
     assert_run_error(collide, ["keyvault-csi:workloads[0]: objects [0, 2] all write the file 'db'"])
 
 
+def test_an_object_without_key_is_in_the_only_vault_of_key_vaults() -> None:
+    settings = two_vaults(
+        {"objectName": "db", "objectType": "secret", "keyVault": "team"},
+        {"objectName": "db", "objectType": "key"},
+    )
+    del settings["keyVaults"]["shared"]
+    assert_run_error(
+        settings,
+        ["keyvault-csi:workloads[0].objects: objects [0, 1] all write the file 'db'; give them distinct objectAlias"],
+    )
+
+
 def test_a_synced_secret_copies_the_files_of_one_vault() -> None:
     settings = two_vaults()
     settings["workloads"][0]["secretObjects"] = [
@@ -517,10 +529,16 @@ def test_user_values_that_mount_the_env_file_are_accepted_instead() -> None:
     assert_run_error(settings, ["keyvault-csi:driver.values.linux.volumes: set by keyvault-csi"])
 
 
-def test_a_windows_pod_on_azure_stack_needs_the_file_mounted_through_windows_values() -> None:
-    windows_pod = {"os": "windows", "image": "mcr.microsoft.com/windows/nanoserver:ltsc2022"}
+WINDOWS_PODS = {
+    "pod": {"pod": {"os": "windows", "image": "mcr.microsoft.com/windows/nanoserver:ltsc2022"}},
+    "own-pods": {"os": "windows", "pod": None},  # a class mounted by your own Windows Pods
+}
+
+
+@pytest.mark.parametrize("windows", WINDOWS_PODS.values(), ids=WINDOWS_PODS)
+def test_a_windows_pod_on_azure_stack_needs_the_file_mounted_through_windows_values(windows: dict[str, Any]) -> None:
     path = "C:\\k\\azurestackcloud.json"
-    settings = in_cloud("AzureStackCloud", driver={"install": "helm"}, cloudEnvFileName=path, pod=windows_pod)
+    settings = in_cloud("AzureStackCloud", driver={"install": "helm"}, cloudEnvFileName=path, **windows)
     assert_run_error(
         settings,
         [

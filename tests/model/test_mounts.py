@@ -238,6 +238,31 @@ def test_names_that_differ_only_in_case_are_a_warning_on_windows() -> None:
     assert mount_warnings(validate_settings(settings_with(objects=objects))) == []
 
 
+def in_two_vaults(settings: dict[str, Any], *keys: str) -> dict[str, Any]:
+    """``settings`` with keyVaults shared and team, its first workload's objects read from ``keys`` in turn."""
+    del settings["keyVault"]
+    settings["keyVaults"] = {
+        "shared": {"name": "kv-shared", "resourceGroup": "rg-shared", "permissionModel": "rbac"},
+        "team": {"name": "kv-team", "resourceGroup": "rg-team", "permissionModel": "rbac"},
+    }
+    for obj, key in zip(settings["workloads"][0]["objects"], keys, strict=True):
+        obj["keyVault"] = key
+    return settings
+
+
+def test_files_of_different_vaults_are_different_mounts() -> None:
+    # Each vault's objects are a volume of their own (<mountPath>/<key>): their files never meet.
+    same = [{"objectName": "tls", "objectType": "secret"}, {"objectName": "tls", "objectType": "secret"}]
+    helm = {"install": "helm", "writeCertAndKeyInSeparateFiles": True}
+    assert_run_error(in_two_vaults(settings_with(driver=helm, objects=same), "shared", "team"), [])
+    assert mount_warnings(validate_settings(in_two_vaults(settings_with(objects=same), "shared", "team"))) == []
+    cased = [{"objectName": "App", "objectType": "secret"}, {"objectName": "app", "objectType": "secret"}]
+    assert mount_warnings(validate_settings(in_two_vaults(windows(objects=cased), "shared", "team"))) == []
+    cased.append({"objectName": "other", "objectType": "secret"})
+    (warning,) = mount_warnings(validate_settings(in_two_vaults(windows(objects=cased), "team", "team", "shared")))
+    assert warning.startswith("workloads[0].objects: 'App' and 'app' differ only in letter case")
+
+
 def test_a_driver_we_do_not_install_may_write_certificate_files() -> None:
     (warning,) = mount_warnings(validate_settings(settings_with(objects=CERT_AND_CRT)))
     assert warning.startswith("workloads[0].objects: objects [0, 1] all write the file 'tls.crt'")

@@ -12,11 +12,10 @@ from collections.abc import Iterator
 from keyvault_csi.model import pod_checks
 from keyvault_csi.model.errors import Loc, Problem
 from keyvault_csi.model.mounts import certificate_problems, path_problems, status_name_problems
-from keyvault_csi.model.settings import PodSettings, Settings, VaultObject, WorkloadSettings
+from keyvault_csi.model.settings import PodSettings, Settings, WorkloadSettings
 from keyvault_csi.rules.choices import DriverInstall, IdentityType, NodeOS, PermissionModel
 from keyvault_csi.rules.clouds import cloud_mismatch_problem, is_stack, stack_env_file_problem
 from keyvault_csi.rules.driver import (
-    CHART_VERSION,
     DRIVER,
     TOKEN_REQUESTS,
     chart_version_problem,
@@ -27,7 +26,7 @@ from keyvault_csi.rules.inputs import is_later
 from keyvault_csi.rules.model import repeated, repeats
 from keyvault_csi.rules.names import ADFS_TENANT
 from keyvault_csi.rules.parameters import tenant_problem
-from keyvault_csi.rules.secret_sync import sync_data_problems, sync_source_problem
+from keyvault_csi.rules.secret_sync import mounted_objects, sync_data_problems, sync_source_problem
 from keyvault_csi.rules.workload_identity import MAX_CREDENTIALS
 
 
@@ -188,7 +187,7 @@ def _token_problems(settings: Settings) -> list[Problem]:
     §driver-token-audiences): the chart's version and the ``tokenRequests`` the values give."""
     kind, driver = settings.identity.type, settings.driver
     found: list[Problem] = []
-    version = chart_version_problem(driver.chart_version or CHART_VERSION, kind)
+    version = chart_version_problem(driver.effective_chart_version(), kind)
     if version:
         found.append(Problem(("driver", "chartVersion"), version))
     tokens = token_requests_problem(driver.values or {}, kind)
@@ -222,10 +221,9 @@ def node_problems(settings: Settings) -> list[Problem]:
             )
         )
     if nodes is not None:
-        refs = [(node_kind, ref) for node_kind, ref in nodes.compute()]
         keys = (
             ((node_kind, str(ref.resource_group).lower(), ref.name.lower()), i)
-            for i, (node_kind, ref) in enumerate(refs)
+            for i, (node_kind, ref) in enumerate(nodes.compute())
             if not is_later(ref.resource_group)
         )
         for (node_kind, group, name), indexes in repeated(keys):
@@ -236,10 +234,11 @@ def node_problems(settings: Settings) -> list[Problem]:
 def name_problems(settings: Settings) -> list[Problem]:
     """Two workloads declaring one class, Pod or Deployment (or one name)."""
     workloads = settings.workloads
+    named_by_output = any(is_later(v.name) for v in settings.vaults().values())  # then secretProviderClass names it
     classes = (
         ((w.namespace, mount.class_name), i)
         for i, w in enumerate(workloads)
-        if w.secret_provider_class or not any(is_later(v.name) for v in settings.vaults().values())
+        if w.secret_provider_class or not named_by_output
         for mount in settings.mounts(w)
     )
     found = [
@@ -292,14 +291,8 @@ def service_account_problems(settings: Settings) -> list[Problem]:
     ]
 
 
-def _files(objects: list[VaultObject]) -> dict[str, VaultObject]:
-    """File name under the mount → the object that writes it (objects whose file is known)."""
-    return {o.file_name: o for o in objects if o.object_alias or not is_later(o.object_name)}
-
-
-def _mounted(name: str, files: dict[str, VaultObject]) -> bool:
+def _mounted(name: str, histories: dict[str, int | None]) -> bool:
     """True when ``data[].objectName`` ``name`` is one of these files (or a version of one)."""
-    histories = {file: o.object_version_history for file, o in files.items()}
     return sync_source_problem(name, histories)[0] is not None
 
 
@@ -310,31 +303,20 @@ def sync_problems(settings: Settings) -> list[Problem]:
     cert_parts = settings.cert_and_key_files()
     for index, workload in enumerate(settings.workloads):
         found += _workload_sync_problems(settings, workload, ("workloads", index), cert_parts)
-    seen: dict[tuple[str, str], list[str]] = {}
-    for index, workload in enumerate(settings.workloads):
-        for i, secret in enumerate(workload.secret_objects):
-            seen.setdefault((workload.namespace, secret.secret_name), []).append(
-                f"workloads[{index}].secretObjects[{i}]"
-            )
+    secrets = (
+        ((w.namespace, secret.secret_name), (index, i))
+        for index, w in enumerate(settings.workloads)
+        for i, secret in enumerate(w.secret_objects)
+    )
     found += [
         Problem(
-            _loc(places[0]),
-            f"Secret {name!r} is synced {len(places)} times in namespace {namespace!r} ({', '.join(places)}); "
-            "give each a distinct secretName",
+            ("workloads", places[0][0], "secretObjects", places[0][1]),
+            f"Secret {name!r} is synced {len(places)} times in namespace {namespace!r} "
+            f"({', '.join(f'workloads[{w}].secretObjects[{s}]' for w, s in places)}); give each a distinct secretName",
         )
-        for (namespace, name), places in sorted(seen.items())
-        if len(places) > 1
+        for (namespace, name), places in sorted(repeated(secrets))
     ]
     return found
-
-
-def _loc(text: str) -> Loc:
-    """``workloads[0].secretObjects[1]`` as a location."""
-    loc: list[str | int] = []
-    for part in text.replace("]", "").split("."):
-        key, _, index = part.partition("[")
-        loc += [key, int(index)] if index else [key]
-    return tuple(loc)
 
 
 def _workload_sync_problems(
@@ -347,13 +329,14 @@ def _workload_sync_problems(
         )
     ]
     # Each vault's objects are one mount: a Secret is synced from the files of one of them.
-    by_vault: dict[str, dict[str, VaultObject]] = {}
-    for obj in workload.objects:
-        by_vault.setdefault(settings.vault_key(obj), {}).update(_files([obj]))
+    by_vault = {
+        key: {file: o.object_version_history for file, o in mounted_objects(objects.values()).items()}
+        for key, objects in settings.objects_by_vault(workload).items()
+    }
     synced: dict[str, set[str]] = {}
     for i, secret in enumerate(workload.secret_objects):
         synced.setdefault(secret.secret_name, set()).update(d.key for d in secret.data)
-        sources = [{key for key, group in by_vault.items() if _mounted(d.object_name, group)} for d in secret.data]
+        sources = [{key for key, files in by_vault.items() if _mounted(d.object_name, files)} for d in secret.data]
         if len(by_vault) > 1 and all(sources) and not set.intersection(*sources):
             found.append(
                 Problem(
@@ -426,9 +409,10 @@ def cloud_problems(settings: Settings) -> list[Problem]:
             if problem:
                 found.append(Problem(("workloads", i, "cloudName"), problem))
             continue
-        os = workload.template.os if workload.template else NodeOS.LINUX
         path = workload.cloud_env_file_name or ""  # required with AzureStackCloud: refused by the model if empty
-        refused = stack_env_file_problem(settings.driver.install, os, path, folders, settings.driver.values)
+        refused = stack_env_file_problem(
+            settings.driver.install, workload.node_os(), path, folders, settings.driver.values
+        )
         if refused:
             found.append(Problem(("workloads", i, refused[0]), refused[1]))
     return found

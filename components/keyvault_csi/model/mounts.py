@@ -13,12 +13,14 @@ of a driver this stack does not install) are :func:`mount_warnings`, logged by t
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from keyvault_csi.model.errors import Problem
 from keyvault_csi.model.settings import Settings, WorkloadSettings
 from keyvault_csi.rules.choices import DriverInstall, NodeOS
 from keyvault_csi.rules.driver import ADDON_CERTIFICATES, CONSTRUCT_PEM_CHAIN_FALSE
 from keyvault_csi.rules.inputs import is_later
-from keyvault_csi.rules.objects import CERT_FILE_SUFFIXES, file_conflicts, writes_cert_parts
+from keyvault_csi.rules.objects import CERT_FILE_SUFFIXES, KeyVaultObject, file_conflicts, writes_cert_parts
 from keyvault_csi.rules.paths import alias_problem, case_variants, quoted, windows_device_name
 from keyvault_csi.rules.secret_sync import mounted_objects, sync_source
 from keyvault_csi.rules.status_object import deployment_name_problems, status_name_problem
@@ -38,14 +40,34 @@ def _os_key(workload: WorkloadSettings) -> str:
     return "os" if workload.os is not None else "os, default linux"
 
 
-def _conflicts(workload: WorkloadSettings) -> list[str]:
-    """:func:`file_conflicts` with certificate files, among the objects whose file name is known."""
-    known = [(j, o) for j, o in enumerate(workload.objects) if o.object_alias or isinstance(o.object_name, str)]
-    return file_conflicts([o for _, o in known], [j for j, _ in known], os=workload.node_os(), cert_parts=True)
+def _conflicts(settings: Settings, workload: WorkloadSettings, *, cert_parts: bool = True) -> list[str]:
+    """:func:`file_conflicts` (with certificate files: ``cert_parts``) within each vault's mount, among the objects
+    whose file name is known."""
+    found: list[str] = []
+    for objects in settings.objects_by_vault(workload).values():
+        known = {j: o for j, o in objects.items() if o.object_alias or isinstance(o.object_name, str)}
+        found += file_conflicts(list(known.values()), list(known), os=workload.node_os(), cert_parts=cert_parts)
+    return found
+
+
+def _case_warnings(at: str, objects: Iterable[KeyVaultObject], cert_parts: bool | None) -> list[str]:
+    """Files of one mount (``objects``: its objects) that differ only in letter case."""
+    known = list(mounted_objects(objects).values())
+    files = [o.file_name for o in known]
+    parts = [f + s for o, f in zip(known, files, strict=True) if writes_cert_parts(o) for s in CERT_FILE_SUFFIXES]
+    written = files + (parts if cert_parts is not False else [])
+    return [
+        f"{at}.objects: {quoted(a)} and {quoted(b)} differ only in letter case: on Windows nodes (NTFS "
+        "ignores case) they are one file and one object's content replaces the other's; use names that differ "
+        "in more than case"
+        for a, b in case_variants(written)
+        if not (a in parts and b in parts)  # the parts of two files already reported
+    ]
 
 
 def path_problems(settings: Settings) -> list[Problem]:
-    """Each workload's file names under its node OS's rules, and the certificate files among them."""
+    """Each workload's file names under its node OS's rules, and files that collide within one vault's mount
+    (certificate files among them)."""
     found: list[Problem] = []
     cert_parts = settings.cert_and_key_files()
     for i, workload in enumerate(settings.workloads):
@@ -69,11 +91,13 @@ def path_problems(settings: Settings) -> list[Problem]:
                         f"(CON, PRN, AUX, NUL, COM1-9, LPT1-9); set objectAlias{nodes}",
                     )
                 )
-        if cert_parts:
-            found += [
-                Problem(("workloads", i, "objects"), f"{conflict} ({SEPARATE_FILES})")
-                for conflict in _conflicts(workload)
-            ]
+        # WorkloadSettings checks the files of each objects[].keyVault before the vaults are known; here an object
+        # without keyVault is in the only vault of keyVaults too (and certificate files are counted).
+        separate = f" ({SEPARATE_FILES})" if cert_parts else ""
+        found += [
+            Problem(("workloads", i, "objects"), conflict + separate)
+            for conflict in _conflicts(settings, workload, cert_parts=bool(cert_parts))
+        ]
     return found
 
 
@@ -130,27 +154,16 @@ def mount_warnings(settings: Settings) -> list[str]:
     found: list[str] = []
     cert_parts = settings.cert_and_key_files()
     for i, workload in enumerate(settings.workloads):
-        known = list(mounted_objects(workload.objects).values())
         at = f"workloads[{i}]"
         if workload.node_os() == NodeOS.WINDOWS:
-            files = [o.file_name for o in known]
-            parts = [
-                f + s for o, f in zip(known, files, strict=True) if writes_cert_parts(o) for s in CERT_FILE_SUFFIXES
-            ]
-            written = files + (parts if cert_parts is not False else [])
-            found += [
-                f"{at}.objects: {quoted(a)} and {quoted(b)} differ only in letter case: on Windows nodes (NTFS "
-                "ignores case) they are one file and one object's content replaces the other's; use names that differ "
-                "in more than case"
-                for a, b in case_variants(written)
-                if not (a in parts and b in parts)  # the parts of two files already reported
-            ]
+            for objects in settings.objects_by_vault(workload).values():  # each vault's files are one mount
+                found += _case_warnings(at, objects.values(), cert_parts)
         if cert_parts is not None:
             continue
         found += [
             f"{at}.objects: {conflict}, if the installed driver writes certificates' cert and key in separate files "
             "(the AKS add-on does; the chart with writeCertAndKeyInSeparateFiles)"
-            for conflict in _conflicts(workload)
+            for conflict in _conflicts(settings, workload)
         ]
         mounted = mounted_objects(workload.objects)
         for j, secret in enumerate(workload.secret_objects):

@@ -35,6 +35,7 @@ from keyvault_csi.rules.choices import (
 )
 from keyvault_csi.rules.clouds import class_cloud_name, default_host_folders, host_folder_problem
 from keyvault_csi.rules.driver import (
+    CHART_VERSION,
     CHART_VERSION_PATTERN,
     chart_repository_problem,
     duration_seconds,
@@ -77,7 +78,7 @@ from keyvault_csi.rules.rollout import (
     OBJECTS_ANNOTATION,
     reloader_annotations,
 )
-from keyvault_csi.rules.secret_sync import EnvFromSecret, EnvVar, SecretObject, sync_source_problem
+from keyvault_csi.rules.secret_sync import EnvFromSecret, EnvVar, SecretObject, mounted_objects, sync_source_problem
 from keyvault_csi.rules.tags import AzureTags
 
 
@@ -543,6 +544,10 @@ class DriverSettings(Strict):
     write_cert_and_key_in_separate_files: StrictBool | None = None
     """helm: also write <file>.crt and <file>.key beside a certificate's secret object; default false."""
 
+    def effective_chart_version(self) -> str:
+        """helm: ``chartVersion``, else the version keyvault-csi pins (rules.driver.CHART_VERSION)."""
+        return self.chart_version or CHART_VERSION
+
 
 class Settings(Strict):
     """One environment: the vault, the identity, the nodes it goes on, and the workloads."""
@@ -596,6 +601,14 @@ class Settings(Strict):
         """Every object read from the vault ``key``, over all workloads (its grants cover them)."""
         return [o for w in self.workloads for o in w.objects if self.vault_key(o) == key]
 
+    def objects_by_vault(self, workload: WorkloadSettings) -> dict[str, dict[int, VaultObject]]:
+        """The workload's objects (by position) by the key of the vault that holds them, in the order of first use:
+        each vault's objects are one mount."""
+        found: dict[str, dict[int, VaultObject]] = {}
+        for i, obj in enumerate(workload.objects):
+            found.setdefault(self.vault_key(obj), {})[i] = obj
+        return found
+
     def mounts(self, workload: WorkloadSettings) -> list[Mount]:
         """The workload's classes: one per vault its objects come from, in the order of first use.
 
@@ -604,14 +617,14 @@ class Settings(Strict):
         ``secrets-store-<key>`` at ``<mountPath>/<key>`` (or ``mountPaths[<key>]``).
         """
         vaults = self.vaults()
-        keys = list(dict.fromkeys(self.vault_key(o) for o in workload.objects))
-        several = len(keys) > 1
+        by_vault = self.objects_by_vault(workload)
+        several = len(by_vault) > 1
         template = workload.template
         base = template.effective_mount_path() if template is not None else default_mount_path(workload.node_os())
         mounts = []
-        for key in keys:
-            objects = tuple(o for o in workload.objects if self.vault_key(o) == key)
-            histories = {o.file_name: o.object_version_history for o in objects if _file_known(o)}
+        for key, at in by_vault.items():
+            objects = tuple(at.values())
+            histories = {file: o.object_version_history for file, o in mounted_objects(objects).items()}
             synced = tuple(s for s in workload.secret_objects if _syncs_from(s, histories))
             path = (template.mount_paths or {}).get(key) if template is not None else None
             mounts.append(
@@ -663,11 +676,6 @@ class Mount:
     mount_path: str
     cloud_name: str = ""
     """The class's cloudName: the workload's, else the cloud of the vault's environment (rules.clouds)."""
-
-
-def _file_known(obj: KeyVaultObject) -> bool:
-    """True when the object's file name is known before anything is declared (no Output name without alias)."""
-    return bool(obj.object_alias) or isinstance(obj.object_name, str)
 
 
 def _syncs_from(secret: SecretObject, histories: dict[str, int | None]) -> bool:

@@ -30,18 +30,20 @@ def settings_from_stack_config(namespace: str = NAMESPACE) -> StackSettings:
     edit away (``keyvault-cs:protect``), which the program would otherwise never read. Each problem names the
     stack file's line where that file can be found (:mod:`keyvault_csi.program.stack_file`).
     """
-    typos = [namespace_typo_problem(key, meant, namespace) for key, meant in namespace_typos(_config_keys(), namespace)]
+    given = _config_keys()
+    typos = [namespace_typo_problem(key, meant, namespace) for key, meant in namespace_typos(given, namespace)]
     raw: dict[str, Any] = {}
     config = pulumi.Config(namespace)
-    for key in _keys_in_namespace(namespace):
+    for key in _keys_in_namespace(given, namespace):
         try:
             raw[key] = config.get_object(key)
         except Exception:  # a scalar that is not JSON: keep the text
             raw[key] = config.get(key)
     azure = pulumi.Config("azure-native")
     for key in ("location", "environment"):
-        if azure.get(key):
-            raw[key] = azure.get(key)
+        value = azure.get(key)
+        if value:
+            raw[key] = value
     try:
         return validate_stack_settings(raw, namespace, also=typos)
     except pulumi.RunError as error:
@@ -53,8 +55,8 @@ def _config_keys() -> set[str]:
     return set(runtime_config.CONFIG.get()) | set(runtime_config.get_config_env())
 
 
-def _keys_in_namespace(namespace: str) -> list[str]:
-    found = sorted(k.split(":", 1)[1] for k in _config_keys() if k.startswith(f"{namespace}:"))
+def _keys_in_namespace(given: set[str], namespace: str) -> list[str]:
+    found = sorted(k.split(":", 1)[1] for k in given if k.startswith(f"{namespace}:"))
     # `pulumi config set --path` style keys never reach the program split; config objects arrive whole.
     return [k for k in found if ":" not in k]
 
