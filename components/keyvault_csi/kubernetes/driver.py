@@ -29,7 +29,6 @@ from keyvault_csi.model.settings import ClusterRef, Settings
 from keyvault_csi.rules.choices import DriverInstall, NodeOS
 from keyvault_csi.rules.clouds import env_file_warning, is_stack
 from keyvault_csi.rules.driver import (
-    CHART_VERSION,
     NAMESPACE,
     RELEASE_NAME,
     addon_problem,
@@ -81,7 +80,7 @@ class CsiDriver(pulumi.ComponentResource):
             sync_secret = driver.sync_secret
             windows = driver.windows
             chart, repository = chart_source(driver.chart_repository)
-            version = driver.chart_version or CHART_VERSION
+            version = driver.effective_chart_version()
             self.release = helm.Release(
                 name,
                 name=RELEASE_NAME,  # explicit: Pulumi would otherwise append a random suffix
@@ -95,7 +94,7 @@ class CsiDriver(pulumi.ComponentResource):
                     sync_secret=sync_secret
                     if sync_secret is not None
                     else any(w.secret_objects for w in settings.workloads),
-                    rotation=bool(rotation and rotation.enabled),
+                    rotation=driver.rotation_enabled(),
                     poll_interval=rotation.poll_interval if rotation else None,
                     windows=windows
                     if windows is not None

@@ -45,7 +45,7 @@ def _conflicts(settings: Settings, workload: WorkloadSettings, *, cert_parts: bo
     whose file name is known."""
     found: list[str] = []
     for objects in settings.objects_by_vault(workload).values():
-        known = {j: o for j, o in objects.items() if o.object_alias or isinstance(o.object_name, str)}
+        known = {j: o for j, o in objects.items() if o.file_known}
         found += file_conflicts(list(known.values()), list(known), os=workload.node_os(), cert_parts=cert_parts)
     return found
 

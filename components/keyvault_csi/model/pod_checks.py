@@ -24,8 +24,7 @@ def _rotates(settings: Settings) -> bool | None:
     """Whether the driver rotates: as set (helm) or verified (aksAddon); None when nothing sets or checks it."""
     if settings.driver.install == DriverInstall.NONE:
         return None
-    rotation = settings.driver.rotation
-    return bool(rotation and rotation.enabled)
+    return settings.driver.rotation_enabled()
 
 
 def problems(settings: Settings) -> list[Problem]:

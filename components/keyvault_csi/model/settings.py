@@ -421,7 +421,7 @@ class WorkloadSettings(Strict):
         problems: list[str] = []
         for key in dict.fromkeys(o.key_vault for o in self.objects):
             at = [i for i, o in enumerate(self.objects) if o.key_vault == key]
-            known = [i for i in at if self.objects[i].object_alias or isinstance(self.objects[i].object_name, str)]
+            known = [i for i in at if self.objects[i].file_known]
             problems += file_conflicts([self.objects[i] for i in known], known, os=self.node_os())
         if self.pod is not None and self.deployment is not None:
             problems.append("set pod or deployment, not both (a Deployment's Pods mount the class)")
@@ -543,6 +543,10 @@ class DriverSettings(Strict):
     """helm: the chart's constructPEMChain (certificate chains ordered server, intermediate, root); only true."""
     write_cert_and_key_in_separate_files: StrictBool | None = None
     """helm: also write <file>.crt and <file>.key beside a certificate's secret object; default false."""
+
+    def rotation_enabled(self) -> bool:
+        """Whether ``rotation.enabled`` is set true (what the chart is given and the add-on checked against)."""
+        return bool(self.rotation and self.rotation.enabled)
 
     def effective_chart_version(self) -> str:
         """helm: ``chartVersion``, else the version keyvault-csi pins (rules.driver.CHART_VERSION)."""
