@@ -28,15 +28,11 @@ from keyvault_csi.component import AksKeyVaultSecrets
 from keyvault_csi.model.settings import Settings, StackSettings
 from keyvault_csi.rules.inputs import input_capable
 from tools.generate_args import schema_name
-from tools.generated import generated_file_main
+from tools.generated import first_paragraph, generated_file_main
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET = ROOT / "docs" / "api.md"
 COMMAND = "python -m tools.api_reference"
-
-
-def _paragraph(text: str | None) -> str:
-    return inspect.cleandoc(text or "").split("\n\n")[0].replace("\n", " ")
 
 
 def _type(annotation: Any, models: list[type[BaseModel]], enums: list[type[enum.Enum]]) -> str:
@@ -71,7 +67,7 @@ def _model_table(model: type[BaseModel], models: list[type[BaseModel]], enums: l
     lines = [
         f"### {schema_name(model)}",
         "",
-        _paragraph(model.__doc__),
+        first_paragraph(model.__doc__),
         "",
         "| Python | stack file | type | required | description |",
         "|---|---|---|---|---|",
@@ -88,7 +84,7 @@ def _enum_table(choices: type[enum.Enum]) -> list[str]:
     lines = [
         f"### {choices.__name__}",
         "",
-        _paragraph(choices.__doc__),
+        first_paragraph(choices.__doc__),
         "",
         "| value | member | meaning |",
         "|---|---|---|",
@@ -147,7 +143,7 @@ def _exports() -> list[str]:
             signature = re.sub(r" at 0x[0-9a-f]+>", ">", str(inspect.signature(value)))
             kind = f"function `{name}{signature}`".replace("|", "\\|")
         module = getattr(value, "__module__", "keyvault_csi")
-        what = _paragraph(value.__doc__).replace("|", "\\|")
+        what = first_paragraph(value.__doc__).replace("|", "\\|")
         lines.append(f"| `{name}` | {kind} | `{module}` | {what} |")
     return lines
 
@@ -182,13 +178,13 @@ def render() -> str:
         "",
         "## AksKeyVaultSecrets",
         "",
-        _paragraph(AksKeyVaultSecrets.__doc__),
+        first_paragraph(AksKeyVaultSecrets.__doc__),
         "",
         "```python",
         f"AksKeyVaultSecrets{signature}",
         "```",
         "",
-        _paragraph(AksKeyVaultSecrets.__init__.__doc__),
+        first_paragraph(AksKeyVaultSecrets.__init__.__doc__),
         "",
         "Type token `keyvault-csi:index:AksKeyVaultSecrets`. Python callers write the keys of `args` in Python's",
         "spelling (`AksKeyVaultSecretsArgs(tenant_id=...)`); a mapping in the stack file's camelCase means the same;",

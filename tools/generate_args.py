@@ -19,7 +19,6 @@ TypedDicts must exist as source. This tool renders them from the models:
 from __future__ import annotations
 
 import enum
-import inspect
 import re
 import types
 import typing
@@ -45,7 +44,7 @@ from keyvault_csi.model.settings import (
 )
 from keyvault_csi.rules.inputs import input_capable
 from keyvault_csi.rules.model import repeats, unwrapped
-from tools.generated import generated_file_main
+from tools.generated import first_paragraph, generated_file_main
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET = ROOT / "components" / "keyvault_csi" / "api" / "args.py"
@@ -85,10 +84,6 @@ other value shapes the graph at preview.
 
 def schema_name(model: type[BaseModel]) -> str:
     return SCHEMA_NAMES.get(model, model.__name__)
-
-
-def _first_paragraph(text: str | None) -> str:
-    return inspect.cleandoc(text or "").split("\n\n")[0].replace("\n", " ").replace("``", "")
 
 
 def _unwrap(annotation: Any) -> Any:
@@ -170,7 +165,7 @@ def _field(model: type[BaseModel], name: str, field: FieldInfo, rendering: _Rend
 
 
 def _typed_dict(model: type[BaseModel], rendering: _Rendering) -> list[str]:
-    doc = ROOT_DOC if model is Settings else _first_paragraph(model.__doc__)
+    doc = ROOT_DOC if model is Settings else first_paragraph(model.__doc__).replace("``", "")
     if not doc:
         raise ValueError(f"{model.__name__} has no docstring; the schema needs a description of the type")
     lines = [f"class {schema_name(model)}(TypedDict):", f"    {_docstring(doc)}", ""]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import inspect
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -32,3 +33,8 @@ def generated_file_main(
         target.write_text(text)
         print(f"wrote {target}")
     return 0
+
+
+def first_paragraph(text: str | None) -> str:
+    """A docstring's first paragraph as one line."""
+    return inspect.cleandoc(text or "").split("\n\n")[0].replace("\n", " ")

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from keyvault_csi.rules.arm_ids import GUID
-from keyvault_csi.rules.choices import PermissionModel
+from keyvault_csi.rules.choices import IdentityType, PermissionModel
 from keyvault_csi.rules.grants import GRANTS
 
 from .denial import ACCESS_POLICY, RBAC, Denial
@@ -140,11 +140,11 @@ def hand_check(config: Mapping[str, Any], label: str) -> str:
     cluster = _mapping(identity.get("cluster"))
     aks = f"az aks show -g {_get(cluster, 'resourceGroup')} -n {cluster.get('name')}"
     field, commands = "appid", []
-    if kind == "kubelet":
+    if kind == IdentityType.KUBELET:
         commands = [f"{aks} --query identityProfile.kubeletidentity.clientId -o tsv"]
-    elif kind == "aksAddon":
+    elif kind == IdentityType.AKS_ADDON:
         commands = [f"{aks} --query addonProfiles.azureKeyvaultSecretsProvider.identity.clientId -o tsv"]
-    elif kind == "systemAssigned":
+    elif kind == IdentityType.SYSTEM_ASSIGNED:
         # The nodes' own identities have no client ID to name in the class: compare object IDs.
         nodes = _mapping(config.get(f"{NS}:nodes"))
         field = "oid"
