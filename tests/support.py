@@ -12,7 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
+import pytest
 import yaml
+from pulumi.provider.experimental import host
+from pulumi.provider.experimental.component import ComponentProvider
 
 from keyvault_csi.kubernetes.driver import TYPE as DRIVER_TYPE
 from keyvault_csi.program.stack import validate_stack_settings
@@ -24,6 +27,8 @@ CRD_PATH = REFERENCE / "crd" / "secretproviderclasses.crd.yaml"
 SEEDS = REFERENCE / "seeds"
 PROVIDER_EXAMPLES = REFERENCE / "provider-examples"  # the Azure provider's own classes (see its SOURCE.md)
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+# The Kubernetes schema version manifests are checked against (kubernetes-validate --strict).
+K8S_VERSION = "1.37.0"
 
 # Resource type tokens as the engine receives them.
 TOP = "keyvault-csi:index:AksKeyVaultSecrets"
@@ -301,3 +306,27 @@ def provider_example_classes() -> list[tuple[str, dict[str, Any]]]:
             if isinstance(document, dict) and document.get("kind") == "SecretProviderClass":
                 found.append((path.relative_to(PROVIDER_EXAMPLES).as_posix(), document))
     return found
+
+
+@functools.cache
+def served() -> ComponentProvider:
+    """The provider that provider/__main__.py hosts, run as the CLI runs it with the gRPC server left out."""
+    hosted: list[ComponentProvider] = []
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(host, "is_hosting", False)
+        patch.setattr(host, "main", lambda provider, args: hosted.append(provider))
+        runpy.run_path(str(ROOT / "provider"), run_name="__main__")
+    (provider,) = hosted
+    return provider
+
+
+def construct(inputs: dict[str, Any]) -> tuple[Graph, dict[str, Any]]:
+    """``inputs`` through the provider's construct (schema-name mapping included) under the mock runtime."""
+    provider = served()
+
+    def program() -> None:
+        result = provider.construct("app", TOP, inputs, pulumi.ResourceOptions())
+        pulumi.export("state", result.state)
+
+    graph = evaluate(program)
+    return graph, graph.stack_outputs["state"]

@@ -19,9 +19,7 @@ import yaml
 from keyvault_csi.model.validate import validate_settings
 from keyvault_csi.testing import KeyVaultCsiMocks
 from keyvault_csi.testing.mockgraph import Graph, addon_answer, evaluate
-from tests.api.test_args import construct
-from tests.kubernetes.test_pod import K8S_VERSION
-from tests.support import ROOT, base_settings
+from tests.support import K8S_VERSION, ROOT, base_settings, construct
 from tools.review.plan_files import manifest_of
 
 EXAMPLES = ROOT / "examples" / "workloads"

@@ -3,11 +3,9 @@ YAML and TypeScript consumers, each run through the provider's own construct pat
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import re
-import runpy
 import subprocess
 import sys
 import tomllib
@@ -20,7 +18,6 @@ import pytest
 import yaml
 from check_jsonschema.regex_variants import RegexImplementation, RegexVariantName
 from pulumi.provider.experimental import host
-from pulumi.provider.experimental.component import ComponentProvider
 from pydantic import BaseModel
 from pydantic.alias_generators import to_camel
 
@@ -32,8 +29,8 @@ from keyvault_csi.model.validate import validate_settings
 from keyvault_csi.rules.inputs import input_capable
 from keyvault_csi.rules.model import is_model, type_in
 from keyvault_csi.rules.workload_identity import POD_LABELS
-from keyvault_csi.testing.mockgraph import Graph, evaluate
-from tests.support import REFERENCE, ROOT, base_settings
+from keyvault_csi.testing.mockgraph import evaluate
+from tests.support import REFERENCE, ROOT, base_settings, construct, served
 from tools import generate_args as generate
 
 PACKAGE = TOKEN.split(":", 1)[0]
@@ -52,18 +49,6 @@ OUTPUTS = {
     "nodePlacement",
     "rolloutAnnotations",
 }
-
-
-@functools.cache
-def served() -> ComponentProvider:
-    """The provider that provider/__main__.py hosts, run as the CLI runs it with the gRPC server left out."""
-    hosted: list[ComponentProvider] = []
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(host, "is_hosting", False)
-        patch.setattr(host, "main", lambda provider, args: hosted.append(provider))
-        runpy.run_path(str(ROOT / "provider"), run_name="__main__")
-    (provider,) = hosted
-    return provider
 
 
 @pytest.fixture(scope="module")
@@ -258,18 +243,6 @@ def test_schema_is_a_valid_pulumi_package_in_our_namespace_at_the_project_versio
     assert schema["version"] == __version__ == pyproject["version"]
 
 
-def construct(inputs: dict[str, Any]) -> tuple[Graph, dict[str, Any]]:
-    """``inputs`` through the provider's construct (schema-name mapping included) under the mock runtime."""
-    provider = served()
-
-    def program() -> None:
-        result = provider.construct("app", TOKEN, inputs, pulumi.ResourceOptions())
-        pulumi.export("state", result.state)
-
-    graph = evaluate(program)
-    return graph, graph.stack_outputs["state"]
-
-
 def test_construct_declares_the_python_graph_under_the_package_component() -> None:
     inputs = base_settings("workload")
     inputs["workloads"][0]["objects"][0]["objectVersionHistory"] = 3.0  # numbers arrive as floats
@@ -319,7 +292,6 @@ def test_construct_refuses_outputs_and_bad_values_before_declaring_anything() ->
 
 def test_the_plugin_names_keys_as_other_languages_write_them(monkeypatch: pytest.MonkeyPatch) -> None:
     """The plugin process serves other languages: messages use the schema's camelCase keys."""
-    from pulumi.provider.experimental import host
 
     monkeypatch.setattr(host, "is_hosting", True)
     errors: list[Exception] = []

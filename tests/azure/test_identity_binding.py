@@ -15,7 +15,6 @@ from keyvault_csi.rules.identity_binding import BINDING_NAME, default_binding_na
 from keyvault_csi.rules.workload_identity import MAX_CREDENTIALS
 from keyvault_csi.testing import KeyVaultCsiMocks
 from keyvault_csi.testing.mockgraph import DYNAMIC_NODE_IDENTITY, GET_MANAGED_CLUSTER, Graph, evaluate
-from tests.kubernetes.test_pod import K8S_VERSION
 from tests.support import (
     ACCESS_POLICY,
     CLUSTER_ROLE,
@@ -24,6 +23,7 @@ from tests.support import (
     IDENTITY,
     IDENTITY_BINDING,
     IDENTITY_ID,
+    K8S_VERSION,
     POD,
     ROLE_ASSIGNMENT,
     ROOT,

@@ -15,11 +15,11 @@ import pytest
 from keyvault_csi.model.validate import validate_settings
 from keyvault_csi.rules.workload_identity import AUDIENCE, MAX_CREDENTIALS, POD_LABELS, credential_name, subject
 from keyvault_csi.testing.mockgraph import DYNAMIC_NODE_IDENTITY, Graph, evaluate
-from tests.kubernetes.test_pod import K8S_VERSION
 from tests.support import (
     ACCESS_POLICY,
     CREDENTIAL,
     IDENTITY,
+    K8S_VERSION,
     POD,
     ROLE_ASSIGNMENT,
     SERVICE_ACCOUNT,

@@ -9,10 +9,10 @@ import pytest
 
 from keyvault_csi.rules.rollout import OBJECTS_ANNOTATION
 from keyvault_csi.testing.mockgraph import evaluate
-from tests.kubernetes.test_pod import K8S_VERSION
 from tests.support import (
     ACCESS_POLICY,
     DEPLOYMENT,
+    K8S_VERSION,
     NODE_IDENTITY,
     POD,
     SERVICE_ACCOUNT,

@@ -8,8 +8,7 @@ import pytest
 import yaml
 
 from keyvault_csi.rules.objects import parse_objects
-from tests.kubernetes.test_pod import K8S_VERSION
-from tests.support import stack_graph
+from tests.support import K8S_VERSION, stack_graph
 from tools.review.plan_files import kubernetes_manifests, manifest_yaml
 from tools.review.stackfile import available_stacks
 

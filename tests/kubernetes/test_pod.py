@@ -14,10 +14,9 @@ from keyvault_csi.kubernetes.pod import pod_spec, secrets_store_volume, volume_a
 from keyvault_csi.model.settings import PodSettings
 from keyvault_csi.rules.pod import CSI_DRIVER
 from keyvault_csi.testing.mockgraph import evaluate
-from tests.support import ACCESS_POLICY, NODE_IDENTITY, POD, SPC, base_settings, run_program, stack_graph
+from tests.support import ACCESS_POLICY, K8S_VERSION, NODE_IDENTITY, POD, SPC, base_settings, run_program, stack_graph
 from tools.review.plan_files import kubernetes_manifests, manifest_of
 
-K8S_VERSION = "1.37.0"
 VOLUME = {
     "name": "secrets-store-inline",
     "csi": {"driver": CSI_DRIVER, "readOnly": True, "volumeAttributes": {"secretProviderClass": "kv-app"}},

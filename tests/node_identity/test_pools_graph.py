@@ -10,8 +10,7 @@ import pytest
 
 from keyvault_csi.rules.placement import POOL_LABEL
 from keyvault_csi.testing.mockgraph import DYNAMIC_NODE_IDENTITY, Graph
-from tests.kubernetes.test_pod import K8S_VERSION
-from tests.support import POD, assert_run_error, base_settings, run_program
+from tests.support import K8S_VERSION, POD, assert_run_error, base_settings, run_program
 from tools.review.plan_files import manifest_of
 
 POOLS = {"cluster": {"resourceGroup": "rg-aks", "name": "aks"}, "agentPools": ["nodepool1", "nodepool2"]}

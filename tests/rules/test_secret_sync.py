@@ -21,11 +21,8 @@ from keyvault_csi.rules.secret_sync import (
     sync_data_problems,
     sync_source_problem,
 )
-from tests.support import POD, SPC, TENANT, assert_run_error, base_settings, run_program, stack_graph
+from tests.support import K8S_VERSION, POD, SPC, TENANT, assert_run_error, base_settings, run_program, stack_graph
 from tools.review.plan_files import kubernetes_manifests
-
-K8S_VERSION = "1.37.0"
-
 
 SECRET_OBJECTS = [
     {
