@@ -178,3 +178,17 @@ def test_pod_shape_mistakes_are_reported_at_their_keys() -> None:
             "6 problems",
         ],
     )
+
+
+def test_placement_overrides_take_kubernetes_shapes() -> None:
+    settings = base_settings("userAssigned")
+    settings["workloads"][0]["pod"] |= {"nodeSelector": {"a": "b"}, "affinity": {"nodeAffinity": {}}}
+    assert_run_error(settings, [])
+    settings["workloads"][0]["pod"] |= {"nodeSelector": {"a": 1}, "affinity": ["x"]}
+    assert_run_error(
+        settings,
+        [
+            "keyvault-csi:workloads[0].pod.nodeSelector.a: Input should be a valid string; got 1",
+            "keyvault-csi:workloads[0].pod.affinity: Input should be a valid dictionary; got ['x']",
+        ],
+    )

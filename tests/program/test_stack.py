@@ -9,7 +9,6 @@ import pytest
 import yaml
 
 from keyvault_csi.program.stack_file import STACK_FILE_ENV
-from keyvault_csi.rules.config_keys import namespace_typos, one_edit_apart
 from tests.support import RELEASE, as_stack_config, base_settings, program_errors
 
 
@@ -44,29 +43,6 @@ def test_other_namespaces_are_left_alone(key: str) -> None:
     config = as_stack_config(base_settings("kubelet")) | {key: "westeurope"}
     _, errors = program_errors(config)
     assert errors == []
-
-
-@pytest.mark.parametrize(
-    ("a", "b", "expected"),
-    [
-        ("keyvault-cs", "keyvault-csi", True),
-        ("keyvalut-csi", "keyvault-csi", True),
-        ("key-vault-csi", "keyvault-csi", True),
-        ("keyvault-csj", "keyvault-csi", True),
-        ("Keyvault-CSI", "keyvault-csi", True),
-        ("keyvault-csi", "keyvault-csi", False),
-        ("kevyault-cs", "keyvault-csi", False),
-        ("keyvault", "keyvault-csi", False),
-        ("keyvault-csix", "keyvault-csi", True),
-    ],
-)
-def test_one_edit_is_an_insertion_deletion_substitution_or_neighbour_swap(a: str, b: str, expected: bool) -> None:
-    assert one_edit_apart(a, b) is expected
-
-
-def test_typos_keep_the_key_name() -> None:
-    keys = ["keyvault-csi:tags", "keyvault-cs:workloads", "azure-native:location", "keyvault-cs"]
-    assert namespace_typos(keys, "keyvault-csi") == [("keyvault-cs:workloads", "keyvault-csi:workloads")]
 
 
 # --- the stack file's lines ---

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from keyvault_csi import node_placement
 from keyvault_csi.rules.placement import POOL_LABEL, needs_pool_warning, pod_placement
-from tests.support import assert_run_error, base_settings
 
 
 def test_one_pool_is_a_node_selector_several_an_affinity_none_nothing() -> None:
@@ -30,17 +29,3 @@ def test_warning_only_when_the_identity_is_on_nodes_and_nothing_pins_the_pod() -
     assert not needs_pool_warning("userAssigned", [], overridden=True)
     assert not needs_pool_warning("kubelet", [], overridden=False)
     assert not needs_pool_warning("workload", [], overridden=False)
-
-
-def test_override_shapes() -> None:
-    settings = base_settings("userAssigned")
-    settings["workloads"][0]["pod"] |= {"nodeSelector": {"a": "b"}, "affinity": {"nodeAffinity": {}}}
-    assert_run_error(settings, [])
-    settings["workloads"][0]["pod"] |= {"nodeSelector": {"a": 1}, "affinity": ["x"]}
-    assert_run_error(
-        settings,
-        [
-            "keyvault-csi:workloads[0].pod.nodeSelector.a: Input should be a valid string; got 1",
-            "keyvault-csi:workloads[0].pod.affinity: Input should be a valid dictionary; got ['x']",
-        ],
-    )
