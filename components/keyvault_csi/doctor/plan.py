@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from keyvault_csi.rules.config_keys import NAMESPACE as NS
 from keyvault_csi.rules.parameters import CRD_GROUP
 from keyvault_csi.rules.pod import CSI_DRIVER
 
@@ -29,7 +30,6 @@ if TYPE_CHECKING:
 
 POD_TYPE = "kubernetes:core/v1:Pod"
 CLASS_TYPE_PREFIX = f"kubernetes:{CRD_GROUP}/"
-NS = "keyvault-csi"
 
 
 def stack_file(stack: str, root: Path) -> Path:

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from keyvault_csi.rules.arm_ids import GUID
 from keyvault_csi.rules.choices import IdentityType, PermissionModel
+from keyvault_csi.rules.config_keys import NAMESPACE as NS
 from keyvault_csi.rules.grants import GRANTS
 
 from .denial import ACCESS_POLICY, RBAC, Denial
@@ -47,7 +48,6 @@ ROLE_FAMILIES: Mapping[str, tuple[str, frozenset[str]]] = {
     guid: (role, frozenset(family for family, r, g in GRANTS.values() if g == guid))
     for _, role, guid in GRANTS.values()
 }
-NS = "keyvault-csi"
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,8 @@ import pulumi
 
 from keyvault_csi.component import AksKeyVaultSecrets
 from keyvault_csi.program.providers import azure_native_settings, azure_provider, kubernetes_provider
-from keyvault_csi.program.stack import NAMESPACE, settings_from_stack_config
+from keyvault_csi.program.stack import settings_from_stack_config
+from keyvault_csi.rules.config_keys import NAMESPACE
 
 
 def from_stack_config(name: str | None = None, namespace: str = NAMESPACE) -> AksKeyVaultSecrets:

@@ -14,10 +14,9 @@ from pulumi.runtime import config as runtime_config
 from keyvault_csi.model.settings import StackSettings
 from keyvault_csi.model.validate import validate
 from keyvault_csi.program.stack_file import with_stack_file_lines
-from keyvault_csi.rules.config_keys import namespace_typo_problem, namespace_typos
+from keyvault_csi.rules.config_keys import NAMESPACE, namespace_typo_problem, namespace_typos
 from keyvault_csi.rules.model import input_keys
 
-NAMESPACE = "keyvault-csi"
 # Keys of the keyvault-csi namespace (location and environment come from azure-native:*).
 CONFIG_KEYS = tuple(key for key in input_keys(StackSettings) if key not in ("location", "environment"))
 

@@ -11,6 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+# The program's config namespace: the project's name in Pulumi.yaml.
+NAMESPACE = "keyvault-csi"
+
 
 def one_edit_apart(a: str, b: str) -> bool:
     """True when ``a`` and ``b`` differ, but by letter case only or by one edit (the optimal string alignment
